@@ -1,0 +1,56 @@
+// DataOptions: the `data:` section of an experiment config — where tiles come from, how they are
+// cropped and augmented, and how the loader batches them. Crop defaults are DINOv2's
+// (`crops:` in ssl_default_config.yaml); pathology choices (µm/px, tissue share) follow UNI/Phikon.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pathodino::data {
+
+enum class SourceKind { synthetic, wsi, images };
+enum class AugmentationPreset { dinov2, pathology };
+
+// Tiles cut on the fly from whole-slide images through a prebuilt tile index.
+struct WsiOptions {
+  std::string index;                    // tile index file (`pathodino index`)
+  std::vector<double> target_mpp{0.5};  // µm/px of the tiles; several = mixed magnification
+  int64_t tile_size = 224;              // pixels at the target µm/px
+  double tissue_threshold = 0.6;        // minimum tissue fraction of a kept tile
+  double fallback_mpp = 0.0;            // µm/px for slides that carry none; 0 = refuse them
+  std::string balance_by;               // group column to balance over; empty = no balancing
+  double balance_alpha = 0.0;           // group weight ∝ count^alpha (0 = uniform over groups)
+};
+
+// Ordinary images in folders (one folder per class, or a CSV).
+struct ImageFolderOptions {
+  std::string root;
+};
+
+// Procedurally rendered H&E-like textures with class labels; needs no files.
+struct SyntheticOptions {
+  int64_t num_classes = 4;
+  int64_t images_per_class = 256;
+  int64_t image_size = 256;  // pixels
+};
+
+struct DataOptions {
+  SourceKind source = SourceKind::synthetic;
+  int64_t batch_size_per_rank = 64;
+  int64_t loader_threads = 0;    // 0 = cores of this rank left after intra-op threads
+  int64_t prefetch_batches = 4;  // bounded queue depth, in batches
+  int64_t global_crops_size = 224;
+  std::vector<double> global_crops_scale{0.32, 1.0};
+  int64_t local_crops_number = 8;
+  int64_t local_crops_size = 96;
+  std::vector<double> local_crops_scale{0.05, 0.32};
+  AugmentationPreset augmentation = AugmentationPreset::dinov2;
+  std::vector<double> mean{0.485, 0.456, 0.406};
+  std::vector<double> std{0.229, 0.224, 0.225};
+  WsiOptions wsi;
+  ImageFolderOptions images;
+  SyntheticOptions synthetic;
+};
+
+}  // namespace pathodino::data

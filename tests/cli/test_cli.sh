@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The pathodino executable as a user meets it: subcommands, exit codes, messages.
+set -uo pipefail
+bin=$1
+root=$2
+failures=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+check() {  # check NAME COMMAND... : the command must succeed
+  local name=$1; shift
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
+}
+
+# doctor: real facts, exit 0 on a healthy build.
+"$bin" doctor > "$tmp/doctor" 2>&1; rc=$?
+check "doctor exits 0" test $rc -eq 0
+check "doctor reports 0 GPUs here" grep -Eq '^visible GPUs +0$' "$tmp/doctor"
+check "doctor reports the MPI library" grep -q '^MPI library .*Open MPI' "$tmp/doctor"
+check "doctor reports OpenSlide" grep -Eq '^OpenSlide +3\.' "$tmp/doctor"
+check "doctor reports LibTorch" grep -Eq '^LibTorch +[0-9]+\.[0-9]+' "$tmp/doctor"
+check "doctor reports NCCL" grep -Eq '^NCCL compiled against +([0-9.]+|not built)$' "$tmp/doctor"
+
+# config show prints YAML that config check accepts, with --set applied.
+"$bin" config show -c "$root/configs/debug/tiny_cpu.yaml" --set optim.epochs=3 > "$tmp/resolved.yaml"
+check "config show exits 0" test $? -eq 0
+check "config show applies --set" grep -q '^  epochs: 3$' "$tmp/resolved.yaml"
+check "config show names the run after the file" grep -q '^  name: tiny_cpu$' "$tmp/resolved.yaml"
+check "shown config validates" "$bin" config check -c "$tmp/resolved.yaml"
+
+# config check refuses a bad config with exit 2 and every problem on stderr.
+printf 'optim:\n  bse_lr: 1\n  epochs: -1\n' > "$tmp/bad.yaml"
+"$bin" config check -c "$tmp/bad.yaml" 2> "$tmp/err"; rc=$?
+check "bad config exits 2" test $rc -eq 2
+check "bad config names the unknown key" grep -q "bad.yaml:2: optim.bse_lr: unknown key (did you mean 'optim.base_lr'?)" "$tmp/err"
+check "bad config names the range error" grep -q "bad.yaml:3: optim.epochs: out of range" "$tmp/err"
+check "bad config counts its problems" grep -q "invalid config: 2 problems" "$tmp/err"
+
+# Subcommands that do not work yet do not exist.
+for missing in train index synth eval export sweep; do
+  "$bin" "$missing" > /dev/null 2>&1
+  check "'$missing' is not offered before it works" test $? -ne 0
+done
+
+echo "cli checks: $failures failed"
+exit $((failures > 0))

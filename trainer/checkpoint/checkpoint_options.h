@@ -1,0 +1,19 @@
+// CheckpointOptions: the `checkpoint:` section — when to save, what to keep, how to fail.
+#pragma once
+
+#include <cstdint>
+
+namespace pathodino::checkpoint {
+
+enum class OnSaveFailure { keep_training, stop };
+
+struct CheckpointOptions {
+  int64_t every_steps = 1250;    // 0 = only at the end of the run
+  int64_t keep_last = 3;         // newest complete checkpoints kept
+  int64_t keep_every_steps = 0;  // additionally keep every step that is a multiple; 0 = none
+  bool async_save = false;       // stage to host memory, write in the background
+  OnSaveFailure on_save_failure = OnSaveFailure::keep_training;
+  bool fallback_to_previous = true;  // on a corrupt checkpoint, resume from the one before
+};
+
+}  // namespace pathodino::checkpoint

@@ -1,0 +1,15 @@
+// The subcommands of `pathodino`. Each add_*_command registers itself on the app; when the user
+// picks it, it runs and stores its exit status in `exit_code`. Commands are thin: the work is in
+// library code that tests call directly.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace pathodino::cli {
+
+void add_doctor_command(CLI::App& app, int& exit_code);
+void add_config_command(CLI::App& app, int& exit_code);
+
+}  // namespace pathodino::cli

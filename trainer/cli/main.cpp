@@ -1,0 +1,14 @@
+// pathodino: one executable, one subcommand per user-facing task.
+#include <CLI/CLI.hpp>
+
+#include "trainer/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"pathodino: DINOv2-style self-supervised pretraining for computational pathology"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  pathodino::cli::add_doctor_command(app, exit_code);
+  pathodino::cli::add_config_command(app, exit_code);
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}

@@ -1,0 +1,99 @@
+#include "trainer/config/cross_checks.h"
+
+#include <algorithm>
+#include <string>
+
+namespace pathodino::config {
+namespace {
+
+class Reporter {
+ public:
+  Reporter(const ConfigNode& tree, ConfigIssues& issues) : tree_(tree), issues_(issues) {}
+
+  // Reports at `key`, or at `other` when that one was set with higher precedence (a later file,
+  // or --set): the value the user most likely has to change.
+  void report(const std::string& key, const std::string& other, const std::string& message) {
+    const ConfigNode* node = tree_.find_path(key);
+    const ConfigNode* alternative = other.empty() ? nullptr : tree_.find_path(other);
+    if (alternative && (!node || alternative->origin.layer > node->origin.layer))
+      issues_.push_back({other, alternative->origin, message});
+    else
+      issues_.push_back({key, node ? node->origin : Origin{"default", 0}, message});
+  }
+
+ private:
+  const ConfigNode& tree_;
+  ConfigIssues& issues_;
+};
+
+std::string str(int64_t v) { return std::to_string(v); }
+
+}  // namespace
+
+void check_consistency(const ExperimentConfig& c, const ConfigNode& tree, ConfigIssues& issues) {
+  Reporter r(tree, issues);
+  const int64_t patch = c.model.patch_size;
+
+  if (c.data.global_crops_size % patch != 0)
+    r.report("data.global_crops_size", "model.patch_size",
+             "global crop size " + str(c.data.global_crops_size) +
+                 " is not a multiple of model.patch_size " + str(patch));
+  if (c.data.local_crops_number > 0 && c.data.local_crops_size % patch != 0)
+    r.report("data.local_crops_size", "model.patch_size",
+             "local crop size " + str(c.data.local_crops_size) +
+                 " is not a multiple of model.patch_size " + str(patch));
+  if (c.data.local_crops_number > 0 && c.data.local_crops_size > c.data.global_crops_size)
+    r.report("data.local_crops_size", "data.global_crops_size",
+             "local crop size " + str(c.data.local_crops_size) +
+                 " is larger than the global crop size " + str(c.data.global_crops_size));
+
+  auto ordered_pair = [&](const std::vector<double>& v, const std::string& key) {
+    if (v.size() == 2 && v[0] > v[1])
+      r.report(key, "",
+               "expected [min, max] with min <= max, found [" + std::to_string(v[0]) + ", " +
+                   std::to_string(v[1]) + "]");
+  };
+  ordered_pair(c.data.global_crops_scale, "data.global_crops_scale");
+  ordered_pair(c.data.local_crops_scale, "data.local_crops_scale");
+  ordered_pair(c.ssl.ibot.mask_ratio_min_max, "ssl.ibot.mask_ratio_min_max");
+
+  const int64_t epochs = c.optim.epochs;
+  auto within_run = [&](int64_t value, const std::string& key) {
+    if (value > epochs)
+      r.report(key, "optim.epochs",
+               str(value) + " epochs is longer than the run (optim.epochs = " + str(epochs) + ")");
+  };
+  within_run(c.optim.warmup_epochs, "optim.warmup_epochs");
+  within_run(c.optim.freeze_last_layer_epochs, "optim.freeze_last_layer_epochs");
+  within_run(c.ssl.teacher.warmup_temp_epochs, "ssl.teacher.warmup_temp_epochs");
+
+  if (c.optim.min_lr > c.optim.base_lr)
+    r.report("optim.min_lr", "optim.base_lr", "min_lr is above base_lr");
+  if (c.ssl.teacher.final_momentum < c.ssl.teacher.momentum)
+    r.report("ssl.teacher.final_momentum", "ssl.teacher.momentum",
+             "the EMA momentum must not decrease: final_momentum < momentum");
+
+  if (c.data.source == data::SourceKind::wsi && c.data.wsi.index.empty())
+    r.report("data.wsi.index", "data.source",
+             "required key is missing: data.source is wsi, so a tile index is needed");
+  if (c.data.source == data::SourceKind::images && c.data.images.root.empty())
+    r.report("data.images.root", "data.source",
+             "required key is missing: data.source is images, so an image folder is needed");
+  if (c.data.wsi.target_mpp.empty())
+    r.report("data.wsi.target_mpp", "", "expected at least one µm/px value");
+
+  if (c.run.device == DeviceKind::cpu && c.run.precision == Precision::bf16)
+    r.report("run.precision", "run.device", "bf16 autocast is a CUDA feature: use fp32 on CPU");
+  if (c.run.device == DeviceKind::cpu && c.distributed.backend == dist::Backend::nccl)
+    r.report("distributed.backend", "run.device", "NCCL needs CUDA tensors: use mpi on CPU");
+
+  const std::string& name = c.run.name;
+  const bool bad_name = std::any_of(name.begin(), name.end(), [](unsigned char ch) {
+    return !(std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.');
+  });
+  if (bad_name || name == "." || name == "..")
+    r.report("run.name", "",
+             "'" + name + "' is not usable as a folder name (letters, digits, . _ -)");
+}
+
+}  // namespace pathodino::config

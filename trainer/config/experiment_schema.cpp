@@ -1,0 +1,146 @@
+// Every key of an experiment config: path (= the C++ member path), documentation, constraints.
+// Defaults are the member initialisers of the Options structs (DINOv2's recipe).
+#include <string>
+
+#include "models/vit_sizes.h"
+#include "trainer/config/schema.h"
+
+namespace pathodino::config {
+
+// KEY(optim.base_lr, "doc") declares key "optim.base_lr" bound to ExperimentConfig::optim.base_lr.
+#define KEY(member, doc) \
+  schema.field(          \
+      #member, doc, [](ExperimentConfig & c) -> auto& { return c.member; })
+
+Schema make_experiment_schema() {
+  Schema schema;
+  std::vector<std::string> archs;
+  for (auto name : models::vit_size_names()) archs.emplace_back(name);
+
+  KEY(run.name, "run name (a folder name); default: the config file's name");
+  KEY(run.output_dir, "runs are written to OUTPUT_DIR/NAME");
+  KEY(run.seed, "seed of every random stream").at_least(0);
+  KEY(run.device, "auto: CUDA when a GPU is visible, else CPU");
+  KEY(run.precision, "auto: bf16 autocast on CUDA, fp32 on CPU");
+  KEY(run.intra_op_threads, "LibTorch threads per rank; 0 = cores / local ranks").at_least(0);
+  KEY(run.log_every_steps, "progress line and JSONL record every N steps").at_least(1);
+  KEY(run.max_consecutive_nonfinite, "non-finite steps skipped in a row before the run stops")
+      .at_least(1);
+
+  KEY(model.arch, "ViT size").one_of(archs);
+  KEY(model.patch_size, "patch side in pixels; divides every crop size").at_least(2).at_most(64);
+  KEY(model.num_register_tokens, "register tokens").at_least(0).at_most(16);
+  KEY(model.drop_path_rate, "stochastic depth rate").at_least(0).below(1);
+  KEY(model.drop_path_schedule, "stochastic depth over depth: same for all blocks, or linear");
+  KEY(model.layerscale_init, "LayerScale initial value; 0 = no LayerScale").at_least(0);
+  KEY(model.ffn, "block MLP: GELU MLP x4, or SwiGLU");
+  KEY(model.qkv_bias, "bias in the attention qkv projection");
+  KEY(model.pretrained, "safetensors backbone (DINOv2/timm names) to start from; empty = random");
+
+  KEY(ssl.dino.loss_weight, "weight of the DINO CLS-token loss").at_least(0);
+  KEY(ssl.dino.head.n_prototypes, "prototypes of the DINO head").at_least(1);
+  KEY(ssl.dino.head.bottleneck_dim, "L2-normalised bottleneck width").at_least(1);
+  KEY(ssl.dino.head.hidden_dim, "MLP hidden width").at_least(1);
+  KEY(ssl.dino.head.nlayers, "MLP layers").at_least(1);
+  KEY(ssl.ibot.loss_weight, "weight of the iBOT masked-patch loss").at_least(0);
+  KEY(ssl.ibot.mask_sample_probability, "share of images that get masked").at_least(0).at_most(1);
+  KEY(ssl.ibot.mask_ratio_min_max, "share of patches masked in a masked image")
+      .of_length(2)
+      .at_least(0)
+      .at_most(1);
+  KEY(ssl.ibot.separate_head, "false: iBOT uses the DINO head");
+  KEY(ssl.ibot.head.n_prototypes, "prototypes of a separate iBOT head").at_least(1);
+  KEY(ssl.ibot.head.bottleneck_dim, "bottleneck of a separate iBOT head").at_least(1);
+  KEY(ssl.ibot.head.hidden_dim, "hidden width of a separate iBOT head").at_least(1);
+  KEY(ssl.ibot.head.nlayers, "MLP layers of a separate iBOT head").at_least(1);
+  KEY(ssl.koleo.loss_weight, "weight of the KoLeo regulariser on student CLS").at_least(0);
+  KEY(ssl.centering, "teacher centering: EMA center, or Sinkhorn-Knopp");
+  KEY(ssl.center_momentum, "EMA momentum of the teacher center").at_least(0).at_most(1);
+  KEY(ssl.sinkhorn_iterations, "Sinkhorn-Knopp iterations").at_least(1);
+  KEY(ssl.student_temp, "student softmax temperature").above(0);
+  KEY(ssl.teacher.temp, "teacher temperature after warmup").above(0);
+  KEY(ssl.teacher.warmup_temp, "teacher temperature at step 0").above(0);
+  KEY(ssl.teacher.warmup_temp_epochs, "epochs of linear teacher-temperature warmup").at_least(0);
+  KEY(ssl.teacher.momentum, "EMA momentum at step 0 (cosine to final)").at_least(0).at_most(1);
+  KEY(ssl.teacher.final_momentum, "EMA momentum at the last step").at_least(0).at_most(1);
+
+  KEY(optim.epochs, "epochs of iterations_per_epoch steps").at_least(1);
+  KEY(optim.iterations_per_epoch, "steps per epoch (not a pass over the data)").at_least(1);
+  KEY(optim.base_lr, "peak learning rate per 1024 images of global batch").above(0);
+  KEY(optim.lr_scaling, "lr = base_lr x f(global batch / 1024)");
+  KEY(optim.min_lr, "learning rate at the end of the cosine").at_least(0);
+  KEY(optim.warmup_epochs, "epochs of linear lr warmup").at_least(0);
+  KEY(optim.weight_decay, "weight decay at step 0 (cosine to weight_decay_end)").at_least(0);
+  KEY(optim.weight_decay_end, "weight decay at the last step").at_least(0);
+  KEY(optim.betas, "AdamW betas").of_length(2).at_least(0).below(1);
+  KEY(optim.layerwise_decay, "lr multiplier per block, from the top").above(0).at_most(1);
+  KEY(optim.patch_embed_lr_mult, "lr multiplier of the patch embedding").at_least(0);
+  KEY(optim.clip_grad, "max global gradient norm; 0 = no clipping").at_least(0);
+  KEY(optim.freeze_last_layer_epochs, "epochs with the heads' last layer frozen").at_least(0);
+  KEY(optim.grad_accumulation_steps, "micro-steps per optimizer step").at_least(1);
+
+  KEY(data.source, "where images come from");
+  KEY(data.batch_size_per_rank, "images per rank per step").at_least(1);
+  KEY(data.loader_threads, "loader threads per rank; 0 = cores left after intra-op threads")
+      .at_least(0);
+  KEY(data.prefetch_batches, "bounded queue depth of ready batches").at_least(1);
+  KEY(data.global_crops_size, "side of the 2 global crops, pixels").at_least(1);
+  KEY(data.global_crops_scale, "random-resized-crop area range of global crops")
+      .of_length(2)
+      .above(0)
+      .at_most(1);
+  KEY(data.local_crops_number, "local crops per image").at_least(0);
+  KEY(data.local_crops_size, "side of local crops, pixels").at_least(1);
+  KEY(data.local_crops_scale, "random-resized-crop area range of local crops")
+      .of_length(2)
+      .above(0)
+      .at_most(1);
+  KEY(data.augmentation, "augmentation preset");
+  KEY(data.mean, "per-channel normalisation mean (RGB)").of_length(3).at_least(0).at_most(1);
+  KEY(data.std, "per-channel normalisation std (RGB)").of_length(3).above(0);
+  KEY(data.wsi.index, "tile index from `pathodino index`");
+  KEY(data.wsi.target_mpp, "µm/px of the tiles; several = mixed magnification").above(0);
+  KEY(data.wsi.tile_size, "tile side in pixels at the target µm/px").at_least(1);
+  KEY(data.wsi.tissue_threshold, "minimum tissue fraction of a kept tile").at_least(0).at_most(1);
+  KEY(data.wsi.fallback_mpp, "µm/px assumed for slides without any; 0 = refuse them").at_least(0);
+  KEY(data.wsi.balance_by, "group column to balance sampling over; empty = none");
+  KEY(data.wsi.balance_alpha, "group weight proportional to count^alpha").at_least(0).at_most(1);
+  KEY(data.images.root, "folder of images (one subfolder per class) or a CSV");
+  KEY(data.synthetic.num_classes, "texture classes").at_least(2);
+  KEY(data.synthetic.images_per_class, "images rendered per class").at_least(1);
+  KEY(data.synthetic.image_size, "side of a rendered image, pixels").at_least(16);
+
+  KEY(distributed.backend, "auto: NCCL for CUDA tensors, MPI for CPU tensors");
+  KEY(distributed.first_bucket_mb, "size of the first gradient bucket, MiB").above(0);
+  KEY(distributed.bucket_mb, "size of later gradient buckets, MiB").above(0);
+  KEY(distributed.timeout_s, "a collective slower than this aborts the job").above(0);
+  KEY(distributed.param_check_every_steps, "cross-rank parameter checksum; 0 = at start only")
+      .at_least(0);
+  KEY(distributed.zero1, "shard optimizer state across ranks (ZeRO-1)");
+
+  KEY(checkpoint.every_steps, "save every N steps; 0 = at the end only").at_least(0);
+  KEY(checkpoint.keep_last, "newest complete checkpoints kept").at_least(1);
+  KEY(checkpoint.keep_every_steps, "also keep steps that are multiples of this; 0 = none")
+      .at_least(0);
+  KEY(checkpoint.async_save, "write checkpoints in the background");
+  KEY(checkpoint.on_save_failure, "what a failed save does to the run");
+  KEY(checkpoint.fallback_to_previous, "on a corrupt checkpoint, resume from the previous one");
+
+  KEY(metrics.prometheus, "serve Prometheus metrics on /metrics");
+  KEY(metrics.bind_address, "address to listen on; anything but 127.0.0.1 is an opt-in");
+  KEY(metrics.port_base, "rank r serves on port_base + local rank").at_least(1024).at_most(65000);
+  KEY(metrics.pushgateway_url, "Pushgateway to push to at the end; empty = none");
+  KEY(metrics.timeline_start_step, "first step of the Chrome-trace timeline").at_least(0);
+  KEY(metrics.timeline_steps, "steps in the timeline; 0 = none").at_least(0);
+
+  KEY(eval.knn_every_steps, "live kNN every N steps; 0 = never").at_least(0);
+  KEY(eval.knn_dataset, "labelled tiles for kNN; empty = the synthetic labelled set");
+  KEY(eval.knn_k, "neighbours").at_least(1);
+  KEY(eval.knn_temperature, "similarity weighting temperature").above(0);
+  KEY(eval.linear_probe, "train a linear probe on the frozen teacher at the end");
+  return schema;
+}
+
+#undef KEY
+
+}  // namespace pathodino::config

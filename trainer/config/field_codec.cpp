@@ -1,0 +1,52 @@
+#include "trainer/config/field_codec.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+namespace pathodino::config {
+
+std::optional<int64_t> parse_integer(const std::string& text) {
+  int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end || text.empty()) return std::nullopt;
+  return value;
+}
+
+std::optional<double> parse_real(const std::string& text) {
+  double value = 0;
+  const char* begin = text.data() + (text.starts_with('+') ? 1 : 0);
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc() || ptr != end || begin == end || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+std::optional<bool> parse_boolean(const std::string& text) {
+  std::string lower = text;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (lower == "true" || lower == "yes" || lower == "on") return true;
+  if (lower == "false" || lower == "no" || lower == "off") return false;
+  return std::nullopt;
+}
+
+std::string format_real(double value) {
+  char buffer[64];
+  auto [ptr, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  std::string text(buffer, ptr);
+  if (text.find_first_of(".en") == std::string::npos) text += ".0";  // keep it visibly a float
+  return text;
+}
+
+ConfigNode scalar_node(std::string text, bool quote) {
+  ConfigNode node;
+  node.kind = ConfigNode::Kind::scalar;
+  node.scalar = std::move(text);
+  node.quoted = quote;
+  node.origin = {"default", 0};
+  return node;
+}
+
+}  // namespace pathodino::config

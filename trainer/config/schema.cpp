@@ -1,0 +1,189 @@
+#include "trainer/config/schema.h"
+
+#include <algorithm>
+
+#include "trainer/config/config_files.h"
+
+namespace pathodino::config {
+namespace {
+
+std::string number(double v) {
+  std::string text = format_real(v);
+  if (text.ends_with(".0")) text.resize(text.size() - 2);
+  return text;
+}
+
+std::string bounds_text(const FieldSpec& spec) {
+  if (spec.min && spec.max)
+    return std::string(" in ") + (spec.min_exclusive ? "(" : "[") + number(*spec.min) + ", " +
+           number(*spec.max) + (spec.max_exclusive ? ")" : "]");
+  if (spec.min) return (spec.min_exclusive ? " > " : " >= ") + number(*spec.min);
+  if (spec.max) return (spec.max_exclusive ? " < " : " <= ") + number(*spec.max);
+  return "";
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string_view leaf(std::string_view path) {
+  const auto dot = path.rfind('.');
+  return dot == std::string_view::npos ? path : path.substr(dot + 1);
+}
+
+std::string_view parent(std::string_view path) {
+  const auto dot = path.rfind('.');
+  return dot == std::string_view::npos ? std::string_view{} : path.substr(0, dot);
+}
+
+}  // namespace
+
+std::string FieldSpec::expected() const {
+  switch (kind) {
+    case FieldKind::integer:
+      return "an integer" + bounds_text(*this);
+    case FieldKind::real:
+      return "a float" + bounds_text(*this);
+    case FieldKind::boolean:
+      return "true or false";
+    case FieldKind::choice:
+      return "one of: " + join(choices);
+    case FieldKind::string:
+      return choices.empty() ? "a string" : "one of: " + join(choices);
+    default:
+      break;
+  }
+  const std::string count = length ? std::to_string(*length) + " " : "";
+  const std::string each = bounds_text(*this).empty() ? "" : ", each" + bounds_text(*this);
+  switch (kind) {
+    case FieldKind::integer_list:
+      return "a list of " + count + "integers" + each;
+    case FieldKind::real_list:
+      return "a list of " + count + "floats" + each;
+    default:
+      return "a list of " + count + "strings";
+  }
+}
+
+std::string check_constraints(const FieldSpec& spec, double value) {
+  const bool low = spec.min && (spec.min_exclusive ? value <= *spec.min : value < *spec.min);
+  const bool high = spec.max && (spec.max_exclusive ? value >= *spec.max : value > *spec.max);
+  if (!low && !high) return "";
+  return "out of range: expected " + spec.expected() + ", found " + number(value);
+}
+
+std::string check_choices(const FieldSpec& spec, const std::string& value) {
+  if (spec.choices.empty() ||
+      std::find(spec.choices.begin(), spec.choices.end(), value) != spec.choices.end())
+    return "";
+  return "expected one of: " + join(spec.choices) + ", found '" + value + "'";
+}
+
+void Schema::read(const ConfigNode& root, ExperimentConfig& config, ConfigIssues& issues) const {
+  std::vector<std::string> seen;
+  if (root.kind == ConfigNode::Kind::map) read_map(root, "", config, issues, seen);
+  for (const Field& field : fields_) {
+    if (field.spec.required && std::find(seen.begin(), seen.end(), field.spec.path) == seen.end())
+      issues.push_back({field.spec.path,
+                        {root.origin.source, 0},
+                        "required key is missing (expected " + field.spec.expected() + ")"});
+  }
+}
+
+void Schema::read_map(const ConfigNode& map, const std::string& prefix, ExperimentConfig& config,
+                      ConfigIssues& issues, std::vector<std::string>& seen) const {
+  for (const auto& [key, node] : map.entries) {
+    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    if (const FieldSpec* spec = find(path)) {
+      for (const Field& field : fields_)
+        if (&field.spec == spec) field.read(config, node, issues);
+      seen.push_back(path);
+    } else if (is_section(path)) {
+      if (node.kind == ConfigNode::Kind::map)
+        read_map(node, path, config, issues, seen);
+      else if (node.kind != ConfigNode::Kind::null)
+        issues.push_back(
+            {path, node.origin,
+             "is a section: expected a map of its keys, found " + std::string(node.kind_name())});
+    } else {
+      const std::string guess = suggest(path);
+      issues.push_back({path, node.origin,
+                        "unknown key" + (guess.empty() ? "" : " (did you mean '" + guess + "'?)")});
+    }
+  }
+}
+
+ConfigNode Schema::write(const ExperimentConfig& config) const {
+  ConfigNode root = ConfigNode::make_map({"default", 0});
+  ConfigIssues ignored;  // every path is a declared key: setting it cannot fail
+  for (const Field& field : fields_)
+    apply_override(root, {field.spec.path, field.write(config)}, ignored);
+  return root;
+}
+
+const FieldSpec* Schema::find(std::string_view path) const {
+  for (const Field& field : fields_)
+    if (field.spec.path == path) return &field.spec;
+  return nullptr;
+}
+
+bool Schema::is_section(std::string_view path) const {
+  for (const Field& field : fields_)
+    if (field.spec.path.size() > path.size() && field.spec.path.starts_with(path) &&
+        field.spec.path[path.size()] == '.')
+      return true;
+  return false;
+}
+
+std::vector<const FieldSpec*> Schema::fields() const {
+  std::vector<const FieldSpec*> specs;
+  for (const Field& field : fields_) specs.push_back(&field.spec);
+  return specs;
+}
+
+std::string Schema::suggest(std::string_view unknown) const {
+  std::vector<std::string> candidates;
+  for (const Field& field : fields_) {
+    candidates.push_back(field.spec.path);
+    for (auto p = parent(field.spec.path); !p.empty(); p = parent(p)) candidates.emplace_back(p);
+  }
+  // 1. The same key name in another section (a key put in the wrong place).
+  for (const auto& candidate : candidates)
+    if (leaf(candidate) == leaf(unknown) && candidate != unknown) return candidate;
+  // 2. A small edit of the whole path (a typo).
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, unknown.size() / 4) + 1;
+  for (const auto& candidate : candidates) {
+    const std::size_t d = edit_distance(unknown, candidate);
+    if (d < best_distance) best = candidate, best_distance = d;
+  }
+  if (!best.empty()) return best;
+  // 3. A sibling whose name contains the unknown one or is contained in it ("lr" -> "base_lr",
+  //    "optimiser" -> "optim").
+  for (const auto& candidate : candidates) {
+    const std::string_view a = leaf(unknown), b = leaf(candidate);
+    if (parent(candidate) == parent(unknown) && std::min(a.size(), b.size()) >= 2 &&
+        (b.find(a) != std::string_view::npos || a.find(b) != std::string_view::npos))
+      return candidate;
+  }
+  return "";
+}
+
+}  // namespace pathodino::config

@@ -1,0 +1,175 @@
+// Schema: the typed description of every config key — its dotted path, C++ field, documentation
+// and allowed values. It reads a ConfigNode tree into an ExperimentConfig (collecting every
+// problem: unknown keys with a suggestion, wrong types, out-of-range values, missing required
+// keys) and writes an ExperimentConfig back as a tree. The keys themselves are declared in
+// experiment_schema.cpp.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trainer/config/experiment_config.h"
+#include "trainer/config/field_codec.h"
+
+namespace pathodino::config {
+
+struct FieldSpec {
+  std::string path;
+  std::string doc;
+  FieldKind kind = FieldKind::string;
+  std::vector<std::string> choices;  // allowed values of a choice (or restricted string) field
+  std::optional<double> min, max;    // numeric bounds; for lists, bounds of every element
+  bool min_exclusive = false, max_exclusive = false;
+  std::optional<std::size_t> length;  // exact list length
+  bool required = false;
+
+  // Chainable constraints, used where the keys are declared.
+  FieldSpec& at_least(double v) { return min = v, min_exclusive = false, *this; }
+  FieldSpec& above(double v) { return min = v, min_exclusive = true, *this; }
+  FieldSpec& at_most(double v) { return max = v, max_exclusive = false, *this; }
+  FieldSpec& below(double v) { return max = v, max_exclusive = true, *this; }
+  FieldSpec& of_length(std::size_t n) { return length = n, *this; }
+  FieldSpec& one_of(std::vector<std::string> values) { return choices = std::move(values), *this; }
+  FieldSpec& is_required() { return required = true, *this; }
+
+  // "a float > 0", "a list of 2 floats, each in [0, 1]", "one of: mlp, swiglu", ...
+  std::string expected() const;
+};
+
+class Schema {
+ public:
+  // Declares a key. `get` maps an ExperimentConfig to the field, e.g.
+  //   [](ExperimentConfig& c) -> auto& { return c.optim.base_lr; }
+  template <class Get>
+  FieldSpec& field(std::string path, std::string doc, Get get);
+
+  // Reads `root` over the defaults held by `config`; appends every problem to `issues`.
+  void read(const ConfigNode& root, ExperimentConfig& config, ConfigIssues& issues) const;
+  // The whole config as a tree, keys in declaration order.
+  ConfigNode write(const ExperimentConfig& config) const;
+
+  const FieldSpec* find(std::string_view path) const;
+  bool is_section(std::string_view path) const;
+  // The key the user most likely meant, or empty.
+  std::string suggest(std::string_view unknown_path) const;
+  std::vector<const FieldSpec*> fields() const;
+
+ private:
+  struct Field {
+    FieldSpec spec;
+    std::function<void(ExperimentConfig&, const ConfigNode&, ConfigIssues&)> read;
+    std::function<ConfigNode(const ExperimentConfig&)> write;
+  };
+  void read_map(const ConfigNode& map, const std::string& prefix, ExperimentConfig& config,
+                ConfigIssues& issues, std::vector<std::string>& seen) const;
+  std::deque<Field> fields_;  // deque: FieldSpec references stay valid while declaring
+};
+
+// The schema of ExperimentConfig (experiment_schema.cpp).
+Schema make_experiment_schema();
+
+// Checks a value against the bounds and choices of `spec`; returns the problem or "".
+std::string check_constraints(const FieldSpec& spec, double value);
+std::string check_choices(const FieldSpec& spec, const std::string& value);
+
+// ---- implementation of the template ----
+
+template <class Get>
+FieldSpec& Schema::field(std::string path, std::string doc, Get get) {
+  using T = std::remove_cvref_t<std::invoke_result_t<Get, ExperimentConfig&>>;
+  using Traits = FieldTraits<T>;
+  using Element = typename Traits::Element;
+  Field& field = fields_.emplace_back();
+  field.spec.path = std::move(path);
+  field.spec.doc = std::move(doc);
+  field.spec.kind = Traits::kind;
+  if constexpr (std::is_enum_v<Element>)
+    for (const auto& entry : EnumNames<Element>::values)
+      field.spec.choices.emplace_back(entry.name);
+  const FieldSpec* spec = &field.spec;
+
+  // One element: decoded, then checked against bounds or choices. `where` locates it in a list.
+  auto read_element = [spec](const ConfigNode& node, ConfigIssues& issues,
+                             const std::string& where) -> std::optional<Element> {
+    std::string error;
+    std::optional<Element> value = decode_scalar<Element>(node, error);
+    if (!value) {
+      issues.push_back(
+          {spec->path, node.origin, "expected " + spec->expected() + where + ", " + error});
+      return std::nullopt;
+    }
+    std::string problem;
+    if constexpr (std::is_arithmetic_v<Element> && !std::is_same_v<Element, bool>)
+      problem = check_constraints(*spec, static_cast<double>(*value));
+    if constexpr (std::is_same_v<Element, std::string>) problem = check_choices(*spec, *value);
+    if (!problem.empty()) {
+      issues.push_back({spec->path, node.origin, problem + where});
+      return std::nullopt;
+    }
+    return value;
+  };
+
+  field.read = [get, spec, read_element](ExperimentConfig& config, const ConfigNode& node,
+                                         ConfigIssues& issues) {
+    if constexpr (Traits::is_list) {
+      std::vector<ConfigNode> items = node.items;
+      if (node.kind == ConfigNode::Kind::scalar && !node.quoted) {
+        items.clear();  // "0.5, 0.5, 0.5" or a single value: the convenient spellings of a list
+        std::size_t start = 0;
+        while (start <= node.scalar.size()) {
+          std::size_t comma = node.scalar.find(',', start);
+          if (comma == std::string::npos) comma = node.scalar.size();
+          std::string part = node.scalar.substr(start, comma - start);
+          part.erase(0, part.find_first_not_of(" \t"));
+          part.erase(part.find_last_not_of(" \t") + 1);
+          ConfigNode item = scalar_node(part);
+          item.origin = node.origin;
+          items.push_back(item);
+          start = comma + 1;
+        }
+      } else if (node.kind != ConfigNode::Kind::sequence) {
+        issues.push_back(
+            {spec->path, node.origin,
+             "expected " + spec->expected() + ", found " + std::string(node.kind_name())});
+        return;
+      }
+      if (spec->length && items.size() != *spec->length) {
+        issues.push_back({spec->path, node.origin,
+                          "expected " + spec->expected() + ", found " +
+                              std::to_string(items.size()) +
+                              (items.size() == 1 ? " element" : " elements")});
+        return;
+      }
+      std::vector<Element> values;
+      bool ok = true;
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        auto value = read_element(items[i], issues, " (element " + std::to_string(i) + ")");
+        if (value) values.push_back(*value);
+        ok = ok && value.has_value();
+      }
+      if (ok) get(config) = std::move(values);
+    } else {
+      if (auto value = read_element(node, issues, "")) get(config) = *value;
+    }
+  };
+
+  field.write = [get](const ExperimentConfig& config) {
+    const T& value = get(const_cast<ExperimentConfig&>(config));
+    if constexpr (Traits::is_list) {
+      ConfigNode node;
+      node.kind = ConfigNode::Kind::sequence;
+      node.origin = {"default", 0};
+      for (const auto& element : value) node.items.push_back(encode_scalar(element));
+      return node;
+    } else {
+      return encode_scalar(value);
+    }
+  };
+  return field.spec;
+}
+
+}  // namespace pathodino::config

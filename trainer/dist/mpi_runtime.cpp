@@ -1,0 +1,35 @@
+#include "trainer/dist/mpi_runtime.h"
+
+#include <stdexcept>
+
+namespace pathodino::dist {
+
+MpiRuntime::MpiRuntime(int* argc, char*** argv) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (initialized) throw std::logic_error("MpiRuntime: MPI is already initialised in this process");
+  MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &thread_level_);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &world_size_);
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local_);
+  MPI_Comm_rank(local_, &local_rank_);
+  MPI_Comm_size(local_, &local_size_);
+}
+
+MpiRuntime::~MpiRuntime() {
+  if (local_ != MPI_COMM_NULL) MPI_Comm_free(&local_);
+  MPI_Finalize();
+}
+
+std::string mpi_library_version() {
+  char text[MPI_MAX_LIBRARY_VERSION_STRING];
+  int length = 0;
+  MPI_Get_library_version(text, &length);
+  std::string version(text, length);
+  const auto line_end = version.find_first_of("\r\n");
+  if (line_end != std::string::npos) version.resize(line_end);
+  while (!version.empty() && (version.back() == ',' || version.back() == ' ')) version.pop_back();
+  return version;
+}
+
+}  // namespace pathodino::dist

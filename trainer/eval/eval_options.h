@@ -1,0 +1,17 @@
+// EvalOptions: the `eval:` section — live kNN monitoring and the linear probe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace pathodino::eval {
+
+struct EvalOptions {
+  int64_t knn_every_steps = 0;  // 0 = no live kNN
+  std::string knn_dataset;      // labelled tiles (index or image folder); empty = synthetic
+  int64_t knn_k = 20;
+  double knn_temperature = 0.07;
+  bool linear_probe = false;  // train a linear probe on the frozen teacher at the end
+};
+
+}  // namespace pathodino::eval

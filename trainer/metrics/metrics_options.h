@@ -1,0 +1,18 @@
+// MetricsOptions: the `metrics:` section — Prometheus endpoint, JSONL log and step timeline.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace pathodino::metrics {
+
+struct MetricsOptions {
+  bool prometheus = true;
+  std::string bind_address = "127.0.0.1";  // another address is an explicit opt-in
+  int64_t port_base = 9464;                // each rank serves on port_base + local rank
+  std::string pushgateway_url;             // push once at the end of the run; empty = never
+  int64_t timeline_start_step = 0;         // Chrome-trace window [start, start + steps)
+  int64_t timeline_steps = 0;              // 0 = no timeline
+};
+
+}  // namespace pathodino::metrics
