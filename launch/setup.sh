@@ -4,9 +4,10 @@
 #
 #   launch/setup.sh            Debian packages + the Python environment that provides LibTorch
 #
-# The Python environment lives outside the work tree, keyed by the hash of launch/requirements.txt,
-# so fresh clones on the same machine (CI clones main afresh) reuse it; `.venv` in the repo is a
-# symlink to it. Override the location with PATHODINO_CACHE.
+# The Python environment lives outside the work tree, one per pinned torch version, so fresh clones
+# on the same machine (CI clones main afresh) reuse it; `.venv` in the repo is a symlink to it. A
+# changed requirements.txt is installed into it incrementally. Override the location with
+# PATHODINO_CACHE.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,18 +40,23 @@ else
 fi
 
 req="$repo/launch/requirements.txt"
-key=$(sha256sum "$req" | cut -c1-16)
-venv="$cache/venv-$key"
-if [ ! -f "$venv/.pathodino-ready" ]; then
-  log "creating Python environment $venv (torch wheel with LibTorch; a few GB, once per machine)"
-  rm -rf "$venv"
-  mkdir -p "$cache"
-  python3 -m venv "$venv"
+torch_pin=$(grep -E '^torch==' "$req" | cut -d= -f3)
+want=$(sha256sum "$req" | cut -c1-16)
+venv="$cache/venv-torch-$torch_pin"
+stamp="$venv/.pathodino-requirements"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   start=$(date +%s)
-  "$venv/bin/pip" install --quiet -r "$req"
+  if [ ! -x "$venv/bin/python" ]; then
+    log "creating Python environment $venv (torch $torch_pin with LibTorch: ~2.7 GB download, once per machine)"
+    mkdir -p "$cache"
+    python3 -m venv "$venv"
+  else
+    log "updating Python environment $venv to launch/requirements.txt"
+  fi
+  "$venv/bin/python" -m pip install --quiet -r "$req"
   "$venv/bin/python" -c 'import torch; print("[setup] torch", torch.__version__, "cuda", torch.version.cuda)'
   log "Python environment ready in $(( $(date +%s) - start )) s ($(du -sh "$venv" | cut -f1))"
-  touch "$venv/.pathodino-ready"
+  echo "$want" > "$stamp"
 else
   log "Python environment: $venv"
 fi

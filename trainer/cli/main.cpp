@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   pathodino::cli::add_doctor_command(app, exit_code);
   pathodino::cli::add_config_command(app, exit_code);
+  pathodino::cli::add_export_command(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

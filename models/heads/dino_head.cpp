@@ -1,0 +1,39 @@
+#include "models/heads/dino_head.h"
+
+#include <torch/nn/functional/normalization.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/linear.h>
+
+namespace pathodino::models {
+
+DinoHeadImpl::DinoHeadImpl(const DinoHeadSpec& spec, uint64_t seed) {
+  TORCH_CHECK(spec.nlayers >= 1, "a DINO head needs at least one layer");
+  torch::NoGradGuard no_grad;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  mlp_ = register_module("mlp", torch::nn::Sequential());
+  int64_t in = spec.in_dim;
+  for (int64_t layer = 0; layer < spec.nlayers; ++layer) {
+    const int64_t out = layer + 1 == spec.nlayers ? spec.bottleneck_dim : spec.hidden_dim;
+    torch::nn::Linear linear(in, out);
+    linear->weight.normal_(0.0, 0.02, gen);
+    linear->bias.zero_();
+    mlp_->push_back(linear);
+    if (layer + 1 < spec.nlayers) mlp_->push_back(torch::nn::GELU());
+    in = out;
+  }
+  const double bound = 1.0 / std::sqrt(static_cast<double>(spec.bottleneck_dim));
+  last_layer_ = register_parameter(
+      "last_layer",
+      torch::empty({spec.n_prototypes, spec.bottleneck_dim}).uniform_(-bound, bound, gen));
+}
+
+torch::Tensor DinoHeadImpl::forward(const torch::Tensor& x) {
+  namespace F = torch::nn::functional;
+  const double eps = x.scalar_type() == torch::kFloat16 ? 1e-6 : 1e-12;
+  const auto bottleneck =
+      F::normalize(mlp_->forward(x), F::NormalizeFuncOptions().dim(-1).eps(eps));
+  const auto prototypes = F::normalize(last_layer_, F::NormalizeFuncOptions().dim(1).eps(eps));
+  return torch::matmul(bottleneck, prototypes.to(bottleneck.scalar_type()).t());
+}
+
+}  // namespace pathodino::models

@@ -1,0 +1,163 @@
+#include "models/interchange/backbone_file.h"
+
+#include <torch/nn/functional/upsampling.h>
+#include <torch/version.h>
+
+#include <nlohmann/json.hpp>
+
+#include "models/interchange/safetensors.h"
+#include "models/interchange/tensor_bytes.h"
+
+namespace pathodino::models {
+namespace {
+
+constexpr const char* kFormat = "pathodino-backbone/1";
+
+std::string list_text(const std::vector<double>& values) { return nlohmann::json(values).dump(); }
+
+// The kwargs of timm's VisionTransformer that rebuild this architecture (after timm's DINOv2
+// checkpoint converter has run, which moves registers to `no_embed_class` form).
+std::string timm_kwargs(const VitSpec& spec) {
+  nlohmann::ordered_json kwargs = {
+      {"img_size", spec.img_size},
+      {"patch_size", spec.patch_size},
+      {"embed_dim", spec.embed_dim},
+      {"depth", spec.depth},
+      {"num_heads", spec.num_heads},
+      {"qkv_bias", spec.qkv_bias},
+      {"reg_tokens", spec.num_register_tokens},
+      {"no_embed_class", spec.num_register_tokens > 0},
+      {"init_values",
+       spec.layerscale_init > 0 ? nlohmann::json(spec.layerscale_init) : nlohmann::json()},
+      {"num_classes", 0}};
+  if (spec.ffn == FfnKind::swiglu) {
+    kwargs["mlp_ratio"] =
+        2.0 * static_cast<double>(spec.ffn_hidden_dim()) / static_cast<double>(spec.embed_dim);
+    kwargs["mlp_layer"] = "SwiGLUPacked";
+    kwargs["act_layer"] = "silu";
+  } else {
+    kwargs["mlp_ratio"] =
+        static_cast<double>(spec.ffn_hidden_dim()) / static_cast<double>(spec.embed_dim);
+  }
+  return kwargs.dump();
+}
+
+std::string get(const std::map<std::string, std::string>& meta, const std::string& key,
+                const std::filesystem::path& path) {
+  const auto it = meta.find(key);
+  if (it == meta.end()) throw BackboneFileError(path.string() + ": metadata has no '" + key + "'");
+  return it->second;
+}
+
+// A DINOv2 position embedding [1, 1 + g², D] resampled to [1, 1 + G², D].
+torch::Tensor resample_position_embedding(const torch::Tensor& pos, int64_t grid) {
+  const int64_t dim = pos.size(2);
+  const auto old_grid =
+      static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(pos.size(1) - 1))));
+  auto patch = pos.slice(1, 1)
+                   .reshape({1, old_grid, old_grid, dim})
+                   .permute({0, 3, 1, 2})
+                   .to(torch::kFloat32);
+  patch = torch::nn::functional::interpolate(patch, torch::nn::functional::InterpolateFuncOptions()
+                                                        .size(std::vector<int64_t>{grid, grid})
+                                                        .mode(torch::kBicubic)
+                                                        .align_corners(false));
+  patch = patch.permute({0, 2, 3, 1}).reshape({1, grid * grid, dim});
+  return torch::cat({pos.slice(1, 0, 1).to(torch::kFloat32), patch}, 1);
+}
+
+}  // namespace
+
+void export_backbone(VisionTransformer& backbone, const BackboneInfo& info,
+                     const std::filesystem::path& path) {
+  const VitSpec& spec = backbone->spec();
+  SafetensorsContent content;
+  for (const auto& item : backbone->named_parameters())
+    content.tensors.push_back(to_st_tensor(item.key(), item.value().to(torch::kFloat32)));
+  content.metadata = {
+      {"format", kFormat},
+      {"architecture", spec.name()},
+      {"size", spec.size},
+      {"embed_dim", std::to_string(spec.embed_dim)},
+      {"depth", std::to_string(spec.depth)},
+      {"num_heads", std::to_string(spec.num_heads)},
+      {"patch_size", std::to_string(spec.patch_size)},
+      {"img_size", std::to_string(spec.img_size)},
+      {"num_register_tokens", std::to_string(spec.num_register_tokens)},
+      {"ffn", spec.ffn == FfnKind::mlp ? "mlp" : "swiglu"},
+      {"layerscale_init", nlohmann::json(spec.layerscale_init).dump()},
+      {"qkv_bias", spec.qkv_bias ? "true" : "false"},
+      {"image_mean", list_text(info.image_mean)},
+      {"image_std", list_text(info.image_std)},
+      {"mpp", list_text(info.mpp)},
+      {"origin", info.origin},
+      {"timm_kwargs", timm_kwargs(spec)},
+      {"torch_version", TORCH_VERSION},
+  };
+  write_safetensors(path, content);
+}
+
+std::map<std::string, std::string> read_backbone_metadata(const std::filesystem::path& path) {
+  return read_safetensors(path).metadata;
+}
+
+VitSpec read_backbone_spec(const std::filesystem::path& path) {
+  const auto meta = read_backbone_metadata(path);
+  if (get(meta, "format", path) != kFormat)
+    throw BackboneFileError(path.string() + ": format '" + meta.at("format") + "' is not " +
+                            kFormat);
+  VitSpec spec;
+  try {
+    spec.size = get(meta, "size", path);
+    spec.embed_dim = std::stoll(get(meta, "embed_dim", path));
+    spec.depth = std::stoll(get(meta, "depth", path));
+    spec.num_heads = std::stoll(get(meta, "num_heads", path));
+    spec.patch_size = std::stoll(get(meta, "patch_size", path));
+    spec.img_size = std::stoll(get(meta, "img_size", path));
+    spec.num_register_tokens = std::stoll(get(meta, "num_register_tokens", path));
+    spec.ffn = get(meta, "ffn", path) == "swiglu" ? FfnKind::swiglu : FfnKind::mlp;
+    spec.layerscale_init = std::stod(get(meta, "layerscale_init", path));
+    spec.qkv_bias = get(meta, "qkv_bias", path) == "true";
+  } catch (const std::logic_error& e) {  // stoll/stod on a malformed value
+    throw BackboneFileError(path.string() + ": malformed architecture metadata (" + e.what() + ")");
+  }
+  return spec;
+}
+
+void import_backbone(VisionTransformer& backbone, const std::filesystem::path& path) {
+  const SafetensorsContent content = read_safetensors(path);
+  const int64_t grid = backbone->spec().img_size / backbone->spec().patch_size;
+  std::vector<std::string> problems;
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> assignments;  // (parameter, value)
+  const auto params = backbone->named_parameters();
+  for (const auto& item : params) {
+    const StTensor* entry = content.find(item.key());
+    if (!entry) {
+      problems.push_back("missing tensor '" + item.key() + "'");
+      continue;
+    }
+    torch::Tensor value = from_st_tensor(*entry);
+    if (item.key() == "pos_embed" && value.dim() == 3 && value.size(0) == 1 &&
+        value.size(2) == item.value().size(2) && !value.sizes().equals(item.value().sizes()))
+      value = resample_position_embedding(value, grid);
+    if (!value.sizes().equals(item.value().sizes())) {
+      std::ostringstream text;
+      text << "tensor '" << item.key() << "' has shape " << value.sizes()
+           << " in the file, the model needs " << item.value().sizes();
+      problems.push_back(text.str());
+      continue;
+    }
+    assignments.emplace_back(item.value(), value);
+  }
+  for (const auto& entry : content.tensors)
+    if (!params.contains(entry.name)) problems.push_back("unexpected tensor '" + entry.name + "'");
+  if (!problems.empty()) {
+    std::string text = path.string() + ": does not fit " + backbone->spec().name() + ":";
+    for (const auto& p : problems) text += "\n  " + p;
+    throw BackboneFileError(text);
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& [param, value] : assignments) param.copy_(value);
+}
+
+}  // namespace pathodino::models

@@ -1,0 +1,213 @@
+#include "models/interchange/safetensors.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace pathodino::models {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "safetensors is little-endian");
+
+constexpr uint64_t kMaxHeaderBytes = 100u << 20;  // the reference implementation's bound
+
+constexpr std::array kDtypes{std::pair{StDtype::F64, "F64"}, std::pair{StDtype::F32, "F32"},
+                             std::pair{StDtype::F16, "F16"}, std::pair{StDtype::BF16, "BF16"},
+                             std::pair{StDtype::I64, "I64"}, std::pair{StDtype::I32, "I32"},
+                             std::pair{StDtype::I16, "I16"}, std::pair{StDtype::I8, "I8"},
+                             std::pair{StDtype::U8, "U8"},   std::pair{StDtype::BOOL, "BOOL"}};
+
+[[noreturn]] void fail(const std::filesystem::path& path, const std::string& what) {
+  throw SafetensorsError(path.string() + ": " + what);
+}
+
+void write_all(int fd, const void* data, std::size_t size, const std::filesystem::path& path) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, size);
+    if (n < 0) fail(path, std::string("write failed: ") + std::strerror(errno));
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+std::size_t dtype_size(StDtype dtype) {
+  switch (dtype) {
+    case StDtype::F64:
+    case StDtype::I64:
+      return 8;
+    case StDtype::F32:
+    case StDtype::I32:
+      return 4;
+    case StDtype::F16:
+    case StDtype::BF16:
+    case StDtype::I16:
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+const char* dtype_name(StDtype dtype) {
+  for (const auto& [value, name] : kDtypes)
+    if (value == dtype) return name;
+  return "?";
+}
+
+const StTensor* SafetensorsContent::find(const std::string& name) const {
+  for (const auto& tensor : tensors)
+    if (tensor.name == name) return &tensor;
+  return nullptr;
+}
+
+SafetensorsContent read_safetensors(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open");
+  in.seekg(0, std::ios::end);
+  const uint64_t file_size = static_cast<uint64_t>(in.tellg());
+  in.seekg(0);
+  if (file_size < 8) fail(path, "file of " + std::to_string(file_size) + " bytes has no header");
+  uint64_t header_size = 0;
+  in.read(reinterpret_cast<char*>(&header_size), 8);
+  if (header_size > kMaxHeaderBytes)
+    fail(path, "header length " + std::to_string(header_size) + " exceeds the 100 MiB bound");
+  if (8 + header_size > file_size)
+    fail(path, "header length " + std::to_string(header_size) + " runs past the end of the file (" +
+                   std::to_string(file_size) + " bytes)");
+  std::string header(header_size, '\0');
+  in.read(header.data(), static_cast<std::streamsize>(header_size));
+  const uint64_t data_size = file_size - 8 - header_size;
+
+  nlohmann::json json;
+  try {
+    // Duplicate keys are an error: the parser callback sees every key of the top-level object.
+    std::vector<std::string> names;
+    json = nlohmann::json::parse(
+        header, [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+          if (depth == 1 && event == nlohmann::json::parse_event_t::key) {
+            const auto name = parsed.get<std::string>();
+            if (std::find(names.begin(), names.end(), name) != names.end())
+              fail(path, "tensor '" + name + "' appears twice in the header");
+            names.push_back(name);
+          }
+          return true;
+        });
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, std::string("header is not valid JSON: ") + e.what());
+  }
+  if (!json.is_object()) fail(path, "header is not a JSON object");
+
+  SafetensorsContent content;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (const auto& [name, entry] : json.items()) {
+    if (name == "__metadata__") {
+      if (!entry.is_object()) fail(path, "__metadata__ is not an object");
+      for (const auto& [key, value] : entry.items()) {
+        if (!value.is_string()) fail(path, "__metadata__ value of '" + key + "' is not a string");
+        content.metadata[key] = value.get<std::string>();
+      }
+      continue;
+    }
+    const std::string where = "tensor '" + name + "'";
+    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
+        !entry.contains("data_offsets"))
+      fail(path, where + ": expected {dtype, shape, data_offsets}");
+    StTensor tensor;
+    tensor.name = name;
+    const auto& dtype = entry["dtype"];
+    auto known = std::find_if(kDtypes.begin(), kDtypes.end(), [&](const auto& d) {
+      return dtype.is_string() && dtype.get<std::string>() == d.second;
+    });
+    if (known == kDtypes.end()) fail(path, where + ": unknown dtype " + dtype.dump());
+    tensor.dtype = known->first;
+    uint64_t numel = 1;
+    if (!entry["shape"].is_array()) fail(path, where + ": shape is not a list");
+    for (const auto& dim : entry["shape"]) {
+      if (!dim.is_number_unsigned()) fail(path, where + ": shape has a non-natural dimension");
+      const uint64_t d = dim.get<uint64_t>();
+      if (d != 0 && numel > (uint64_t{1} << 62) / d) fail(path, where + ": shape is too large");
+      numel *= d;
+      tensor.shape.push_back(static_cast<int64_t>(d));
+    }
+    const auto& offsets = entry["data_offsets"];
+    if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
+        !offsets[1].is_number_unsigned())
+      fail(path, where + ": data_offsets must be [begin, end]");
+    const uint64_t begin = offsets[0], end = offsets[1];
+    if (begin > end || end > data_size)
+      fail(path, where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+                     "] outside the " + std::to_string(data_size) + "-byte data section");
+    if (end - begin != numel * dtype_size(tensor.dtype))
+      fail(path, where + ": " + std::to_string(end - begin) + " bytes for a " +
+                     dtype_name(tensor.dtype) + " tensor of " + std::to_string(numel) +
+                     " elements");
+    tensor.data.resize(end - begin);
+    in.seekg(static_cast<std::streamoff>(8 + header_size + begin));
+    in.read(reinterpret_cast<char*>(tensor.data.data()), static_cast<std::streamsize>(end - begin));
+    if (!in) fail(path, where + ": cannot read its bytes");
+    ranges.emplace_back(begin, end);
+    content.tensors.push_back(std::move(tensor));
+  }
+  // Non-overlapping: sorted by begin, each range must end before the next begins.
+  std::vector<std::size_t> order(ranges.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return ranges[a] < ranges[b]; });
+  for (std::size_t i = 1; i < order.size(); ++i) {
+    const auto& previous = ranges[order[i - 1]];
+    const auto& current = ranges[order[i]];
+    if (current.first < previous.second && current.first != current.second &&
+        previous.first != previous.second)
+      fail(path, "tensors '" + content.tensors[order[i - 1]].name + "' and '" +
+                     content.tensors[order[i]].name + "' overlap in the data section");
+  }
+  std::vector<StTensor> sorted;
+  for (auto i : order) sorted.push_back(std::move(content.tensors[i]));
+  content.tensors = std::move(sorted);
+  return content;
+}
+
+void write_safetensors(const std::filesystem::path& path, const SafetensorsContent& content) {
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!content.metadata.empty()) header["__metadata__"] = content.metadata;
+  uint64_t offset = 0;
+  for (const auto& tensor : content.tensors) {
+    if (header.contains(tensor.name)) fail(path, "tensor '" + tensor.name + "' given twice");
+    header[tensor.name] = {{"dtype", dtype_name(tensor.dtype)},
+                           {"shape", tensor.shape},
+                           {"data_offsets", {offset, offset + tensor.data.size()}}};
+    offset += tensor.data.size();
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // pad so the data section is 8-byte aligned
+  const uint64_t header_size = text.size();
+
+  const auto temp = path.string() + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) fail(path, std::string("cannot create: ") + std::strerror(errno));
+  try {
+    write_all(fd, &header_size, 8, path);
+    write_all(fd, text.data(), text.size(), path);
+    for (const auto& tensor : content.tensors)
+      write_all(fd, tensor.data.data(), tensor.data.size(), path);
+    if (::fsync(fd) != 0) fail(path, std::string("fsync failed: ") + std::strerror(errno));
+  } catch (...) {
+    ::close(fd);
+    ::unlink(temp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    ::unlink(temp.c_str());
+    fail(path, std::string("rename failed: ") + std::strerror(errno));
+  }
+}
+
+}  // namespace pathodino::models

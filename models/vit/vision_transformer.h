@@ -1,0 +1,52 @@
+// VisionTransformer: DINOv2's backbone. Tokens are [CLS + pos₀, registers (no position),
+// patches + pos₁..]; the learned position embedding is resampled (bicubic) to any crop whose sides
+// are multiples of the patch; masked patches (iBOT) are replaced by a learned mask token before
+// positions are added. Parameter names are DINOv2's, so named_parameters() is the export.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/normalization.h>
+
+#include "models/vit/patch_embed.h"
+#include "models/vit_spec.h"
+
+namespace pathodino::models {
+
+struct VitOutput {
+  torch::Tensor cls;        // [B, D], after the final LayerNorm
+  torch::Tensor registers;  // [B, R, D]
+  torch::Tensor patches;    // [B, H/p · W/p, D]
+};
+
+class VisionTransformerImpl : public torch::nn::Module {
+ public:
+  explicit VisionTransformerImpl(const VitSpec& spec);
+
+  // images: [B, 3, H, W]; masks: optional bool [B, H/p · W/p], true = replace by the mask token.
+  VitOutput forward(const torch::Tensor& images, const torch::Tensor& masks = {});
+
+  // The position embedding for an h × w patch grid: [1, 1 + h·w, D] (row 0 belongs to CLS).
+  torch::Tensor position_embedding(int64_t grid_h, int64_t grid_w) const;
+
+  const VitSpec& spec() const { return spec_; }
+  // DINOv2's init: Linear weights truncated-normal (std 0.02) with zero bias, position embedding
+  // truncated-normal (0.02), CLS and registers normal (1e-6), mask token zero.
+  void reset_parameters(uint64_t seed);
+
+ private:
+  VitSpec spec_;
+  PatchEmbed patch_embed_{nullptr};
+  torch::Tensor cls_token_, pos_embed_, register_tokens_, mask_token_;
+  torch::nn::ModuleList blocks_{nullptr};
+  torch::nn::LayerNorm norm_{nullptr};
+};
+TORCH_MODULE(VisionTransformer);
+
+// Drop-path rate of block `index` under the spec's schedule.
+double drop_path_rate_of_block(const VitSpec& spec, int64_t index);
+
+// Number of parameters (elements), the quantity reported as "21M" for ViT-S/14.
+int64_t count_parameters(const torch::nn::Module& module);
+
+}  // namespace pathodino::models

@@ -1,0 +1,112 @@
+// Export and import of backbones: bit-exact round trips, metadata, and refusals that list every
+// missing, unexpected and mismatched tensor.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "models/interchange/backbone_file.h"
+#include "models/interchange/safetensors.h"
+
+namespace fs = std::filesystem;
+using namespace pathodino::models;
+
+namespace {
+
+fs::path temp_path(const std::string& name) {
+  return fs::temp_directory_path() / ("pathodino-bb-" + std::to_string(::getpid()) + "-" + name);
+}
+
+VitSpec small_spec() {
+  VitSpec spec = vit_spec_from_name("vit_tiny_patch16_reg4");
+  spec.depth = 3;
+  spec.img_size = 64;
+  return spec;
+}
+
+TEST(BackboneFile, RoundTripIsBitExact) {
+  VisionTransformer original(small_spec());
+  original->reset_parameters(11);
+  const auto path = temp_path("rt.safetensors");
+  BackboneInfo info;
+  info.mpp = {0.5};
+  export_backbone(original, info, path);
+
+  const VitSpec spec = read_backbone_spec(path);
+  EXPECT_EQ(spec.name(), "vit_tiny_patch16_reg4");
+  EXPECT_EQ(spec.depth, 3);
+  EXPECT_EQ(spec.img_size, 64);
+  VisionTransformer copy(spec);
+  copy->reset_parameters(99);
+  import_backbone(copy, path);
+  const auto a = original->named_parameters(), b = copy->named_parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& item : a) EXPECT_TRUE(torch::equal(item.value(), b[item.key()])) << item.key();
+
+  const auto meta = read_backbone_metadata(path);
+  EXPECT_EQ(meta.at("architecture"), "vit_tiny_patch16_reg4");
+  EXPECT_EQ(meta.at("patch_size"), "16");
+  EXPECT_EQ(meta.at("num_register_tokens"), "4");
+  EXPECT_EQ(meta.at("mpp"), "[0.5]");
+  EXPECT_EQ(meta.at("image_mean"), "[0.485,0.456,0.406]");
+  fs::remove(path);
+}
+
+TEST(BackboneFile, ImportResamplesThePositionEmbeddingToAnotherGrid) {
+  VisionTransformer trained(small_spec());  // 64 px: 4 x 4 grid
+  const auto path = temp_path("grid.safetensors");
+  export_backbone(trained, {}, path);
+  VitSpec bigger = small_spec();
+  bigger.img_size = 96;  // 6 x 6 grid
+  VisionTransformer model(bigger);
+  import_backbone(model, path);
+  const auto pos = model->named_parameters()["pos_embed"];
+  EXPECT_EQ(pos.sizes(), (std::vector<int64_t>{1, 37, 192}));
+  // Same resampling as the model applies on the fly to a 96 px crop.
+  EXPECT_TRUE(torch::allclose(pos, trained->position_embedding(6, 6), 0, 1e-6));
+  fs::remove(path);
+}
+
+TEST(BackboneFile, RefusalListsEveryProblem) {
+  VisionTransformer model(small_spec());
+  const auto path = temp_path("wrong.safetensors");
+  SafetensorsContent content = {};
+  export_backbone(model, {}, path);
+  content = read_safetensors(path);
+  std::erase_if(content.tensors, [](const auto& t) { return t.name == "norm.weight"; });
+  for (auto& t : content.tensors)
+    if (t.name == "blocks.0.attn.qkv.weight") t.shape = {576, 96}, t.data.resize(576 * 96 * 4);
+  content.tensors.push_back({"head.weight", StDtype::F32, {1}, std::vector<std::byte>(4)});
+  write_safetensors(path, content);
+  try {
+    import_backbone(model, path);
+    FAIL() << "accepted";
+  } catch (const BackboneFileError& e) {
+    const std::string text = e.what();
+    EXPECT_NE(text.find(path.string()), std::string::npos) << text;
+    EXPECT_NE(text.find("missing tensor 'norm.weight'"), std::string::npos) << text;
+    EXPECT_NE(text.find("unexpected tensor 'head.weight'"), std::string::npos) << text;
+    EXPECT_NE(
+        text.find("tensor 'blocks.0.attn.qkv.weight' has shape [576, 96] in the file, the model "
+                  "needs [576, 192]"),
+        std::string::npos)
+        << text;
+  }
+  fs::remove(path);
+}
+
+TEST(BackboneFile, ImportOfAnIncompatibleFileChangesNothing) {
+  VisionTransformer model(small_spec());
+  const auto before = model->named_parameters()["cls_token"].clone();
+  VitSpec other = small_spec();
+  other.depth = 2;
+  VisionTransformer shallower(other);
+  shallower->reset_parameters(4);
+  const auto path = temp_path("shallow.safetensors");
+  export_backbone(shallower, {}, path);
+  EXPECT_THROW(import_backbone(model, path), BackboneFileError);
+  EXPECT_TRUE(torch::equal(model->named_parameters()["cls_token"], before));
+  fs::remove(path);
+}
+
+}  // namespace
