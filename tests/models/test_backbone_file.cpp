@@ -110,3 +110,43 @@ TEST(BackboneFile, ImportOfAnIncompatibleFileChangesNothing) {
 }
 
 }  // namespace
+
+#include "models/backbone_factory.h"
+
+namespace {
+
+TEST(BackboneFactory, StudentAndTeacherStartFromThePretrainedFile) {
+  VitSpec spec = vit_spec_from_name("vit_tiny_patch16");
+  spec.img_size = 224;  // a public backbone at 224 px
+  VisionTransformer released(spec);
+  released->reset_parameters(21);
+  const auto path = temp_path("released.safetensors");
+  export_backbone(released, {}, path);
+
+  ModelOptions options;
+  options.arch = "vit_tiny";
+  options.patch_size = 16;
+  options.pretrained = path.string();
+  // Continued pretraining with 96 px global crops: the position embedding is resampled.
+  VisionTransformer student = build_backbone(options, 96, 1),
+                    teacher = build_backbone(options, 96, 2);
+  const auto s = student->named_parameters(), t = teacher->named_parameters(),
+             r = released->named_parameters();
+  for (const auto& item : r) {
+    if (item.key() == "pos_embed") continue;
+    EXPECT_TRUE(torch::equal(s[item.key()], item.value())) << item.key();
+    EXPECT_TRUE(torch::equal(t[item.key()], item.value())) << item.key();
+  }
+  EXPECT_EQ(s["pos_embed"].sizes(), (std::vector<int64_t>{1, 37, 192}));
+
+  options.pretrained = temp_path("missing.safetensors").string();
+  try {
+    build_backbone(options, 96, 1);
+    FAIL();
+  } catch (const SafetensorsError& e) {
+    EXPECT_NE(std::string(e.what()).find(options.pretrained), std::string::npos);
+  }
+  fs::remove(path);
+}
+
+}  // namespace
