@@ -36,7 +36,12 @@ std::string format_real(double value) {
   char buffer[64];
   auto [ptr, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
   std::string text(buffer, ptr);
-  if (text.find_first_of(".en") == std::string::npos) text += ".0";  // keep it visibly a float
+  // Keep it visibly a float, also to YAML 1.1 readers (PyYAML), which need a '.' in the mantissa:
+  // "1" → "1.0", "1e-06" → "1.0e-06".
+  const auto exponent = text.find('e');
+  const auto mantissa_end = exponent == std::string::npos ? text.size() : exponent;
+  if (text.find('.') == std::string::npos && text.find('n') == std::string::npos)
+    text.insert(mantissa_end, ".0");
   return text;
 }
 

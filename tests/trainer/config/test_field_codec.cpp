@@ -47,7 +47,9 @@ TEST(FieldCodec, FormattedRealsReadBackBitExactly) {
     ASSERT_TRUE(back) << format_real(value);
     EXPECT_EQ(*back, value);
   }
-  EXPECT_EQ(format_real(1.0), "1.0");  // stays visibly a float
+  EXPECT_EQ(format_real(1.0), "1.0");       // stays visibly a float
+  EXPECT_EQ(format_real(1e-6), "1.0e-06");  // PyYAML reads a float only with a '.'
+  EXPECT_EQ(format_real(2.5e20), "2.5e+20");
 }
 
 TEST(FieldCodec, EnumsDecodeByNameOnly) {

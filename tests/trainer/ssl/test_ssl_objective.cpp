@@ -1,0 +1,73 @@
+// Properties of the SSL objective that the Python reference comparison does not cover.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "trainer/ssl/centering.h"
+#include "trainer/ssl/dino_loss.h"
+#include "trainer/ssl/koleo_loss.h"
+#include "trainer/ssl/masking.h"
+
+using namespace pathodino::ssl;
+
+TEST(KoleoLoss, BatchOfOneAndDuplicatesStayFinite) {
+  for (const auto& features :
+       {torch::randn({1, 8}), torch::ones({4, 8}),
+        torch::cat({torch::randn({1, 8}), torch::randn({1, 8})}).repeat({3, 1}),
+        torch::zeros({3, 8})}) {
+    auto x = features.clone().requires_grad_(true);
+    const auto loss = koleo_loss(x);
+    loss.backward();
+    EXPECT_TRUE(torch::isfinite(loss).item<bool>()) << features;
+    EXPECT_TRUE(torch::isfinite(x.grad()).all().item<bool>()) << features;
+  }
+  EXPECT_EQ(koleo_loss(torch::randn({1, 8})).item<float>(), 0.0f);
+}
+
+TEST(KoleoLoss, SpreadOutFeaturesScoreLowerThanClusteredOnes) {
+  const auto spread = torch::eye(8);  // orthogonal: distance √2
+  const auto clustered = torch::ones({8, 8}) + 0.01 * torch::randn({8, 8});
+  EXPECT_LT(koleo_loss(spread).item<float>(), koleo_loss(clustered).item<float>());
+}
+
+TEST(DinoLoss, IsTheEntropyWhenStudentMatchesUniformTeacher) {
+  const int64_t K = 50;
+  const auto student = torch::zeros({4, 3, K});  // uniform softmax
+  const auto teacher = torch::full({2, 3, K}, 1.0 / K);
+  EXPECT_NEAR(dino_loss(student, teacher, 0.1).item<float>(), std::log(K), 1e-5);
+}
+
+TEST(Centering, SinkhornRowsAreDistributionsAndPrototypesAreBalanced) {
+  const auto logits = torch::rand({64, 16}) * 2 - 1;  // cosines, as the DINO head gives
+  const auto q = sinkhorn_knopp(logits, 0.1, 3, single_process());
+  EXPECT_TRUE(torch::allclose(q.sum(1), torch::ones({64}), 1e-5, 1e-5));
+  // Each prototype carries about 1/K of the batch.
+  EXPECT_LT((q.sum(0) / 64 - 1.0 / 16).abs().max().item<float>(), 0.02);
+}
+
+TEST(Centering, AllReduceSeesTheCenterSums) {
+  SoftmaxCenter center(8, 0.5);
+  int calls = 0;
+  // A fake world of two identical ranks: doubling sums and counts keeps the mean.
+  center.apply(torch::ones({4, 8}), 0.1, [&](torch::Tensor& t) { t.mul_(2), ++calls; });
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(torch::allclose(center.center(), torch::full({1, 8}, 0.5f)));
+}
+
+TEST(Masking, SharesFollowDinov2sSlicesAndBlocksAreContiguous) {
+  std::mt19937_64 rng(7);
+  MaskingOptions options{14, 14, 0.5, 0.1, 0.5};
+  const auto masks = generate_masks(options, 16, rng);
+  ASSERT_EQ(masks.size(), 16u);
+  for (int i = 0; i < 16; ++i) {
+    const auto count = std::count(masks[i].begin(), masks[i].end(), true);
+    if (i >= 8) {
+      EXPECT_EQ(count, 0) << "image " << i << " is beyond the masked half";
+      continue;
+    }
+    const double low = 196 * (0.1 + 0.05 * i), high = 196 * (0.1 + 0.05 * (i + 1));
+    EXPECT_GE(count, static_cast<int64_t>(low * 0.8)) << i;
+    EXPECT_LE(count, static_cast<int64_t>(high)) << i;
+  }
+  std::mt19937_64 again(7);
+  EXPECT_EQ(generate_masks(options, 16, again), masks);  // deterministic per generator state
+}
