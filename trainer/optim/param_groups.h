@@ -1,0 +1,33 @@
+// Parameter groups for AdamW, DINOv2's way (dinov2/utils/param_groups.py), one entry per tensor:
+//  - lr multiplier: layer-wise decay  decay^(depth + 1 − layer), where patch embedding, position
+//    embedding and CLS/register/mask tokens are layer 0, block i is layer i + 1 and everything
+//    else (final norm, heads) is layer depth + 1; times patch_embed_lr_mult for the patch
+//    embedding;
+//  - weight decay multiplier 0 for biases, norms, LayerScale gammas, the position embedding and the
+//    CLS/register/mask tokens, 1 otherwise;
+//  - `last_layer` marks the heads' prototype matrices, frozen during the first epoch(s).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+namespace pathodino::optim {
+
+struct ParamGroup {
+  std::string name;  // e.g. "backbone.blocks.3.attn.qkv.weight", "dino_head.last_layer"
+  torch::Tensor param;
+  double lr_multiplier = 1.0;
+  double wd_multiplier = 1.0;
+  bool is_last_layer = false;
+};
+
+// `backbone_params` are named as in VisionTransformer ("blocks.3...."); `head_params` keep their
+// own names and get the multipliers of the top layer.
+std::vector<ParamGroup> make_param_groups(
+    const std::vector<std::pair<std::string, torch::Tensor>>& backbone_params, int64_t depth,
+    const std::vector<std::pair<std::string, torch::Tensor>>& head_params, double layerwise_decay,
+    double patch_embed_lr_mult);
+
+}  // namespace pathodino::optim
