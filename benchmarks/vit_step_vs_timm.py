@@ -13,6 +13,8 @@ import time
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
+
+from peak_flops import matmul_peak_flops
 from timm.models.vision_transformer import VisionTransformer
 
 SIZES = {"vit_tiny": (192, 12, 3), "vit_small": (384, 12, 6), "vit_base": (768, 12, 12)}
@@ -55,17 +57,6 @@ def cpp_images_per_s():
     out = subprocess.run([a.binary, a.model, str(a.batch), str(a.img), str(a.steps), "2", str(a.threads)],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)["images_per_s"]
-
-
-def matmul_peak_flops(n=2048, reps=10):
-    x, y = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(x, y)
-    best = float("inf")
-    for _ in range(reps):
-        t = time.perf_counter()
-        torch.mm(x, y)
-        best = min(best, time.perf_counter() - t)
-    return 2 * n ** 3 / best
 
 
 with FlopCounterMode(display=False) as counter:

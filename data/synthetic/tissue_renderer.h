@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "data/source/rgb_image.h"
+
 namespace pathodino::data {
 
 struct TissueClass {
@@ -22,12 +24,6 @@ struct TissueClass {
 // The built-in classes: stroma, lymphocytes, tumour, adipose, then variations of them when more
 // classes are asked for.
 TissueClass tissue_class(int64_t index);
-
-// An RGB image, row-major, 3 bytes per pixel.
-struct RgbImage {
-  int64_t width = 0, height = 0;
-  std::vector<uint8_t> pixels;
-};
 
 RgbImage render_tissue(const TissueClass& tissue, int64_t size, uint64_t seed);
 

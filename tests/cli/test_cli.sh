@@ -3,14 +3,7 @@
 set -uo pipefail
 bin=$1
 root=$2
-failures=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-check() {  # check NAME COMMAND... : the command must succeed
-  local name=$1; shift
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/check.sh"
 
 # doctor: real facts, exit 0 on a healthy build.
 "$bin" doctor > "$tmp/doctor" 2>&1; rc=$?
@@ -37,10 +30,9 @@ check "bad config names the range error" grep -q "bad.yaml:3: optim.epochs: out 
 check "bad config counts its problems" grep -q "invalid config: 2 problems" "$tmp/err"
 
 # Subcommands that do not work yet do not exist.
-for missing in train index synth eval sweep; do
+for missing in index synth sweep; do
   "$bin" "$missing" > /dev/null 2>&1
   check "'$missing' is not offered before it works" test $? -ne 0
 done
 
-echo "cli checks: $failures failed"
-exit $((failures > 0))
+finish

@@ -4,30 +4,23 @@
 #include <iostream>
 
 #include "trainer/cli/commands.h"
+#include "trainer/cli/config_args.h"
 #include "trainer/config/config_issue.h"
 #include "trainer/config/resolve.h"
 
 namespace pathodino::cli {
 namespace {
 
-struct ConfigArgs {
-  std::string file;
-  std::vector<std::string> overrides;
+struct ShowArgs : ConfigArgs {
   bool comments = false;
 };
-
-void add_config_args(CLI::App& command, ConfigArgs& args) {
-  command.add_option("--config,-c", args.file, "experiment config (YAML)")->required();
-  command.add_option("--set", args.overrides, "override a key, e.g. --set optim.base_lr=1e-3")
-      ->allow_extra_args(false);
-}
 
 }  // namespace
 
 void add_config_command(CLI::App& app, int& exit_code) {
   auto* config = app.add_subcommand("config", "Resolve and validate experiment configs");
   config->require_subcommand(1);
-  auto args = std::make_shared<ConfigArgs>();
+  auto args = std::make_shared<ShowArgs>();
 
   auto* show = config->add_subcommand("show", "Print the fully resolved config as YAML");
   add_config_args(*show, *args);

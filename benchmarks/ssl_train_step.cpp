@@ -1,0 +1,61 @@
+// Times full SSL training steps — teacher forward, student forward on all crops, DINO + iBOT +
+// KoLeo, backward, clipping, AdamW, EMA — on random crops, with exactly the trainer's TrainStep.
+//   ssl_train_step CONFIG STEPS WARMUP THREADS
+// Prints one JSON line: {"images_per_s": ..., "step_s": [...]}.
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+
+#include "trainer/config/resolve.h"
+#include "trainer/optim/schedules.h"
+#include "trainer/ssl/student_teacher.h"
+#include "trainer/system/heap_policy.h"
+#include "trainer/train/batch_tensors.h"
+#include "trainer/train/train_step.h"
+
+int main(int argc, char** argv) {
+  using namespace pathodino;
+  if (argc != 5) {
+    std::cerr << "usage: ssl_train_step CONFIG STEPS WARMUP THREADS\n";
+    return 2;
+  }
+  system::keep_freed_memory_in_heap();  // as `pathodino train` does
+  const ExperimentConfig config = config::resolve_config(argv[1]);
+  const int steps = std::stoi(argv[2]), warmup = std::stoi(argv[3]);
+  at::set_num_threads(std::stoi(argv[4]));
+  const auto& d = config.data;
+  const int64_t b = d.batch_size_per_rank;
+  torch::manual_seed(0);
+  ssl::StudentTeacher model(config.model, config.ssl, d.global_crops_size, 0);
+  train::TrainStep step(model, config.optim, 1000, false, ssl::single_process());
+  const auto schedules = optim::make_training_schedules(config.optim, config.ssl, b);
+  ssl::SslBatch batch;
+  batch.batch_size = b;
+  batch.global_crops = torch::randn({2 * b, 3, d.global_crops_size, d.global_crops_size});
+  batch.local_crops =
+      torch::randn({d.local_crops_number * b, 3, d.local_crops_size, d.local_crops_size});
+  const int64_t grid = d.global_crops_size / config.model.patch_size;
+  std::vector<double> times;
+  for (int i = 0; i < warmup + steps; ++i) {
+    batch.masks = train::make_ibot_masks(config.ssl.ibot, 2 * b, grid, 0, i);
+    const auto start = std::chrono::steady_clock::now();
+    const auto result = step(batch, 20 + i, train::step_values(schedules, 20 + i));
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!result.applied) {
+      std::cerr << "step " << i << " was skipped as non-finite\n";
+      return 1;
+    }
+    if (i >= warmup) times.push_back(seconds);
+  }
+  std::vector<double> sorted = times;
+  std::sort(sorted.begin(), sorted.end());
+  std::cout << "{\"images_per_s\": " << static_cast<double>(b) / sorted[sorted.size() / 2]
+            << ", \"step_s\": [";
+  for (size_t i = 0; i < times.size(); ++i) std::cout << (i ? ", " : "") << times[i];
+  std::cout << "]}" << std::endl;
+  return 0;
+}

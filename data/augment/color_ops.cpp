@@ -1,0 +1,141 @@
+#include "data/augment/color_ops.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+namespace pathodino::data {
+namespace {
+
+float clamp01(float v) { return std::clamp(v, 0.0f, 1.0f); }
+
+float grey(float r, float g, float b) { return 0.299f * r + 0.587f * g + 0.114f * b; }
+
+void blend_with(FloatImage& image, const FloatImage& other, double factor) {
+  for (size_t i = 0; i < image.pixels.size(); ++i)
+    image.pixels[i] =
+        clamp01(static_cast<float>(factor * image.pixels[i] + (1 - factor) * other.pixels[i]));
+}
+
+FloatImage grey_image(const FloatImage& image) {
+  FloatImage out(image.height, image.width);
+  for (int64_t i = 0; i < image.plane_size(); ++i) {
+    const float v = grey(image.plane(0)[i], image.plane(1)[i], image.plane(2)[i]);
+    for (int c = 0; c < 3; ++c) out.plane(c)[i] = v;
+  }
+  return out;
+}
+
+}  // namespace
+
+void adjust_brightness(FloatImage& image, double factor) {
+  for (auto& v : image.pixels) v = clamp01(static_cast<float>(v * factor));
+}
+
+void adjust_contrast(FloatImage& image, double factor) {
+  double mean = 0;
+  for (int64_t i = 0; i < image.plane_size(); ++i)
+    mean += grey(image.plane(0)[i], image.plane(1)[i], image.plane(2)[i]);
+  mean /= static_cast<double>(image.plane_size());
+  for (auto& v : image.pixels) v = clamp01(static_cast<float>(factor * v + (1 - factor) * mean));
+}
+
+void adjust_saturation(FloatImage& image, double factor) {
+  blend_with(image, grey_image(image), factor);
+}
+
+void adjust_hue(FloatImage& image, double shift) {
+  for (int64_t i = 0; i < image.plane_size(); ++i) {
+    float& r = image.plane(0)[i];
+    float& g = image.plane(1)[i];
+    float& b = image.plane(2)[i];
+    const float max = std::max({r, g, b}), min = std::min({r, g, b}), chroma = max - min;
+    if (chroma <= 0) continue;  // grey: hue is undefined and unchanged
+    float h;                    // in turns
+    if (max == r)
+      h = std::fmod((g - b) / chroma, 6.0f) / 6.0f;
+    else if (max == g)
+      h = ((b - r) / chroma + 2.0f) / 6.0f;
+    else
+      h = ((r - g) / chroma + 4.0f) / 6.0f;
+    h = static_cast<float>(h + shift);
+    h -= std::floor(h);
+    const float s = chroma / max, v = max;
+    const float sector = h * 6.0f;
+    const int k = static_cast<int>(sector) % 6;
+    const float f = sector - std::floor(sector);
+    const float p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
+    const std::array<std::array<float, 3>, 6> rgb{
+        {{v, t, p}, {q, v, p}, {p, v, t}, {p, q, v}, {t, p, v}, {v, p, q}}};
+    r = rgb[k][0];
+    g = rgb[k][1];
+    b = rgb[k][2];
+  }
+}
+
+void color_jitter(FloatImage& image, const ColorJitter& jitter, std::mt19937_64& rng) {
+  std::array<int, 4> order{0, 1, 2, 3};
+  std::shuffle(order.begin(), order.end(), rng);
+  auto factor = [&rng](double amount) {
+    return std::uniform_real_distribution<double>(std::max(0.0, 1 - amount), 1 + amount)(rng);
+  };
+  for (int op : order) switch (op) {
+      case 0:
+        if (jitter.brightness > 0) adjust_brightness(image, factor(jitter.brightness));
+        break;
+      case 1:
+        if (jitter.contrast > 0) adjust_contrast(image, factor(jitter.contrast));
+        break;
+      case 2:
+        if (jitter.saturation > 0) adjust_saturation(image, factor(jitter.saturation));
+        break;
+      default:
+        if (jitter.hue > 0)
+          adjust_hue(image, std::uniform_real_distribution<double>(-jitter.hue, jitter.hue)(rng));
+    }
+}
+
+void to_grayscale(FloatImage& image) { image = grey_image(image); }
+
+void gaussian_blur(FloatImage& image, double sigma, int kernel_size) {
+  const int half = kernel_size / 2;
+  std::vector<float> kernel(kernel_size);
+  double total = 0;
+  for (int i = 0; i < kernel_size; ++i) {
+    const double x = i - half;
+    kernel[i] = static_cast<float>(std::exp(-x * x / (2 * sigma * sigma)));
+    total += kernel[i];
+  }
+  for (auto& k : kernel) k = static_cast<float>(k / total);
+  auto reflect = [](int64_t i, int64_t n) {
+    if (n == 1) return int64_t{0};
+    while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
+    return i;
+  };
+  const int64_t h = image.height, w = image.width;
+  std::vector<float> tmp(h * w);
+  for (int c = 0; c < 3; ++c) {
+    float* p = image.plane(c);
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t x = 0; x < w; ++x) {
+        float acc = 0;
+        for (int k = 0; k < kernel_size; ++k)
+          acc += kernel[k] * p[y * w + reflect(x + k - half, w)];
+        tmp[y * w + x] = acc;
+      }
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t x = 0; x < w; ++x) {
+        float acc = 0;
+        for (int k = 0; k < kernel_size; ++k)
+          acc += kernel[k] * tmp[reflect(y + k - half, h) * w + x];
+        p[y * w + x] = acc;
+      }
+  }
+}
+
+void solarize(FloatImage& image, float threshold) {
+  for (auto& v : image.pixels)
+    if (v >= threshold) v = 1.0f - v;
+}
+
+}  // namespace pathodino::data

@@ -1,0 +1,57 @@
+#include "data/augment/multi_crop.h"
+
+#include "data/augment/resized_crop.h"
+
+namespace pathodino::data {
+namespace {
+
+bool chance(double probability, std::mt19937_64& rng) {
+  return std::uniform_real_distribution<double>(0, 1)(rng) < probability;
+}
+
+}  // namespace
+
+MultiCropAugment::MultiCropAugment(const DataOptions& options)
+    : local_count_(options.local_crops_number),
+      pathology_(options.augmentation == AugmentationPreset::pathology) {
+  const double g_min = options.global_crops_scale.at(0), g_max = options.global_crops_scale.at(1);
+  const double l_min = options.local_crops_scale.at(0), l_max = options.local_crops_scale.at(1);
+  globals_[0] = {options.global_crops_size, g_min, g_max, 1.0, 0.0};
+  globals_[1] = {options.global_crops_size, g_min, g_max, 0.1, 0.2};
+  local_ = {options.local_crops_size, l_min, l_max, 0.5, 0.0};
+  if (pathology_) {
+    jitter_ = {0.4, 0.4, 0.1, 0.03};
+    grayscale_probability_ = 0.0;
+    globals_[1].solarize_probability = 0.0;
+  }
+}
+
+FloatImage MultiCropAugment::crop(const RgbImage& image, const CropRecipe& recipe,
+                                  std::mt19937_64& rng) const {
+  const CropBox box =
+      random_resized_crop_box(image.height, image.width, recipe.min_scale, recipe.max_scale, rng);
+  FloatImage out = crop_and_resize(image, box, recipe.size);
+  if (chance(0.5, rng)) flip_horizontal(out);
+  if (pathology_) {
+    if (chance(0.5, rng)) flip_vertical(out);
+    rotate_quarter_turns(out, std::uniform_int_distribution<int>(0, 3)(rng));
+  }
+  if (chance(jitter_probability_, rng)) color_jitter(out, jitter_, rng);
+  if (chance(grayscale_probability_, rng)) to_grayscale(out);
+  if (chance(recipe.blur_probability, rng))
+    gaussian_blur(out, std::uniform_real_distribution<double>(0.1, 2.0)(rng));
+  if (chance(recipe.solarize_probability, rng)) solarize(out);
+  return out;
+}
+
+std::vector<FloatImage> MultiCropAugment::operator()(const RgbImage& image,
+                                                     std::mt19937_64& rng) const {
+  std::vector<FloatImage> crops;
+  crops.reserve(2 + local_count_);
+  crops.push_back(crop(image, globals_[0], rng));
+  crops.push_back(crop(image, globals_[1], rng));
+  for (int64_t i = 0; i < local_count_; ++i) crops.push_back(crop(image, local_, rng));
+  return crops;
+}
+
+}  // namespace pathodino::data

@@ -1,0 +1,49 @@
+// MultiCropAugment: one image → 2 global + N local crops, DINOv2's recipe
+// (dinov2/data/augmentations.py), written for pathology as well:
+//   every crop: random resized crop, horizontal flip (p 0.5), colour jitter (0.4, 0.4, 0.2, 0.1;
+//   p 0.8), greyscale (p 0.2);  global 1: blur p 1.0;  global 2: blur p 0.1, solarize p 0.2;
+//   locals: blur p 0.5.
+// The `pathology` preset keeps the crops and blur but treats orientation and colour as H&E
+// demands: vertical flips and quarter turns (tissue has no up), milder hue/saturation jitter
+// (stain variation, not arbitrary colour), no greyscale and no solarize.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "data/augment/color_ops.h"
+#include "data/augment/float_image.h"
+#include "data/data_options.h"
+#include "data/source/rgb_image.h"
+
+namespace pathodino::data {
+
+struct CropRecipe {
+  int64_t size = 224;
+  double min_scale = 0.32, max_scale = 1.0;
+  double blur_probability = 1.0, solarize_probability = 0.0;
+};
+
+class MultiCropAugment {
+ public:
+  explicit MultiCropAugment(const DataOptions& options);
+
+  int64_t global_size() const { return globals_[0].size; }
+  int64_t local_size() const { return local_.size; }
+  int64_t local_count() const { return local_count_; }
+
+  // Crops in order: global 1, global 2, locals 1..N.
+  std::vector<FloatImage> operator()(const RgbImage& image, std::mt19937_64& rng) const;
+  FloatImage crop(const RgbImage& image, const CropRecipe& recipe, std::mt19937_64& rng) const;
+
+ private:
+  CropRecipe globals_[2];
+  CropRecipe local_;
+  int64_t local_count_;
+  bool pathology_;
+  ColorJitter jitter_;
+  double jitter_probability_ = 0.8, grayscale_probability_ = 0.2;
+};
+
+}  // namespace pathodino::data

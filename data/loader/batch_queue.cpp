@@ -1,0 +1,110 @@
+#include "data/loader/batch_queue.h"
+
+#include <algorithm>
+
+#include "data/seed_mix.h"
+
+namespace pathodino::data {
+namespace {
+
+void normalise_into(const FloatImage& crop, const BatchQueueOptions& options, float* out) {
+  const int64_t n = crop.plane_size();
+  for (int c = 0; c < 3; ++c) {
+    const float mean = static_cast<float>(options.mean[c]);
+    const float inv_std = static_cast<float>(1.0 / options.std[c]);
+    const float* in = crop.plane(c);
+    for (int64_t i = 0; i < n; ++i) out[c * n + i] = (in[i] - mean) * inv_std;
+  }
+}
+
+}  // namespace
+
+MultiCropBatch make_multi_crop_batch(const ImageSource& source, const MultiCropAugment& augment,
+                                     const ShardedSampler& sampler,
+                                     const BatchQueueOptions& options, int64_t step) {
+  MultiCropBatch batch;
+  batch.step = step;
+  batch.batch_size = options.batch_size;
+  batch.global_size = augment.global_size();
+  batch.local_size = augment.local_size();
+  batch.local_count = augment.local_count();
+  const int64_t b = batch.batch_size, g = batch.global_size * batch.global_size * 3,
+                l = batch.local_size * batch.local_size * 3;
+  batch.global_crops.resize(2 * b * g);
+  batch.local_crops.resize(batch.local_count * b * l);
+  batch.indices = sampler.batch(step, b);
+  for (int64_t j = 0; j < b; ++j) {
+    const LabelledImage image = source.read(batch.indices[j]);
+    batch.labels.push_back(image.label);
+    std::mt19937_64 rng(
+        mix_seed({options.seed, static_cast<uint64_t>(step),
+                  static_cast<uint64_t>(batch.indices[j]), static_cast<uint64_t>(j)}));
+    const std::vector<FloatImage> crops = augment(image.image, rng);
+    for (int64_t c = 0; c < 2; ++c)
+      normalise_into(crops[c], options, &batch.global_crops[(c * b + j) * g]);
+    for (int64_t c = 0; c < batch.local_count; ++c)
+      normalise_into(crops[2 + c], options, &batch.local_crops[(c * b + j) * l]);
+  }
+  return batch;
+}
+
+BatchQueue::BatchQueue(std::shared_ptr<const ImageSource> source, MultiCropAugment augment,
+                       ShardedSampler sampler, BatchQueueOptions options)
+    : source_(std::move(source)),
+      augment_(std::move(augment)),
+      sampler_(std::move(sampler)),
+      options_(std::move(options)),
+      next_to_build_(options_.first_step),
+      next_to_deliver_(options_.first_step) {
+  const int64_t threads = std::max<int64_t>(1, options_.threads);
+  for (int64_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+}
+
+BatchQueue::~BatchQueue() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  for (auto& thread : threads_) thread.join();
+}
+
+void BatchQueue::work() {
+  const int64_t window = std::max<int64_t>(1, options_.prefetch);
+  while (true) {
+    int64_t step;
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] {
+        return stopping_ || failure_ || next_to_build_ < next_to_deliver_ + window;
+      });
+      if (stopping_ || failure_) return;
+      step = next_to_build_++;
+    }
+    try {
+      MultiCropBatch batch = make_multi_crop_batch(*source_, augment_, sampler_, options_, step);
+      std::lock_guard lock(mutex_);
+      ready_.emplace(step, std::move(batch));
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      if (!failure_) failure_ = std::current_exception();
+    }
+    changed_.notify_all();
+  }
+}
+
+MultiCropBatch BatchQueue::next() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return failure_ || ready_.count(next_to_deliver_) > 0; });
+  if (auto it = ready_.find(next_to_deliver_); it != ready_.end()) {
+    MultiCropBatch batch = std::move(it->second);
+    ready_.erase(it);
+    ++next_to_deliver_;
+    lock.unlock();
+    changed_.notify_all();
+    return batch;
+  }
+  std::rethrow_exception(failure_);
+}
+
+}  // namespace pathodino::data

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# `pathodino train` and `pathodino eval knn` as a user runs them: a short vit_tiny run on the
+# synthetic source, its JSONL log, the exported teacher, kNN on it, and the refusals and the
+# divergence stop a user must be able to rely on.
+set -uo pipefail
+bin=$1
+root=$2
+python=$3
+source "$(dirname "$0")/check.sh"
+
+config="$root/configs/debug/tiny_cpu.yaml"
+short=(--set optim.epochs=2 --set optim.iterations_per_epoch=3 --set optim.warmup_epochs=1
+       --set data.batch_size_per_rank=4 --set data.synthetic.images_per_class=8
+       --set run.log_every_steps=2 --set "run.output_dir=$tmp/runs" --set run.name=short)
+
+"$bin" train -c "$config" "${short[@]}" > "$tmp/train.out" 2>&1; rc=$?
+cat "$tmp/train.out"
+check "train exits 0" test $rc -eq 0
+check "progress line with step, img/s, ETA and loss terms" \
+  grep -Eq '^step 6/6 \(100%\) \| [0-9.]+ img/s \| ETA [0-9]+s \| loss [-0-9.e]+ dino .* ibot .* koleo' "$tmp/train.out"
+check "the run folder keeps the resolved config" "$bin" config check -c "$tmp/runs/short/config.yaml"
+check "teacher backbone exported" test -s "$tmp/runs/short/teacher_backbone.safetensors"
+
+"$python" - "$tmp/runs/short/metrics.jsonl" <<'PY'; rc=$?
+import json, math, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+assert [r["step"] for r in rows] == list(range(6)), rows
+keys = {"loss", "dino_loss", "ibot_loss", "koleo_loss", "lr", "last_layer_lr", "weight_decay",
+        "teacher_momentum", "teacher_temp", "grad_norm", "teacher_entropy",
+        "teacher_kl_to_uniform", "images_per_second"}
+for r in rows:
+    missing = keys - r.keys()
+    assert not missing, missing
+    assert all(math.isfinite(r[k]) for k in keys), r
+# Schedules as configured: warmup of 3 steps from 0, last layer frozen for epoch 0, teacher
+# temperature warming up from 0.04 towards 0.07, momentum from 0.992 upwards.
+assert rows[0]["lr"] == 0.0 and rows[2]["lr"] > rows[1]["lr"] > 0, [r["lr"] for r in rows]
+assert all(r["last_layer_lr"] == 0.0 for r in rows[:3]) and rows[3]["last_layer_lr"] > 0
+assert abs(rows[0]["teacher_temp"] - 0.04) < 1e-12 and rows[5]["teacher_temp"] > 0.04
+assert abs(rows[0]["teacher_momentum"] - 0.992) < 1e-12 and rows[5]["teacher_momentum"] > 0.992
+assert 0 <= rows[0]["teacher_entropy"] <= math.log(4096) + 1e-6
+print("metrics.jsonl: 6 rows, all keys finite, schedules as configured")
+PY
+check "metrics.jsonl holds every schedule value and loss term" test $rc -eq 0
+
+"$bin" eval knn -c "$config" "${short[@]}" --backbone "$tmp/runs/short/teacher_backbone.safetensors" \
+  --json > "$tmp/knn.json"; rc=$?
+cat "$tmp/knn.json"
+check "eval knn on the teacher exits 0" test $rc -eq 0
+check "eval knn reports top-1 with k=20 over 32 queries" \
+  "$python" -c "import json,sys; r=json.load(open('$tmp/knn.json')); sys.exit(not (0 <= r['top1'] <= 1 and r['k'] == 20 and r['queries'] == 32))"
+"$bin" eval knn -c "$config" "${short[@]}" > "$tmp/knn_init.txt"; rc=$?
+check "eval knn on the initialisation (baseline)" grep -q '^kNN top-1 .*(init; k=20' "$tmp/knn_init.txt"
+
+# A second run into the same folder is refused unless asked for.
+"$bin" train -c "$config" "${short[@]}" > "$tmp/again.out" 2>&1; rc=$?
+check "rerun into an existing run is refused" test $rc -eq 1
+check "refusal names the folder" grep -q "runs/short already holds a run" "$tmp/again.out"
+
+# A bad config is refused before any work: no run folder appears.
+"$bin" train -c "$config" "${short[@]}" --set run.name=bad --set optim.base_lr=-1 > "$tmp/bad.out" 2>&1; rc=$?
+check "bad config exits 2" test $rc -eq 2
+check "bad config names the key" grep -q "optim.base_lr" "$tmp/bad.out"
+check "bad config leaves no run folder" test ! -e "$tmp/runs/bad"
+
+# A loss that cannot be finite: skipped steps, then a stop naming the term and the step.
+"$bin" train -c "$config" "${short[@]}" --set run.name=nan --set ssl.student_temp=1e-300 \
+  --set run.max_consecutive_nonfinite=3 > "$tmp/nan.out" 2>&1; rc=$?
+cat "$tmp/nan.out" | tail -2
+check "divergence exits 3" test $rc -eq 3
+check "divergence names the loss term and step" grep -q "step 2: dino loss is NaN for 3 consecutive steps" "$tmp/nan.out"
+
+finish

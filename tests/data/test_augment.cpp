@@ -1,0 +1,167 @@
+// Augmentation: resampling, crop boxes, flips and turns, colour operations, the multi-crop recipe.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+
+#include "data/augment/color_ops.h"
+#include "data/augment/multi_crop.h"
+#include "data/augment/resized_crop.h"
+
+namespace pathodino::data {
+namespace {
+
+RgbImage constant_image(int64_t size, uint8_t r, uint8_t g, uint8_t b) {
+  RgbImage image{size, size, {}};
+  for (int64_t i = 0; i < size * size; ++i) image.pixels.insert(image.pixels.end(), {r, g, b});
+  return image;
+}
+
+FloatImage ramp(int64_t n) {  // distinct values everywhere
+  FloatImage image(n, n);
+  std::iota(image.pixels.begin(), image.pixels.end(), 0.0f);
+  return image;
+}
+
+TEST(ResizedCrop, ConstantImageStaysConstantAtAnyScale) {
+  const RgbImage image = constant_image(64, 200, 100, 50);
+  for (const CropBox box : {CropBox{0, 0, 64, 64}, CropBox{3, 7, 20, 33}, CropBox{10, 10, 5, 5}})
+    for (int64_t out : {8, 17, 48, 96}) {
+      const FloatImage crop = crop_and_resize(image, box, out);
+      for (int c = 0; c < 3; ++c)
+        for (int64_t i = 0; i < crop.plane_size(); ++i)
+          ASSERT_NEAR(crop.plane(c)[i], (c == 0 ? 200 : c == 1 ? 100 : 50) / 255.0f, 1e-5);
+    }
+}
+
+TEST(ResizedCrop, SameSizeFullBoxIsExact) {
+  RgbImage square{4, 4, {}};
+  for (int i = 0; i < 4 * 4 * 3; ++i) square.pixels.push_back(static_cast<uint8_t>(i * 5));
+  const FloatImage exact = crop_and_resize(square, {0, 0, 4, 4}, 4);
+  for (int64_t y = 0; y < 4; ++y)
+    for (int64_t x = 0; x < 4; ++x)
+      for (int c = 0; c < 3; ++c)
+        ASSERT_FLOAT_EQ(exact.plane(c)[y * 4 + x], square.pixels[(y * 4 + x) * 3 + c] / 255.0f);
+}
+
+TEST(ResizedCrop, ShrinkingAveragesInsteadOfAliasing) {
+  RgbImage checker{64, 64, std::vector<uint8_t>(64 * 64 * 3)};
+  for (int64_t y = 0; y < 64; ++y)
+    for (int64_t x = 0; x < 64; ++x)
+      for (int c = 0; c < 3; ++c) checker.pixels[(y * 64 + x) * 3 + c] = (x + y) % 2 ? 255 : 0;
+  const FloatImage small = crop_and_resize(checker, {0, 0, 64, 64}, 8);
+  for (int64_t i = 0; i < small.plane_size(); ++i) ASSERT_NEAR(small.plane(0)[i], 0.5, 0.05);
+}
+
+TEST(ResizedCrop, BoxesRespectScaleAspectAndBounds) {
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 2000; ++i) {
+    const CropBox box = random_resized_crop_box(128, 96, 0.05, 0.32, rng);
+    ASSERT_GE(box.top, 0);
+    ASSERT_GE(box.left, 0);
+    ASSERT_LE(box.top + box.height, 128);
+    ASSERT_LE(box.left + box.width, 96);
+    const double share = static_cast<double>(box.height * box.width) / (128.0 * 96.0);
+    ASSERT_GT(share, 0.04);
+    ASSERT_LT(share, 0.36);
+    const double aspect = static_cast<double>(box.width) / static_cast<double>(box.height);
+    ASSERT_GT(aspect, 0.6);
+    ASSERT_LT(aspect, 1.6);
+  }
+}
+
+TEST(Geometry, QuarterTurnsAndFlips) {
+  FloatImage image = ramp(3);
+  const FloatImage original = image;
+  rotate_quarter_turns(image, 1);  // counter-clockwise: top-right corner moves to top-left
+  EXPECT_EQ(image.plane(0)[0], original.plane(0)[2]);
+  EXPECT_EQ(image.plane(1)[2 * 3 + 0], original.plane(1)[0]);  // top-left → bottom-left
+  rotate_quarter_turns(image, 3);
+  EXPECT_EQ(image.pixels, original.pixels);
+  flip_horizontal(image);
+  EXPECT_EQ(image.plane(2)[0], original.plane(2)[2]);
+  flip_horizontal(image);
+  flip_vertical(image);
+  EXPECT_EQ(image.plane(0)[0], original.plane(0)[6]);
+  flip_vertical(image);
+  EXPECT_EQ(image.pixels, original.pixels);
+}
+
+FloatImage colour(float r, float g, float b) {
+  FloatImage image(2, 2);
+  for (int64_t i = 0; i < 4; ++i) {
+    image.plane(0)[i] = r;
+    image.plane(1)[i] = g;
+    image.plane(2)[i] = b;
+  }
+  return image;
+}
+
+TEST(ColorOps, TorchvisionSemantics) {
+  FloatImage red = colour(0.8f, 0.1f, 0.1f);
+  adjust_hue(red, 1.0 / 3.0);  // a third of a turn: red → green
+  EXPECT_NEAR(red.plane(0)[0], 0.1, 1e-5);
+  EXPECT_NEAR(red.plane(1)[0], 0.8, 1e-5);
+  EXPECT_NEAR(red.plane(2)[0], 0.1, 1e-5);
+
+  FloatImage pink = colour(0.9f, 0.5f, 0.7f);
+  const FloatImage before = pink;
+  adjust_hue(pink, 0.0);
+  for (size_t i = 0; i < pink.pixels.size(); ++i)
+    ASSERT_NEAR(pink.pixels[i], before.pixels[i], 1e-5);
+  adjust_saturation(pink, 0.0);
+  const float grey = 0.299f * 0.9f + 0.587f * 0.5f + 0.114f * 0.7f;
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(pink.plane(c)[0], grey, 1e-5);
+
+  FloatImage dark = colour(0.2f, 0.4f, 0.6f);
+  adjust_brightness(dark, 2.0);
+  EXPECT_NEAR(dark.plane(2)[0], 1.0, 1e-6);  // clamped
+  adjust_contrast(dark, 0.0);                // everything becomes the mean grey level
+  EXPECT_NEAR(dark.plane(0)[0], dark.plane(2)[3], 1e-6);
+
+  FloatImage bright = colour(0.7f, 0.2f, 0.5f);
+  solarize(bright);
+  EXPECT_NEAR(bright.plane(0)[0], 0.3, 1e-6);
+  EXPECT_NEAR(bright.plane(1)[0], 0.2, 1e-6);
+  EXPECT_NEAR(bright.plane(2)[0], 0.5, 1e-6);  // 0.5 ≥ threshold: inverted to 0.5
+}
+
+TEST(ColorOps, BlurKeepsConstantsAndSmoothsEdges) {
+  FloatImage edge(16, 16);
+  for (int c = 0; c < 3; ++c)
+    for (int64_t y = 0; y < 16; ++y)
+      for (int64_t x = 0; x < 16; ++x) edge.plane(c)[y * 16 + x] = x < 8 ? 0.0f : 1.0f;
+  gaussian_blur(edge, 1.5);
+  EXPECT_NEAR(edge.plane(0)[0], 0.0, 1e-4);  // far from the edge: unchanged (reflect padding)
+  EXPECT_NEAR(edge.plane(0)[15], 1.0, 1e-4);
+  EXPECT_GT(edge.plane(0)[8 * 16 + 7], 0.2);  // next to the edge: mixed
+  EXPECT_LT(edge.plane(0)[8 * 16 + 8], 0.8);
+  FloatImage flat = colour(0.3f, 0.3f, 0.3f);
+  gaussian_blur(flat, 2.0);
+  for (float v : flat.pixels) ASSERT_NEAR(v, 0.3, 1e-5);
+}
+
+TEST(MultiCrop, RecipeShapesAndDeterminism) {
+  DataOptions options;
+  options.global_crops_size = 32;
+  options.local_crops_size = 16;
+  options.local_crops_number = 3;
+  const MultiCropAugment augment(options);
+  RgbImage image{64, 64, std::vector<uint8_t>(64 * 64 * 3)};
+  for (size_t i = 0; i < image.pixels.size(); ++i) image.pixels[i] = static_cast<uint8_t>(i * 7);
+  std::mt19937_64 a(9), b(9), c(10);
+  const auto crops = augment(image, a);
+  ASSERT_EQ(crops.size(), 5u);
+  EXPECT_EQ(crops[0].height, 32);
+  EXPECT_EQ(crops[1].width, 32);
+  EXPECT_EQ(crops[4].height, 16);
+  const auto again = augment(image, b);
+  const auto other = augment(image, c);
+  for (size_t i = 0; i < crops.size(); ++i) EXPECT_EQ(crops[i].pixels, again[i].pixels);
+  EXPECT_NE(crops[0].pixels, other[0].pixels);
+  for (const auto& crop : crops)
+    for (float v : crop.pixels) ASSERT_TRUE(v >= 0.0f && v <= 1.0f);
+}
+
+}  // namespace
+}  // namespace pathodino::data

@@ -1,0 +1,65 @@
+// `pathodino eval knn --config F [--set …] [--backbone F.safetensors] [--json]`: weighted kNN
+// top-1 of a backbone's features on the config's labelled data; without --backbone, of the
+// backbone a run with this config starts from (the baseline).
+#include <CLI/CLI.hpp>
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "models/backbone_factory.h"
+#include "trainer/cli/commands.h"
+#include "trainer/cli/config_args.h"
+#include "trainer/config/config_issue.h"
+#include "trainer/config/resolve.h"
+#include "trainer/eval/knn_evaluation.h"
+
+namespace pathodino::cli {
+namespace {
+
+struct KnnArgs : ConfigArgs {
+  std::string backbone;
+  bool json = false;
+};
+
+}  // namespace
+
+void add_eval_command(CLI::App& app, int& exit_code) {
+  auto* eval = app.add_subcommand("eval", "Evaluate the features of a backbone");
+  eval->require_subcommand(1);
+  auto args = std::make_shared<KnnArgs>();
+  auto* knn = eval->add_subcommand("knn", "Weighted kNN top-1 (DINO's protocol)");
+  add_config_args(*knn, *args);
+  knn->add_option("--backbone", args->backbone,
+                  "backbone .safetensors (e.g. a run's teacher_backbone.safetensors); default: "
+                  "the run's initialisation");
+  knn->add_flag("--json", args->json, "print one JSON object instead of a sentence");
+  knn->callback([args, &exit_code] {
+    try {
+      ExperimentConfig config = config::resolve_config(args->file, args->overrides);
+      if (!args->backbone.empty()) config.model.pretrained = args->backbone;
+      auto backbone = models::build_backbone(config.model, config.data.global_crops_size,
+                                             static_cast<uint64_t>(config.run.seed));
+      const eval::KnnReport r = eval::evaluate_knn(backbone, config);
+      const std::string what = args->backbone.empty() ? "init" : args->backbone;
+      if (args->json)
+        std::cout << fmt::format(
+            "{{\"top1\": {:.6f}, \"k\": {}, \"temperature\": {}, \"bank\": {}, \"queries\": {}, "
+            "\"classes\": {}, \"backbone\": \"{}\"}}\n",
+            r.top1, r.k, r.temperature, r.bank_size, r.query_count, r.num_classes, what);
+      else
+        std::cout << fmt::format(
+            "kNN top-1 {:.2f}% ({}; k={}, T={}, {} bank / {} query images, {} classes)\n",
+            100 * r.top1, what, r.k, r.temperature, r.bank_size, r.query_count, r.num_classes);
+      exit_code = 0;
+    } catch (const config::ConfigError& e) {
+      std::cerr << e.what() << "\n";
+      exit_code = 2;
+    } catch (const std::exception& e) {
+      std::cerr << "eval knn: " << e.what() << "\n";
+      exit_code = 1;
+    }
+  });
+}
+
+}  // namespace pathodino::cli

@@ -1,0 +1,24 @@
+// Embeds a labelled image source with a backbone for evaluation: each whole image resized to
+// `image_size`, normalised, CLS token L2-normalised — the features a kNN or linear probe reads.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "data/source/image_source.h"
+#include "models/vit/vision_transformer.h"
+
+namespace pathodino::eval {
+
+struct Embeddings {
+  torch::Tensor features;  // [N, D], unit rows, fp32, CPU
+  torch::Tensor labels;    // [N], int64
+};
+
+Embeddings embed_images(models::VisionTransformer& backbone, const data::ImageSource& source,
+                        int64_t image_size, const std::vector<double>& mean,
+                        const std::vector<double>& std, int64_t batch_size = 64);
+
+}  // namespace pathodino::eval

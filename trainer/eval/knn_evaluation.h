@@ -1,0 +1,22 @@
+// `pathodino eval knn`: the labelled bank (train split) and queries (val split) of the config's
+// data source, embedded with a backbone, scored with DINO's weighted kNN (eval.knn_k,
+// eval.knn_temperature). Works on a trained teacher and on a fresh initialisation (the baseline).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "models/vit/vision_transformer.h"
+#include "trainer/config/experiment_config.h"
+
+namespace pathodino::eval {
+
+struct KnnReport {
+  double top1 = 0;  // in [0, 1]
+  int64_t bank_size = 0, query_count = 0, num_classes = 0, k = 0;
+  double temperature = 0;
+};
+
+KnnReport evaluate_knn(models::VisionTransformer& backbone, const ExperimentConfig& config);
+
+}  // namespace pathodino::eval

@@ -1,0 +1,40 @@
+// AdamW over DINOv2's parameter groups: tensors with equal (lr multiplier, wd multiplier,
+// last-layer flag) share one torch optimizer group, and every step sets each group's
+//   lr = (last-layer lr if last layer else lr) × lr multiplier,  weight decay = wd × wd multiplier
+// from the schedules, as DINOv2's apply_optim_scheduler does.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "trainer/optim/optim_options.h"
+#include "trainer/optim/param_groups.h"
+
+namespace torch::optim {
+class AdamW;
+}
+
+namespace pathodino::optim {
+
+class ScheduledAdamW {
+ public:
+  ScheduledAdamW(const std::vector<ParamGroup>& params, const OptimOptions& options);
+  ~ScheduledAdamW();
+
+  void set_schedule_values(double lr, double last_layer_lr, double weight_decay);
+  void zero_grad();
+  void step();
+
+  int64_t group_count() const { return static_cast<int64_t>(multipliers_.size()); }
+  torch::optim::AdamW& optimizer() { return *optimizer_; }  // checkpointed state
+
+ private:
+  struct Multipliers {
+    double lr = 1, wd = 1;
+    bool last_layer = false;
+  };
+  std::vector<Multipliers> multipliers_;  // one per torch group
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+};
+
+}  // namespace pathodino::optim

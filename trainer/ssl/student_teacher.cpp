@@ -1,0 +1,141 @@
+#include "trainer/ssl/student_teacher.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "models/backbone_factory.h"
+#include "trainer/ssl/dino_loss.h"
+#include "trainer/ssl/ema_teacher.h"
+#include "trainer/ssl/ibot_loss.h"
+#include "trainer/ssl/koleo_loss.h"
+
+namespace pathodino::ssl {
+namespace {
+
+void append_named(std::vector<std::pair<std::string, torch::Tensor>>& out,
+                  const std::string& prefix, const torch::nn::Module& module) {
+  for (const auto& item : module.named_parameters())
+    out.emplace_back(prefix + item.key(), item.value());
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, torch::Tensor>> SslNetwork::named_parameters() const {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  append_named(out, "backbone.", *backbone);
+  append_named(out, "dino_head.", *heads.dino);
+  if (!heads.shared()) append_named(out, "ibot_head.", *heads.ibot);
+  return out;
+}
+
+std::vector<torch::Tensor> SslNetwork::parameters() const {
+  std::vector<torch::Tensor> out;
+  for (auto& [name, tensor] : named_parameters()) out.push_back(tensor);
+  return out;
+}
+
+void SslNetwork::train(bool on) {
+  backbone->train(on);
+  heads.dino->train(on);
+  heads.ibot->train(on);
+}
+
+void SslNetwork::to(const torch::Device& device) {
+  backbone->to(device);
+  heads.dino->to(device);
+  if (!heads.shared()) heads.ibot->to(device);
+}
+
+StudentTeacher::StudentTeacher(const models::ModelOptions& model, const SslOptions& ssl,
+                               int64_t img_size, uint64_t seed)
+    : options_(ssl),
+      dino_center_(ssl.dino.head.n_prototypes, ssl.center_momentum),
+      ibot_center_(ssl.ibot.separate_head ? ssl.ibot.head.n_prototypes : ssl.dino.head.n_prototypes,
+                   ssl.center_momentum) {
+  student_.backbone = models::build_backbone(model, img_size, seed);
+  teacher_.backbone = models::build_backbone(model, img_size, seed);
+  const int64_t dim = student_.backbone->spec().embed_dim;
+  student_.heads = make_ssl_heads(ssl, dim, seed + 1000);
+  teacher_.heads = make_ssl_heads(ssl, dim, seed + 1000);
+  student_params_ = student_.parameters();
+  teacher_params_ = teacher_.parameters();
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < teacher_params_.size(); ++i) {  // equal by construction; made explicit
+    teacher_params_[i].copy_(student_params_[i]);
+    teacher_params_[i].set_requires_grad(false);
+  }
+  teacher_.train(false);  // no drop path in the teacher
+  student_.train(true);
+}
+
+void StudentTeacher::to(const torch::Device& device) {
+  student_.to(device);
+  teacher_.to(device);
+  student_params_ = student_.parameters();
+  teacher_params_ = teacher_.parameters();
+}
+
+torch::Tensor StudentTeacher::centre(const torch::Tensor& logits, double temperature,
+                                     SoftmaxCenter& center, const AllReduceSum& all_reduce) {
+  if (options_.centering == Centering::sinkhorn_knopp)
+    return sinkhorn_knopp(logits, temperature, options_.sinkhorn_iterations, all_reduce);
+  return center.apply(logits, temperature, all_reduce);
+}
+
+SslLosses StudentTeacher::forward(const SslBatch& batch, double teacher_temp,
+                                  const AllReduceSum& all_reduce) {
+  const int64_t b = batch.batch_size;
+  const bool use_ibot =
+      options_.ibot.loss_weight > 0 && batch.masks.defined() && batch.masks.any().item<bool>();
+  SslLosses losses;
+
+  // Teacher: targets for the student.
+  torch::Tensor dino_targets, ibot_targets;
+  {
+    torch::NoGradGuard no_grad;
+    const models::VitOutput out = teacher_.backbone->forward(batch.global_crops);
+    const auto logits = teacher_.heads.dino->forward(out.cls);  // [2B, K]
+    dino_targets = centre(logits, teacher_temp, dino_center_, all_reduce);
+    if (use_ibot) {
+      const auto patch_logits = teacher_.heads.ibot->forward(out.patches.index({batch.masks}));
+      ibot_targets = centre(patch_logits, teacher_temp, ibot_center_, all_reduce);
+    }
+    // Collapse monitors over the global batch.
+    const auto p = dino_targets.to(torch::kFloat32);
+    const double k = static_cast<double>(p.size(1));
+    auto sums = torch::cat({p.sum(0), (-(p * torch::log(p.clamp_min(1e-12)))).sum().reshape({1}),
+                            torch::full({1}, static_cast<float>(p.size(0)), p.options())});
+    all_reduce(sums);
+    const double rows = sums[-1].item<double>();
+    losses.teacher_entropy = sums[-2].item<double>() / rows;
+    const auto mean_p = sums.slice(0, 0, p.size(1)) / rows;
+    losses.teacher_kl_to_uniform =
+        (mean_p * torch::log(mean_p.clamp_min(1e-12) * k)).sum().item<double>();
+  }
+  dino_targets = dino_targets.view({2, b, -1});
+
+  // Student.
+  const models::VitOutput global_out =
+      student_.backbone->forward(batch.global_crops, use_ibot ? batch.masks : torch::Tensor());
+  torch::Tensor cls = global_out.cls;
+  if (batch.local_crops.defined() && batch.local_crops.size(0) > 0)
+    cls = torch::cat({cls, student_.backbone->forward(batch.local_crops).cls});
+  const auto student_logits = student_.heads.dino->forward(cls).view({cls.size(0) / b, b, -1});
+  losses.dino = dino_loss(student_logits, dino_targets, options_.student_temp);
+  losses.ibot =
+      use_ibot ? ibot_loss(student_.heads.ibot->forward(global_out.patches.index({batch.masks})),
+                           ibot_targets, batch.masks, options_.student_temp)
+               : torch::zeros({}, losses.dino.options());
+  const auto global_cls = global_out.cls.chunk(2);
+  losses.koleo = koleo_loss(global_cls[0]) + koleo_loss(global_cls[1]);  // DINOv2: a sum
+  losses.total = options_.dino.loss_weight * losses.dino + options_.ibot.loss_weight * losses.ibot +
+                 options_.koleo.loss_weight * losses.koleo;
+  return losses;
+}
+
+void StudentTeacher::update_teacher(double momentum) {
+  ema_update(teacher_params_, student_params_, momentum);
+}
+
+}  // namespace pathodino::ssl

@@ -1,0 +1,170 @@
+#include "trainer/train/ssl_trainer.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <fstream>
+#include <ostream>
+#include <thread>
+
+#include "data/augment/multi_crop.h"
+#include "data/loader/batch_queue.h"
+#include "models/interchange/backbone_file.h"
+#include "trainer/config/resolve.h"
+#include "trainer/metrics/jsonl_log.h"
+#include "trainer/metrics/progress_line.h"
+#include "trainer/optim/schedules.h"
+#include "trainer/ssl/student_teacher.h"
+#include "trainer/train/batch_tensors.h"
+#include "trainer/train/data_source.h"
+#include "trainer/train/device_choice.h"
+#include "trainer/train/train_step.h"
+
+namespace pathodino::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::filesystem::path prepare_run_dir(const RunOptions& run, bool overwrite) {
+  const std::filesystem::path dir = std::filesystem::path(run.output_dir) / run.name;
+  if (std::filesystem::exists(dir / "metrics.jsonl")) {
+    if (!overwrite)
+      throw std::runtime_error(dir.string() +
+                               " already holds a run; choose another run.name or pass --overwrite");
+    std::filesystem::remove(dir / "metrics.jsonl");
+  }
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+int64_t threads_for_intra_op(const RunOptions& run) {
+  if (run.intra_op_threads > 0) return run.intra_op_threads;
+  return std::max<int64_t>(1, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+TrainSummary run_training(const TrainRequest& request, std::ostream& progress) {
+  const ExperimentConfig& config = request.config;
+  const auto seed = static_cast<uint64_t>(config.run.seed);
+
+  // Build: everything that can refuse the config happens before the run folder is touched.
+  const DeviceChoice device = choose_device(config.run);
+  torch::set_num_threads(static_cast<int>(threads_for_intra_op(config.run)));
+  auto source = make_image_source(config.data, seed, data::Split::train);
+  const int64_t batch_size = config.data.batch_size_per_rank;
+  const int64_t global_batch = batch_size;  // one rank
+  const optim::TrainingSchedules schedules =
+      optim::make_training_schedules(config.optim, config.ssl, global_batch);
+  const int64_t total_steps = config.optim.epochs * config.optim.iterations_per_epoch;
+
+  torch::manual_seed(seed);
+  ssl::StudentTeacher model(config.model, config.ssl, config.data.global_crops_size, seed);
+  model.to(device.device);
+  TrainStep train_step(model, config.optim, config.run.max_consecutive_nonfinite,
+                       device.bf16_autocast, ssl::single_process());
+  const int64_t grid = config.data.global_crops_size / config.model.patch_size;
+
+  const std::filesystem::path run_dir = prepare_run_dir(config.run, request.overwrite);
+  std::ofstream(run_dir / "config.yaml") << config::to_yaml(config, /*comments=*/false);
+  metrics::JsonlLog log(run_dir / "metrics.jsonl");
+
+  data::BatchQueueOptions queue_options;
+  queue_options.batch_size = batch_size;
+  queue_options.threads =
+      config.data.loader_threads > 0
+          ? config.data.loader_threads
+          : std::max<int64_t>(1, std::thread::hardware_concurrency() - torch::get_num_threads());
+  queue_options.prefetch = config.data.prefetch_batches;
+  queue_options.seed = seed;
+  queue_options.mean = config.data.mean;
+  queue_options.std = config.data.std;
+  data::BatchQueue queue(source, data::MultiCropAugment(config.data),
+                         data::ShardedSampler(source->size(), 0, 1, seed), queue_options);
+
+  progress << "run " << config.run.name << ": " << model.student().backbone->spec().name() << ", "
+           << models::count_parameters(*model.student().backbone) << " backbone parameters, "
+           << train_step.optimizer().group_count() << " optimizer groups, " << total_steps
+           << " steps of " << batch_size << " images on " << device.device.str()
+           << (device.bf16_autocast ? " (bf16 autocast)" : " (fp32)")
+           << "\n  data: " << source->describe() << ", " << queue_options.threads
+           << " loader thread(s)\n"
+           << std::flush;
+
+  // Loop.
+  TrainSummary summary;
+  summary.run_dir = run_dir;
+  summary.metrics_file = run_dir / "metrics.jsonl";
+  const auto run_start = Clock::now();
+  double recent_seconds = 0;
+  int64_t recent_steps = 0;
+  for (int64_t step = 0; step < total_steps; ++step) {
+    const auto step_start = Clock::now();
+    data::MultiCropBatch batch = queue.next();
+    const double data_wait = seconds_since(step_start);
+    const ssl::SslBatch inputs = to_ssl_batch(
+        batch, make_ibot_masks(config.ssl.ibot, 2 * batch_size, grid, seed, step), device.device);
+    const StepValues values = step_values(schedules, step);
+    const StepResult r = train_step(inputs, step, values);
+    const double step_seconds = seconds_since(step_start);
+    recent_seconds += step_seconds;
+    ++recent_steps;
+
+    metrics::LogRecord record;
+    record.integers = {{"step", step},
+                       {"epoch", step / config.optim.iterations_per_epoch},
+                       {"skipped", r.applied ? 0 : 1},
+                       {"skipped_total", train_step.skipped_total()}};
+    record.numbers = {{"loss", r.total},
+                      {"dino_loss", r.dino},
+                      {"ibot_loss", r.ibot},
+                      {"koleo_loss", r.koleo},
+                      {"lr", values.lr},
+                      {"last_layer_lr", values.last_layer_lr},
+                      {"weight_decay", values.weight_decay},
+                      {"teacher_momentum", values.teacher_momentum},
+                      {"teacher_temp", values.teacher_temp},
+                      {"grad_norm", r.grad_norm},
+                      {"teacher_entropy", r.teacher_entropy},
+                      {"teacher_kl_to_uniform", r.teacher_kl_to_uniform},
+                      {"images_per_second", static_cast<double>(batch_size) / step_seconds},
+                      {"step_seconds", step_seconds},
+                      {"data_wait_seconds", data_wait}};
+    log.write(record);
+
+    const bool last = step + 1 == total_steps;
+    if ((step + 1) % std::max<int64_t>(1, config.run.log_every_steps) == 0 || last) {
+      metrics::Progress p;
+      p.step = step + 1;
+      p.total_steps = total_steps;
+      p.seconds_per_step = recent_seconds / static_cast<double>(recent_steps);
+      p.images_per_second = static_cast<double>(batch_size) / p.seconds_per_step;
+      p.terms = {{"loss", r.total},  {"dino", r.dino},  {"ibot", r.ibot},
+                 {"koleo", r.koleo}, {"lr", values.lr}, {"H(teacher)", r.teacher_entropy}};
+      progress << metrics::progress_line(p) << "\n" << std::flush;
+      recent_seconds = 0;
+      recent_steps = 0;
+    }
+  }
+
+  // Finish: the teacher backbone is the model a run produces.
+  summary.steps = total_steps;
+  summary.skipped_steps = train_step.skipped_total();
+  summary.seconds = seconds_since(run_start);
+  summary.images_per_second =
+      static_cast<double>(total_steps * batch_size) / std::max(1e-9, summary.seconds);
+  summary.teacher_file = run_dir / "teacher_backbone.safetensors";
+  models::BackboneInfo info;
+  info.image_mean = config.data.mean;
+  info.image_std = config.data.std;
+  info.origin = "pathodino run " + config.run.name + " step " + std::to_string(total_steps);
+  model.teacher().backbone->to(torch::kCPU);
+  models::export_backbone(model.teacher().backbone, info, summary.teacher_file);
+  return summary;
+}
+
+}  // namespace pathodino::train
