@@ -63,6 +63,11 @@ check "bad config exits 2" test $rc -eq 2
 check "bad config names the key" grep -q "optim.base_lr" "$tmp/bad.out"
 check "bad config leaves no run folder" test ! -e "$tmp/runs/bad"
 
+# A key whose feature does not exist yet is refused, not silently ignored.
+"$bin" train -c "$config" "${short[@]}" --set run.name=accum --set optim.grad_accumulation_steps=2 > "$tmp/accum.out" 2>&1; rc=$?
+check "unimplemented gradient accumulation is refused by key" grep -q "optim.grad_accumulation_steps" "$tmp/accum.out"
+check "refusal exits 1 and leaves no run folder" test $rc -eq 1 -a ! -e "$tmp/runs/accum"
+
 # A loss that cannot be finite: skipped steps, then a stop naming the term and the step.
 "$bin" train -c "$config" "${short[@]}" --set run.name=nan --set ssl.student_temp=1e-300 \
   --set run.max_consecutive_nonfinite=3 > "$tmp/nan.out" 2>&1; rc=$?

@@ -53,6 +53,9 @@ TrainSummary run_training(const TrainRequest& request, std::ostream& progress) {
   const auto seed = static_cast<uint64_t>(config.run.seed);
 
   // Build: everything that can refuse the config happens before the run folder is touched.
+  if (config.optim.grad_accumulation_steps != 1)
+    throw std::runtime_error(
+        "optim.grad_accumulation_steps: only 1 is implemented so far (no accumulation)");
   const DeviceChoice device = choose_device(config.run);
   torch::set_num_threads(static_cast<int>(threads_for_intra_op(config.run)));
   auto source = make_image_source(config.data, seed, data::Split::train);
@@ -93,6 +96,8 @@ TrainSummary run_training(const TrainRequest& request, std::ostream& progress) {
            << (device.bf16_autocast ? " (bf16 autocast)" : " (fp32)")
            << "\n  data: " << source->describe() << ", " << queue_options.threads
            << " loader thread(s)\n"
+           << "  not implemented yet, ignored: checkpoint.*, metrics.* (except the JSONL log), "
+              "eval.knn_every_steps, distributed.* (one process)\n"
            << std::flush;
 
   // Loop.
