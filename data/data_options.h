@@ -33,6 +33,9 @@ struct SyntheticOptions {
   int64_t num_classes = 4;
   int64_t images_per_class = 256;
   int64_t image_size = 256;  // pixels
+  // Per-image staining differences, as between slides and sites: 0 = none, 1 = the range of
+  // data/synthetic/stain_variation.h. Colour then stops identifying a class; morphology does.
+  double stain_variation = 1.0;
 };
 
 struct DataOptions {

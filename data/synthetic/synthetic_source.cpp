@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "data/seed_mix.h"
+#include "data/synthetic/stain_variation.h"
 #include "data/synthetic/tissue_renderer.h"
 
 namespace pathodino::data {
@@ -22,7 +23,9 @@ LabelledImage SyntheticTissueSource::read(int64_t index) const {
   const int64_t label = index % options_.num_classes;
   const uint64_t seed =
       mix_seed({seed_, static_cast<uint64_t>(split_), static_cast<uint64_t>(index)});
-  return {render_tissue(tissue_class(label), options_.image_size, seed), label};
+  RgbImage image = render_tissue(tissue_class(label), options_.image_size, seed);
+  apply_stain_variation(image, options_.stain_variation, mix_seed({seed, 0x57a1}));
+  return {std::move(image), label};
 }
 
 std::vector<std::string> SyntheticTissueSource::class_names() const {

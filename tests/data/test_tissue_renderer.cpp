@@ -54,3 +54,30 @@ TEST(TissueRenderer, ClassesDifferInNucleiAndClearSpace) {
 }
 
 }  // namespace
+
+#include "data/synthetic/stain_variation.h"
+
+namespace {
+
+TEST(StainVariation, IdentityAtZeroDeterministicAndGreyStaysGrey) {
+  const RgbImage original = render_tissue(tissue_class(1), 48, 3);
+  RgbImage unchanged = original;
+  apply_stain_variation(unchanged, 0.0, 9);
+  EXPECT_EQ(unchanged.pixels, original.pixels);
+  RgbImage a = original, b = original, c = original;
+  apply_stain_variation(a, 1.0, 9);
+  apply_stain_variation(b, 1.0, 9);
+  apply_stain_variation(c, 1.0, 10);
+  EXPECT_EQ(a.pixels, b.pixels);
+  EXPECT_NE(a.pixels, original.pixels);
+  EXPECT_NE(a.pixels, c.pixels);
+  // Hue rotates about the grey axis and saturation scales away from it: greys stay grey.
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    RgbImage grey{1, 1, {120, 120, 120}};
+    apply_stain_variation(grey, 1.0, seed);
+    EXPECT_NEAR(grey.pixels[0], grey.pixels[1], 1) << seed;
+    EXPECT_NEAR(grey.pixels[1], grey.pixels[2], 1) << seed;
+  }
+}
+
+}  // namespace

@@ -109,6 +109,11 @@ Schema make_experiment_schema() {
   KEY(data.synthetic.num_classes, "texture classes").at_least(2);
   KEY(data.synthetic.images_per_class, "images rendered per class").at_least(1);
   KEY(data.synthetic.image_size, "side of a rendered image, pixels").at_least(16);
+  KEY(data.synthetic.stain_variation,
+      "per-image staining differences (brightness, hue, saturation, H/E intensity); 0 = none, "
+      "1 = slide-to-slide range")
+      .at_least(0)
+      .at_most(2);
 
   KEY(distributed.backend, "auto: NCCL for CUDA tensors, MPI for CPU tensors");
   KEY(distributed.first_bucket_mb, "size of the first gradient bucket, MiB").above(0);
