@@ -1,11 +1,12 @@
 // Test helper for test_ssl_reference.py: random inputs (seeded) through every SSL loss, centering
-// method and schedule, written with their results to one safetensors file.
+// method, schedule and the weighted kNN, written with their results to one safetensors file.
 //   ssl_reference_dump OUT.safetensors CONFIG.yaml
 #include <torch/torch.h>
 
 #include "models/interchange/safetensors.h"
 #include "models/interchange/tensor_bytes.h"
 #include "trainer/config/resolve.h"
+#include "trainer/eval/knn.h"
 #include "trainer/optim/schedules.h"
 #include "trainer/ssl/centering.h"
 #include "trainer/ssl/dino_loss.h"
@@ -58,6 +59,21 @@ int main(int argc, char** argv) {
   put("koleo.features", features);
   put("koleo.loss", koleo);
   put("koleo.grad", features.grad());
+
+  // Weighted kNN on overlapping clusters (so that some queries are misclassified).
+  const auto centres = torch::randn({5, 32});
+  const auto bank_labels = torch::randint(0, 5, {300}, torch::kInt64);
+  const auto query_labels = torch::randint(0, 5, {120}, torch::kInt64);
+  auto unit = [](const torch::Tensor& x) { return x / x.norm(2, 1, true); };
+  const auto bank = unit(centres.index_select(0, bank_labels) + 3.0 * torch::randn({300, 32}));
+  const auto queries = unit(centres.index_select(0, query_labels) + 3.0 * torch::randn({120, 32}));
+  put("knn.bank", bank);
+  put("knn.bank_labels", bank_labels);
+  put("knn.queries", queries);
+  put("knn.query_labels", query_labels);
+  put("knn.predictions", eval::knn_predict(bank, bank_labels, queries, 20, 0.07, 5));
+  put("knn.top1",
+      torch::tensor(eval::knn_top1(bank, bank_labels, queries, query_labels, 20, 0.07, 5)));
 
   // Schedules of the given config at a global batch of 64.
   const auto config = config::resolve_config(argv[2]);

@@ -142,6 +142,27 @@ class SslReference(unittest.TestCase):
         self.assertLessEqual(rel_err(D["koleo.loss"], ref), TOLERANCE)
         self.assertLessEqual(rel_err(D["koleo.grad"], x.grad), TOLERANCE)
 
+    def test_weighted_knn(self):
+        # dino/eval_knn.py knn_classifier: top-k cosine neighbours vote with exp(sim / T).
+        bank, queries = D["knn.bank"].float(), D["knn.queries"].float()  # computed in fp32
+        bank_labels, query_labels = D["knn.bank_labels"].long(), D["knn.query_labels"].long()
+        sim, idx = (queries @ bank.t()).topk(20, dim=1)
+        candidates = bank_labels.view(1, -1).expand(len(queries), -1).gather(1, idx)
+        one_hot = torch.zeros(len(queries) * 20, 5, dtype=sim.dtype)
+        one_hot.scatter_(1, candidates.view(-1, 1), 1)
+        probs = (one_hot.view(len(queries), 20, 5) * (sim / 0.07).exp().view(len(queries), 20, 1)).sum(1)
+        predictions = probs.argmax(1)
+        # Identical wherever the vote is not a near-tie (fp32 sums in another order may flip those).
+        top2 = probs.topk(2, dim=1).values
+        decided = (top2[:, 0] - top2[:, 1]) > 1e-4 * top2[:, 0]
+        self.assertTrue(torch.equal(predictions[decided], D["knn.predictions"].long()[decided]))
+        self.assertGreater(decided.float().mean().item(), 0.95)
+        top1 = (D["knn.predictions"].long() == query_labels).double().mean().item()
+        self.assertAlmostEqual(top1, D["knn.top1"].item(), places=6)  # stored as fp32
+        self.assertAlmostEqual(top1, (predictions == query_labels).double().mean().item(),
+                               delta=1 - decided.float().mean().item() + 1e-12)
+        self.assertTrue(0.2 < top1 < 0.95, top1)  # neither trivial nor chance: the test can fail
+
     def test_schedules_value_by_value(self):
         c = resolved_config()
         o, t = c["optim"], c["ssl"]["teacher"]
