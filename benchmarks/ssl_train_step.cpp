@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   const int64_t b = d.batch_size_per_rank;
   torch::manual_seed(0);
   ssl::StudentTeacher model(config.model, config.ssl, d.global_crops_size, 0);
-  train::TrainStep step(model, config.optim, 1000, false, ssl::single_process());
+  train::TrainStep step(model, config.optim, 1000, false);
   const auto schedules = optim::make_training_schedules(config.optim, config.ssl, b);
   ssl::SslBatch batch;
   batch.batch_size = b;

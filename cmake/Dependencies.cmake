@@ -63,3 +63,6 @@ file(CREATE_LINK "${fmt_DIR}/../../../../include/fmt" "${_fmt_shim}/fmt" SYMBOLI
 add_library(pathodino_logging INTERFACE)
 target_include_directories(pathodino_logging SYSTEM BEFORE INTERFACE "${_fmt_shim}")
 target_link_libraries(pathodino_logging INTERFACE spdlog::spdlog fmt::fmt)
+
+# xxHash: checksums of parameters across ranks (and of checkpoint shards).
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)

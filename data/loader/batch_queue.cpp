@@ -21,9 +21,10 @@ void normalise_into(const FloatImage& crop, const BatchQueueOptions& options, fl
 
 MultiCropBatch make_multi_crop_batch(const ImageSource& source, const MultiCropAugment& augment,
                                      const ShardedSampler& sampler,
-                                     const BatchQueueOptions& options, int64_t step) {
+                                     const BatchQueueOptions& options, int64_t micro_batch) {
   MultiCropBatch batch;
-  batch.step = step;
+  batch.step = sampler.step_of(micro_batch);
+  batch.first_slot = sampler.first_slot(micro_batch, options.batch_size);
   batch.batch_size = options.batch_size;
   batch.global_size = augment.global_size();
   batch.local_size = augment.local_size();
@@ -32,13 +33,13 @@ MultiCropBatch make_multi_crop_batch(const ImageSource& source, const MultiCropA
                 l = batch.local_size * batch.local_size * 3;
   batch.global_crops.resize(2 * b * g);
   batch.local_crops.resize(batch.local_count * b * l);
-  batch.indices = sampler.batch(step, b);
+  batch.indices = sampler.batch(micro_batch, b);
   for (int64_t j = 0; j < b; ++j) {
     const LabelledImage image = source.read(batch.indices[j]);
     batch.labels.push_back(image.label);
-    std::mt19937_64 rng(
-        mix_seed({options.seed, static_cast<uint64_t>(step),
-                  static_cast<uint64_t>(batch.indices[j]), static_cast<uint64_t>(j)}));
+    std::mt19937_64 rng(mix_seed({options.seed, static_cast<uint64_t>(batch.step),
+                                  static_cast<uint64_t>(batch.indices[j]),
+                                  static_cast<uint64_t>(batch.first_slot + j)}));
     const std::vector<FloatImage> crops = augment(image.image, rng);
     for (int64_t c = 0; c < 2; ++c)
       normalise_into(crops[c], options, &batch.global_crops[(c * b + j) * g]);
@@ -54,8 +55,8 @@ BatchQueue::BatchQueue(std::shared_ptr<const ImageSource> source, MultiCropAugme
       augment_(std::move(augment)),
       sampler_(std::move(sampler)),
       options_(std::move(options)),
-      next_to_build_(options_.first_step),
-      next_to_deliver_(options_.first_step) {
+      next_to_build_(options_.first_micro_batch),
+      next_to_deliver_(options_.first_micro_batch) {
   const int64_t threads = std::max<int64_t>(1, options_.threads);
   for (int64_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
 }
@@ -72,19 +73,20 @@ BatchQueue::~BatchQueue() {
 void BatchQueue::work() {
   const int64_t window = std::max<int64_t>(1, options_.prefetch);
   while (true) {
-    int64_t step;
+    int64_t micro_batch;
     {
       std::unique_lock lock(mutex_);
       changed_.wait(lock, [&] {
         return stopping_ || failure_ || next_to_build_ < next_to_deliver_ + window;
       });
       if (stopping_ || failure_) return;
-      step = next_to_build_++;
+      micro_batch = next_to_build_++;
     }
     try {
-      MultiCropBatch batch = make_multi_crop_batch(*source_, augment_, sampler_, options_, step);
+      MultiCropBatch batch =
+          make_multi_crop_batch(*source_, augment_, sampler_, options_, micro_batch);
       std::lock_guard lock(mutex_);
-      ready_.emplace(step, std::move(batch));
+      ready_.emplace(micro_batch, std::move(batch));
     } catch (...) {
       std::lock_guard lock(mutex_);
       if (!failure_) failure_ = std::current_exception();

@@ -1,7 +1,9 @@
 // BatchQueue: loader threads read images, cut multi-crops and normalise them into batches ahead
-// of the training step, delivering them strictly in step order through a bounded window of
-// `prefetch` batches. Every image's randomness derives from (seed, step, slot), so the batches
-// are identical for any number of threads. A failure in a loader thread is rethrown by next().
+// of the training step, delivering them strictly in order (micro-batch by micro-batch) through a
+// bounded window of `prefetch` batches. Every image's randomness derives from (seed, step, image,
+// slot in the step's global batch), so the batches are identical for any number of threads, and
+// an image gets the same crops whatever the rank count or accumulation. A failure in a loader
+// thread is rethrown by next().
 #pragma once
 
 #include <condition_variable>
@@ -25,14 +27,14 @@ struct BatchQueueOptions {
   int64_t threads = 1;
   int64_t prefetch = 4;
   uint64_t seed = 0;
-  int64_t first_step = 0;  // resume point
+  int64_t first_micro_batch = 0;  // resume point: step · micro-batches per step
   std::vector<double> mean{0.485, 0.456, 0.406}, std{0.229, 0.224, 0.225};
 };
 
 // One batch, synchronously (what each loader thread runs).
 MultiCropBatch make_multi_crop_batch(const ImageSource& source, const MultiCropAugment& augment,
                                      const ShardedSampler& sampler,
-                                     const BatchQueueOptions& options, int64_t step);
+                                     const BatchQueueOptions& options, int64_t micro_batch);
 
 class BatchQueue {
  public:
@@ -42,7 +44,7 @@ class BatchQueue {
   BatchQueue(const BatchQueue&) = delete;
   BatchQueue& operator=(const BatchQueue&) = delete;
 
-  MultiCropBatch next();  // blocks until the next step's batch is ready
+  MultiCropBatch next();  // blocks until the next micro-batch is ready
 
  private:
   void work();

@@ -1,5 +1,6 @@
-// MultiCropBatch: one step's input for one rank, normalised and laid out crop-major as the
-// student and teacher consume it — no LibTorch here; the trainer wraps the buffers as tensors.
+// MultiCropBatch: one micro-batch of a step's input for one rank, normalised and laid out
+// crop-major as the student and teacher consume it — no LibTorch here; the trainer wraps the
+// buffers as tensors.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@ namespace pathodino::data {
 
 struct MultiCropBatch {
   int64_t step = 0;
+  int64_t first_slot = 0;           // position of image 0 in the step's global batch
   int64_t batch_size = 0;           // images B
   int64_t global_size = 0;          // side of the global crops
   int64_t local_size = 0;           // side of the local crops

@@ -64,9 +64,14 @@ check "bad config names the key" grep -q "optim.base_lr" "$tmp/bad.out"
 check "bad config leaves no run folder" test ! -e "$tmp/runs/bad"
 
 # A key whose feature does not exist yet is refused, not silently ignored.
+"$bin" train -c "$config" "${short[@]}" --set run.name=zero1 --set distributed.zero1=true > "$tmp/zero1.out" 2>&1; rc=$?
+check "unimplemented ZeRO-1 is refused by key" grep -q "distributed.zero1" "$tmp/zero1.out"
+check "refusal exits 1 and leaves no run folder" test $rc -eq 1 -a ! -e "$tmp/runs/zero1"
+
+# Gradient accumulation: the global batch counts every micro-batch.
 "$bin" train -c "$config" "${short[@]}" --set run.name=accum --set optim.grad_accumulation_steps=2 > "$tmp/accum.out" 2>&1; rc=$?
-check "unimplemented gradient accumulation is refused by key" grep -q "optim.grad_accumulation_steps" "$tmp/accum.out"
-check "refusal exits 1 and leaves no run folder" test $rc -eq 1 -a ! -e "$tmp/runs/accum"
+check "gradient accumulation trains" test $rc -eq 0
+check "global batch = ranks x micro-batches x batch" grep -q "steps of 8 images (1 rank(s) x 2 micro-batch(es) x 4)" "$tmp/accum.out"
 
 # A loss that cannot be finite: skipped steps, then a stop naming the term and the step.
 "$bin" train -c "$config" "${short[@]}" --set run.name=nan --set ssl.student_temp=1e-300 \

@@ -38,6 +38,30 @@ TEST(ShardedSampler, DeterministicAndReshuffledPerEpoch) {
   EXPECT_THROW(ShardedSampler(0, 0, 1, 0), std::invalid_argument);
 }
 
+TEST(ShardedSampler, RanksAndMicroBatchesPartitionTheSameGlobalBatch) {
+  // A step's global batch of 8: 1 rank × 8, 2 ranks × 4, 1 rank × 2 micro-batches of 4, and
+  // 2 ranks × 2 micro-batches of 2 put the same image in every slot.
+  const int64_t size = 40, seed = 3;
+  for (int64_t step : {0, 1, 7}) {
+    const auto whole = ShardedSampler(size, 0, 1, seed).batch(step, 8);
+    for (auto [world, micro] : {std::pair<int64_t, int64_t>{2, 1}, {1, 2}, {2, 2}, {4, 2}}) {
+      const int64_t b = 8 / (world * micro);
+      for (int64_t rank = 0; rank < world; ++rank) {
+        const ShardedSampler sampler(size, rank, world, seed, micro);
+        for (int64_t m = 0; m < micro; ++m) {
+          const int64_t k = step * micro + m;
+          EXPECT_EQ(sampler.step_of(k), step);
+          const auto part = sampler.batch(k, b);
+          const int64_t slot = sampler.first_slot(k, b);
+          for (int64_t j = 0; j < b; ++j)
+            ASSERT_EQ(part[j], whole[slot + j])
+                << "world " << world << " micro " << micro << " rank " << rank << " m " << m;
+        }
+      }
+    }
+  }
+}
+
 DataOptions small_options() {
   DataOptions options;
   options.global_crops_size = 32;
@@ -54,7 +78,7 @@ std::vector<MultiCropBatch> drain(int64_t threads, int64_t first_step, int64_t c
   queue_options.batch_size = 5;
   queue_options.threads = threads;
   queue_options.prefetch = 2;
-  queue_options.first_step = first_step;
+  queue_options.first_micro_batch = first_step;
   BatchQueue queue(source, MultiCropAugment(options), ShardedSampler(source->size(), 0, 1, 3),
                    queue_options);
   std::vector<MultiCropBatch> batches;
@@ -77,6 +101,33 @@ TEST(BatchQueue, SameBatchesForAnyThreadCountAndOnResume) {
   EXPECT_EQ(one[0].global_crops.size(), 2u * 5 * 3 * 32 * 32);
   EXPECT_EQ(one[0].local_crops.size(), 2u * 5 * 3 * 16 * 16);
   for (int64_t j = 0; j < 5; ++j) EXPECT_EQ(one[0].labels[j], one[0].indices[j] % 3);
+}
+
+TEST(BatchQueue, AnImageGetsTheSameCropsOnAnyRankCount) {
+  const DataOptions options = small_options();
+  const auto source = std::make_shared<SyntheticTissueSource>(options.synthetic, 1, Split::train);
+  BatchQueueOptions queue_options;
+  queue_options.seed = 9;
+  queue_options.batch_size = 4;
+  const MultiCropAugment augment(options);
+  const auto whole = make_multi_crop_batch(
+      *source, augment, ShardedSampler(source->size(), 0, 1, 3), queue_options, /*micro_batch=*/2);
+  queue_options.batch_size = 2;
+  const int64_t g = 3 * 32 * 32;
+  for (int64_t rank = 0; rank < 2; ++rank) {
+    const auto part = make_multi_crop_batch(
+        *source, augment, ShardedSampler(source->size(), rank, 2, 3), queue_options, 2);
+    EXPECT_EQ(part.step, 2);
+    EXPECT_EQ(part.first_slot, 2 * rank);
+    for (int64_t j = 0; j < 2; ++j) {
+      ASSERT_EQ(part.indices[j], whole.indices[2 * rank + j]);
+      for (int64_t crop = 0; crop < 2; ++crop) {  // crop-major: [crop][image]
+        const float* a = &part.global_crops[(crop * 2 + j) * g];
+        const float* b = &whole.global_crops[(crop * 4 + 2 * rank + j) * g];
+        ASSERT_TRUE(std::equal(a, a + g, b)) << "rank " << rank << " image " << j;
+      }
+    }
+  }
 }
 
 class ConstantSource final : public ImageSource {

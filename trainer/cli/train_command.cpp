@@ -1,12 +1,19 @@
-// `pathodino train --config F [--set KEY=VALUE …] [--overwrite]`: one pretraining run.
+// `pathodino train --config F [--set KEY=VALUE …] [--overwrite]`: one pretraining run, on one
+// process or on every rank of an MPI job (mpirun, srun --mpi=pmix). Exit codes: 0 done, 1 runtime
+// error, 2 config refused (on any rank, or different across ranks), 3 diverged, 4 a collective
+// timed out (the job is aborted by the stall watchdog).
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <optional>
 
 #include "trainer/cli/commands.h"
 #include "trainer/cli/config_args.h"
 #include "trainer/config/config_issue.h"
 #include "trainer/config/resolve.h"
+#include "trainer/dist/mpi_communicator.h"
+#include "trainer/dist/mpi_runtime.h"
+#include "trainer/dist/rank_consistency.h"
 #include "trainer/train/nonfinite_guard.h"
 #include "trainer/train/ssl_trainer.h"
 
@@ -17,33 +24,85 @@ struct TrainArgs : ConfigArgs {
   bool overwrite = false;
 };
 
+// Every rank resolves its own config (its own --set); the job proceeds only when all of them are
+// valid and identical. Returns the exit code to stop with, or 0.
+int agree_on_config(const std::optional<ExperimentConfig>& config, const std::string& error,
+                    dist::Communicator& control) {
+  const int rank = control.rank();
+  const auto mine = torch::tensor(
+      {static_cast<int64_t>(config ? 1 : 0),
+       static_cast<int64_t>(config ? dist::checksum(config::to_yaml(*config, false)) : 0)},
+      torch::kInt64);
+  const auto all = control.all_gather(mine, "all_gather(config check)");
+  std::vector<int> refused;
+  for (int r = 0; r < control.world_size(); ++r)
+    if (all[r][0].item<int64_t>() == 0) refused.push_back(r);
+  if (!config)
+    std::cerr << (control.world_size() > 1 ? "rank " + std::to_string(rank) + ": " : "") << error
+              << "\n";
+  if (!refused.empty()) {
+    if (rank == 0 && control.world_size() > 1) {
+      std::cerr << "train: the config was refused on rank(s)";
+      for (int r : refused) std::cerr << " " << r;
+      std::cerr << "; nothing was run\n";
+    }
+    return 2;
+  }
+  try {
+    dist::require_same_on_all_ranks(static_cast<uint64_t>(mine[1].item<int64_t>()),
+                                    "the resolved config (hash of `pathodino config show`)",
+                                    control);
+  } catch (const dist::RanksDisagree& e) {
+    if (rank == 0)
+      std::cerr << "train: " << e.what()
+                << " — every rank must get the same --config and --set; nothing was run\n";
+    return 2;
+  }
+  return 0;
+}
+
 }  // namespace
 
 void add_train_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<TrainArgs>();
-  auto* command = app.add_subcommand("train", "Pretrain a backbone with DINO + iBOT + KoLeo");
+  auto* command = app.add_subcommand(
+      "train", "Pretrain a backbone with DINO + iBOT + KoLeo (one process, or under mpirun/srun)");
   add_config_args(*command, *args);
   command->add_flag("--overwrite", args->overwrite,
                     "replace the run in output_dir/name if one is there");
   command->callback([args, &exit_code] {
+    dist::MpiRuntime mpi(nullptr, nullptr);
+    std::optional<ExperimentConfig> config;
+    std::string error;
     try {
-      train::TrainRequest request{config::resolve_config(args->file, args->overrides),
-                                  args->overwrite};
-      const train::TrainSummary summary = train::run_training(request, std::cout);
-      std::cout << "done: " << summary.steps << " steps (" << summary.skipped_steps
-                << " skipped) in " << summary.seconds << " s, " << summary.images_per_second
-                << " img/s\n  metrics: " << summary.metrics_file.string()
-                << "\n  teacher backbone: " << summary.teacher_file.string() << "\n";
-      exit_code = 0;
+      config = config::resolve_config(args->file, args->overrides);
     } catch (const config::ConfigError& e) {
-      std::cerr << e.what() << "\n";
-      exit_code = 2;
-    } catch (const train::TrainingDiverged& e) {
-      std::cerr << "train: diverged: " << e.what() << "\n";
+      error = e.what();
+    }
+    const double timeout = config ? config->distributed.timeout_s : 600.0;
+    dist::MpiCommunicator control(mpi.world(), timeout);
+    exit_code = agree_on_config(config, error, control);
+    if (exit_code != 0) return;
+    const std::string where =
+        mpi.world_size() > 1 ? "train: rank " + std::to_string(mpi.rank()) + ": " : "train: ";
+    try {
+      train::TrainRequest request{*config, args->overwrite};
+      const train::TrainSummary summary = train::run_training(request, mpi, control, std::cout);
+      if (mpi.rank() == 0)
+        std::cout << "done: " << summary.steps << " steps (" << summary.skipped_steps
+                  << " skipped) in " << summary.seconds << " s, " << summary.images_per_second
+                  << " img/s over " << summary.world_size
+                  << " rank(s)\n  metrics: " << summary.metrics_file.string()
+                  << "\n  teacher backbone: " << summary.teacher_file.string() << "\n";
+      exit_code = 0;
+    } catch (const train::TrainingDiverged& e) {  // decided on values equal on every rank
+      if (mpi.rank() == 0) std::cerr << "train: diverged: " << e.what() << "\n";
       exit_code = 3;
     } catch (const std::exception& e) {
-      std::cerr << "train: " << e.what() << "\n";
+      std::cerr << where << e.what() << std::endl;
       exit_code = 1;
+      // An error on one rank must not leave the others waiting in a collective.
+      if (mpi.world_size() > 1) MPI_Abort(MPI_COMM_WORLD, exit_code);
     }
   });
 }

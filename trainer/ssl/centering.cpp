@@ -7,22 +7,30 @@ namespace pathodino::ssl {
 SoftmaxCenter::SoftmaxCenter(int64_t n_prototypes, double momentum)
     : center_(torch::zeros({1, n_prototypes})), momentum_(momentum) {}
 
-torch::Tensor SoftmaxCenter::apply(const torch::Tensor& teacher_logits, double temperature,
-                                   const AllReduceSum& all_reduce) {
+torch::Tensor SoftmaxCenter::apply(const torch::Tensor& teacher_logits, double temperature) {
   torch::NoGradGuard no_grad;
   const auto logits = teacher_logits.to(torch::kFloat32);
   center_ = center_.to(logits.device());
   const auto targets = torch::softmax((logits - center_) / temperature, -1);
-  // Global batch mean: sum of rows and row count, reduced together.
-  auto sums =
+  const auto sums =
       torch::cat({logits.sum(0, /*keepdim=*/true),
                   torch::full({1, 1}, static_cast<float>(logits.size(0)), logits.options())},
                  1);
+  pending_ = pending_.defined() ? pending_ + sums : sums;
+  return targets;
+}
+
+void SoftmaxCenter::update(const AllReduceSum& all_reduce) {
+  if (!pending_.defined()) return;
+  torch::NoGradGuard no_grad;
+  auto sums = pending_;
+  pending_ = torch::Tensor();
   all_reduce(sums);
   const auto batch_mean = sums.slice(1, 0, -1) / sums.slice(1, -1);
   center_ = center_ * momentum_ + batch_mean * (1.0 - momentum_);
-  return targets;
 }
+
+void SoftmaxCenter::discard_pending() { pending_ = torch::Tensor(); }
 
 torch::Tensor sinkhorn_knopp(const torch::Tensor& teacher_logits, double temperature,
                              int64_t iterations, const AllReduceSum& all_reduce) {

@@ -80,14 +80,15 @@ torch::Tensor StudentTeacher::centre(const torch::Tensor& logits, double tempera
                                      SoftmaxCenter& center, const AllReduceSum& all_reduce) {
   if (options_.centering == Centering::sinkhorn_knopp)
     return sinkhorn_knopp(logits, temperature, options_.sinkhorn_iterations, all_reduce);
-  return center.apply(logits, temperature, all_reduce);
+  return center.apply(logits, temperature);
 }
 
 SslLosses StudentTeacher::forward(const SslBatch& batch, double teacher_temp,
                                   const AllReduceSum& all_reduce) {
   const int64_t b = batch.batch_size;
-  const bool use_ibot =
-      options_.ibot.loss_weight > 0 && batch.masks.defined() && batch.masks.any().item<bool>();
+  // Not "any patch masked here": that differs between ranks, and the iBOT centering's collectives
+  // must run on every rank alike. A rank without masked patches contributes empty tensors.
+  const bool use_ibot = options_.ibot.loss_weight > 0 && batch.masks.defined();
   SslLosses losses;
 
   // Teacher: targets for the student.
@@ -132,6 +133,16 @@ SslLosses StudentTeacher::forward(const SslBatch& batch, double teacher_temp,
   losses.total = options_.dino.loss_weight * losses.dino + options_.ibot.loss_weight * losses.ibot +
                  options_.koleo.loss_weight * losses.koleo;
   return losses;
+}
+
+void StudentTeacher::update_centers(const AllReduceSum& all_reduce) {
+  dino_center_.update(all_reduce);
+  ibot_center_.update(all_reduce);
+}
+
+void StudentTeacher::discard_center_updates() {
+  dino_center_.discard_pending();
+  ibot_center_.discard_pending();
 }
 
 void StudentTeacher::update_teacher(double momentum) {

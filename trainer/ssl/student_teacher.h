@@ -53,7 +53,11 @@ class StudentTeacher {
   StudentTeacher(const models::ModelOptions& model, const SslOptions& ssl, int64_t img_size,
                  uint64_t seed);
 
+  // The losses of one (micro-)batch. Softmax centers are applied but only move in
+  // update_centers(), once per optimizer step.
   SslLosses forward(const SslBatch& batch, double teacher_temp, const AllReduceSum& all_reduce);
+  void update_centers(const AllReduceSum& all_reduce);
+  void discard_center_updates();         // a skipped step leaves the centers as they were
   void update_teacher(double momentum);  // θ_t ← m θ_t + (1 − m) θ_s
   void to(const torch::Device& device);
 

@@ -10,17 +10,22 @@
 
 namespace pathodino::train {
 
-torch::Tensor make_ibot_masks(const ssl::IbotOptions& options, int64_t crops, int64_t grid,
-                              uint64_t seed, int64_t step) {
+torch::Tensor make_ibot_masks(const ssl::IbotOptions& options, int64_t global_crops, int64_t grid,
+                              uint64_t seed, int64_t step, int64_t first_slot, int64_t batch) {
   std::mt19937_64 rng(data::mix_seed({seed, static_cast<uint64_t>(step), 0x1b07}));
   ssl::MaskingOptions masking{grid, grid, options.mask_sample_probability,
                               options.mask_ratio_min_max.at(0), options.mask_ratio_min_max.at(1)};
-  auto masks = ssl::generate_masks(masking, crops, rng);
+  auto masks = ssl::generate_masks(masking, global_crops, rng);
   std::shuffle(masks.begin(), masks.end(), rng);
-  auto out = torch::zeros({crops, grid * grid}, torch::kBool);
+  const int64_t images = global_crops / 2;
+  if (batch < 0) batch = images;
+  auto out = torch::zeros({2 * batch, grid * grid}, torch::kBool);
   auto access = out.accessor<bool, 2>();
-  for (int64_t i = 0; i < crops; ++i)
-    for (int64_t j = 0; j < grid * grid; ++j) access[i][j] = masks[i][j];
+  for (int64_t c = 0; c < 2; ++c)
+    for (int64_t i = 0; i < batch; ++i) {
+      const auto& mask = masks[c * images + first_slot + i];
+      for (int64_t j = 0; j < grid * grid; ++j) access[c * batch + i][j] = mask[j];
+    }
   return out;
 }
 

@@ -1,5 +1,6 @@
 // Where a run computes and in which precision: run.device auto picks CUDA when a GPU is visible;
 // run.precision auto means bf16 autocast on CUDA and fp32 on CPU (bf16 on CPU is refused).
+// One GPU per local rank: local rank i takes cuda:(i mod visible GPUs).
 #pragma once
 
 #include <torch/types.h>
@@ -13,6 +14,7 @@ struct DeviceChoice {
   bool bf16_autocast = false;
 };
 
-DeviceChoice choose_device(const RunOptions& run);  // throws when CUDA is asked for and absent
+// Throws when CUDA is asked for and absent.
+DeviceChoice choose_device(const RunOptions& run, int local_rank = 0);
 
 }  // namespace pathodino::train

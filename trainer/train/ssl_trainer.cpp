@@ -11,6 +11,8 @@
 #include "data/loader/batch_queue.h"
 #include "models/interchange/backbone_file.h"
 #include "trainer/config/resolve.h"
+#include "trainer/dist/make_communicator.h"
+#include "trainer/dist/rank_consistency.h"
 #include "trainer/metrics/jsonl_log.h"
 #include "trainer/metrics/progress_line.h"
 #include "trainer/optim/schedules.h"
@@ -29,7 +31,7 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::filesystem::path prepare_run_dir(const RunOptions& run, bool overwrite) {
+void prepare_run_dir(const RunOptions& run, bool overwrite) {
   const std::filesystem::path dir = std::filesystem::path(run.output_dir) / run.name;
   if (std::filesystem::exists(dir / "metrics.jsonl")) {
     if (!overwrite)
@@ -38,29 +40,47 @@ std::filesystem::path prepare_run_dir(const RunOptions& run, bool overwrite) {
     std::filesystem::remove(dir / "metrics.jsonl");
   }
   std::filesystem::create_directories(dir);
-  return dir;
 }
 
-int64_t threads_for_intra_op(const RunOptions& run) {
+int64_t threads_for_intra_op(const RunOptions& run, int local_ranks) {
   if (run.intra_op_threads > 0) return run.intra_op_threads;
-  return std::max<int64_t>(1, std::thread::hardware_concurrency());
+  return std::max<int64_t>(1, std::thread::hardware_concurrency() / std::max(1, local_ranks));
+}
+
+// Student and teacher parameters, and every buffer, in a fixed order.
+std::vector<torch::Tensor> model_state(ssl::StudentTeacher& model) {
+  std::vector<torch::Tensor> state = model.student().parameters();
+  for (const torch::Tensor& t : model.teacher().parameters()) state.push_back(t);
+  for (auto* network : {&model.student(), &model.teacher()})
+    for (const torch::Tensor& t : network->backbone->buffers()) state.push_back(t);
+  return state;
 }
 
 }  // namespace
 
-TrainSummary run_training(const TrainRequest& request, std::ostream& progress) {
+TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& mpi,
+                          dist::Communicator& control, std::ostream& progress) {
   const ExperimentConfig& config = request.config;
   const auto seed = static_cast<uint64_t>(config.run.seed);
+  const int rank = control.rank(), world = control.world_size();
+  const bool rank0 = rank == 0;
 
   // Build: everything that can refuse the config happens before the run folder is touched.
-  if (config.optim.grad_accumulation_steps != 1)
-    throw std::runtime_error(
-        "optim.grad_accumulation_steps: only 1 is implemented so far (no accumulation)");
-  const DeviceChoice device = choose_device(config.run);
-  torch::set_num_threads(static_cast<int>(threads_for_intra_op(config.run)));
+  if (config.distributed.zero1)
+    throw std::runtime_error("distributed.zero1: not implemented yet (plain data parallel only)");
+  const DeviceChoice device = choose_device(config.run, mpi.local_rank());
+  torch::set_num_threads(static_cast<int>(threads_for_intra_op(config.run, mpi.local_size())));
+  std::unique_ptr<dist::Communicator> gpu_comm;
+  dist::Communicator* grad_comm = &control;
+  if (!device.device.is_cpu() && world > 1) {
+    gpu_comm = dist::make_communicator(config.distributed, mpi, /*cuda_tensors=*/true,
+                                       device.device.index());
+    grad_comm = gpu_comm.get();
+  }
   auto source = make_image_source(config.data, seed, data::Split::train);
   const int64_t batch_size = config.data.batch_size_per_rank;
-  const int64_t global_batch = batch_size;  // one rank
+  const int64_t micro = config.optim.grad_accumulation_steps;
+  const int64_t global_batch = batch_size * micro * world;
   const optim::TrainingSchedules schedules =
       optim::make_training_schedules(config.optim, config.ssl, global_batch);
   const int64_t total_steps = config.optim.epochs * config.optim.iterations_per_epoch;
@@ -68,56 +88,94 @@ TrainSummary run_training(const TrainRequest& request, std::ostream& progress) {
   torch::manual_seed(seed);
   ssl::StudentTeacher model(config.model, config.ssl, config.data.global_crops_size, seed);
   model.to(device.device);
+  const std::vector<torch::Tensor> state = model_state(model);
+  dist::broadcast_from_rank0(state, *grad_comm);
+  dist::require_same_on_all_ranks(dist::checksum(state), "the parameters at start", control);
+  DataParallel parallel;
+  parallel.comm = grad_comm;
+  parallel.buckets.first_bucket_bytes =
+      static_cast<int64_t>(config.distributed.first_bucket_mb * (1 << 20));
+  parallel.buckets.bucket_bytes = static_cast<int64_t>(config.distributed.bucket_mb * (1 << 20));
   TrainStep train_step(model, config.optim, config.run.max_consecutive_nonfinite,
-                       device.bf16_autocast, ssl::single_process());
+                       device.bf16_autocast, parallel);
   const int64_t grid = config.data.global_crops_size / config.model.patch_size;
 
-  const std::filesystem::path run_dir = prepare_run_dir(config.run, request.overwrite);
-  std::ofstream(run_dir / "config.yaml") << config::to_yaml(config, /*comments=*/false);
-  metrics::JsonlLog log(run_dir / "metrics.jsonl");
+  const std::filesystem::path run_dir =
+      std::filesystem::path(config.run.output_dir) / config.run.name;
+  std::unique_ptr<metrics::JsonlLog> log;
+  dist::on_rank0_for_all(control, [&] {
+    prepare_run_dir(config.run, request.overwrite);
+    std::ofstream(run_dir / "config.yaml") << config::to_yaml(config, /*comments=*/false);
+    log = std::make_unique<metrics::JsonlLog>(run_dir / "metrics.jsonl");
+  });
 
   data::BatchQueueOptions queue_options;
   queue_options.batch_size = batch_size;
-  queue_options.threads =
-      config.data.loader_threads > 0
-          ? config.data.loader_threads
-          : std::max<int64_t>(1, std::thread::hardware_concurrency() - torch::get_num_threads());
-  queue_options.prefetch = config.data.prefetch_batches;
+  const int64_t cores_per_rank =
+      std::max<int64_t>(1, std::thread::hardware_concurrency() / std::max(1, mpi.local_size()));
+  queue_options.threads = config.data.loader_threads > 0
+                              ? config.data.loader_threads
+                              : std::max<int64_t>(1, cores_per_rank - torch::get_num_threads());
+  queue_options.prefetch = config.data.prefetch_batches * micro;
   queue_options.seed = seed;
   queue_options.mean = config.data.mean;
   queue_options.std = config.data.std;
-  data::BatchQueue queue(source, data::MultiCropAugment(config.data),
-                         data::ShardedSampler(source->size(), 0, 1, seed), queue_options);
+  const data::ShardedSampler sampler(source->size(), rank, world, seed, micro);
+  data::BatchQueue queue(source, data::MultiCropAugment(config.data), sampler, queue_options);
 
-  progress << "run " << config.run.name << ": " << model.student().backbone->spec().name() << ", "
-           << models::count_parameters(*model.student().backbone) << " backbone parameters, "
-           << train_step.optimizer().group_count() << " optimizer groups, " << total_steps
-           << " steps of " << batch_size << " images on " << device.device.str()
-           << (device.bf16_autocast ? " (bf16 autocast)" : " (fp32)")
-           << "\n  data: " << source->describe() << ", " << queue_options.threads
-           << " loader thread(s)\n"
-           << "  not implemented yet, ignored: checkpoint.*, metrics.* (except the JSONL log), "
-              "eval.knn_every_steps, distributed.* (one process)\n"
-           << std::flush;
+  if (rank0) {
+    progress << "run " << config.run.name << ": " << model.student().backbone->spec().name() << ", "
+             << models::count_parameters(*model.student().backbone) << " backbone parameters, "
+             << train_step.optimizer().group_count() << " optimizer groups, " << total_steps
+             << " steps of " << global_batch << " images (" << world << " rank(s) x " << micro
+             << " micro-batch(es) x " << batch_size << ") on " << device.device.str()
+             << (device.bf16_autocast ? " (bf16 autocast)" : " (fp32)") << ", "
+             << torch::get_num_threads() << " intra-op thread(s) per rank\n";
+    if (const dist::GradientReducer* reducer = train_step.reducer()) {
+      progress << "  data parallel: " << grad_comm->backend() << ", " << reducer->bucket_count()
+               << " gradient bucket(s) of";
+      for (int64_t bytes : reducer->bucket_sizes_bytes())
+        progress << " " << static_cast<double>(bytes) / (1 << 20);
+      progress << " MiB\n";
+    }
+    progress << "  data: " << source->describe() << ", " << queue_options.threads
+             << " loader thread(s) per rank\n"
+             << "  not implemented yet, ignored: checkpoint.*, metrics.* (except the JSONL log), "
+                "eval.knn_every_steps\n"
+             << std::flush;
+  }
 
   // Loop.
   TrainSummary summary;
+  summary.world_size = world;
   summary.run_dir = run_dir;
   summary.metrics_file = run_dir / "metrics.jsonl";
   const auto run_start = Clock::now();
   double recent_seconds = 0;
   int64_t recent_steps = 0;
+  const int64_t check_every = config.distributed.param_check_every_steps;
   for (int64_t step = 0; step < total_steps; ++step) {
+    control.set_step(step);
+    if (grad_comm != &control) grad_comm->set_step(step);
     const auto step_start = Clock::now();
-    data::MultiCropBatch batch = queue.next();
+    std::vector<data::MultiCropBatch> batches;
+    for (int64_t m = 0; m < micro; ++m) batches.push_back(queue.next());
     const double data_wait = seconds_since(step_start);
-    const ssl::SslBatch inputs = to_ssl_batch(
-        batch, make_ibot_masks(config.ssl.ibot, 2 * batch_size, grid, seed, step), device.device);
+    std::vector<ssl::SslBatch> inputs;
+    for (data::MultiCropBatch& batch : batches)
+      inputs.push_back(to_ssl_batch(batch,
+                                    make_ibot_masks(config.ssl.ibot, 2 * global_batch, grid, seed,
+                                                    step, batch.first_slot, batch_size),
+                                    device.device));
     const StepValues values = step_values(schedules, step);
     const StepResult r = train_step(inputs, step, values);
+    if (check_every > 0 && (step + 1) % check_every == 0)
+      dist::require_same_on_all_ranks(dist::checksum(state),
+                                      "the parameters after step " + std::to_string(step), control);
     const double step_seconds = seconds_since(step_start);
     recent_seconds += step_seconds;
     ++recent_steps;
+    if (!rank0) continue;
 
     metrics::LogRecord record;
     record.integers = {{"step", step},
@@ -136,10 +194,10 @@ TrainSummary run_training(const TrainRequest& request, std::ostream& progress) {
                       {"grad_norm", r.grad_norm},
                       {"teacher_entropy", r.teacher_entropy},
                       {"teacher_kl_to_uniform", r.teacher_kl_to_uniform},
-                      {"images_per_second", static_cast<double>(batch_size) / step_seconds},
+                      {"images_per_second", static_cast<double>(global_batch) / step_seconds},
                       {"step_seconds", step_seconds},
                       {"data_wait_seconds", data_wait}};
-    log.write(record);
+    log->write(record);
 
     const bool last = step + 1 == total_steps;
     if ((step + 1) % std::max<int64_t>(1, config.run.log_every_steps) == 0 || last) {
@@ -147,7 +205,7 @@ TrainSummary run_training(const TrainRequest& request, std::ostream& progress) {
       p.step = step + 1;
       p.total_steps = total_steps;
       p.seconds_per_step = recent_seconds / static_cast<double>(recent_steps);
-      p.images_per_second = static_cast<double>(batch_size) / p.seconds_per_step;
+      p.images_per_second = static_cast<double>(global_batch) / p.seconds_per_step;
       p.terms = {{"loss", r.total},  {"dino", r.dino},  {"ibot", r.ibot},
                  {"koleo", r.koleo}, {"lr", values.lr}, {"H(teacher)", r.teacher_entropy}};
       progress << metrics::progress_line(p) << "\n" << std::flush;
@@ -155,20 +213,23 @@ TrainSummary run_training(const TrainRequest& request, std::ostream& progress) {
       recent_steps = 0;
     }
   }
+  dist::require_same_on_all_ranks(dist::checksum(state), "the parameters at the end", control);
 
   // Finish: the teacher backbone is the model a run produces.
   summary.steps = total_steps;
   summary.skipped_steps = train_step.skipped_total();
   summary.seconds = seconds_since(run_start);
   summary.images_per_second =
-      static_cast<double>(total_steps * batch_size) / std::max(1e-9, summary.seconds);
+      static_cast<double>(total_steps * global_batch) / std::max(1e-9, summary.seconds);
   summary.teacher_file = run_dir / "teacher_backbone.safetensors";
-  models::BackboneInfo info;
-  info.image_mean = config.data.mean;
-  info.image_std = config.data.std;
-  info.origin = "pathodino run " + config.run.name + " step " + std::to_string(total_steps);
-  model.teacher().backbone->to(torch::kCPU);
-  models::export_backbone(model.teacher().backbone, info, summary.teacher_file);
+  dist::on_rank0_for_all(control, [&] {
+    models::BackboneInfo info;
+    info.image_mean = config.data.mean;
+    info.image_std = config.data.std;
+    info.origin = "pathodino run " + config.run.name + " step " + std::to_string(total_steps);
+    model.teacher().backbone->to(torch::kCPU);
+    models::export_backbone(model.teacher().backbone, info, summary.teacher_file);
+  });
   return summary;
 }
 

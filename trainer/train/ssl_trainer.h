@@ -1,7 +1,7 @@
-// The single-process training run, in DINOv2's stages: build (data → model → optimizer →
-// schedules) → loop (batch → schedule values → forward → non-finite guard → backward → clip →
-// step → EMA → log) → finish (export the teacher backbone). The distributed trainer (#5) wraps the
-// same stages with a communicator.
+// The training run, in DINOv2's stages, on one or many ranks: build (data shard → model, broadcast
+// from rank 0 → optimizer → schedules for the global batch) → loop (micro-batches → schedule
+// values → TrainStep: forward, guard, backward with bucketed all-reduce, clip, step, EMA → rank-0
+// log; parameter checksum across ranks every N steps) → finish (rank 0 exports the teacher).
 #pragma once
 
 #include <cstdint>
@@ -9,13 +9,16 @@
 #include <iosfwd>
 
 #include "trainer/config/experiment_config.h"
+#include "trainer/dist/communicator.h"
+#include "trainer/dist/mpi_runtime.h"
 
 namespace pathodino::train {
 
 struct TrainSummary {
   std::filesystem::path run_dir, metrics_file, teacher_file;
   int64_t steps = 0, skipped_steps = 0;
-  double seconds = 0, images_per_second = 0;
+  double seconds = 0, images_per_second = 0;  // images of the global batch
+  int world_size = 1;
 };
 
 struct TrainRequest {
@@ -23,8 +26,11 @@ struct TrainRequest {
   bool overwrite = false;  // reuse a run folder that already holds a run
 };
 
-// Runs the config to the end. Progress lines go to `progress`; throws TrainingDiverged after too
-// many non-finite steps and std::runtime_error for anything that stops the run, naming the cause.
-TrainSummary run_training(const TrainRequest& request, std::ostream& progress);
+// Runs the config to the end on every rank of `mpi`; `control` is an MPI communicator over them
+// (configs already checked equal). Progress lines go to `progress` on rank 0. Throws
+// TrainingDiverged after too many non-finite steps (on every rank alike), RanksDisagree when the
+// parameters of the ranks part, std::runtime_error for anything else that stops the run.
+TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& mpi,
+                          dist::Communicator& control, std::ostream& progress);
 
 }  // namespace pathodino::train

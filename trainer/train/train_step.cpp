@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <limits>
 #include <map>
 
@@ -17,13 +18,20 @@ StepValues step_values(const optim::TrainingSchedules& s, int64_t step) {
 }
 
 TrainStep::TrainStep(ssl::StudentTeacher& model, const optim::OptimOptions& optim,
-                     int64_t max_consecutive_nonfinite, bool bf16_autocast,
-                     ssl::AllReduceSum all_reduce)
+                     int64_t max_consecutive_nonfinite, bool bf16_autocast, DataParallel parallel)
     : model_(model),
       clip_grad_(optim.clip_grad),
       bf16_autocast_(bf16_autocast),
-      all_reduce_(std::move(all_reduce)),
+      all_reduce_(ssl::single_process()),
       guard_(max_consecutive_nonfinite) {
+  if (parallel.comm != nullptr && parallel.comm->world_size() > 1) {
+    comm_ = parallel.comm;
+    all_reduce_ = [comm = comm_](torch::Tensor& t) {
+      comm->all_reduce_sum(t, "all_reduce(SSL statistics: centers, Sinkhorn-Knopp, monitors)");
+    };
+    reducer_ = std::make_unique<dist::GradientReducer>(model_.student().parameters(), *comm_,
+                                                       parallel.buckets);
+  }
   // Backbone tensors (named without prefix) and head tensors get DINOv2's group rules; each
   // student module (backbone, dino_head, ibot_head) is clipped on its own.
   std::vector<std::pair<std::string, torch::Tensor>> backbone, heads;
@@ -45,29 +53,58 @@ TrainStep::TrainStep(ssl::StudentTeacher& model, const optim::OptimOptions& opti
 
 TrainStep::~TrainStep() = default;
 
-StepResult TrainStep::operator()(const ssl::SslBatch& batch, int64_t step,
+StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches, int64_t step,
                                  const StepValues& values) {
   optimizer_->set_schedule_values(values.lr, values.last_layer_lr, values.weight_decay);
-  optimizer_->zero_grad();
-  ssl::SslLosses losses;
-  {
-    system::AutocastScope autocast(bf16_autocast_);
-    losses = model_.forward(batch, values.teacher_temp, all_reduce_);
-  }
+  if (reducer_)
+    reducer_->zero_grad();
+  else
+    optimizer_->zero_grad();
   const ssl::SslOptions& o = model_.options();
+  const auto micro = static_cast<int64_t>(micro_batches.size());
+  const double share = 1.0 / static_cast<double>(micro);
   StepResult r;
-  r.dino = losses.dino.item<double>();
-  r.ibot = losses.ibot.item<double>();
-  r.koleo = losses.koleo.item<double>();
-  r.total =
-      o.dino.loss_weight * r.dino + o.ibot.loss_weight * r.ibot + o.koleo.loss_weight * r.koleo;
-  r.teacher_entropy = losses.teacher_entropy;
-  r.teacher_kl_to_uniform = losses.teacher_kl_to_uniform;
   r.grad_norm = std::numeric_limits<double>::quiet_NaN();
-  r.applied =
-      guard_.accept(step, {{"dino loss", r.dino}, {"ibot loss", r.ibot}, {"koleo loss", r.koleo}});
-  if (!r.applied) return r;
-  losses.total.backward();
+  for (int64_t m = 0; m < micro; ++m) {
+    ssl::SslLosses losses;
+    {
+      system::AutocastScope autocast(bf16_autocast_);
+      losses = model_.forward(micro_batches[m], values.teacher_temp, all_reduce_);
+    }
+    // The guard decides on the mean over ranks: a NaN anywhere is a NaN everywhere.
+    auto terms = torch::stack({losses.dino.detach(), losses.ibot.detach(), losses.koleo.detach()})
+                     .to(torch::kCPU, torch::kFloat64);
+    if (comm_ != nullptr) {
+      all_reduce_(terms);
+      terms /= static_cast<double>(comm_->world_size());
+    }
+    r.dino += share * terms[0].item<double>();
+    r.ibot += share * terms[1].item<double>();
+    r.koleo += share * terms[2].item<double>();
+    r.teacher_entropy += share * losses.teacher_entropy;
+    r.teacher_kl_to_uniform += share * losses.teacher_kl_to_uniform;
+    const bool last = m + 1 == micro;
+    if (last) {
+      r.total =
+          o.dino.loss_weight * r.dino + o.ibot.loss_weight * r.ibot + o.koleo.loss_weight * r.koleo;
+      r.applied = guard_.accept(
+          step, {{"dino loss", r.dino}, {"ibot loss", r.ibot}, {"koleo loss", r.koleo}});
+    } else {
+      r.applied = std::isfinite(terms.sum().item<double>());
+    }
+    if (!r.applied) {
+      if (!last)  // counted once, naming the bad term
+        guard_.accept(step, {{"dino loss", terms[0].item<double>()},
+                             {"ibot loss", terms[1].item<double>()},
+                             {"koleo loss", terms[2].item<double>()}});
+      model_.discard_center_updates();
+      return r;
+    }
+    if (reducer_) reducer_->begin_backward(/*reduce=*/last);
+    (micro > 1 ? losses.total * share : losses.total).backward();
+  }
+  if (reducer_) reducer_->finish_backward();
+  model_.update_centers(all_reduce_);
   r.grad_norm = optim::clip_grad_norms(clip_modules_, clip_grad_);
   r.applied = guard_.accept(step, {{"gradient norm", r.grad_norm}});
   if (!r.applied) return r;

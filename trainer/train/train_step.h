@@ -1,12 +1,18 @@
 // TrainStep: one optimisation step of the student and teacher, in DINOv2's order —
-//   schedule values → forward (teacher targets, student losses) → non-finite guard → backward →
-//   per-module gradient clipping → guard on the gradient norm → AdamW step → EMA teacher update.
-// The trainer loop and the step benchmark both run exactly this.
+//   schedule values → for each micro-batch: forward (teacher targets, student losses) →
+//   non-finite guard (on the losses of all ranks) → backward (gradient buckets all-reduced while
+//   it runs, on the last micro-batch) → center update → per-module gradient clipping → guard on
+//   the gradient norm → AdamW step → EMA teacher update.
+// The trainer loop and the step benchmark both run exactly this. With a communicator of more than
+// one rank, gradients are averaged over ranks by a GradientReducer; every decision (skip a step,
+// stop the run) is taken on values that are identical on every rank, so ranks never part ways.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 
+#include "trainer/dist/communicator.h"
+#include "trainer/dist/gradient_reducer.h"
 #include "trainer/optim/optim_options.h"
 #include "trainer/optim/scheduled_adamw.h"
 #include "trainer/optim/schedules.h"
@@ -29,17 +35,31 @@ struct StepResult {
   bool applied = false;  // false: skipped as non-finite
 };
 
+// How a step talks to the other ranks; the default is one process.
+struct DataParallel {
+  dist::Communicator* comm = nullptr;  // null or world size 1: no communication
+  dist::ReducerOptions buckets;
+};
+
 class TrainStep {
  public:
   TrainStep(ssl::StudentTeacher& model, const optim::OptimOptions& optim,
-            int64_t max_consecutive_nonfinite, bool bf16_autocast, ssl::AllReduceSum all_reduce);
+            int64_t max_consecutive_nonfinite, bool bf16_autocast, DataParallel parallel = {});
   ~TrainStep();
 
-  // Throws TrainingDiverged when the guard gives up.
-  StepResult operator()(const ssl::SslBatch& batch, int64_t step, const StepValues& values);
+  // One optimizer step over this rank's micro-batches (more than one: gradient accumulation; the
+  // losses are averaged over micro-batches and ranks). Throws TrainingDiverged when the guard
+  // gives up.
+  StepResult operator()(const std::vector<ssl::SslBatch>& micro_batches, int64_t step,
+                        const StepValues& values);
+  StepResult operator()(const ssl::SslBatch& batch, int64_t step, const StepValues& values) {
+    return (*this)(std::vector<ssl::SslBatch>{batch}, step, values);
+  }
 
   int64_t skipped_total() const { return guard_.skipped_total(); }
   optim::ScheduledAdamW& optimizer() { return *optimizer_; }
+  // Null on one process.
+  const dist::GradientReducer* reducer() const { return reducer_.get(); }
 
  private:
   ssl::StudentTeacher& model_;
@@ -48,6 +68,8 @@ class TrainStep {
   ssl::AllReduceSum all_reduce_;
   std::vector<std::vector<torch::Tensor>> clip_modules_;
   std::unique_ptr<optim::ScheduledAdamW> optimizer_;
+  dist::Communicator* comm_ = nullptr;
+  std::unique_ptr<dist::GradientReducer> reducer_;
   NonfiniteGuard guard_;
 };
 

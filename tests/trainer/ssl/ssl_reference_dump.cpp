@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
   center.center() = torch::randn({1, K}) * 0.1;
   put("center.before", center.center());
   const auto targets =
-      center.apply(teacher_logits.reshape({-1, K}), 0.04, identity).reshape({n_global, B, K});
+      center.apply(teacher_logits.reshape({-1, K}), 0.04).reshape({n_global, B, K});
+  center.update(identity);
   put("center.targets", targets);
   put("center.after", center.center());
   put("dino.loss", ssl::dino_loss(student, targets, 0.1));

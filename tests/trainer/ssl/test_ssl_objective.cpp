@@ -48,9 +48,27 @@ TEST(Centering, AllReduceSeesTheCenterSums) {
   SoftmaxCenter center(8, 0.5);
   int calls = 0;
   // A fake world of two identical ranks: doubling sums and counts keeps the mean.
-  center.apply(torch::ones({4, 8}), 0.1, [&](torch::Tensor& t) { t.mul_(2), ++calls; });
+  const auto fake_two_ranks = [&](torch::Tensor& t) { t.mul_(2), ++calls; };
+  center.apply(torch::ones({4, 8}), 0.1);
+  EXPECT_EQ(calls, 0) << "apply() only remembers the sums";
+  EXPECT_TRUE(torch::allclose(center.center(), torch::zeros({1, 8})));
+  center.update(fake_two_ranks);
   EXPECT_EQ(calls, 1);
   EXPECT_TRUE(torch::allclose(center.center(), torch::full({1, 8}, 0.5f)));
+  center.update(fake_two_ranks);
+  EXPECT_EQ(calls, 1) << "nothing applied since the last update: no collective";
+}
+
+TEST(Centering, MicroBatchesOfAStepMoveTheCenterLikeOneBatch) {
+  const auto logits = torch::rand({6, 8}) * 2 - 1;
+  SoftmaxCenter whole(8, 0.9), split(8, 0.9);
+  const auto a = whole.apply(logits, 0.1);
+  whole.update(single_process());
+  const auto b0 = split.apply(logits.slice(0, 0, 2), 0.1);
+  const auto b1 = split.apply(logits.slice(0, 2, 6), 0.1);
+  split.update(single_process());
+  EXPECT_TRUE(torch::allclose(torch::cat({b0, b1}), a, 1e-6, 1e-7));
+  EXPECT_TRUE(torch::allclose(split.center(), whole.center(), 1e-6, 1e-7));
 }
 
 TEST(Masking, SharesFollowDinov2sSlicesAndBlocksAreContiguous) {

@@ -1,0 +1,211 @@
+#include "trainer/dist/mpi_communicator.h"
+
+#include <torch/torch.h>
+
+#include <stdexcept>
+
+namespace pathodino::dist {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+MPI_Datatype mpi_type(const torch::Tensor& t, const std::string& what) {
+  switch (t.scalar_type()) {
+    case torch::kFloat32:
+      return MPI_FLOAT;
+    case torch::kFloat64:
+      return MPI_DOUBLE;
+    case torch::kInt64:
+      return MPI_INT64_T;
+    case torch::kInt32:
+      return MPI_INT32_T;
+    case torch::kUInt8:
+      return MPI_UINT8_T;
+    default:
+      throw std::invalid_argument(what +
+                                  ": MPI collectives take float32/64, int32/64 or uint8, not " +
+                                  std::string(c10::toString(t.scalar_type())));
+  }
+}
+
+void check_host_contiguous(const torch::Tensor& t, const std::string& what) {
+  if (!t.device().is_cpu() || !t.is_contiguous())
+    throw std::invalid_argument(what + ": the MPI backend needs a contiguous CPU tensor");
+}
+
+int count_of(const torch::Tensor& t) { return static_cast<int>(t.numel()); }
+
+}  // namespace
+
+struct MpiCommunicator::Task {
+  std::string what;
+  int64_t sequence = 0, step = 0;
+  std::function<MPI_Request(MPI_Comm)> start;
+  std::mutex mutex;
+  std::condition_variable finished_cv;
+  bool done = false;
+  Clock::time_point started, finished;
+};
+
+namespace {
+
+class MpiPending final : public PendingCollective {
+ public:
+  MpiPending(std::shared_ptr<MpiCommunicator::Task> task, double timeout_seconds,
+             StallWatchdog* watchdog)
+      : task_(std::move(task)), timeout_seconds_(timeout_seconds), watchdog_(watchdog) {}
+
+  void wait() override {
+    std::unique_lock lock(task_->mutex);
+    const auto waited_from = Clock::now();
+    if (!task_->finished_cv.wait_for(lock, std::chrono::duration<double>(timeout_seconds_),
+                                     [&] { return task_->done; })) {
+      lock.unlock();
+      watchdog_->abort_stalled(task_->sequence, task_->what, task_->step,
+                               std::chrono::duration<double>(Clock::now() - waited_from).count());
+    }
+  }
+  TimePoint started() const override { return task_->started; }
+  TimePoint finished() const override { return task_->finished; }
+
+ private:
+  std::shared_ptr<MpiCommunicator::Task> task_;
+  double timeout_seconds_;
+  StallWatchdog* watchdog_;
+};
+
+}  // namespace
+
+MpiCommunicator::MpiCommunicator(MPI_Comm parent, double timeout_seconds)
+    : timeout_seconds_(timeout_seconds) {
+  MPI_Comm_dup(parent, &comm_);
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+  watchdog_ = std::make_unique<StallWatchdog>(comm_);
+  thread_ = std::thread([this] { run(); });
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_ready_.notify_all();
+  thread_.join();
+  watchdog_.reset();
+  MPI_Comm_free(&comm_);
+}
+
+void MpiCommunicator::set_step(int64_t step) {
+  std::lock_guard lock(mutex_);
+  step_ = step;
+}
+
+std::unique_ptr<PendingCollective> MpiCommunicator::submit(
+    std::string what, std::function<MPI_Request(MPI_Comm)> start) {
+  auto task = std::make_shared<Task>();
+  task->what = std::move(what);
+  task->start = std::move(start);
+  {
+    std::lock_guard lock(mutex_);
+    task->sequence = ++sequence_;
+    task->step = step_;
+    watchdog_->arrived(task->sequence, task->what, task->step);
+    queue_.push_back(task);
+  }
+  work_ready_.notify_one();
+  return std::make_unique<MpiPending>(task, timeout_seconds_, watchdog_.get());
+}
+
+void MpiCommunicator::run() {
+  for (;;) {
+    std::shared_ptr<Task> task;
+    {
+      std::unique_lock lock(mutex_);
+      work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      task = queue_.front();
+      queue_.pop_front();
+    }
+    task->started = Clock::now();
+    MPI_Request request = task->start(comm_);
+    // Poll: test eagerly for the first ~100 µs (small, fast collectives), then sleep between tests.
+    int done = 0, polls = 0;
+    for (;;) {
+      MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+      if (done) break;
+      if (++polls > 100) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    {
+      std::lock_guard lock(task->mutex);
+      task->finished = Clock::now();
+      task->done = true;
+    }
+    task->finished_cv.notify_all();
+  }
+}
+
+std::unique_ptr<PendingCollective> MpiCommunicator::start_all_reduce_sum(torch::Tensor tensor,
+                                                                         std::string what) {
+  check_host_contiguous(tensor, what);
+  const MPI_Datatype type = mpi_type(tensor, what);
+  return submit(std::move(what), [tensor, type](MPI_Comm comm) {
+    MPI_Request request;
+    MPI_Iallreduce(MPI_IN_PLACE, tensor.data_ptr(), count_of(tensor), type, MPI_SUM, comm,
+                   &request);
+    return request;
+  });
+}
+
+void MpiCommunicator::broadcast(torch::Tensor tensor, int root, std::string what) {
+  check_host_contiguous(tensor, what);
+  const MPI_Datatype type = mpi_type(tensor, what);
+  submit(std::move(what), [tensor, type, root](MPI_Comm comm) {
+    MPI_Request request;
+    MPI_Ibcast(tensor.data_ptr(), count_of(tensor), type, root, comm, &request);
+    return request;
+  })->wait();
+}
+
+torch::Tensor MpiCommunicator::all_gather(const torch::Tensor& tensor, std::string what) {
+  const torch::Tensor input = tensor.contiguous();
+  check_host_contiguous(input, what);
+  const MPI_Datatype type = mpi_type(input, what);
+  std::vector<int64_t> shape{size_};
+  for (int64_t d : input.sizes()) shape.push_back(d);
+  torch::Tensor output = torch::empty(shape, input.options());
+  submit(std::move(what), [input, output, type](MPI_Comm comm) {
+    MPI_Request request;
+    MPI_Iallgather(input.data_ptr(), count_of(input), type, output.data_ptr(), count_of(input),
+                   type, comm, &request);
+    return request;
+  })->wait();
+  return output;
+}
+
+torch::Tensor MpiCommunicator::reduce_scatter_sum(const torch::Tensor& tensor, std::string what) {
+  const torch::Tensor input = tensor.contiguous();
+  check_host_contiguous(input, what);
+  if (input.numel() % size_ != 0)
+    throw std::invalid_argument(what + ": reduce-scatter of " + std::to_string(input.numel()) +
+                                " elements over " + std::to_string(size_) + " ranks");
+  const MPI_Datatype type = mpi_type(input, what);
+  torch::Tensor output = torch::empty({input.numel() / size_}, input.options());
+  submit(std::move(what), [input, output, type](MPI_Comm comm) {
+    MPI_Request request;
+    MPI_Ireduce_scatter_block(input.data_ptr(), output.data_ptr(), count_of(output), type, MPI_SUM,
+                              comm, &request);
+    return request;
+  })->wait();
+  return output;
+}
+
+void MpiCommunicator::barrier(std::string what) {
+  submit(std::move(what), [](MPI_Comm comm) {
+    MPI_Request request;
+    MPI_Ibarrier(comm, &request);
+    return request;
+  })->wait();
+}
+
+}  // namespace pathodino::dist

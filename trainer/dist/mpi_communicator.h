@@ -1,0 +1,58 @@
+// MpiCommunicator: the Communicator for CPU tensors. Collectives run on one communication thread,
+// in the order they were started (the same on every rank), as non-blocking MPI operations that the
+// thread polls with short sleeps — so a gradient bucket is reduced while backward keeps computing,
+// and no thread spins a core while it waits for a slower rank.
+#pragma once
+
+#include <mpi.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "trainer/dist/communicator.h"
+#include "trainer/dist/stall_watchdog.h"
+
+namespace pathodino::dist {
+
+class MpiCommunicator final : public Communicator {
+ public:
+  // Duplicates `parent`, so its traffic never mixes with other users of that communicator.
+  MpiCommunicator(MPI_Comm parent, double timeout_seconds);
+  ~MpiCommunicator() override;
+
+  int rank() const override { return rank_; }
+  int world_size() const override { return size_; }
+  std::string backend() const override { return "mpi"; }
+  void set_step(int64_t step) override;
+
+  std::unique_ptr<PendingCollective> start_all_reduce_sum(torch::Tensor tensor,
+                                                          std::string what) override;
+  void broadcast(torch::Tensor tensor, int root, std::string what) override;
+  torch::Tensor all_gather(const torch::Tensor& tensor, std::string what) override;
+  torch::Tensor reduce_scatter_sum(const torch::Tensor& tensor, std::string what) override;
+  void barrier(std::string what) override;
+
+  struct Task;  // one collective: how to start it, and its completion state
+
+ private:
+  std::unique_ptr<PendingCollective> submit(std::string what,
+                                            std::function<MPI_Request(MPI_Comm)> start);
+  void run();
+
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0, size_ = 1;
+  double timeout_seconds_;
+  std::unique_ptr<StallWatchdog> watchdog_;
+  std::mutex mutex_;
+  std::condition_variable work_ready_;
+  std::deque<std::shared_ptr<Task>> queue_;
+  int64_t sequence_ = 0, step_ = -1;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace pathodino::dist

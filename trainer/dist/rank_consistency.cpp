@@ -1,0 +1,87 @@
+#include "trainer/dist/rank_consistency.h"
+
+#include <torch/torch.h>
+#include <xxhash.h>
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+
+namespace pathodino::dist {
+
+uint64_t checksum(const std::vector<torch::Tensor>& tensors) {
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  for (const torch::Tensor& t : tensors) {
+    const torch::Tensor host = t.detach().to(torch::kCPU).contiguous();
+    XXH3_64bits_update(state, host.data_ptr(), host.numel() * host.element_size());
+  }
+  const uint64_t hash = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return hash;
+}
+
+uint64_t checksum(const std::string& text) { return XXH3_64bits(text.data(), text.size()); }
+
+void require_same_on_all_ranks(uint64_t value, const std::string& what, Communicator& comm) {
+  if (comm.world_size() == 1) return;
+  const auto mine = torch::tensor({static_cast<int64_t>(value)}, torch::kInt64);
+  const auto all = comm.all_gather(mine, "all_gather(" + what + ")").view(-1);
+  const auto values = all.accessor<int64_t, 1>();
+  std::string differing;
+  for (int r = 1; r < comm.world_size(); ++r)
+    if (values[r] != values[0]) {
+      char line[96];
+      std::snprintf(line, sizeof(line), "%s rank %d (%016llx)", differing.empty() ? "" : ",", r,
+                    static_cast<unsigned long long>(values[r]));
+      differing += line;
+    }
+  if (differing.empty()) return;
+  char head[64];
+  std::snprintf(head, sizeof(head), "%016llx", static_cast<unsigned long long>(values[0]));
+  throw RanksDisagree(what + " differs across ranks: rank 0 has " + head + ", but" + differing);
+}
+
+void on_rank0_for_all(Communicator& comm, const std::function<void()>& decide) {
+  std::string error;
+  if (comm.rank() == 0) {
+    try {
+      decide();
+    } catch (const std::exception& e) {
+      error = e.what();
+      if (error.empty()) error = "failed on rank 0";
+    }
+  }
+  if (comm.world_size() > 1) {
+    auto length = torch::tensor({static_cast<int64_t>(error.size())}, torch::kInt64);
+    comm.broadcast(length, 0, "broadcast(rank 0's decision)");
+    error.resize(static_cast<size_t>(length.item<int64_t>()));
+    if (!error.empty()) {
+      auto text = torch::empty({static_cast<int64_t>(error.size())}, torch::kUInt8);
+      if (comm.rank() == 0) std::memcpy(text.data_ptr(), error.data(), error.size());
+      comm.broadcast(text, 0, "broadcast(rank 0's decision)");
+      std::memcpy(error.data(), text.data_ptr(), error.size());
+    }
+  }
+  if (!error.empty()) throw std::runtime_error(error);
+}
+
+void broadcast_from_rank0(const std::vector<torch::Tensor>& tensors, Communicator& comm) {
+  if (comm.world_size() == 1) return;
+  torch::NoGradGuard no_grad;
+  std::map<std::pair<std::string, c10::ScalarType>, std::vector<torch::Tensor>> groups;
+  for (const torch::Tensor& t : tensors) groups[{t.device().str(), t.scalar_type()}].push_back(t);
+  for (auto& [key, group] : groups) {
+    std::vector<torch::Tensor> flat_parts;
+    for (const torch::Tensor& t : group) flat_parts.push_back(t.detach().reshape(-1));
+    torch::Tensor flat = torch::cat(flat_parts);
+    comm.broadcast(flat, 0, "broadcast(parameters and buffers from rank 0)");
+    int64_t offset = 0;
+    for (const torch::Tensor& t : group) {
+      t.detach().copy_(flat.narrow(0, offset, t.numel()).view(t.sizes()));
+      offset += t.numel();
+    }
+  }
+}
+
+}  // namespace pathodino::dist
