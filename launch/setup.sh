@@ -21,6 +21,7 @@ apt_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libxxhash-dev libssl-dev
   prometheus
+  slurmctld slurmd slurm-client munge bc
   python3-venv
 )
 

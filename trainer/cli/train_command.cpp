@@ -4,6 +4,7 @@
 // timed out (the job is aborted by the stall watchdog).
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <iostream>
 #include <optional>
 
@@ -37,14 +38,20 @@ int agree_on_config(const std::optional<ExperimentConfig>& config, const std::st
   std::vector<int> refused;
   for (int r = 0; r < control.world_size(); ++r)
     if (all[r][0].item<int64_t>() == 0) refused.push_back(r);
-  if (!config)
-    std::cerr << (control.world_size() > 1 ? "rank " + std::to_string(rank) + ": " : "") << error
-              << "\n";
+  const int world = control.world_size();
   if (!refused.empty()) {
-    if (rank == 0 && control.world_size() > 1) {
-      std::cerr << "train: the config was refused on rank(s)";
-      for (int r : refused) std::cerr << " " << r;
-      std::cerr << "; nothing was run\n";
+    // One write per rank, so lines from different ranks do not interleave.
+    if (static_cast<int>(refused.size()) == world) {
+      if (rank == 0)
+        std::cerr << error + (world > 1 ? "\n(refused on every rank)\n" : "\n") << std::flush;
+    } else if (!config) {
+      std::cerr << "rank " + std::to_string(rank) + ": " + error + "\n" << std::flush;
+    }
+    if (rank == 0 && world > 1) {
+      std::string ranks;
+      for (int r : refused) ranks += " " + std::to_string(r);
+      std::cerr << "train: the config was refused on rank(s)" + ranks + "; nothing was run\n"
+                << std::flush;
     }
     return 2;
   }
@@ -88,11 +95,19 @@ void add_train_command(CLI::App& app, int& exit_code) {
     try {
       train::TrainRequest request{*config, args->overwrite};
       const train::TrainSummary summary = train::run_training(request, mpi, control, std::cout);
-      if (mpi.rank() == 0)
+      char checksum[24];
+      std::snprintf(checksum, sizeof(checksum), "%016llx",
+                    static_cast<unsigned long long>(summary.parameter_checksum));
+      if (mpi.rank() != 0)
+        std::cout << "rank " + std::to_string(mpi.rank()) +
+                         ": done: " + std::to_string(summary.steps) +
+                         " steps, parameters equal to rank 0's (" + checksum + ")\n"
+                  << std::flush;
+      else
         std::cout << "done: " << summary.steps << " steps (" << summary.skipped_steps
                   << " skipped) in " << summary.seconds << " s, " << summary.images_per_second
-                  << " img/s over " << summary.world_size
-                  << " rank(s)\n  metrics: " << summary.metrics_file.string()
+                  << " img/s over " << summary.world_size << " rank(s), parameters " << checksum
+                  << "\n  metrics: " << summary.metrics_file.string()
                   << "\n  teacher backbone: " << summary.teacher_file.string() << "\n";
       exit_code = 0;
     } catch (const train::TrainingDiverged& e) {  // decided on values equal on every rank

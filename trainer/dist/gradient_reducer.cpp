@@ -22,7 +22,7 @@ struct GradientReducer::Bucket {
 
 GradientReducer::GradientReducer(std::vector<torch::Tensor> parameters, Communicator& comm,
                                  ReducerOptions options)
-    : comm_(comm), parameters_(std::move(parameters)) {
+    : comm_(comm), parameters_(std::move(parameters)), average_(options.average) {
   // Reverse registration order, split by (device, dtype); a bucket closes when it is full.
   std::map<std::pair<std::string, c10::ScalarType>, size_t> open;  // → index in buckets_
   bool first = true;
@@ -115,7 +115,7 @@ void GradientReducer::start_ready_buckets() {
   const double inverse_world = 1.0 / comm_.world_size();
   while (next_to_start_ < buckets_.size() && buckets_[next_to_start_].waiting <= 0) {
     Bucket& b = buckets_[next_to_start_];
-    b.flat.mul_(inverse_world);
+    if (average_) b.flat.mul_(inverse_world);
     b.pending = comm_.start_all_reduce_sum(b.flat, b.name);
     b.started = true;
     timeline_.buckets[next_to_start_].started_in_backward = reducing_;

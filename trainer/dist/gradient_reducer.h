@@ -3,9 +3,9 @@
 // roughly the order backward produces their gradients — with a small first bucket (~1 MiB) so
 // communication starts early, then ~25 MiB buckets. Each parameter's .grad is a view into its
 // bucket, so there is no copy in or out. As soon as the last gradient of a bucket has been
-// accumulated, the bucket is divided by the world size and its all-reduce starts while backward
-// goes on. Buckets start in index order on every rank (a bucket that is ready early waits for its
-// predecessors), which keeps the ranks' collectives matched.
+// accumulated, the bucket is (optionally) divided by the world size and its all-reduce starts while
+// backward goes on. Buckets start in index order on every rank (a bucket that is ready early waits
+// for its predecessors), which keeps the ranks' collectives matched.
 //
 // Per optimizer step:  zero_grad() → { begin_backward(last micro-step?) → backward } × micro-steps
 //                      → finish_backward() → read gradients.
@@ -26,6 +26,10 @@ namespace pathodino::dist {
 struct ReducerOptions {
   int64_t first_bucket_bytes = 1 << 20;
   int64_t bucket_bytes = 25 << 20;
+  // true: gradients are divided by the world size before the sum (one pass over each bucket).
+  // false: plain sum — for callers that fold 1/world into the loss, as TrainStep does, which saves
+  // that pass.
+  bool average = true;
 };
 
 // One step's communication, for the overlap benchmark and tests.
@@ -69,6 +73,7 @@ class GradientReducer {
   bool reducing_ = false;
   size_t next_to_start_ = 0;
   ReduceTimeline timeline_;
+  bool average_;
 };
 
 }  // namespace pathodino::dist

@@ -35,12 +35,29 @@ void check_host_contiguous(const torch::Tensor& t, const std::string& what) {
 
 int count_of(const torch::Tensor& t) { return static_cast<int>(t.numel()); }
 
+// Large collectives (gradient buckets) first wait, sleeping, until every rank has reached them, so
+// that the blocking collective's busy-wait only covers the transfer itself: a rank that arrives
+// early at a bucket would otherwise spin a core that its own backward needs.
+constexpr int64_t kHandshakeBytes = 256 << 10;
+
+void wait_for_all_ranks(MPI_Comm comm) {
+  MPI_Request request;
+  MPI_Ibarrier(comm, &request);
+  int done = 0;
+  for (;;) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) return;
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+}
+
 }  // namespace
 
 struct MpiCommunicator::Task {
   std::string what;
+  int64_t bytes = 0;
   int64_t sequence = 0, step = 0;
-  std::function<MPI_Request(MPI_Comm)> start;
+  std::function<void(MPI_Comm)> run;
   std::mutex mutex;
   std::condition_variable finished_cv;
   bool done = false;
@@ -101,11 +118,13 @@ void MpiCommunicator::set_step(int64_t step) {
   step_ = step;
 }
 
-std::unique_ptr<PendingCollective> MpiCommunicator::submit(
-    std::string what, std::function<MPI_Request(MPI_Comm)> start) {
+std::unique_ptr<PendingCollective> MpiCommunicator::submit(std::string what,
+                                                           std::function<void(MPI_Comm)> run,
+                                                           int64_t bytes) {
   auto task = std::make_shared<Task>();
+  task->bytes = bytes;
   task->what = std::move(what);
-  task->start = std::move(start);
+  task->run = std::move(run);
   {
     std::lock_guard lock(mutex_);
     task->sequence = ++sequence_;
@@ -127,15 +146,9 @@ void MpiCommunicator::run() {
       task = queue_.front();
       queue_.pop_front();
     }
-    task->started = Clock::now();
-    MPI_Request request = task->start(comm_);
-    // Poll: test eagerly for the first ~100 µs (small, fast collectives), then sleep between tests.
-    int done = 0, polls = 0;
-    for (;;) {
-      MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-      if (done) break;
-      if (++polls > 100) std::this_thread::sleep_for(std::chrono::microseconds(50));
-    }
+    if (task->bytes >= kHandshakeBytes) wait_for_all_ranks(comm_);
+    task->started = Clock::now();  // the transfer, not the wait for the other ranks
+    task->run(comm_);
     {
       std::lock_guard lock(task->mutex);
       task->finished = Clock::now();
@@ -149,21 +162,19 @@ std::unique_ptr<PendingCollective> MpiCommunicator::start_all_reduce_sum(torch::
                                                                          std::string what) {
   check_host_contiguous(tensor, what);
   const MPI_Datatype type = mpi_type(tensor, what);
-  return submit(std::move(what), [tensor, type](MPI_Comm comm) {
-    MPI_Request request;
-    MPI_Iallreduce(MPI_IN_PLACE, tensor.data_ptr(), count_of(tensor), type, MPI_SUM, comm,
-                   &request);
-    return request;
-  });
+  return submit(
+      std::move(what),
+      [tensor, type](MPI_Comm comm) {
+        MPI_Allreduce(MPI_IN_PLACE, tensor.data_ptr(), count_of(tensor), type, MPI_SUM, comm);
+      },
+      tensor.numel() * tensor.element_size());
 }
 
 void MpiCommunicator::broadcast(torch::Tensor tensor, int root, std::string what) {
   check_host_contiguous(tensor, what);
   const MPI_Datatype type = mpi_type(tensor, what);
   submit(std::move(what), [tensor, type, root](MPI_Comm comm) {
-    MPI_Request request;
-    MPI_Ibcast(tensor.data_ptr(), count_of(tensor), type, root, comm, &request);
-    return request;
+    MPI_Bcast(tensor.data_ptr(), count_of(tensor), type, root, comm);
   })->wait();
 }
 
@@ -175,10 +186,8 @@ torch::Tensor MpiCommunicator::all_gather(const torch::Tensor& tensor, std::stri
   for (int64_t d : input.sizes()) shape.push_back(d);
   torch::Tensor output = torch::empty(shape, input.options());
   submit(std::move(what), [input, output, type](MPI_Comm comm) {
-    MPI_Request request;
-    MPI_Iallgather(input.data_ptr(), count_of(input), type, output.data_ptr(), count_of(input),
-                   type, comm, &request);
-    return request;
+    MPI_Allgather(input.data_ptr(), count_of(input), type, output.data_ptr(), count_of(input), type,
+                  comm);
   })->wait();
   return output;
 }
@@ -192,20 +201,14 @@ torch::Tensor MpiCommunicator::reduce_scatter_sum(const torch::Tensor& tensor, s
   const MPI_Datatype type = mpi_type(input, what);
   torch::Tensor output = torch::empty({input.numel() / size_}, input.options());
   submit(std::move(what), [input, output, type](MPI_Comm comm) {
-    MPI_Request request;
-    MPI_Ireduce_scatter_block(input.data_ptr(), output.data_ptr(), count_of(output), type, MPI_SUM,
-                              comm, &request);
-    return request;
+    MPI_Reduce_scatter_block(input.data_ptr(), output.data_ptr(), count_of(output), type, MPI_SUM,
+                             comm);
   })->wait();
   return output;
 }
 
 void MpiCommunicator::barrier(std::string what) {
-  submit(std::move(what), [](MPI_Comm comm) {
-    MPI_Request request;
-    MPI_Ibarrier(comm, &request);
-    return request;
-  })->wait();
+  submit(std::move(what), [](MPI_Comm comm) { MPI_Barrier(comm); })->wait();
 }
 
 }  // namespace pathodino::dist

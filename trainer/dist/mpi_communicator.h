@@ -1,7 +1,9 @@
 // MpiCommunicator: the Communicator for CPU tensors. Collectives run on one communication thread,
-// in the order they were started (the same on every rank), as non-blocking MPI operations that the
-// thread polls with short sleeps — so a gradient bucket is reduced while backward keeps computing,
-// and no thread spins a core while it waits for a slower rank.
+// in the order they were started (the same on every rank), so a gradient bucket is reduced while
+// backward keeps computing on the caller's threads, and a caller can wait with a timeout. The
+// thread uses Open MPI's blocking (tuned) collectives: its non-blocking ones (libnbc) measured
+// 0.25× (polled with sleeps) to 0.70× (spinning) of blocking MPI_Allreduce's bandwidth here, see
+// benchmarks/RESULTS.md.
 #pragma once
 
 #include <mpi.h>
@@ -39,8 +41,8 @@ class MpiCommunicator final : public Communicator {
   struct Task;  // one collective: how to start it, and its completion state
 
  private:
-  std::unique_ptr<PendingCollective> submit(std::string what,
-                                            std::function<MPI_Request(MPI_Comm)> start);
+  std::unique_ptr<PendingCollective> submit(std::string what, std::function<void(MPI_Comm)> run,
+                                            int64_t bytes = 0);
   void run();
 
   MPI_Comm comm_ = MPI_COMM_NULL;

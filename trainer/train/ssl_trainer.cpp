@@ -17,6 +17,7 @@
 #include "trainer/metrics/progress_line.h"
 #include "trainer/optim/schedules.h"
 #include "trainer/ssl/student_teacher.h"
+#include "trainer/system/cpu_share.h"
 #include "trainer/train/batch_tensors.h"
 #include "trainer/train/data_source.h"
 #include "trainer/train/device_choice.h"
@@ -44,7 +45,7 @@ void prepare_run_dir(const RunOptions& run, bool overwrite) {
 
 int64_t threads_for_intra_op(const RunOptions& run, int local_ranks) {
   if (run.intra_op_threads > 0) return run.intra_op_threads;
-  return std::max<int64_t>(1, std::thread::hardware_concurrency() / std::max(1, local_ranks));
+  return system::cores_per_rank(local_ranks);
 }
 
 // Student and teacher parameters, and every buffer, in a fixed order.
@@ -111,8 +112,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
 
   data::BatchQueueOptions queue_options;
   queue_options.batch_size = batch_size;
-  const int64_t cores_per_rank =
-      std::max<int64_t>(1, std::thread::hardware_concurrency() / std::max(1, mpi.local_size()));
+  const int64_t cores_per_rank = system::cores_per_rank(mpi.local_size());
   queue_options.threads = config.data.loader_threads > 0
                               ? config.data.loader_threads
                               : std::max<int64_t>(1, cores_per_rank - torch::get_num_threads());
@@ -213,7 +213,8 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
       recent_steps = 0;
     }
   }
-  dist::require_same_on_all_ranks(dist::checksum(state), "the parameters at the end", control);
+  summary.parameter_checksum = dist::checksum(state);
+  dist::require_same_on_all_ranks(summary.parameter_checksum, "the parameters at the end", control);
 
   // Finish: the teacher backbone is the model a run produces.
   summary.steps = total_steps;

@@ -29,8 +29,10 @@ TrainStep::TrainStep(ssl::StudentTeacher& model, const optim::OptimOptions& opti
     all_reduce_ = [comm = comm_](torch::Tensor& t) {
       comm->all_reduce_sum(t, "all_reduce(SSL statistics: centers, Sinkhorn-Knopp, monitors)");
     };
-    reducer_ = std::make_unique<dist::GradientReducer>(model_.student().parameters(), *comm_,
-                                                       parallel.buckets);
+    dist::ReducerOptions buckets = parallel.buckets;
+    buckets.average = false;  // 1/world is folded into the loss below: no extra pass
+    reducer_ =
+        std::make_unique<dist::GradientReducer>(model_.student().parameters(), *comm_, buckets);
   }
   // Backbone tensors (named without prefix) and head tensors get DINOv2's group rules; each
   // student module (backbone, dino_head, ibot_head) is clipped on its own.
@@ -63,6 +65,9 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
   const ssl::SslOptions& o = model_.options();
   const auto micro = static_cast<int64_t>(micro_batches.size());
   const double share = 1.0 / static_cast<double>(micro);
+  // Each rank's backward carries 1/(micro-batches · ranks) of the step's loss, so summing the
+  // gradients over micro-batches and ranks gives the gradient of the mean.
+  const double backward_scale = share / (comm_ != nullptr ? comm_->world_size() : 1);
   StepResult r;
   r.grad_norm = std::numeric_limits<double>::quiet_NaN();
   for (int64_t m = 0; m < micro; ++m) {
@@ -101,7 +106,7 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
       return r;
     }
     if (reducer_) reducer_->begin_backward(/*reduce=*/last);
-    (micro > 1 ? losses.total * share : losses.total).backward();
+    (backward_scale != 1.0 ? losses.total * backward_scale : losses.total).backward();
   }
   if (reducer_) reducer_->finish_backward();
   model_.update_centers(all_reduce_);

@@ -5,6 +5,7 @@
 // batch G ends, within 1e-5 after 5 steps (fp32, drop-path 0, KoLeo 0: KoLeo is per rank by design,
 // as in DINOv2). Every rank computes the one-process reference itself, from the same data.
 #include <gtest/gtest.h>
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <memory>
@@ -17,6 +18,7 @@
 #include "trainer/config/resolve.h"
 #include "trainer/dist/gradient_reducer.h"
 #include "trainer/dist/mpi_communicator.h"
+#include "trainer/dist/nccl_communicator.h"
 #include "trainer/optim/schedules.h"
 #include "trainer/train/batch_tensors.h"
 #include "trainer/train/data_source.h"
@@ -104,7 +106,8 @@ struct Trained {
 // images, split over `world` ranks (communicating through `comm` when world > 1) and `micro`
 // micro-batches each.
 Trained train(const ExperimentConfig& base, int64_t global_batch, int world, int rank, int micro,
-              dist::Communicator* comm, int64_t steps, dist::ReducerOptions buckets = {}) {
+              dist::Communicator* comm, int64_t steps, dist::ReducerOptions buckets = {},
+              torch::Device device = torch::kCPU) {
   ExperimentConfig config = base;
   const int64_t b = global_batch / (world * micro);
   const auto seed = static_cast<uint64_t>(config.run.seed);
@@ -117,6 +120,7 @@ Trained train(const ExperimentConfig& base, int64_t global_batch, int world, int
   const auto schedules = optim::make_training_schedules(config.optim, config.ssl, global_batch);
   torch::manual_seed(seed);
   ssl::StudentTeacher model(config.model, config.ssl, config.data.global_crops_size, seed);
+  model.to(device);
   train::DataParallel parallel;
   parallel.comm = world > 1 ? comm : nullptr;
   parallel.buckets = buckets;
@@ -138,8 +142,8 @@ Trained train(const ExperimentConfig& base, int64_t global_batch, int world, int
     EXPECT_TRUE(result.applied) << "step " << s;
   }
   Trained out;
-  for (auto& t : model.student().parameters()) out.student.push_back(t.detach().clone());
-  for (auto& t : model.teacher().parameters()) out.teacher.push_back(t.detach().clone());
+  for (auto& t : model.student().parameters()) out.student.push_back(t.detach().cpu().clone());
+  for (auto& t : model.teacher().parameters()) out.teacher.push_back(t.detach().cpu().clone());
   if (step.reducer()) {
     out.timeline = step.reducer()->last_timeline();
     out.buckets = step.reducer()->bucket_count();
@@ -222,6 +226,25 @@ TEST(GradientReducer, BucketsStartWhileBackwardRuns) {
         static_cast<long long>(transferring_in_backward));
   EXPECT_GE(launched_in_backward, run.buckets - 1) << "only the last bucket may wait for the end";
   EXPECT_GE(transferring_in_backward, 1) << "no all-reduce ran while backward was running";
+}
+
+// The same equivalence with NCCL on GPUs (one per local rank): `ctest -L gpu` on a GPU node.
+// Never run in CI here (no GPU): it reports SKIPPED, not passed.
+TEST(Nccl, RanksMatchOneProcessOnGpus) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  auto& mpi = mpi_runtime();
+  const torch::Device device(
+      torch::kCUDA, static_cast<c10::DeviceIndex>(mpi.local_rank() % torch::cuda::device_count()));
+  auto nccl = dist::make_nccl_communicator(mpi.world(), device.index(), 60.0);
+  const ExperimentConfig config = small_config("softmax_center");
+  const Trained reference = train(config, 8, 1, 0, 1, nullptr, 5, {}, device);
+  const Trained ranks =
+      train(config, 8, nccl->world_size(), nccl->rank(), 1, nccl.get(), 5, {}, device);
+  const double difference = max_difference(ranks.student, reference.student);
+  if (mpi.rank() == 0)
+    std::printf("[ equivalence ] NCCL, %d GPU rank(s): max |dθ| %.2e\n", nccl->world_size(),
+                difference);
+  EXPECT_LE(difference, 1e-5);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "mpi_test_main.h"
 #include "trainer/config/resolve.h"
+#include "trainer/dist/stall_watchdog.h"
 
 using pathodino::dist::MpiRuntime;
 
@@ -52,4 +53,35 @@ TEST(MpiRuntime, EveryRankResolvesTheSameConfig) {
   std::vector<unsigned long> all(mpi.world_size());
   MPI_Allgather(&mine, 1, MPI_UNSIGNED_LONG, all.data(), 1, MPI_UNSIGNED_LONG, mpi.world());
   for (int r = 0; r < mpi.world_size(); ++r) EXPECT_EQ(all[r], mine) << "rank " << r;
+}
+
+TEST(StallWatchdog, ReportNamesTheOperationStepAndLateRanks) {
+  using pathodino::dist::StallWatchdog;
+  std::vector<StallWatchdog::RankPosition> ranks(4);
+  ranks[0] = {12, 5, "all_reduce(gradient bucket 2 of 3, 1.00 MiB)"};
+  ranks[1] = {12, 5, "all_reduce(gradient bucket 2 of 3, 1.00 MiB)"};
+  ranks[2] = {9, 4, "all_reduce(SSL statistics)"};  // alive, behind
+  ranks[3] = {};                                    // never answered
+  const std::string text =
+      StallWatchdog::report(1, 12, "all_reduce(gradient bucket 2 of 3, 1.00 MiB)", 5, 30.0, ranks);
+  EXPECT_NE(text.find("collective timed out on rank 1 after 30 s (distributed.timeout_s): "
+                      "all_reduce(gradient bucket 2 of 3, 1.00 MiB) at step 5 (collective #12)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("ranks that did not arrive: 2, 3\n"), std::string::npos) << text;
+  EXPECT_NE(
+      text.find("rank 2: last arrived at all_reduce(SSL statistics) at step 4 (collective #9)"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("rank 3: did not answer"), std::string::npos) << text;
+  EXPECT_NE(text.find("exit 4"), std::string::npos) << text;
+}
+
+TEST(StallWatchdog, AnsweringThreadStartsAndStopsCleanly) {
+  // Constructed and destroyed on every rank (a private communicator, a polling responder).
+  for (int i = 0; i < 3; ++i) {
+    pathodino::dist::StallWatchdog watchdog(mpi_runtime().world());
+    watchdog.arrived(1, "barrier(test)", 0);
+    MPI_Barrier(mpi_runtime().world());
+  }
 }
