@@ -29,8 +29,18 @@ check "bad config names the unknown key" grep -q "bad.yaml:2: optim.bse_lr: unkn
 check "bad config names the range error" grep -q "bad.yaml:3: optim.epochs: out of range" "$tmp/err"
 check "bad config counts its problems" grep -q "invalid config: 2 problems" "$tmp/err"
 
+# synth writes Aperio and generic pyramidal TIFFs and a manifest (OpenSlide reading them back is
+# tests/data/test_synthetic_slide.cpp).
+"$bin" synth --out "$tmp/slides" --slides 3 --width 1024 --height 768 --seed 4 > "$tmp/synth.out"; rc=$?
+check "synth exits 0" test $rc -eq 0
+check "synth alternates Aperio and generic TIFF" test -s "$tmp/slides/slide_000.svs" -a -s "$tmp/slides/slide_001.tiff" -a -s "$tmp/slides/slide_002.svs"
+check "synth manifest lists every slide" test "$(tail -n +2 "$tmp/slides/manifest.csv" | wc -l)" -eq 3
+check "synth manifest columns" grep -qx "slide_001.tiff,generic,5,0.5" "$tmp/slides/manifest.csv"
+"$bin" synth --out "$tmp/slides" --slides 0 > /dev/null 2>&1
+check "synth refuses 0 slides" test $? -ne 0
+
 # Subcommands that do not work yet do not exist.
-for missing in index synth sweep; do
+for missing in index sweep; do
   "$bin" "$missing" > /dev/null 2>&1
   check "'$missing' is not offered before it works" test $? -ne 0
 done

@@ -77,12 +77,14 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
       losses = model_.forward(micro_batches[m], values.teacher_temp, all_reduce_);
     }
     // The guard decides on the mean over ranks: a NaN anywhere is a NaN everywhere.
+    // Reduced where the losses live (NCCL takes device tensors), then read on the host.
     auto terms = torch::stack({losses.dino.detach(), losses.ibot.detach(), losses.koleo.detach()})
-                     .to(torch::kCPU, torch::kFloat64);
+                     .to(torch::kFloat64);
     if (comm_ != nullptr) {
       all_reduce_(terms);
       terms /= static_cast<double>(comm_->world_size());
     }
+    terms = terms.cpu();
     r.dino += share * terms[0].item<double>();
     r.ibot += share * terms[1].item<double>();
     r.koleo += share * terms[2].item<double>();
