@@ -64,9 +64,11 @@ void write_level(TIFF* tiff, const RgbImage& level, const SyntheticSlideOptions&
   TIFFSetField(tiff, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB);  // libtiff converts RGB → YCbCr
   const double scale = static_cast<double>(o.width) / static_cast<double>(level.width);
   const float pixels_per_cm = static_cast<float>(10000.0 / (o.mpp * scale));
-  TIFFSetField(tiff, TIFFTAG_RESOLUTIONUNIT, RESUNIT_CENTIMETER);
-  TIFFSetField(tiff, TIFFTAG_XRESOLUTION, pixels_per_cm);
-  TIFFSetField(tiff, TIFFTAG_YRESOLUTION, pixels_per_cm);
+  if (o.resolution_tags) {
+    TIFFSetField(tiff, TIFFTAG_RESOLUTIONUNIT, RESUNIT_CENTIMETER);
+    TIFFSetField(tiff, TIFFTAG_XRESOLUTION, pixels_per_cm);
+    TIFFSetField(tiff, TIFFTAG_YRESOLUTION, pixels_per_cm);
+  }
   if (!description.empty()) TIFFSetField(tiff, TIFFTAG_IMAGEDESCRIPTION, description.c_str());
   std::vector<uint8_t> tile(t * t * 3);
   for (int64_t y0 = 0; y0 < level.height; y0 += t)

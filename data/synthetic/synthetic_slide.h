@@ -27,6 +27,7 @@ struct SyntheticSlideOptions {
   double mpp = 0.5;               // µm per pixel at level 0
   int jpeg_quality = 90;
   SlideFlavour flavour = SlideFlavour::generic;
+  bool resolution_tags = true;  // false: a slide without any µm/px (generic flavour)
   uint64_t seed = 0;
 };
 
