@@ -39,8 +39,20 @@ check "synth manifest columns" grep -qx "slide_001.tiff,generic,5,0.5" "$tmp/sli
 "$bin" synth --out "$tmp/slides" --slides 0 > /dev/null 2>&1
 check "synth refuses 0 slides" test $? -ne 0
 
+# index: the synthetic slides plus a file that is not a slide → an index of the good ones, a
+# summary naming the bad one.
+printf 'not a slide' > "$tmp/slides/broken.svs"
+"$bin" index --slides "$tmp/slides" --out "$tmp/tiles.pdidx" --tile-size 256 --threads 2 > "$tmp/index.out"; rc=$?
+cat "$tmp/index.out"
+check "index exits 0" test $rc -eq 0
+check "index writes the index" test -s "$tmp/tiles.pdidx"
+check "index counts slides" grep -q "^4 slide(s): 3 indexed, 1 skipped; [1-9][0-9]* tiles" "$tmp/index.out"
+check "index names the bad slide and why" grep -q "broken.svs,skipped,0,.*not a slide format OpenSlide knows" "$tmp/tiles.pdidx.summary.csv"
+"$bin" index --slides "$tmp/nowhere" --out "$tmp/none.pdidx" > /dev/null 2> "$tmp/index.err"; rc=$?
+check "index of nothing exits 1 naming the input" bash -c "test $rc -eq 1 && grep -q 'nowhere: no such folder, manifest or matching files' '$tmp/index.err'"
+
 # Subcommands that do not work yet do not exist.
-for missing in index sweep; do
+for missing in sweep; do
   "$bin" "$missing" > /dev/null 2>&1
   check "'$missing' is not offered before it works" test $? -ne 0
 done

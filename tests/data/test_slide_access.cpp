@@ -12,6 +12,7 @@
 #include "data/slide/microns_per_pixel.h"
 #include "data/slide/openslide_handle.h"
 #include "data/synthetic/synthetic_slide.h"
+#include "scratch_dir.h"
 
 namespace pathodino::data {
 namespace {
@@ -20,12 +21,6 @@ namespace fs = std::filesystem;
 
 class SlideAccess : public testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("pathodino_access_" + std::to_string(getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   fs::path write(SlideFlavour flavour, bool resolution = true) {
     SyntheticSlideOptions o;
     o.width = 1536;
@@ -41,7 +36,8 @@ class SlideAccess : public testing::Test {
     return file;
   }
 
-  fs::path dir_;
+  testing_support::ScratchDir scratch_{"access"};
+  const fs::path& dir_ = scratch_.path();
   SyntheticSlideOptions options_;
 };
 

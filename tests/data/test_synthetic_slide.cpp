@@ -12,17 +12,12 @@
 #include <string>
 
 #include "data/synthetic/synthetic_slide.h"
+#include "scratch_dir.h"
 
 namespace pathodino::data {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("pathodino_slides_" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  return dir / name;
-}
 
 struct Slide {
   explicit Slide(const fs::path& file) : osr(openslide_open(file.c_str())) {}
@@ -68,7 +63,8 @@ class SyntheticSlideFile : public testing::TestWithParam<SlideFlavour> {};
 TEST_P(SyntheticSlideFile, OpenSlideReadsWhatWasRendered) {
   const SyntheticSlideOptions options = small(GetParam());
   const bool aperio = GetParam() == SlideFlavour::aperio;
-  const fs::path file = scratch(aperio ? "a.svs" : "g.tiff");
+  const testing_support::ScratchDir dir("slides");
+  const fs::path file = dir / (aperio ? "a.svs" : "g.tiff");
   write_synthetic_slide(options, file);
   const Slide slide(file);
   ASSERT_NE(slide.osr, nullptr) << file;
@@ -104,7 +100,6 @@ TEST_P(SyntheticSlideFile, OpenSlideReadsWhatWasRendered) {
   }
   EXPECT_GE(tissue, 4);
   EXPECT_GE(background, 1);
-  fs::remove(file);
 }
 
 INSTANTIATE_TEST_SUITE_P(Flavours, SyntheticSlideFile,
@@ -113,7 +108,8 @@ INSTANTIATE_TEST_SUITE_P(Flavours, SyntheticSlideFile,
 TEST(SyntheticSlide, SameSeedSameBytesOtherSeedOtherLayout) {
   SyntheticSlideOptions options = small(SlideFlavour::generic);
   options.width = options.height = 1024;
-  const fs::path a = scratch("same_a.tiff"), b = scratch("same_b.tiff");
+  const testing_support::ScratchDir dir("slides");
+  const fs::path a = dir / "same_a.tiff", b = dir / "same_b.tiff";
   write_synthetic_slide(options, a);
   write_synthetic_slide(options, b);
   std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
@@ -122,8 +118,6 @@ TEST(SyntheticSlide, SameSeedSameBytesOtherSeedOtherLayout) {
   EXPECT_EQ(bytes_a, bytes_b);
   options.seed = 6;
   EXPECT_NE(slide_layout(options), slide_layout(small(SlideFlavour::generic)));
-  fs::remove(a);
-  fs::remove(b);
 }
 
 TEST(SyntheticSlide, EveryClassAppearsOnALargeSlide) {

@@ -15,5 +15,6 @@ void add_export_command(CLI::App& app, int& exit_code);
 void add_train_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
 void add_synth_command(CLI::App& app, int& exit_code);
+void add_index_command(CLI::App& app, int& exit_code);
 
 }  // namespace pathodino::cli

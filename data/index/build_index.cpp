@@ -1,0 +1,209 @@
+#include "data/index/build_index.h"
+
+#include <glob.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "data/index/tile_index.h"
+#include "data/slide/microns_per_pixel.h"
+#include "data/slide/openslide_handle.h"
+#include "data/slide/tile_grid.h"
+#include "data/slide/tissue_mask.h"
+
+namespace pathodino::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool slide_extension(const fs::path& p) {
+  static const char* known[] = {".svs", ".tif", ".tiff", ".ndpi", ".mrxs", ".scn",
+                                ".vms", ".vmu", ".bif",  ".svslide"};
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  return std::find(std::begin(known), std::end(known), ext) != std::end(known);
+}
+
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> cells;
+  std::string cell;
+  bool quoted = false;
+  for (char ch : line) {
+    if (ch == '"') quoted = !quoted;
+    else if (ch == ',' && !quoted) cells.push_back(cell), cell.clear();
+    else if (ch != '\r') cell += ch;
+  }
+  cells.push_back(cell);
+  return cells;
+}
+
+// Identity of a slide's content without reading gigabytes: size + first and last MiB.
+std::string content_hash(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  const uintmax_t size = fs::file_size(file);
+  const size_t chunk = static_cast<size_t>(std::min<uintmax_t>(size, 1 << 20));
+  std::string head(chunk, '\0'), tail(chunk, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(chunk));
+  in.seekg(static_cast<std::streamoff>(size - chunk));
+  in.read(tail.data(), static_cast<std::streamsize>(chunk));
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  XXH3_64bits_update(state, &size, sizeof(size));
+  XXH3_64bits_update(state, head.data(), head.size());
+  XXH3_64bits_update(state, tail.data(), tail.size());
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx",
+                static_cast<unsigned long long>(XXH3_64bits_digest(state)));
+  XXH3_freeState(state);
+  return text;
+}
+
+struct SlideResult {
+  SlideOutcome outcome;
+  IndexedSlide slide;
+  std::vector<std::pair<IndexedGrid, std::vector<TileLocation>>> grids;
+};
+
+SlideResult index_slide(const SlideEntry& entry, const IndexBuildOptions& options) {
+  SlideResult r;
+  r.outcome.path = entry.path;
+  try {
+    const OpenSlideHandle slide(entry.path);
+    const MicronsPerPixel mpp = microns_per_pixel(
+        slide, options.fallback_mpp > 0 ? std::optional<double>(options.fallback_mpp)
+                                        : std::nullopt);
+    const int32_t levels = slide.level_count();
+    const auto [width, height] = slide.level_size(0);
+    const int32_t smallest = levels - 1;
+    const auto [mw, mh] = slide.level_size(smallest);
+    if (std::max(mw, mh) > 16384)
+      throw SlideError(entry.path + ": no pyramid level small enough for the tissue mask (" +
+                       std::to_string(mw) + " x " + std::to_string(mh) + " px)");
+    const TissueMask mask = detect_tissue(slide.read_region(0, 0, smallest, mw, mh));
+    SlideGeometry geometry{width, height, mpp.x, {}};
+    for (int32_t l = 0; l < levels; ++l) geometry.level_downsample.push_back(slide.level_downsample(l));
+    r.slide.path = entry.path;
+    r.slide.width = width;
+    r.slide.height = height;
+    r.slide.mpp_x = mpp.x;
+    r.slide.mpp_y = mpp.y;
+    r.slide.mpp_source = mpp.source;
+    r.slide.vendor = slide.property("openslide.vendor").value_or("unknown");
+    r.slide.content_hash = content_hash(entry.path);
+    r.slide.levels = levels;
+    r.slide.groups = entry.groups;
+    for (double target : options.target_mpp) {
+      const TileGrid grid =
+          tile_grid(geometry, mask, {target, options.tile_size, options.tissue_threshold});
+      if (grid.kept.empty()) continue;
+      r.grids.push_back({IndexedGrid{0, target, options.tile_size, grid.kept.front().level,
+                                     grid.kept.front().read_size, grid.extent},
+                         grid.kept});
+      r.outcome.tiles += static_cast<int64_t>(grid.kept.size());
+    }
+    r.outcome.ok = true;
+    r.outcome.mpp = mpp.x;
+    r.outcome.mpp_source = mpp.source;
+    r.outcome.tissue_share = mask.tissue_share();
+    if (r.outcome.tiles == 0) r.outcome.reason = "no tile reaches the tissue threshold";
+  } catch (const std::exception& e) {
+    r.outcome.ok = false;
+    r.outcome.reason = e.what();
+  }
+  return r;
+}
+
+}  // namespace
+
+int64_t IndexBuildReport::skipped() const {
+  return std::count_if(slides.begin(), slides.end(), [](const SlideOutcome& s) { return !s.ok; });
+}
+
+std::vector<SlideEntry> list_slides(const std::string& spec) {
+  std::vector<SlideEntry> out;
+  const fs::path path(spec);
+  if (fs::is_directory(path)) {
+    for (const auto& e : fs::recursive_directory_iterator(path))
+      if (e.is_regular_file() && slide_extension(e.path())) out.push_back({e.path().string(), {}});
+    std::sort(out.begin(), out.end(),
+              [](const SlideEntry& a, const SlideEntry& b) { return a.path < b.path; });
+    if (out.empty()) throw std::runtime_error(spec + ": no slide files in this folder");
+    return out;
+  }
+  if (path.extension() == ".csv") {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error(spec + ": cannot read the manifest");
+    std::string line;
+    std::getline(in, line);
+    const std::vector<std::string> header = split_csv_line(line);
+    const auto column = std::find(header.begin(), header.end(), "path");
+    if (column == header.end())
+      throw std::runtime_error(spec + ": the manifest has no `path` column");
+    const size_t path_column = static_cast<size_t>(column - header.begin());
+    int64_t row = 1;
+    while (std::getline(in, line)) {
+      ++row;
+      if (line.empty()) continue;
+      const std::vector<std::string> cells = split_csv_line(line);
+      if (cells.size() != header.size())
+        throw std::runtime_error(spec + ":" + std::to_string(row) + ": " +
+                                 std::to_string(cells.size()) + " columns, the header has " +
+                                 std::to_string(header.size()));
+      SlideEntry entry;
+      fs::path slide = cells[path_column];
+      if (slide.is_relative()) slide = path.parent_path() / slide;  // relative to the manifest
+      entry.path = slide.string();
+      for (size_t c = 0; c < header.size(); ++c)
+        if (c != path_column) entry.groups[header[c]] = cells[c];
+      out.push_back(std::move(entry));
+    }
+    return out;
+  }
+  glob_t matches{};
+  if (::glob(spec.c_str(), 0, nullptr, &matches) == 0)
+    for (size_t i = 0; i < matches.gl_pathc; ++i) out.push_back({matches.gl_pathv[i], {}});
+  globfree(&matches);
+  if (out.empty()) throw std::runtime_error(spec + ": no such folder, manifest or matching files");
+  return out;
+}
+
+IndexBuildReport build_index(const std::vector<SlideEntry>& slides,
+                             const IndexBuildOptions& options, const fs::path& out) {
+  std::vector<SlideResult> results(slides.size());
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> workers;
+  for (int64_t t = 0; t < std::max<int64_t>(1, options.threads); ++t)
+    workers.emplace_back([&] {
+      for (size_t i = next++; i < slides.size(); i = next++)
+        results[i] = index_slide(slides[i], options);
+    });
+  for (auto& w : workers) w.join();
+
+  TileIndexWriter writer;
+  IndexBuildReport report;
+  for (SlideResult& r : results) {
+    report.slides.push_back(r.outcome);
+    if (!r.outcome.ok || r.outcome.tiles == 0) continue;
+    const uint32_t slide = writer.add_slide(r.slide);
+    for (auto& [grid, tiles] : r.grids) {
+      grid.slide = slide;
+      const uint32_t id = writer.add_grid(grid);
+      for (const TileLocation& t : tiles)
+        writer.add_tile({id, static_cast<uint32_t>(t.x), static_cast<uint32_t>(t.y),
+                         static_cast<uint16_t>(std::lround(t.tissue * 65535.0f)), 0});
+    }
+  }
+  report.tiles = writer.tile_count();
+  writer.write(out);
+  return report;
+}
+
+}  // namespace pathodino::data

@@ -1,0 +1,115 @@
+// Indexing a slide collection with the bad slides real archives contain: good Aperio and generic
+// slides are indexed; a slide without µm/px, a zero-byte file, random bytes, a truncated slide and
+// a manifest row pointing to a missing file are skipped, each with its own reason; the index reads
+// back with the manifest's group labels.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "data/index/build_index.h"
+#include "data/index/tile_index.h"
+#include "data/synthetic/synthetic_slide.h"
+#include "scratch_dir.h"
+
+namespace pathodino::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+class BuildIndex : public testing::Test {
+ protected:
+  void SetUp() override {
+    SyntheticSlideOptions o;
+    o.width = 2048;
+    o.height = 1536;
+    o.seed = 1;
+    o.flavour = SlideFlavour::aperio;
+    write_synthetic_slide(o, dir_ / "good_aperio.svs");
+    o.seed = 2;
+    o.flavour = SlideFlavour::generic;
+    write_synthetic_slide(o, dir_ / "good_generic.tiff");
+    o.seed = 3;
+    o.resolution_tags = false;
+    write_synthetic_slide(o, dir_ / "no_mpp.tiff");
+    std::ofstream(dir_ / "empty.svs").close();
+    {
+      std::ofstream noise(dir_ / "noise.svs", std::ios::binary);
+      std::mt19937 rng(2);
+      for (int i = 0; i < 50000; ++i) noise.put(static_cast<char>(rng()));
+    }
+    fs::copy_file(dir_ / "good_generic.tiff", dir_ / "truncated.tiff");
+    fs::resize_file(dir_ / "truncated.tiff", fs::file_size(dir_ / "good_generic.tiff") / 4);
+    std::ofstream manifest(dir_ / "manifest.csv");
+    manifest << "path,site,patient\n";
+    for (const char* name : {"good_aperio.svs", "good_generic.tiff", "no_mpp.tiff", "empty.svs",
+                             "noise.svs", "truncated.tiff", "missing.svs"})
+      manifest << name << "," << (name[0] == 'g' ? "A" : "B") << ",p-" << name << "\n";
+  }
+  testing_support::ScratchDir scratch_{"build"};
+  const fs::path& dir_ = scratch_.path();
+};
+
+const SlideOutcome& outcome(const IndexBuildReport& report, const std::string& name) {
+  for (const auto& s : report.slides)
+    if (fs::path(s.path).filename() == name) return s;
+  throw std::runtime_error("no outcome for " + name);
+}
+
+TEST_F(BuildIndex, GoodSlidesIndexedBadOnesSkippedWithReasons) {
+  const auto slides = list_slides((dir_ / "manifest.csv").string());
+  ASSERT_EQ(slides.size(), 7u);
+  EXPECT_EQ(slides[0].groups.at("site"), "A");
+  IndexBuildOptions options;
+  options.threads = 2;
+  options.tile_size = 256;
+  const IndexBuildReport report = build_index(slides, options, dir_ / "tiles.pdidx");
+
+  EXPECT_TRUE(outcome(report, "good_aperio.svs").ok);
+  EXPECT_EQ(outcome(report, "good_aperio.svs").mpp_source, "openslide.mpp");
+  EXPECT_TRUE(outcome(report, "good_generic.tiff").ok);
+  EXPECT_EQ(outcome(report, "good_generic.tiff").mpp_source, "tiff resolution");
+  EXPECT_GT(outcome(report, "good_aperio.svs").tiles, 10);
+  const auto reason = [&](const std::string& name) { return outcome(report, name).reason; };
+  EXPECT_FALSE(outcome(report, "no_mpp.tiff").ok);
+  EXPECT_NE(reason("no_mpp.tiff").find("no µm/px"), std::string::npos) << reason("no_mpp.tiff");
+  EXPECT_NE(reason("empty.svs").find("not a slide format OpenSlide knows"), std::string::npos);
+  EXPECT_NE(reason("noise.svs").find("not a slide format OpenSlide knows"), std::string::npos);
+  EXPECT_FALSE(outcome(report, "truncated.tiff").ok) << "a slide cut to a quarter";
+  EXPECT_NE(reason("truncated.tiff").find("truncated.tiff: "), std::string::npos);
+  EXPECT_NE(reason("missing.svs").find("missing.svs: no such file"), std::string::npos);
+  EXPECT_EQ(report.skipped(), 5);
+
+  const TileIndex index(dir_ / "tiles.pdidx");
+  EXPECT_EQ(index.size(), report.tiles);
+  ASSERT_EQ(index.slides().size(), 2u);
+  EXPECT_EQ(index.slides()[0].groups.at("patient"), "p-good_aperio.svs");
+  EXPECT_EQ(index.slides()[1].groups.at("site"), "A");
+  EXPECT_EQ(index.slides()[0].tiles + index.slides()[1].tiles, index.size());
+  EXPECT_EQ(index.slides()[0].content_hash.size(), 16u);
+  for (int64_t i = 0; i < index.size(); ++i) {
+    const IndexedTile& t = index.tile(i);
+    const IndexedGrid& g = index.grids().at(t.grid);
+    const IndexedSlide& s = index.slides().at(g.slide);
+    ASSERT_LE(t.x + g.extent, static_cast<uint64_t>(s.width));
+    ASSERT_GE(t.tissue, static_cast<uint16_t>(0.6 * 65535));
+  }
+}
+
+TEST_F(BuildIndex, FallbackMppRescuesSlidesWithoutScaleAndFoldersAndGlobsList) {
+  IndexBuildOptions options;
+  options.fallback_mpp = 0.5;
+  options.tile_size = 256;
+  const IndexBuildReport report =
+      build_index({{(dir_ / "no_mpp.tiff").string(), {}}}, options, dir_ / "one.pdidx");
+  ASSERT_TRUE(report.slides[0].ok) << report.slides[0].reason;
+  EXPECT_EQ(report.slides[0].mpp_source, "config");
+  EXPECT_EQ(list_slides(dir_.string()).size(), 6u);  // every slide-like file in the folder
+  EXPECT_EQ(list_slides((dir_ / "good_*").string()).size(), 2u);
+  EXPECT_THROW(list_slides((dir_ / "nothing_*").string()), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace pathodino::data
