@@ -25,8 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 
 bool slide_extension(const fs::path& p) {
-  static const char* known[] = {".svs", ".tif", ".tiff", ".ndpi", ".mrxs", ".scn",
-                                ".vms", ".vmu", ".bif",  ".svslide"};
+  static const char* known[] = {".svs", ".tif", ".tiff", ".ndpi", ".mrxs",
+                                ".scn", ".vms", ".vmu",  ".bif",  ".svslide"};
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
   return std::find(std::begin(known), std::end(known), ext) != std::end(known);
@@ -37,9 +37,12 @@ std::vector<std::string> split_csv_line(const std::string& line) {
   std::string cell;
   bool quoted = false;
   for (char ch : line) {
-    if (ch == '"') quoted = !quoted;
-    else if (ch == ',' && !quoted) cells.push_back(cell), cell.clear();
-    else if (ch != '\r') cell += ch;
+    if (ch == '"')
+      quoted = !quoted;
+    else if (ch == ',' && !quoted)
+      cells.push_back(cell), cell.clear();
+    else if (ch != '\r')
+      cell += ch;
   }
   cells.push_back(cell);
   return cells;
@@ -78,8 +81,8 @@ SlideResult index_slide(const SlideEntry& entry, const IndexBuildOptions& option
   try {
     const OpenSlideHandle slide(entry.path);
     const MicronsPerPixel mpp = microns_per_pixel(
-        slide, options.fallback_mpp > 0 ? std::optional<double>(options.fallback_mpp)
-                                        : std::nullopt);
+        slide,
+        options.fallback_mpp > 0 ? std::optional<double>(options.fallback_mpp) : std::nullopt);
     const int32_t levels = slide.level_count();
     const auto [width, height] = slide.level_size(0);
     const int32_t smallest = levels - 1;
@@ -89,7 +92,8 @@ SlideResult index_slide(const SlideEntry& entry, const IndexBuildOptions& option
                        std::to_string(mw) + " x " + std::to_string(mh) + " px)");
     const TissueMask mask = detect_tissue(slide.read_region(0, 0, smallest, mw, mh));
     SlideGeometry geometry{width, height, mpp.x, {}};
-    for (int32_t l = 0; l < levels; ++l) geometry.level_downsample.push_back(slide.level_downsample(l));
+    for (int32_t l = 0; l < levels; ++l)
+      geometry.level_downsample.push_back(slide.level_downsample(l));
     r.slide.path = entry.path;
     r.slide.width = width;
     r.slide.height = height;

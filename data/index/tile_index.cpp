@@ -152,7 +152,8 @@ TileIndex::TileIndex(const std::filesystem::path& file) : file_(file) {
     const auto* base = static_cast<const char*>(mapping_);
     tiles_ = reinterpret_cast<const IndexedTile*>(base + header.tiles_offset);
     tile_count_ = static_cast<int64_t>(header.tile_count);
-    if (XXH3_64bits(tiles_, tiles_bytes) != header.tiles_xxh3) fail("tile records fail their checksum");
+    if (XXH3_64bits(tiles_, tiles_bytes) != header.tiles_xxh3)
+      fail("tile records fail their checksum");
     const auto table = nlohmann::json::parse(base + header.table_offset,
                                              base + header.table_offset + header.table_bytes);
     for (const auto& s : table.at("slides")) {

@@ -29,7 +29,8 @@ MicronsPerPixel microns_per_pixel(const OpenSlideHandle& slide, std::optional<do
     return {microns_per_unit / *res_x, microns_per_unit / *res_y, "tiff resolution"};
   }
   if (fallback) {
-    if (!(*fallback > 0)) throw SlideError(slide.file().string() + ": the configured µm/px is not positive");
+    if (!(*fallback > 0))
+      throw SlideError(slide.file().string() + ": the configured µm/px is not positive");
     return {*fallback, *fallback, "config"};
   }
   throw SlideError(slide.file().string() +
