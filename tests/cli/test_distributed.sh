@@ -33,6 +33,23 @@ wait_rows() {
   return 1
 }
 
+# Starts a long 2-rank run NAME (extra --set arguments after SIGNAL), waits until it has logged 3
+# steps, sends SIGNAL to rank 1 and waits for the job. Sets victim, rc (the job's exit status) and
+# took (seconds from the signal to the job's end); output in $tmp/NAME.out.
+signal_rank1() {
+  local name=$1 signal=$2 job start; shift 2
+  "${run[@]}" -n 2 train -c "$config" "${small[@]}" "${long[@]}" --set "run.name=$name" "$@" \
+    > "$tmp/$name.out" 2>&1 &
+  job=$!
+  wait_rows "$tmp/runs/$name/metrics.jsonl" 3
+  victim=$(rank_pid "$name" 1)
+  check "found rank 1 of the $name job" test -n "$victim"
+  start=$(date +%s.%N)
+  kill "-$signal" "$victim"
+  wait $job; rc=$?
+  took=$(echo "$(date +%s.%N) - $start" | bc)
+}
+
 # 1. Two ranks train; both finish with identical parameters.
 "${run[@]}" -n 2 train -c "$config" "${small[@]}" "${short[@]}" --set run.name=two > "$tmp/two.out" 2>&1; rc=$?
 tail -4 "$tmp/two.out"
@@ -43,16 +60,7 @@ check "rank 0 wrote 6 log rows" test "$(wc -l < "$tmp/runs/two/metrics.jsonl")" 
 
 # 2. A stalled rank (SIGSTOP: alive, silent) → the collective times out, the job aborts with exit 4
 #    naming the operation, the step and the rank, well before the run would have ended.
-"${run[@]}" -n 2 train -c "$config" "${small[@]}" "${long[@]}" --set run.name=stall \
-  --set distributed.timeout_s=4 > "$tmp/stall.out" 2>&1 &
-job=$!
-wait_rows "$tmp/runs/stall/metrics.jsonl" 3
-victim=$(rank_pid stall 1)
-check "found rank 1 of the stall job" test -n "$victim"
-start=$(date +%s.%N)
-kill -STOP "$victim"
-wait $job; rc=$?
-took=$(echo "$(date +%s.%N) - $start" | bc)
+signal_rank1 stall STOP --set distributed.timeout_s=4
 grep -A4 "collective timed out" "$tmp/stall.out" | head -6
 echo "stall: exit $rc after ${took} s"
 check "stall exits 4" test $rc -eq 4
@@ -62,15 +70,7 @@ check "report names rank 1 as not arrived" grep -q "ranks that did not arrive: 1
 kill -KILL "$victim" 2>/dev/null
 
 # 3. A rank killed with SIGKILL → the whole job exits non-zero within 30 s.
-"${run[@]}" -n 2 train -c "$config" "${small[@]}" "${long[@]}" --set run.name=kill > "$tmp/kill.out" 2>&1 &
-job=$!
-wait_rows "$tmp/runs/kill/metrics.jsonl" 3
-victim=$(rank_pid kill 1)
-check "found rank 1 of the kill job" test -n "$victim"
-start=$(date +%s.%N)
-kill -KILL "$victim"
-wait $job; rc=$?
-took=$(echo "$(date +%s.%N) - $start" | bc)
+signal_rank1 kill KILL
 echo "kill: exit $rc after ${took} s"
 check "killed rank: job exits non-zero" test $rc -ne 0
 check "killed rank: job ends within 30 s" test "$(echo "$took < 30" | bc)" -eq 1
