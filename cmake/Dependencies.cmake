@@ -66,3 +66,10 @@ target_link_libraries(pathodino_logging INTERFACE spdlog::spdlog fmt::fmt)
 
 # xxHash: checksums of parameters across ranks (and of checkpoint shards).
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+
+# Image files: PNG and JPEG (image-folder sources, labelled tile sets), TIFF (synthetic slides, the
+# fast tile path).
+find_package(PNG REQUIRED)
+find_package(TIFF REQUIRED)
+find_package(JPEG REQUIRED)
+pkg_check_modules(TURBOJPEG REQUIRED IMPORTED_TARGET libturbojpeg)

@@ -21,6 +21,7 @@ struct WsiOptions {
   double fallback_mpp = 0.0;            // µm/px for slides that carry none; 0 = refuse them
   std::string balance_by;               // group column to balance over; empty = no balancing
   double balance_alpha = 0.0;           // group weight ∝ count^alpha (0 = uniform over groups)
+  bool tiff_fast_path = true;           // libtiff + libjpeg-turbo for JPEG TIFFs, else OpenSlide
 };
 
 // Ordinary images in folders (one folder per class, or a CSV).

@@ -16,7 +16,7 @@ cache=${PATHODINO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pathodino}
 apt_packages=(
   build-essential cmake ninja-build pkg-config ccache clang-format
   openmpi-bin libopenmpi-dev
-  libopenslide-dev libtiff-dev libtiff-tools libjpeg62-turbo-dev libpng-dev libvips-tools
+  libopenslide-dev libtiff-dev libtiff-tools libjpeg62-turbo-dev libturbojpeg0-dev libpng-dev libvips-tools
   libyaml-cpp-dev libcivetweb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libxxhash-dev libssl-dev

@@ -1,5 +1,5 @@
-// ImageSource: where training images come from. The loader only sees this interface: the
-// synthetic tissue source implements it now, the whole-slide tile source plugs in the same way.
+// ImageSource: where training images come from. The loader only sees this interface: synthetic
+// tissue, whole-slide tiles through an index, and folders of ordinary images implement it.
 // Implementations are read from several loader threads at once.
 #pragma once
 
@@ -10,6 +10,16 @@
 #include "data/source/rgb_image.h"
 
 namespace pathodino::data {
+
+// Labelled sets come in two splits: the kNN bank (train) and its queries (val).
+enum class Split { train, val };
+
+// What a source had to skip so far (unreadable tiles, quarantined slides): training goes on and
+// the trainer reports these counts.
+struct SourceHealth {
+  int64_t skipped_reads = 0;
+  int64_t quarantined = 0;
+};
 
 struct LabelledImage {
   RgbImage image;
@@ -23,6 +33,7 @@ class ImageSource {
   virtual LabelledImage read(int64_t index) const = 0;       // thread-safe; 0 ≤ index < size()
   virtual std::vector<std::string> class_names() const = 0;  // empty when unlabelled
   virtual std::string describe() const = 0;                  // one line for logs
+  virtual SourceHealth health() const { return {}; }
 };
 
 }  // namespace pathodino::data

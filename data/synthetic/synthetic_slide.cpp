@@ -10,6 +10,7 @@
 #include <string>
 
 #include "data/seed_mix.h"
+#include "data/synthetic/stain_variation.h"
 #include "data/synthetic/tissue_renderer.h"
 
 namespace pathodino::data {
@@ -116,8 +117,9 @@ RgbImage render_slide(const SyntheticSlideOptions& o) {
     if (layout[i] < 0) continue;
     const int64_t x0 = static_cast<int64_t>(i) % cols * o.region_size;
     const int64_t y0 = static_cast<int64_t>(i) / cols * o.region_size;
-    const RgbImage region =
+    RgbImage region =
         render_tissue(tissue_class(layout[i]), o.region_size, mix_seed({o.seed, 0x7e55, i}));
+    apply_stain_variation(region, o.stain_variation, mix_seed({o.seed, 0x57a1, i}));
     for (int64_t y = 0; y < o.region_size && y0 + y < o.height; ++y) {
       const int64_t n = std::min(o.region_size, o.width - x0);
       std::copy_n(&region.pixels[y * o.region_size * 3], n * 3,

@@ -28,6 +28,7 @@ struct SyntheticSlideOptions {
   int jpeg_quality = 90;
   SlideFlavour flavour = SlideFlavour::generic;
   bool resolution_tags = true;  // false: a slide without any µm/px (generic flavour)
+  double stain_variation = 0;   // per-region staining differences (data/synthetic/stain_variation)
   uint64_t seed = 0;
 };
 

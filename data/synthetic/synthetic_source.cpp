@@ -30,11 +30,7 @@ LabelledImage SyntheticTissueSource::read(int64_t index) const {
 
 std::vector<std::string> SyntheticTissueSource::class_names() const {
   std::vector<std::string> names;
-  for (int64_t i = 0; i < options_.num_classes; ++i) {
-    std::string name(tissue_class(i).name);
-    if (i >= 4) name += "_" + std::to_string(i / 4);
-    names.push_back(name);
-  }
+  for (int64_t i = 0; i < options_.num_classes; ++i) names.push_back(tissue_class_name(i));
   return names;
 }
 

@@ -10,8 +10,6 @@
 
 namespace pathodino::data {
 
-enum class Split { train, val };
-
 class SyntheticTissueSource final : public ImageSource {
  public:
   SyntheticTissueSource(const SyntheticOptions& options, uint64_t seed, Split split);

@@ -49,6 +49,12 @@ TissueClass tissue_class(int64_t index) {
   return base;
 }
 
+std::string tissue_class_name(int64_t index) {
+  std::string name(tissue_class(index).name);
+  const int64_t variant = index / static_cast<int64_t>(kClasses.size());
+  return variant > 0 ? name + "_" + std::to_string(variant) : name;
+}
+
 RgbImage render_tissue(const TissueClass& tissue, int64_t size, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> unit(0, 1);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct TissueClass {
 // The built-in classes: stroma, lymphocytes, tumour, adipose, then variations of them when more
 // classes are asked for.
 TissueClass tissue_class(int64_t index);
+// Unique per index: "stroma", …, then "stroma_1", … for the variations.
+std::string tissue_class_name(int64_t index);
 
 RgbImage render_tissue(const TissueClass& tissue, int64_t size, uint64_t seed);
 

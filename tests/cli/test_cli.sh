@@ -31,11 +31,15 @@ check "bad config counts its problems" grep -q "invalid config: 2 problems" "$tm
 
 # synth writes Aperio and generic pyramidal TIFFs and a manifest (OpenSlide reading them back is
 # tests/data/test_synthetic_slide.cpp).
-"$bin" synth --out "$tmp/slides" --slides 3 --width 1024 --height 768 --seed 4 > "$tmp/synth.out"; rc=$?
+"$bin" synth --out "$tmp/slides" --slides 3 --width 1024 --height 768 --seed 4 \
+  --labelled-tiles 2 --tile-size 64 > "$tmp/synth.out"; rc=$?
 check "synth exits 0" test $rc -eq 0
 check "synth alternates Aperio and generic TIFF" test -s "$tmp/slides/slide_000.svs" -a -s "$tmp/slides/slide_001.tiff" -a -s "$tmp/slides/slide_002.svs"
 check "synth manifest lists every slide" test "$(tail -n +2 "$tmp/slides/manifest.csv" | wc -l)" -eq 3
-check "synth manifest columns" grep -qx "slide_001.tiff,generic,5,0.5" "$tmp/slides/manifest.csv"
+check "synth manifest columns" grep -qx "slide_001.tiff,generic,5,0.5,site_a" "$tmp/slides/manifest.csv"
+check "synth manifest: every third slide at site b" grep -qx "slide_002.svs,aperio,6,0.5,site_b" "$tmp/slides/manifest.csv"
+check "synth labelled tiles: 2 per class and split" test "$(find "$tmp/slides/labelled/train" "$tmp/slides/labelled/val" -name '*.png' | wc -l)" -eq 16
+check "synth labelled tiles: one folder per class" test -d "$tmp/slides/labelled/val/adipose" -a -d "$tmp/slides/labelled/train/lymphocytes"
 "$bin" synth --out "$tmp/slides" --slides 0 > /dev/null 2>&1
 check "synth refuses 0 slides" test $? -ne 0
 

@@ -1,6 +1,8 @@
-// `pathodino synth --out DIR [--slides N] [--seed S] [--width W --height H] [--mpp M]`: synthetic
-// whole-slide images for tests and the demo — pyramidal tiled JPEG TIFFs, alternating Aperio
-// flavour (slide_000.svs, …) and generic TIFF (slide_001.tiff, …), with a manifest.csv.
+// `pathodino synth --out DIR [--slides N] [--seed S] [--width W --height H] [--mpp M]
+// [--labelled-tiles N]`: synthetic whole-slide images for tests and the demo — pyramidal tiled
+// JPEG TIFFs, alternating Aperio flavour (slide_000.svs, …) and generic TIFF (slide_001.tiff, …),
+// with a manifest.csv (a `site` group column: slides alternate between two sites) — and a labelled
+// tile set from further slides for kNN evaluation (DIR/labelled/{train,val}/<class>/*.png).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -8,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "data/synthetic/labelled_tiles.h"
 #include "data/synthetic/synthetic_slide.h"
 #include "trainer/cli/commands.h"
 
@@ -19,6 +22,7 @@ struct SynthArgs {
   int64_t slides = 4;
   uint64_t seed = 0;
   data::SyntheticSlideOptions slide;
+  data::LabelledTileOptions labelled{.tiles_per_class = 0};
 };
 
 }  // namespace
@@ -38,12 +42,23 @@ void add_synth_command(CLI::App& app, int& exit_code) {
       ->check(CLI::PositiveNumber);
   command->add_option("--classes", args->slide.num_classes, "tissue classes")
       ->check(CLI::Range(1, 64));
+  args->slide.stain_variation = 1.0;
+  command
+      ->add_option("--stain-variation", args->slide.stain_variation,
+                   "per-region staining differences, 0 = none, 1 = full range")
+      ->check(CLI::Range(0.0, 2.0));
+  command
+      ->add_option("--labelled-tiles", args->labelled.tiles_per_class,
+                   "labelled tiles per class and split for kNN (DIR/labelled); 0 = none")
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--tile-size", args->labelled.tile_size, "side of the labelled tiles, px")
+      ->check(CLI::Range(16, 512));
   command->callback([args, &exit_code] {
     try {
       const std::filesystem::path dir(args->out);
       std::filesystem::create_directories(dir);
       std::ofstream manifest(dir / "manifest.csv");
-      manifest << "path,flavour,seed,mpp\n";
+      manifest << "path,flavour,seed,mpp,site\n";
       for (int64_t i = 0; i < args->slides; ++i) {
         data::SyntheticSlideOptions o = args->slide;
         o.seed = args->seed + static_cast<uint64_t>(i);
@@ -53,9 +68,17 @@ void add_synth_command(CLI::App& app, int& exit_code) {
                       o.flavour == data::SlideFlavour::aperio ? "svs" : "tiff");
         data::write_synthetic_slide(o, dir / name);
         manifest << name << "," << (o.flavour == data::SlideFlavour::aperio ? "aperio" : "generic")
-                 << "," << o.seed << "," << o.mpp << "\n";
+                 << "," << o.seed << "," << o.mpp << ",site_"
+                 << "ab"[i % 3 == 2] << "\n";
         std::cout << (dir / name).string() << ": " << o.width << " x " << o.height << " px, "
                   << o.mpp << " µm/px\n";
+      }
+      if (args->labelled.tiles_per_class > 0) {
+        data::SyntheticSlideOptions o = args->slide;
+        o.seed = args->seed;
+        const int64_t n = data::write_labelled_tiles(o, args->labelled, dir / "labelled");
+        std::cout << (dir / "labelled").string() << ": " << n << " labelled tiles ("
+                  << args->labelled.tiles_per_class << " per class in train/ and in val/)\n";
       }
       exit_code = 0;
     } catch (const std::exception& e) {

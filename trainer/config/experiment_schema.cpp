@@ -105,6 +105,8 @@ Schema make_experiment_schema() {
   KEY(data.wsi.fallback_mpp, "µm/px assumed for slides without any; 0 = refuse them").at_least(0);
   KEY(data.wsi.balance_by, "group column to balance sampling over; empty = none");
   KEY(data.wsi.balance_alpha, "group weight proportional to count^alpha").at_least(0).at_most(1);
+  KEY(data.wsi.tiff_fast_path,
+      "decode JPEG TIFF tiles with libjpeg-turbo (pixel-identical to OpenSlide)");
   KEY(data.images.root, "folder of images (one subfolder per class) or a CSV");
   KEY(data.synthetic.num_classes, "texture classes").at_least(2);
   KEY(data.synthetic.images_per_class, "images rendered per class").at_least(1);

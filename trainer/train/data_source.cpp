@@ -1,6 +1,12 @@
 #include "trainer/train/data_source.h"
 
+#include <sstream>
 #include <stdexcept>
+
+#include "data/index/tile_groups.h"
+#include "data/source/image_folder_source.h"
+#include "data/source/wsi_tile_source.h"
+#include "data/synthetic/synthetic_source.h"
 
 namespace pathodino::train {
 
@@ -9,13 +15,50 @@ std::shared_ptr<const data::ImageSource> make_image_source(const data::DataOptio
   switch (options.source) {
     case data::SourceKind::synthetic:
       return std::make_shared<data::SyntheticTissueSource>(options.synthetic, seed, split);
-    case data::SourceKind::wsi:
+    case data::SourceKind::wsi: {
+      if (split == data::Split::val)
+        throw std::runtime_error("data.source wsi: slide tiles are unlabelled (no val split)");
+      data::WsiReadOptions read;
+      read.pool.tiff_fast_path = options.wsi.tiff_fast_path;
+      return std::make_shared<data::WsiTileSource>(
+          std::make_shared<const data::TileIndex>(options.wsi.index), read);
+    }
     case data::SourceKind::images:
-      break;
+      return std::make_shared<data::ImageFolderSource>(options.images.root, split);
   }
+  throw std::logic_error("unknown data.source");
+}
+
+SampleOrderChoice make_sample_order(const data::DataOptions& options,
+                                    const data::ImageSource& source, uint64_t seed) {
+  const auto* tiles = dynamic_cast<const data::WsiTileSource*>(&source);
+  if (options.source != data::SourceKind::wsi || options.wsi.balance_by.empty() || !tiles)
+    return {std::make_shared<data::UniformOrder>(source.size(), seed),
+            "each epoch a fresh permutation of all " + std::to_string(source.size()) + " images"};
+  auto order = std::make_shared<data::GroupBalancedOrder>(
+      data::tile_groups(tiles->index(), options.wsi.balance_by), options.wsi.balance_alpha, seed);
+  std::ostringstream line;
+  line << "balanced over " << options.wsi.balance_by << " (weight = tiles^"
+       << options.wsi.balance_alpha << "), draws per epoch:";
+  for (size_t g = 0; g < order->groups().size(); ++g) {
+    int64_t tiles_in_group = 0;
+    for (const auto& run : order->groups()[g].runs) tiles_in_group += run.second;
+    line << " " << order->groups()[g].name << " " << order->quotas()[g] << " (of " << tiles_in_group
+         << " tiles)";
+  }
+  return {order, line.str()};
+}
+
+std::shared_ptr<const data::ImageSource> make_labelled_source(const data::DataOptions& options,
+                                                              const std::string& knn_dataset,
+                                                              uint64_t seed, data::Split split) {
+  if (!knn_dataset.empty()) return std::make_shared<data::ImageFolderSource>(knn_dataset, split);
+  if (options.source == data::SourceKind::synthetic)
+    return std::make_shared<data::SyntheticTissueSource>(options.synthetic, seed, split);
   throw std::runtime_error(
-      "data.source: only 'synthetic' is implemented so far (whole-slide tiles and image folders "
-      "arrive with the WSI pipeline)");
+      "eval.knn_dataset: a labelled image folder (train/<class>/, val/<class>/) is needed to "
+      "evaluate a model trained on an unlabelled source; `pathodino synth --labelled-tiles N` "
+      "writes one for synthetic slides");
 }
 
 }  // namespace pathodino::train

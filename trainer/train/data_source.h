@@ -1,17 +1,33 @@
-// The image source a config asks for. Until the whole-slide pipeline lands only the synthetic
-// source exists; asking for another is refused before any work starts.
+// The data a config asks for: the training image source (synthetic tissue, whole-slide tiles
+// through an index, or image folders), the order the sampler draws it in (uniform, or balanced
+// over a slide group column), and the labelled set a kNN evaluation scores against.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "data/data_options.h"
+#include "data/loader/sample_order.h"
 #include "data/source/image_source.h"
-#include "data/synthetic/synthetic_source.h"
 
 namespace pathodino::train {
 
+// Throws std::runtime_error (or data::IndexError) naming the key or file at fault.
 std::shared_ptr<const data::ImageSource> make_image_source(const data::DataOptions& options,
                                                            uint64_t seed, data::Split split);
+
+struct SampleOrderChoice {
+  std::shared_ptr<const data::SampleOrder> order;
+  std::string description;  // one line for the run's start-up report
+};
+SampleOrderChoice make_sample_order(const data::DataOptions& options,
+                                    const data::ImageSource& source, uint64_t seed);
+
+// eval.knn_dataset (an image folder with train/ and val/) when given, else the training source
+// when it is labelled (synthetic); refused for unlabelled sources.
+std::shared_ptr<const data::ImageSource> make_labelled_source(const data::DataOptions& options,
+                                                              const std::string& knn_dataset,
+                                                              uint64_t seed, data::Split split);
 
 }  // namespace pathodino::train

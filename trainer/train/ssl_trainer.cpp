@@ -48,6 +48,12 @@ int64_t threads_for_intra_op(const RunOptions& run, int local_ranks) {
   return system::cores_per_rank(local_ranks);
 }
 
+data::SourceHealth sum_over_ranks(const data::SourceHealth& mine, dist::Communicator& comm) {
+  torch::Tensor counts = torch::tensor({mine.skipped_reads, mine.quarantined}, torch::kInt64);
+  comm.all_reduce_sum(counts, "source health counts");
+  return {counts[0].item<int64_t>(), counts[1].item<int64_t>()};
+}
+
 // Student and teacher parameters, and every buffer, in a fixed order.
 std::vector<torch::Tensor> model_state(ssl::StudentTeacher& model) {
   std::vector<torch::Tensor> state = model.student().parameters();
@@ -120,7 +126,8 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   queue_options.seed = seed;
   queue_options.mean = config.data.mean;
   queue_options.std = config.data.std;
-  const data::ShardedSampler sampler(source->size(), rank, world, seed, micro);
+  const SampleOrderChoice order = make_sample_order(config.data, *source, seed);
+  const data::ShardedSampler sampler(order.order, rank, world, micro);
   data::BatchQueue queue(source, data::MultiCropAugment(config.data), sampler, queue_options);
 
   if (rank0) {
@@ -140,6 +147,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     }
     progress << "  data: " << source->describe() << ", " << queue_options.threads
              << " loader thread(s) per rank\n"
+             << "  sampling: " << order.description << "\n"
              << "  not implemented yet, ignored: checkpoint.*, metrics.* (except the JSONL log), "
                 "eval.knn_every_steps\n"
              << std::flush;
@@ -154,6 +162,8 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   double recent_seconds = 0;
   int64_t recent_steps = 0;
   const int64_t check_every = config.distributed.param_check_every_steps;
+  const int64_t log_every = std::max<int64_t>(1, config.run.log_every_steps);
+  data::SourceHealth health;  // summed over ranks at every progress line
   for (int64_t step = 0; step < total_steps; ++step) {
     control.set_step(step);
     if (grad_comm != &control) grad_comm->set_step(step);
@@ -172,6 +182,9 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     if (check_every > 0 && (step + 1) % check_every == 0)
       dist::require_same_on_all_ranks(dist::checksum(state),
                                       "the parameters after step " + std::to_string(step), control);
+    const bool last = step + 1 == total_steps;
+    const bool progress_step = (step + 1) % log_every == 0 || last;
+    if (progress_step) health = sum_over_ranks(source->health(), control);
     const double step_seconds = seconds_since(step_start);
     recent_seconds += step_seconds;
     ++recent_steps;
@@ -181,7 +194,9 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     record.integers = {{"step", step},
                        {"epoch", step / config.optim.iterations_per_epoch},
                        {"skipped", r.applied ? 0 : 1},
-                       {"skipped_total", train_step.skipped_total()}};
+                       {"skipped_total", train_step.skipped_total()},
+                       {"source_skipped_reads", health.skipped_reads},
+                       {"source_quarantined", health.quarantined}};
     record.numbers = {{"loss", r.total},
                       {"dino_loss", r.dino},
                       {"ibot_loss", r.ibot},
@@ -199,8 +214,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
                       {"data_wait_seconds", data_wait}};
     log->write(record);
 
-    const bool last = step + 1 == total_steps;
-    if ((step + 1) % std::max<int64_t>(1, config.run.log_every_steps) == 0 || last) {
+    if (progress_step) {
       metrics::Progress p;
       p.step = step + 1;
       p.total_steps = total_steps;
@@ -208,6 +222,8 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
       p.images_per_second = static_cast<double>(global_batch) / p.seconds_per_step;
       p.terms = {{"loss", r.total},  {"dino", r.dino},  {"ibot", r.ibot},
                  {"koleo", r.koleo}, {"lr", values.lr}, {"H(teacher)", r.teacher_entropy}};
+      if (health.skipped_reads > 0) p.terms.emplace_back("skipped reads", health.skipped_reads);
+      if (health.quarantined > 0) p.terms.emplace_back("quarantined", health.quarantined);
       progress << metrics::progress_line(p) << "\n" << std::flush;
       recent_seconds = 0;
       recent_steps = 0;
@@ -219,6 +235,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   // Finish: the teacher backbone is the model a run produces.
   summary.steps = total_steps;
   summary.skipped_steps = train_step.skipped_total();
+  summary.source_health = health;
   summary.seconds = seconds_since(run_start);
   summary.images_per_second =
       static_cast<double>(total_steps * global_batch) / std::max(1e-9, summary.seconds);

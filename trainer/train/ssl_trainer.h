@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iosfwd>
 
+#include "data/source/image_source.h"
 #include "trainer/config/experiment_config.h"
 #include "trainer/dist/communicator.h"
 #include "trainer/dist/mpi_runtime.h"
@@ -19,7 +20,8 @@ struct TrainSummary {
   int64_t steps = 0, skipped_steps = 0;
   double seconds = 0, images_per_second = 0;  // images of the global batch
   int world_size = 1;
-  uint64_t parameter_checksum = 0;  // xxh3 of student and teacher at the end: equal on all ranks
+  uint64_t parameter_checksum = 0;   // xxh3 of student and teacher at the end: equal on all ranks
+  data::SourceHealth source_health;  // unreadable tiles skipped, slides quarantined (all ranks)
 };
 
 struct TrainRequest {

@@ -1,0 +1,40 @@
+#include "data/index/tile_groups.h"
+
+#include <map>
+
+namespace pathodino::data {
+
+std::vector<SampleGroup> tile_groups(const TileIndex& index, const std::string& column) {
+  bool column_seen = false;
+  std::vector<std::string> slide_group;
+  for (const IndexedSlide& slide : index.slides()) {
+    const auto it = slide.groups.find(column);
+    column_seen = column_seen || it != slide.groups.end();
+    slide_group.push_back(it == slide.groups.end() || it->second.empty() ? "(none)" : it->second);
+  }
+  if (!column_seen)
+    throw IndexError(index.file().string() + ": no slide has the group column '" + column +
+                     "' (data.wsi.balance_by); the manifest's columns become the index's groups");
+  // Group ids per grid, so the scan over millions of tiles compares integers.
+  std::map<std::string, size_t> group_id;
+  for (const std::string& name : slide_group) group_id.emplace(name, 0);
+  std::vector<SampleGroup> out;
+  for (auto& [name, id] : group_id) {
+    id = out.size();
+    out.push_back({name, {}});
+  }
+  std::vector<size_t> grid_group;
+  for (const IndexedGrid& grid : index.grids())
+    grid_group.push_back(group_id[slide_group[grid.slide]]);
+  int64_t run_first = 0;
+  for (int64_t i = 1; i <= index.size(); ++i) {
+    const size_t previous = grid_group[index.tile(i - 1).grid];
+    if (i < index.size() && grid_group[index.tile(i).grid] == previous) continue;
+    out[previous].runs.emplace_back(run_first, i - run_first);
+    run_first = i;
+  }
+  std::erase_if(out, [](const SampleGroup& g) { return g.runs.empty(); });
+  return out;
+}
+
+}  // namespace pathodino::data

@@ -1,0 +1,126 @@
+#include "data/source/image_folder_source.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+#include "data/image_file/image_file.h"
+
+namespace pathodino::data {
+namespace fs = std::filesystem;
+namespace {
+
+std::vector<fs::path> images_under(const fs::path& folder) {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::recursive_directory_iterator(folder))
+    if (entry.is_regular_file() && is_image_file_name(entry.path())) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> cells;
+  std::string cell;
+  std::istringstream in(line);
+  while (std::getline(in, cell, ',')) {
+    while (!cell.empty() && (cell.back() == '\r' || cell.back() == ' ')) cell.pop_back();
+    cells.push_back(cell);
+  }
+  return cells;
+}
+
+}  // namespace
+
+ImageFolderSource::ImageFolderSource(const fs::path& root, Split split) : root_(root) {
+  if (!fs::exists(root)) throw std::runtime_error(root.string() + ": no such folder or CSV");
+  const char* split_name = split == Split::train ? "train" : "val";
+  if (fs::is_regular_file(root)) {
+    if (split == Split::val)
+      throw std::runtime_error(root.string() + ": a CSV image list has no val split");
+    list_csv(root);
+  } else if (fs::is_directory(root / "train") && fs::is_directory(root / "val")) {
+    list_folder(root / split_name);
+  } else if (split == Split::val) {
+    throw std::runtime_error(root.string() + ": no val/ folder (a labelled set for kNN needs " +
+                             "train/<class>/ and val/<class>/)");
+  } else {
+    list_folder(root);
+  }
+  if (files_.empty())
+    throw std::runtime_error(root.string() + ": no PNG or JPEG image found" +
+                             (fs::is_directory(root) ? std::string(" under ") + split_name : ""));
+}
+
+void ImageFolderSource::list_folder(const fs::path& folder) {
+  // Images directly in the folder: an unlabelled set (subfolders are just more images).
+  std::vector<fs::path> class_dirs;
+  bool loose_images = false;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (entry.is_directory()) class_dirs.push_back(entry.path());
+    loose_images = loose_images || (entry.is_regular_file() && is_image_file_name(entry.path()));
+  }
+  if (loose_images) class_dirs.clear();
+  std::sort(class_dirs.begin(), class_dirs.end());
+  for (const fs::path& dir : class_dirs) {
+    const std::vector<fs::path> files = images_under(dir);
+    if (files.empty()) continue;
+    classes_.push_back(dir.filename().string());
+    for (const fs::path& f : files) {
+      files_.push_back(f);
+      labels_.push_back(static_cast<int64_t>(classes_.size()) - 1);
+    }
+  }
+  if (!classes_.empty()) return;
+  files_ = images_under(folder);
+  labels_.assign(files_.size(), -1);
+}
+
+void ImageFolderSource::list_csv(const fs::path& csv) {
+  std::ifstream in(csv);
+  std::string line;
+  if (!std::getline(in, line)) throw std::runtime_error(csv.string() + ": empty CSV");
+  const std::vector<std::string> header = split_csv_line(line);
+  const auto column = [&](const std::string& name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    return it == header.end() ? -1 : static_cast<int>(it - header.begin());
+  };
+  const int path_column = column("path"), label_column = column("label");
+  if (path_column < 0) throw std::runtime_error(csv.string() + ": no `path` column in the header");
+  std::vector<std::pair<fs::path, std::string>> rows;
+  for (int64_t row = 2; std::getline(in, line); ++row) {
+    if (line.empty()) continue;
+    const std::vector<std::string> cells = split_csv_line(line);
+    if (static_cast<int>(cells.size()) <= std::max(path_column, label_column))
+      throw std::runtime_error(csv.string() + ":" + std::to_string(row) + ": too few columns");
+    const fs::path file = fs::path(cells[path_column]).is_absolute()
+                              ? fs::path(cells[path_column])
+                              : csv.parent_path() / cells[path_column];
+    rows.emplace_back(file, label_column >= 0 ? cells[label_column] : "");
+  }
+  std::map<std::string, int64_t> class_ids;
+  for (const auto& [file, label] : rows)
+    if (!label.empty()) class_ids.emplace(label, 0);
+  for (auto& [name, id] : class_ids) {
+    id = static_cast<int64_t>(classes_.size());
+    classes_.push_back(name);
+  }
+  for (const auto& [file, label] : rows) {
+    files_.push_back(file);
+    labels_.push_back(label.empty() ? -1 : class_ids.at(label));
+  }
+}
+
+LabelledImage ImageFolderSource::read(int64_t index) const {
+  return {read_image_file(files_.at(static_cast<size_t>(index))),
+          labels_[static_cast<size_t>(index)]};
+}
+
+std::string ImageFolderSource::describe() const {
+  return "image files under " + root_.string() + ": " + std::to_string(files_.size()) + " images" +
+         (classes_.empty() ? std::string(", unlabelled")
+                           : ", " + std::to_string(classes_.size()) + " classes");
+}
+
+}  // namespace pathodino::data

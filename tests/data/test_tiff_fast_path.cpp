@@ -1,0 +1,121 @@
+// The libtiff/libjpeg-turbo fast path against OpenSlide itself: the same regions of synthetic
+// Aperio and generic slides — random positions on every level, regions crossing the right and
+// bottom edges and the origin — must come out pixel-identical; what the fast path cannot do
+// exactly (fractional level positions, non-JPEG TIFFs, non-TIFF files) it refuses.
+#include <gtest/gtest.h>
+#include <tiffio.h>
+
+#include <array>
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "data/slide/openslide_handle.h"
+#include "data/slide/tiff_region_reader.h"
+#include "data/synthetic/synthetic_slide.h"
+#include "scratch_dir.h"
+
+namespace pathodino::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TiffFastPath : public testing::TestWithParam<SlideFlavour> {
+ protected:
+  testing_support::ScratchDir scratch_{"fast_path"};
+};
+
+TEST_P(TiffFastPath, RegionsArePixelIdenticalToOpenSlide) {
+  SyntheticSlideOptions o;
+  o.width = 3000;  // not a multiple of the tile size: edge tiles are padded
+  o.height = 2100;
+  o.region_size = 512;
+  o.flavour = GetParam();
+  o.stain_variation = 1;
+  o.seed = 31;
+  const fs::path file = scratch_ / (GetParam() == SlideFlavour::aperio ? "s.svs" : "s.tiff");
+  write_synthetic_slide(o, file);
+  const OpenSlideHandle slide(file);
+  const TiffRegionReader fast(file, slide.level_count(), o.width, o.height);
+  ASSERT_EQ(fast.level_count(), slide.level_count());
+  std::mt19937_64 rng(5);
+  int compared = 0;
+  for (int32_t level = 0; level < slide.level_count(); ++level) {
+    const auto [lw, lh] = slide.level_size(level);
+    const auto ds = static_cast<int64_t>(std::llround(slide.level_downsample(level)));
+    std::vector<std::array<int64_t, 4>> regions = {
+        {0, 0, 224, 224}, {lw - 100, lh - 50, 224, 224}, {lw - 224, 0, 224, 300}};
+    for (int i = 0; i < 12; ++i)
+      regions.push_back({static_cast<int64_t>(rng() % static_cast<uint64_t>(lw)),
+                         static_cast<int64_t>(rng() % static_cast<uint64_t>(lh)), 224, 160});
+    for (const auto& [lx, ly, w, h] : regions) {
+      if (std::abs(slide.level_downsample(level) - static_cast<double>(ds)) > 1e-9) continue;
+      const RgbImage expected = slide.read_region(lx * ds, ly * ds, level, w, h);
+      const RgbImage got = fast.read_region(lx * ds, ly * ds, level, w, h);
+      ASSERT_EQ(got.pixels, expected.pixels)
+          << "level " << level << " at (" << lx << ", " << ly << ") " << w << "x" << h;
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, 15 * 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothFlavours, TiffFastPath,
+                         testing::Values(SlideFlavour::aperio, SlideFlavour::generic));
+
+TEST(TiffFastPathRefusals, WhatItCannotReadExactlyIsRefused) {
+  testing_support::ScratchDir scratch("fast_path_refusals");
+  SyntheticSlideOptions o;
+  o.width = 1536;
+  o.height = 1024;
+  write_synthetic_slide(o, scratch / "s.tiff");
+  const TiffRegionReader fast(scratch / "s.tiff", 2, 1536, 1024);
+  EXPECT_THROW(fast.read_region(3, 0, 1, 64, 64), FastPathUnsupported);  // 1.5 px on level 1
+  {
+    // Damaged tile data is an error, never pixels libjpeg papered over (OpenSlide then decides).
+    fs::copy_file(scratch / "s.tiff", scratch / "damaged.tiff");
+    std::fstream f(scratch / "damaged.tiff", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(scratch / "s.tiff") / 10));
+    for (int i = 0; i < 20000; ++i) f.put(static_cast<char>((i * 7919) & 0xFF));
+    f.close();
+    const TiffRegionReader damaged(scratch / "damaged.tiff", 2, 1536, 1024);
+    int errors = 0;
+    for (int64_t y = 0; y < 1024; y += 256)
+      for (int64_t x = 0; x < 1536; x += 256) try {
+          damaged.read_region(x, y, 0, 256, 256);
+        } catch (const std::runtime_error& e) {
+          EXPECT_NE(std::string(e.what()).find("damaged.tiff: "), std::string::npos);
+          ++errors;
+        }
+    EXPECT_GE(errors, 1);
+  }
+  EXPECT_THROW(TiffRegionReader(scratch / "s.tiff", 3, 1536, 1024), FastPathUnsupported);
+  std::ofstream(scratch / "text.svs") << "not a tiff";
+  EXPECT_THROW(TiffRegionReader(scratch / "text.svs", 1, 10, 10), FastPathUnsupported);
+  // An LZW-compressed tiled TIFF: OpenSlide reads it, the fast path declines.
+  TIFF* tiff = TIFFOpen((scratch / "lzw.tiff").c_str(), "w");
+  TIFFSetField(tiff, TIFFTAG_IMAGEWIDTH, 256);
+  TIFFSetField(tiff, TIFFTAG_IMAGELENGTH, 256);
+  TIFFSetField(tiff, TIFFTAG_TILEWIDTH, 256);
+  TIFFSetField(tiff, TIFFTAG_TILELENGTH, 256);
+  TIFFSetField(tiff, TIFFTAG_BITSPERSAMPLE, 8);
+  TIFFSetField(tiff, TIFFTAG_SAMPLESPERPIXEL, 3);
+  TIFFSetField(tiff, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+  TIFFSetField(tiff, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+  TIFFSetField(tiff, TIFFTAG_COMPRESSION, COMPRESSION_LZW);
+  std::vector<uint8_t> pixels(256 * 256 * 3, 200);
+  TIFFWriteEncodedTile(tiff, 0, pixels.data(), static_cast<tmsize_t>(pixels.size()));
+  TIFFClose(tiff);
+  try {
+    TiffRegionReader(scratch / "lzw.tiff", 1, 256, 256);
+    ADD_FAILURE() << "an LZW TIFF was accepted";
+  } catch (const FastPathUnsupported& e) {
+    EXPECT_NE(std::string(e.what()).find("lzw.tiff: no fast path: a level is not JPEG-compressed"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace pathodino::data
