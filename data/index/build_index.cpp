@@ -3,6 +3,8 @@
 #include <glob.h>
 #include <xxhash.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -13,6 +15,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "data/image_file/image_file.h"
+#include "data/index/qa_thumbnail.h"
 #include "data/index/tile_index.h"
 #include "data/slide/microns_per_pixel.h"
 #include "data/slide/openslide_handle.h"
@@ -69,14 +73,33 @@ std::string content_hash(const fs::path& file) {
   return text;
 }
 
-struct SlideResult {
+}  // namespace
+
+struct SlideIndexResult {
+  int64_t position = 0;  // in the slide list
   SlideOutcome outcome;
   IndexedSlide slide;
   std::vector<std::pair<IndexedGrid, std::vector<TileLocation>>> grids;
 };
 
-SlideResult index_slide(const SlideEntry& entry, const IndexBuildOptions& options) {
-  SlideResult r;
+SlideIndexResults::SlideIndexResults() = default;
+SlideIndexResults::~SlideIndexResults() = default;
+SlideIndexResults::SlideIndexResults(SlideIndexResults&&) noexcept = default;
+SlideIndexResults& SlideIndexResults::operator=(SlideIndexResults&&) noexcept = default;
+
+namespace {
+
+// `0007_name.png`: the list position keeps slides of the same name in different folders apart.
+fs::path qa_picture_path(const fs::path& dir, size_t position, const std::string& slide) {
+  char prefix[32];
+  std::snprintf(prefix, sizeof(prefix), "%04zu_", position);
+  return dir / (prefix + fs::path(slide).stem().string() + ".png");
+}
+
+SlideIndexResult index_slide(const SlideEntry& entry, size_t position,
+                             const IndexBuildOptions& options) {
+  SlideIndexResult r;
+  r.position = static_cast<int64_t>(position);
   r.outcome.path = entry.path;
   try {
     const OpenSlideHandle slide(entry.path);
@@ -90,7 +113,8 @@ SlideResult index_slide(const SlideEntry& entry, const IndexBuildOptions& option
     if (std::max(mw, mh) > 16384)
       throw SlideError(entry.path + ": no pyramid level small enough for the tissue mask (" +
                        std::to_string(mw) + " x " + std::to_string(mh) + " px)");
-    const TissueMask mask = detect_tissue(slide.read_region(0, 0, smallest, mw, mh));
+    const RgbImage thumbnail = slide.read_region(0, 0, smallest, mw, mh);
+    const TissueMask mask = detect_tissue(thumbnail);
     SlideGeometry geometry{width, height, mpp.x, {}};
     for (int32_t l = 0; l < levels; ++l)
       geometry.level_downsample.push_back(slide.level_downsample(l));
@@ -104,14 +128,25 @@ SlideResult index_slide(const SlideEntry& entry, const IndexBuildOptions& option
     r.slide.content_hash = content_hash(entry.path);
     r.slide.levels = levels;
     r.slide.groups = entry.groups;
+    std::vector<TileGrid> drawn;
     for (double target : options.target_mpp) {
       const TileGrid grid =
           tile_grid(geometry, mask, {target, options.tile_size, options.tissue_threshold});
+      drawn.push_back(grid);
       if (grid.kept.empty()) continue;
       r.grids.push_back({IndexedGrid{0, target, options.tile_size, grid.kept.front().level,
                                      grid.kept.front().read_size, grid.extent},
                          grid.kept});
       r.outcome.tiles += static_cast<int64_t>(grid.kept.size());
+    }
+    if (!options.qa_dir.empty()) {
+      const fs::path picture = qa_picture_path(options.qa_dir, position, entry.path);
+      try {  // a picture that cannot be written costs the picture, not the slide
+        write_png(qa_thumbnail(thumbnail, mask, drawn, width, height), picture);
+        r.outcome.qa_picture = picture.string();
+      } catch (const ImageFileError& e) {
+        r.outcome.qa_picture = std::string("not written: ") + e.what();
+      }
     }
     r.outcome.ok = true;
     r.outcome.mpp = mpp.x;
@@ -179,21 +214,115 @@ std::vector<SlideEntry> list_slides(const std::string& spec) {
   return out;
 }
 
-IndexBuildReport build_index(const std::vector<SlideEntry>& slides,
-                             const IndexBuildOptions& options, const fs::path& out) {
-  std::vector<SlideResult> results(slides.size());
+SlideIndexResults index_slides(const std::vector<SlideEntry>& slides,
+                               const IndexBuildOptions& options, int64_t part, int64_t parts) {
+  if (!options.qa_dir.empty()) fs::create_directories(options.qa_dir);
+  std::vector<size_t> mine;
+  for (size_t i = static_cast<size_t>(part); i < slides.size(); i += static_cast<size_t>(parts))
+    mine.push_back(i);
+  SlideIndexResults results;
+  results.slides.resize(mine.size());
   std::atomic<size_t> next{0};
   std::vector<std::thread> workers;
   for (int64_t t = 0; t < std::max<int64_t>(1, options.threads); ++t)
     workers.emplace_back([&] {
-      for (size_t i = next++; i < slides.size(); i = next++)
-        results[i] = index_slide(slides[i], options);
+      for (size_t k = next++; k < mine.size(); k = next++)
+        results.slides[k] = index_slide(slides[mine[k]], mine[k], options);
     });
   for (auto& w : workers) w.join();
+  return results;
+}
 
+std::string to_bytes(const SlideIndexResults& results) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const SlideIndexResult& r : results.slides) {
+    const SlideOutcome& o = r.outcome;
+    const IndexedSlide& s = r.slide;
+    nlohmann::json grids = nlohmann::json::array();
+    for (const auto& [g, tiles] : r.grids) {
+      std::vector<int64_t> flat;  // x, y, level, read size, tissue × 65535 per tile
+      for (const TileLocation& t : tiles)
+        flat.insert(flat.end(), {t.x, t.y, t.level, t.read_size,
+                                 static_cast<int64_t>(std::lround(t.tissue * 65535.0f))});
+      grids.push_back({{"target_mpp", g.target_mpp},
+                       {"tile_size", g.tile_size},
+                       {"level", g.level},
+                       {"read_size", g.read_size},
+                       {"extent", g.extent},
+                       {"tiles", flat}});
+    }
+    list.push_back(
+        {{"position", r.position},
+         {"outcome",
+          {o.path, o.ok, o.reason, o.tiles, o.mpp, o.mpp_source, o.tissue_share, o.qa_picture}},
+         {"slide",
+          {s.path, s.width, s.height, s.mpp_x, s.mpp_y, s.mpp_source, s.vendor, s.content_hash,
+           s.levels, s.groups, s.tiles}},
+         {"grids", grids}});
+  }
+  const std::vector<uint8_t> cbor = nlohmann::json::to_cbor(list);
+  return {cbor.begin(), cbor.end()};
+}
+
+SlideIndexResults from_bytes(const std::string& bytes) {
+  SlideIndexResults results;
+  try {
+    for (const nlohmann::json& j : nlohmann::json::from_cbor(bytes)) {
+      SlideIndexResult r;
+      r.position = j.at("position").get<int64_t>();
+      const nlohmann::json& o = j.at("outcome");
+      r.outcome.path = o.at(0).get<std::string>();
+      r.outcome.ok = o.at(1).get<bool>();
+      r.outcome.reason = o.at(2).get<std::string>();
+      r.outcome.tiles = o.at(3).get<int64_t>();
+      r.outcome.mpp = o.at(4).get<double>();
+      r.outcome.mpp_source = o.at(5).get<std::string>();
+      r.outcome.tissue_share = o.at(6).get<double>();
+      r.outcome.qa_picture = o.at(7).get<std::string>();
+      const nlohmann::json& s = j.at("slide");
+      r.slide.path = s.at(0).get<std::string>();
+      r.slide.width = s.at(1).get<int64_t>();
+      r.slide.height = s.at(2).get<int64_t>();
+      r.slide.mpp_x = s.at(3).get<double>();
+      r.slide.mpp_y = s.at(4).get<double>();
+      r.slide.mpp_source = s.at(5).get<std::string>();
+      r.slide.vendor = s.at(6).get<std::string>();
+      r.slide.content_hash = s.at(7).get<std::string>();
+      r.slide.levels = s.at(8).get<int32_t>();
+      r.slide.groups = s.at(9).get<std::map<std::string, std::string>>();
+      r.slide.tiles = s.at(10).get<int64_t>();
+      for (const nlohmann::json& g : j.at("grids")) {
+        IndexedGrid grid{0,
+                         g.at("target_mpp").get<double>(),
+                         g.at("tile_size").get<int64_t>(),
+                         g.at("level").get<int32_t>(),
+                         g.at("read_size").get<int64_t>(),
+                         g.at("extent").get<int64_t>()};
+        const auto flat = g.at("tiles").get<std::vector<int64_t>>();
+        std::vector<TileLocation> tiles;
+        for (size_t i = 0; i + 5 <= flat.size(); i += 5)
+          tiles.push_back({flat[i], flat[i + 1], static_cast<int32_t>(flat[i + 2]), flat[i + 3],
+                           static_cast<float>(flat[i + 4]) / 65535.0f});
+        r.grids.emplace_back(grid, std::move(tiles));
+      }
+      results.slides.push_back(std::move(r));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw IndexError(std::string("damaged partial index results: ") + e.what());
+  }
+  return results;
+}
+
+IndexBuildReport write_index(std::vector<SlideIndexResults> parts, const fs::path& out) {
+  std::vector<SlideIndexResult> results;
+  for (SlideIndexResults& part : parts)
+    for (SlideIndexResult& r : part.slides) results.push_back(std::move(r));
+  std::sort(
+      results.begin(), results.end(),
+      [](const SlideIndexResult& a, const SlideIndexResult& b) { return a.position < b.position; });
   TileIndexWriter writer;
   IndexBuildReport report;
-  for (SlideResult& r : results) {
+  for (SlideIndexResult& r : results) {
     report.slides.push_back(r.outcome);
     if (!r.outcome.ok || r.outcome.tiles == 0) continue;
     const uint32_t slide = writer.add_slide(r.slide);
@@ -208,6 +337,13 @@ IndexBuildReport build_index(const std::vector<SlideEntry>& slides,
   report.tiles = writer.tile_count();
   writer.write(out);
   return report;
+}
+
+IndexBuildReport build_index(const std::vector<SlideEntry>& slides,
+                             const IndexBuildOptions& options, const fs::path& out) {
+  std::vector<SlideIndexResults> parts;
+  parts.push_back(index_slides(slides, options, 0, 1));
+  return write_index(std::move(parts), out);
 }
 
 }  // namespace pathodino::data

@@ -2,12 +2,16 @@
 // `path` column names the slides and whose other columns are group labels), then per slide —
 // open, µm/px, tissue mask on the smallest pyramid level, a tile grid per target µm/px — in
 // parallel threads. A slide that cannot be used is skipped with its reason; the index holds the
-// rest. (MPI-parallel indexing and QA thumbnails: not yet.)
+// rest, and with `qa_dir` a QA picture per slide (data/index/qa_thumbnail) is written there.
+// Several processes (MPI ranks) share the work by taking every parts-th slide (index_slides),
+// passing their results as bytes to one of them, which writes the index (write_index): the file
+// is the same as one process would write.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,6 +32,7 @@ struct IndexBuildOptions {
   double tissue_threshold = 0.6;
   double fallback_mpp = 0;  // 0: slides without µm/px are skipped
   int64_t threads = 1;
+  std::filesystem::path qa_dir;  // empty: no QA pictures
 };
 
 struct SlideOutcome {
@@ -38,6 +43,7 @@ struct SlideOutcome {
   double mpp = 0;
   std::string mpp_source;
   double tissue_share = 0;
+  std::string qa_picture;  // path of its QA PNG, when written
 };
 
 struct IndexBuildReport {
@@ -48,5 +54,24 @@ struct IndexBuildReport {
 
 IndexBuildReport build_index(const std::vector<SlideEntry>& slides,
                              const IndexBuildOptions& options, const std::filesystem::path& out);
+
+// One slide's outcome and, when indexed, its table entry and tile grids.
+struct SlideIndexResult;
+struct SlideIndexResults {
+  SlideIndexResults();
+  ~SlideIndexResults();
+  SlideIndexResults(SlideIndexResults&&) noexcept;
+  SlideIndexResults& operator=(SlideIndexResults&&) noexcept;
+  std::vector<SlideIndexResult> slides;
+};
+
+// Slides part, part + parts, part + 2·parts, … of `slides`, in options.threads threads.
+SlideIndexResults index_slides(const std::vector<SlideEntry>& slides,
+                               const IndexBuildOptions& options, int64_t part, int64_t parts);
+std::string to_bytes(const SlideIndexResults& results);  // compact (CBOR)
+SlideIndexResults from_bytes(const std::string& bytes);  // throws IndexError on damaged input
+// The index of all parts' results (merged back into list order), atomically written to `out`.
+IndexBuildReport write_index(std::vector<SlideIndexResults> parts,
+                             const std::filesystem::path& out);
 
 }  // namespace pathodino::data

@@ -36,8 +36,8 @@ check "bad config counts its problems" grep -q "invalid config: 2 problems" "$tm
 check "synth exits 0" test $rc -eq 0
 check "synth alternates Aperio and generic TIFF" test -s "$tmp/slides/slide_000.svs" -a -s "$tmp/slides/slide_001.tiff" -a -s "$tmp/slides/slide_002.svs"
 check "synth manifest lists every slide" test "$(tail -n +2 "$tmp/slides/manifest.csv" | wc -l)" -eq 3
-check "synth manifest columns" grep -qx "slide_001.tiff,generic,5,0.5,site_a" "$tmp/slides/manifest.csv"
-check "synth manifest: every third slide at site b" grep -qx "slide_002.svs,aperio,6,0.5,site_b" "$tmp/slides/manifest.csv"
+check "synth manifest columns" grep -qx "slide_001.tiff,site_a,generic" "$tmp/slides/manifest.csv"
+check "synth manifest: every third slide at site b" grep -qx "slide_002.svs,site_b,aperio" "$tmp/slides/manifest.csv"
 check "synth labelled tiles: 2 per class and split" test "$(find "$tmp/slides/labelled/train" "$tmp/slides/labelled/val" -name '*.png' | wc -l)" -eq 16
 check "synth labelled tiles: one folder per class" test -d "$tmp/slides/labelled/val/adipose" -a -d "$tmp/slides/labelled/train/lymphocytes"
 "$bin" synth --out "$tmp/slides" --slides 0 > /dev/null 2>&1
@@ -52,6 +52,11 @@ check "index exits 0" test $rc -eq 0
 check "index writes the index" test -s "$tmp/tiles.pdidx"
 check "index counts slides" grep -q "^4 slide(s): 3 indexed, 1 skipped; [1-9][0-9]* tiles" "$tmp/index.out"
 check "index names the bad slide and why" grep -q "broken.svs,skipped,0,.*not a slide format OpenSlide knows" "$tmp/tiles.pdidx.summary.csv"
+check "index writes a QA picture per indexed slide" test "$(ls "$tmp/tiles.pdidx.qa" | wc -l)" -eq 3
+"$bin" index --slides "$tmp/slides/manifest.csv" --out "$tmp/m.pdidx" --tile-size 256 --no-qa > "$tmp/m.out"; rc=$?
+check "index from the manifest: tiles per site on stdout" grep -Eq "^tiles per site: site_a [0-9]+ site_b [0-9]+" "$tmp/m.out"
+check "index summary carries the group columns" grep -q "^path,status,tiles,mpp,mpp_source,tissue_share,qa_picture,reason,group.scanner,group.site$" "$tmp/m.pdidx.summary.csv"
+check "--no-qa writes no pictures" test ! -e "$tmp/m.pdidx.qa"
 "$bin" index --slides "$tmp/nowhere" --out "$tmp/none.pdidx" > /dev/null 2> "$tmp/index.err"; rc=$?
 check "index of nothing exits 1 naming the input" bash -c "test $rc -eq 1 && grep -q 'nowhere: no such folder, manifest or matching files' '$tmp/index.err'"
 

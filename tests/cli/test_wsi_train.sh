@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Training on whole-slide tiles as a user runs it: synth → index → `pathodino train` over 2 MPI
+# Training on whole-slide tiles as a user runs it: synth → index (1 process, and 2 MPI ranks) →
+# `pathodino train` over 2 MPI
 # ranks on the index with group-balanced sampling, while one slide has been corrupted since it was
 # indexed (the run must go on, skip and count) → `pathodino eval knn` on the labelled tile set.
 # And the refusals: a missing index, an unknown group column, kNN without a labelled set.
@@ -14,6 +15,13 @@ config="$root/configs/debug/tiny_wsi.yaml"
   --labelled-tiles 4 --tile-size 224 > /dev/null || { echo "FAIL synth"; exit 1; }
 "$bin" index --slides "$tmp/slides/manifest.csv" --out "$tmp/tiles.pdidx" --target-mpp 0.5 \
   --tile-size 224 > /dev/null || { echo "FAIL index"; exit 1; }
+# The same index from 2 MPI ranks (every 2nd slide each, gathered on rank 0): byte-identical.
+"$root/launch/mpirun.sh" -n 2 index --slides "$tmp/slides/manifest.csv" --out "$tmp/two.pdidx" \
+  --target-mpp 0.5 --tile-size 224 --qa "$tmp/qa2" > "$tmp/index2.out" 2>&1; rc=$?
+check "indexing over 2 MPI ranks exits 0" test $rc -eq 0
+check "... reports 2 ranks" grep -q "3 slide(s): 3 indexed, 0 skipped; .* 2 rank(s)" "$tmp/index2.out"
+check "... writes the same index as 1 process" cmp -s "$tmp/tiles.pdidx" "$tmp/two.pdidx"
+check "... and every slide's QA picture" test "$(ls "$tmp/qa2" | wc -l)" -eq 3
 # slide_001 goes bad after indexing: its level-0 tile data overwritten with random bytes.
 size=$(stat -c %s "$tmp/slides/slide_001.tiff")
 dd if=/dev/urandom of="$tmp/slides/slide_001.tiff" bs=1 seek=$((size / 20)) count=$((size / 3)) \
@@ -58,7 +66,7 @@ check "... saying eval.knn_dataset is needed" grep -q "eval.knn_dataset: a label
 check "a missing index is refused" test $rc -ne 0
 check "... naming the file" grep -q "nothing.pdidx" "$tmp/err"
 check "... before the run folder is made" test ! -e "$tmp/runs2"
-"$bin" train -c "$config" "${on_tiles[@]}" --set data.wsi.balance_by=scanner --set "run.output_dir=$tmp/runs3" \
+"$bin" train -c "$config" "${on_tiles[@]}" --set data.wsi.balance_by=patient --set "run.output_dir=$tmp/runs3" \
   > /dev/null 2> "$tmp/err"; rc=$?
-check "an unknown group column is refused naming it" grep -q "no slide has the group column 'scanner'" "$tmp/err"
+check "an unknown group column is refused naming it" grep -q "no slide has the group column 'patient'" "$tmp/err"
 finish

@@ -9,8 +9,11 @@
 #include <random>
 #include <string>
 
+#include "data/image_file/image_file.h"
 #include "data/index/build_index.h"
+#include "data/index/qa_thumbnail.h"
 #include "data/index/tile_index.h"
+#include "data/slide/openslide_handle.h"
 #include "data/synthetic/synthetic_slide.h"
 #include "scratch_dir.h"
 
@@ -65,6 +68,7 @@ TEST_F(BuildIndex, GoodSlidesIndexedBadOnesSkippedWithReasons) {
   IndexBuildOptions options;
   options.threads = 2;
   options.tile_size = 256;
+  options.qa_dir = dir_ / "qa";
   const IndexBuildReport report = build_index(slides, options, dir_ / "tiles.pdidx");
 
   EXPECT_TRUE(outcome(report, "good_aperio.svs").ok);
@@ -81,6 +85,28 @@ TEST_F(BuildIndex, GoodSlidesIndexedBadOnesSkippedWithReasons) {
   EXPECT_NE(reason("truncated.tiff").find("truncated.tiff: "), std::string::npos);
   EXPECT_NE(reason("missing.svs").find("missing.svs: no such file"), std::string::npos);
   EXPECT_EQ(report.skipped(), 5);
+
+  // A QA picture per indexed slide: the smallest level, with the mask border and every kept tile
+  // drawn in their colours; none for skipped slides.
+  for (const auto& s : report.slides) {
+    if (!s.ok) {
+      EXPECT_TRUE(s.qa_picture.empty()) << s.path;
+      continue;
+    }
+    ASSERT_TRUE(fs::exists(s.qa_picture)) << s.path;
+    const RgbImage picture = read_image_file(s.qa_picture);
+    const OpenSlideHandle slide(s.path);
+    EXPECT_EQ(picture.width, slide.level_size(slide.level_count() - 1).first);
+    int64_t outline = 0, border = 0;
+    const uint8_t* yellow = qa_grid_colour(0);
+    for (size_t i = 0; i < picture.pixels.size(); i += 3) {
+      outline += std::equal(yellow, yellow + 3, &picture.pixels[i]);
+      border +=
+          picture.pixels[i] == 0 && picture.pixels[i + 1] == 200 && picture.pixels[i + 2] == 0;
+    }
+    EXPECT_GT(outline, s.tiles * 8) << s.path;  // each kept tile's outline
+    EXPECT_GT(border, 100) << s.path;
+  }
 
   const TileIndex index(dir_ / "tiles.pdidx");
   EXPECT_EQ(index.size(), report.tiles);

@@ -1,24 +1,30 @@
 // `pathodino index --slides DIR|GLOB|MANIFEST.csv --out F.pdidx [--target-mpp M ...]
-// [--tile-size N] [--tissue-threshold T] [--fallback-mpp M] [--threads N]`: the tile index of a
-// slide collection, with a per-slide summary (F.pdidx.summary.csv and on stdout). Slides that
-// cannot be used are skipped with their reason; exit 1 only when no slide gave a tile.
+// [--tile-size N] [--tissue-threshold T] [--fallback-mpp M] [--threads N] [--qa DIR | --no-qa]`:
+// the tile index of a slide collection, with a per-slide summary (F.pdidx.summary.csv with the
+// manifest's group columns, and on stdout with tiles per group) and a QA picture per slide
+// (F.pdidx.qa/). Slides that cannot be used are skipped with their reason; exit 1 only when no
+// slide gave a tile.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "data/index/build_index.h"
 #include "trainer/cli/commands.h"
+#include "trainer/dist/mpi_runtime.h"
 
 namespace pathodino::cli {
 namespace {
 
 struct IndexArgs {
-  std::string slides, out;
+  std::string slides, out, qa_dir;
+  bool no_qa = false;
   data::IndexBuildOptions options;
 };
 
@@ -27,6 +33,25 @@ std::string csv_cell(const std::string& text) {
   std::string quoted = "\"";
   for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
   return quoted + "\"";
+}
+
+// Every rank's bytes, on rank 0 (empty elsewhere): sizes first, then one MPI_Gatherv.
+std::vector<std::string> gather_to_rank0(MPI_Comm comm, int rank, int world,
+                                         const std::string& mine) {
+  const int size = static_cast<int>(mine.size());
+  std::vector<int> sizes(static_cast<size_t>(world)), offsets(static_cast<size_t>(world));
+  MPI_Gather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, 0, comm);
+  std::string all;
+  if (rank == 0) {
+    for (int r = 1; r < world; ++r) offsets[r] = offsets[r - 1] + sizes[r - 1];
+    all.resize(static_cast<size_t>(offsets.back() + sizes.back()));
+  }
+  MPI_Gatherv(mine.data(), size, MPI_BYTE, all.data(), sizes.data(), offsets.data(), MPI_BYTE, 0,
+              comm);
+  std::vector<std::string> parts;
+  if (rank == 0)
+    for (int r = 0; r < world; ++r) parts.push_back(all.substr(offsets[r], sizes[r]));
+  return parts;
 }
 
 }  // namespace
@@ -50,32 +75,86 @@ void add_index_command(CLI::App& app, int& exit_code) {
       ->add_option("--fallback-mpp", args->options.fallback_mpp,
                    "µm/px for slides that carry none; 0 = skip them")
       ->check(CLI::NonNegativeNumber);
-  command->add_option("--threads", args->options.threads, "slides indexed in parallel")
-      ->check(CLI::PositiveNumber);
-  command->callback([args, &exit_code] {
+  auto* threads =
+      command->add_option("--threads", args->options.threads, "slides indexed in parallel per rank")
+          ->check(CLI::PositiveNumber);
+  command->add_option("--qa", args->qa_dir, "folder for the QA pictures (default: OUT.qa)");
+  command->add_flag("--no-qa", args->no_qa, "write no QA pictures");
+  command->callback([args, threads, &exit_code] {
+    // Under mpirun every rank indexes every world-th slide; rank 0 gathers and writes.
+    const dist::MpiRuntime mpi(nullptr, nullptr);
+    const int rank = mpi.rank(), world = mpi.world_size();
     try {
       const auto slides = data::list_slides(args->slides);
-      const data::IndexBuildReport report = data::build_index(slides, args->options, args->out);
+      if (!args->no_qa)
+        args->options.qa_dir = args->qa_dir.empty() ? args->out + ".qa" : args->qa_dir;
+      if (threads->count() == 0)
+        args->options.threads = std::max<int64_t>(1, args->options.threads / mpi.local_size());
+      const auto start = std::chrono::steady_clock::now();
+      data::SlideIndexResults mine = data::index_slides(slides, args->options, rank, world);
+      std::vector<data::SlideIndexResults> parts;
+      if (world == 1) {
+        parts.push_back(std::move(mine));
+      } else {
+        for (const std::string& bytes :
+             gather_to_rank0(mpi.world(), rank, world, data::to_bytes(mine)))
+          parts.push_back(data::from_bytes(bytes));
+      }
+      if (rank != 0) {
+        exit_code = 0;
+        return;
+      }
+      const data::IndexBuildReport report = data::write_index(std::move(parts), args->out);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      // Summary: a row per slide with its group columns; tiles per group value on stdout.
+      std::set<std::string> columns;
+      for (const auto& entry : slides)
+        for (const auto& [column, value] : entry.groups) columns.insert(column);
+      std::map<std::string, std::map<std::string, int64_t>> tiles_per_group;
       std::ofstream summary(args->out + ".summary.csv");
-      summary << "path,status,tiles,mpp,mpp_source,tissue_share,reason\n";
-      std::map<std::string, int64_t> reasons;
-      for (const auto& s : report.slides) {
+      summary << "path,status,tiles,mpp,mpp_source,tissue_share,qa_picture,reason";
+      for (const auto& column : columns) summary << "," << csv_cell("group." + column);
+      summary << "\n";
+      for (size_t i = 0; i < report.slides.size(); ++i) {
+        const auto& s = report.slides[i];
         summary << csv_cell(s.path) << "," << (s.ok ? "ok" : "skipped") << "," << s.tiles << ","
                 << s.mpp << "," << s.mpp_source << "," << s.tissue_share << ","
-                << csv_cell(s.reason) << "\n";
+                << csv_cell(s.qa_picture) << "," << csv_cell(s.reason);
+        for (const auto& column : columns) {
+          const auto it = slides[i].groups.find(column);
+          const std::string value = it == slides[i].groups.end() ? "" : it->second;
+          summary << "," << csv_cell(value);
+          tiles_per_group[column][value] += s.tiles;
+        }
+        summary << "\n";
         // A skipped slide's reason starts with its path.
         std::printf("%-8s %8lld tiles  %s%s%s\n", s.ok ? "ok" : "skipped",
                     static_cast<long long>(s.tiles), s.ok ? s.path.c_str() : "",
                     s.ok && !s.reason.empty() ? ": " : "", s.reason.c_str());
       }
-      std::printf("%lld slide(s): %lld indexed, %lld skipped; %lld tiles -> %s\n",
-                  static_cast<long long>(report.slides.size()),
-                  static_cast<long long>(report.slides.size() - report.skipped()),
-                  static_cast<long long>(report.skipped()), static_cast<long long>(report.tiles),
-                  args->out.c_str());
+      std::printf(
+          "%lld slide(s): %lld indexed, %lld skipped; %lld tiles -> %s (%.1f s, %d rank(s) x %lld "
+          "thread(s))\n",
+          static_cast<long long>(report.slides.size()),
+          static_cast<long long>(report.slides.size() - report.skipped()),
+          static_cast<long long>(report.skipped()), static_cast<long long>(report.tiles),
+          args->out.c_str(), seconds, world, static_cast<long long>(args->options.threads));
+      for (const auto& [column, counts] : tiles_per_group) {
+        std::printf("tiles per %s:", column.c_str());
+        for (const auto& [value, n] : counts)
+          std::printf(" %s %lld", value.empty() ? "(none)" : value.c_str(),
+                      static_cast<long long>(n));
+        std::printf("\n");
+      }
+      if (!args->options.qa_dir.empty())
+        std::printf("QA pictures (tissue mask and kept tiles over each slide): %s/\n",
+                    args->options.qa_dir.c_str());
       exit_code = report.tiles > 0 ? 0 : 1;
     } catch (const std::exception& e) {
-      std::cerr << "index: " << e.what() << "\n";
+      std::cerr << "index: " << (world > 1 ? "rank " + std::to_string(rank) + ": " : "") << e.what()
+                << "\n";
+      if (world > 1) MPI_Abort(mpi.world(), 1);  // the others wait in the gather
       exit_code = 1;
     }
   });

@@ -1,8 +1,9 @@
 // `pathodino synth --out DIR [--slides N] [--seed S] [--width W --height H] [--mpp M]
 // [--labelled-tiles N]`: synthetic whole-slide images for tests and the demo — pyramidal tiled
 // JPEG TIFFs, alternating Aperio flavour (slide_000.svs, …) and generic TIFF (slide_001.tiff, …),
-// with a manifest.csv (a `site` group column: slides alternate between two sites) — and a labelled
-// tile set from further slides for kNN evaluation (DIR/labelled/{train,val}/<class>/*.png).
+// with a manifest.csv (group columns `site` — every third slide at site_b — and `scanner`) — and a
+// labelled tile set from further slides for kNN evaluation
+// (DIR/labelled/{train,val}/<class>/*.png).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -58,7 +59,7 @@ void add_synth_command(CLI::App& app, int& exit_code) {
       const std::filesystem::path dir(args->out);
       std::filesystem::create_directories(dir);
       std::ofstream manifest(dir / "manifest.csv");
-      manifest << "path,flavour,seed,mpp,site\n";
+      manifest << "path,site,scanner\n";
       for (int64_t i = 0; i < args->slides; ++i) {
         data::SyntheticSlideOptions o = args->slide;
         o.seed = args->seed + static_cast<uint64_t>(i);
@@ -67,9 +68,9 @@ void add_synth_command(CLI::App& app, int& exit_code) {
         std::snprintf(name, sizeof(name), "slide_%03lld.%s", static_cast<long long>(i),
                       o.flavour == data::SlideFlavour::aperio ? "svs" : "tiff");
         data::write_synthetic_slide(o, dir / name);
-        manifest << name << "," << (o.flavour == data::SlideFlavour::aperio ? "aperio" : "generic")
-                 << "," << o.seed << "," << o.mpp << ",site_"
-                 << "ab"[i % 3 == 2] << "\n";
+        manifest << name << ",site_"
+                 << "ab"[i % 3 == 2] << ","
+                 << (o.flavour == data::SlideFlavour::aperio ? "aperio" : "generic") << "\n";
         std::cout << (dir / name).string() << ": " << o.width << " x " << o.height << " px, "
                   << o.mpp << " µm/px\n";
       }
