@@ -1,6 +1,7 @@
 #include "data/augment/multi_crop.h"
 
 #include "data/augment/resized_crop.h"
+#include "data/augment/stain_jitter.h"
 
 namespace pathodino::data {
 namespace {
@@ -13,7 +14,8 @@ bool chance(double probability, std::mt19937_64& rng) {
 
 MultiCropAugment::MultiCropAugment(const DataOptions& options)
     : local_count_(options.local_crops_number),
-      pathology_(options.augmentation == AugmentationPreset::pathology) {
+      pathology_(options.augmentation == AugmentationPreset::pathology),
+      hed_sigma_(options.hed_jitter) {
   const double g_min = options.global_crops_scale.at(0), g_max = options.global_crops_scale.at(1);
   const double l_min = options.local_crops_scale.at(0), l_max = options.local_crops_scale.at(1);
   globals_[0] = {options.global_crops_size, g_min, g_max, 1.0, 0.0};
@@ -36,6 +38,7 @@ FloatImage MultiCropAugment::crop(const RgbImage& image, const CropRecipe& recip
     if (chance(0.5, rng)) flip_vertical(out);
     rotate_quarter_turns(out, std::uniform_int_distribution<int>(0, 3)(rng));
   }
+  hed_jitter(out, hed_sigma_, rng);  // draws nothing when off: DINOv2's streams stay as they are
   if (chance(jitter_probability_, rng)) color_jitter(out, jitter_, rng);
   if (chance(grayscale_probability_, rng)) to_grayscale(out);
   if (chance(recipe.blur_probability, rng))

@@ -5,7 +5,8 @@
 //   locals: blur p 0.5.
 // The `pathology` preset keeps the crops and blur but treats orientation and colour as H&E
 // demands: vertical flips and quarter turns (tissue has no up), milder hue/saturation jitter
-// (stain variation, not arbitrary colour), no greyscale and no solarize.
+// (stain variation, not arbitrary colour), no greyscale and no solarize. data.hed_jitter > 0 adds
+// HED stain jitter to every crop (before colour jitter), in either preset.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +43,7 @@ class MultiCropAugment {
   CropRecipe local_;
   int64_t local_count_;
   bool pathology_;
+  double hed_sigma_ = 0;
   ColorJitter jitter_;
   double jitter_probability_ = 0.8, grayscale_probability_ = 0.2;
 };

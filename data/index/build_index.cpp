@@ -89,6 +89,39 @@ SlideIndexResults& SlideIndexResults::operator=(SlideIndexResults&&) noexcept = 
 
 namespace {
 
+// A thumbnail of a level too large to read at once: the level read in chunks of at most
+// ~2048 × 2048 px, each box-averaged by an integer factor f so that the longer side is ≤ max_side.
+// The thumbnail covers whole f × f blocks (up to f − 1 px at the right and bottom edges left out).
+RgbImage chunked_thumbnail(const OpenSlideHandle& slide, int32_t level, int64_t max_side) {
+  const auto [lw, lh] = slide.level_size(level);
+  const int64_t f = (std::max(lw, lh) + max_side - 1) / max_side;
+  const auto downsample = static_cast<int64_t>(std::llround(slide.level_downsample(level)));
+  RgbImage thumb;
+  thumb.width = lw / f;
+  thumb.height = lh / f;
+  thumb.pixels.resize(static_cast<size_t>(thumb.width * thumb.height * 3));
+  const int64_t chunk = std::max<int64_t>(1, 2048 / f);  // thumbnail pixels per chunk side
+  for (int64_t ty = 0; ty < thumb.height; ty += chunk)
+    for (int64_t tx = 0; tx < thumb.width; tx += chunk) {
+      const int64_t cw = std::min(chunk, thumb.width - tx), ch = std::min(chunk, thumb.height - ty);
+      const RgbImage region =
+          slide.read_region(tx * f * downsample, ty * f * downsample, level, cw * f, ch * f);
+      for (int64_t y = 0; y < ch; ++y)
+        for (int64_t x = 0; x < cw; ++x)
+          for (int c = 0; c < 3; ++c) {
+            int64_t sum = 0;
+            for (int64_t dy = 0; dy < f; ++dy)
+              for (int64_t dx = 0; dx < f; ++dx)
+                sum +=
+                    region
+                        .pixels[static_cast<size_t>(((y * f + dy) * cw * f + x * f + dx) * 3 + c)];
+            thumb.pixels[static_cast<size_t>(((ty + y) * thumb.width + tx + x) * 3 + c)] =
+                static_cast<uint8_t>((sum + f * f / 2) / (f * f));
+          }
+    }
+  return thumb;
+}
+
 // `0007_name.png`: the list position keeps slides of the same name in different folders apart.
 fs::path qa_picture_path(const fs::path& dir, size_t position, const std::string& slide) {
   char prefix[32];
@@ -110,10 +143,9 @@ SlideIndexResult index_slide(const SlideEntry& entry, size_t position,
     const auto [width, height] = slide.level_size(0);
     const int32_t smallest = levels - 1;
     const auto [mw, mh] = slide.level_size(smallest);
-    if (std::max(mw, mh) > 16384)
-      throw SlideError(entry.path + ": no pyramid level small enough for the tissue mask (" +
-                       std::to_string(mw) + " x " + std::to_string(mh) + " px)");
-    const RgbImage thumbnail = slide.read_region(0, 0, smallest, mw, mh);
+    const RgbImage thumbnail = std::max(mw, mh) <= options.max_mask_side
+                                   ? slide.read_region(0, 0, smallest, mw, mh)
+                                   : chunked_thumbnail(slide, smallest, options.max_mask_side);
     const TissueMask mask = detect_tissue(thumbnail);
     SlideGeometry geometry{width, height, mpp.x, {}};
     for (int32_t l = 0; l < levels; ++l)

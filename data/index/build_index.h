@@ -33,6 +33,9 @@ struct IndexBuildOptions {
   double fallback_mpp = 0;  // 0: slides without µm/px are skipped
   int64_t threads = 1;
   std::filesystem::path qa_dir;  // empty: no QA pictures
+  // The tissue mask is computed on the smallest pyramid level; when that level is longer than
+  // this (slides without a pyramid), on a thumbnail averaged from chunks of it instead.
+  int64_t max_mask_side = 4096;
 };
 
 struct SlideOutcome {

@@ -148,7 +148,7 @@ void write_synthetic_slide(const SyntheticSlideOptions& o, const std::filesystem
     description = text;
   }
   write_level(tiff.get(), level, o, file, description);
-  while (std::max(level.width, level.height) > 1024) {
+  while (o.pyramid && std::max(level.width, level.height) > 1024) {
     level = halve(level);
     write_level(tiff.get(), level, o, file, "");
   }

@@ -29,6 +29,7 @@ struct SyntheticSlideOptions {
   SlideFlavour flavour = SlideFlavour::generic;
   bool resolution_tags = true;  // false: a slide without any µm/px (generic flavour)
   double stain_variation = 0;   // per-region staining differences (data/synthetic/stain_variation)
+  bool pyramid = true;          // false: level 0 only, as some scanners' exports
   uint64_t seed = 0;
 };
 
@@ -38,8 +39,8 @@ std::vector<int64_t> slide_layout(const SyntheticSlideOptions& options);
 // Level 0 as pixels (what the slide file holds before JPEG compression).
 RgbImage render_slide(const SyntheticSlideOptions& options);
 
-// Writes the slide (level 0 then halvings until the longer side is ≤ 1024 px); throws
-// std::runtime_error naming the file when libtiff fails.
+// Writes the slide (level 0 then, with `pyramid`, halvings until the longer side is ≤ 1024 px);
+// throws std::runtime_error naming the file when libtiff fails.
 void write_synthetic_slide(const SyntheticSlideOptions& options, const std::filesystem::path& file);
 
 }  // namespace pathodino::data

@@ -36,7 +36,7 @@ check "2-rank training on slide tiles exits 0 despite the corrupted slide" test 
 check "start-up names the tile source" grep -q "data: whole-slide tiles from $tmp/tiles.pdidx" "$tmp/train.out"
 check "start-up shows the balanced draws per site" grep -Eq "sampling: balanced over site .* site_a [0-9]+ \(of [0-9]+ tiles\) site_b" "$tmp/train.out"
 check "the bad slide is quarantined with one line naming it" \
-  grep -q "slide_001.tiff: quarantined for the rest of the run after 3 failed reads" "$tmp/train.out"
+  grep -Eq "^warning: rank [01]: .*slide_001.tiff: quarantined for the rest of the run after 3 failed reads" "$tmp/train.out"
 check "every rank finished with the same parameters" grep -q "rank 1: done: 8 steps, parameters equal to rank 0's" "$tmp/train.out"
 python3 - "$tmp/runs/tiny_wsi/metrics.jsonl" <<'PY'; rc=$?
 import json, sys

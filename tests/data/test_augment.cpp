@@ -1,12 +1,14 @@
 // Augmentation: resampling, crop boxes, flips and turns, colour operations, the multi-crop recipe.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
 #include "data/augment/color_ops.h"
 #include "data/augment/multi_crop.h"
 #include "data/augment/resized_crop.h"
+#include "data/augment/stain_jitter.h"
 
 namespace pathodino::data {
 namespace {
@@ -139,6 +141,32 @@ TEST(ColorOps, BlurKeepsConstantsAndSmoothsEdges) {
   FloatImage flat = colour(0.3f, 0.3f, 0.3f);
   gaussian_blur(flat, 2.0);
   for (float v : flat.pixels) ASSERT_NEAR(v, 0.3, 1e-5);
+}
+
+TEST(StainJitter, OffDrawsNothingOnChangesAndStaysInRange) {
+  // (Against scikit-image's formulas: tests/data/test_stain_jitter_reference.py.)
+  FloatImage image(8, 8);
+  std::mt19937_64 fill(3);
+  for (float& v : image.pixels) v = std::uniform_real_distribution<float>(0.2f, 0.9f)(fill);
+  const FloatImage original = image;
+  std::mt19937_64 rng(1), untouched(1);
+  hed_jitter(image, 0.0, rng);
+  EXPECT_EQ(image.pixels, original.pixels);
+  EXPECT_EQ(rng(), untouched());  // sigma 0 leaves the crop's random stream alone
+  hed_jitter(image, 0.2, rng);
+  float moved = 0;
+  for (size_t i = 0; i < image.pixels.size(); ++i) {
+    EXPECT_GE(image.pixels[i], 0.0f);
+    EXPECT_LE(image.pixels[i], 1.0f);
+    moved = std::max(moved, std::abs(image.pixels[i] - original.pixels[i]));
+  }
+  EXPECT_GT(moved, 0.01f);
+  // Haematoxylin up (α_h > 1) darkens a purple nucleus-like pixel most in red and green.
+  FloatImage nucleus(1, 1);
+  nucleus.pixels = {0.45f, 0.30f, 0.60f};
+  hed_jitter(nucleus, {1.3, 1.0, 1.0}, {0.0, 0.0, 0.0});
+  EXPECT_LT(nucleus.pixels[0], 0.45f);
+  EXPECT_LT(nucleus.pixels[1], 0.30f);
 }
 
 TEST(MultiCrop, RecipeShapesAndDeterminism) {

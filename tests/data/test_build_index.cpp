@@ -1,12 +1,16 @@
 // Indexing a slide collection with the bad slides real archives contain: good Aperio and generic
-// slides are indexed; a slide without µm/px, a zero-byte file, random bytes, a truncated slide and
-// a manifest row pointing to a missing file are skipped, each with its own reason; the index reads
+// slides are indexed; a slide without µm/px, a zero-byte file, random bytes, a truncated slide, a
+// slide in a compression OpenSlide cannot decode, a slide whose mask level has corrupt tiles and a
+// manifest row pointing to a missing file are skipped, each with its own reason; the index reads
 // back with the manifest's group labels.
 #include <gtest/gtest.h>
+#include <tiffio.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <random>
+#include <set>
 #include <string>
 
 #include "data/image_file/image_file.h"
@@ -21,6 +25,54 @@ namespace pathodino::data {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Rewrites the Compression tag of every directory of a little-endian classic TIFF in place: a slide
+// in a compression OpenSlide cannot decode (34712 = JPEG 2000 in a generic TIFF).
+void set_compression_tag(const fs::path& file, uint16_t compression) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  const auto read_u16 = [&](std::streamoff at) {
+    uint16_t v = 0;
+    f.seekg(at);
+    f.read(reinterpret_cast<char*>(&v), 2);
+    return v;
+  };
+  const auto read_u32 = [&](std::streamoff at) {
+    uint32_t v = 0;
+    f.seekg(at);
+    f.read(reinterpret_cast<char*>(&v), 4);
+    return v;
+  };
+  for (uint32_t ifd = read_u32(4); ifd != 0;) {
+    const uint16_t entries = read_u16(ifd);
+    for (uint16_t e = 0; e < entries; ++e)
+      if (read_u16(ifd + 2 + 12 * e) == 259) {
+        f.seekp(ifd + 2 + 12 * e + 8);
+        f.write(reinterpret_cast<const char*>(&compression), 2);
+      }
+    ifd = read_u32(ifd + 2 + 12 * entries);
+  }
+}
+
+// Overwrites the JPEG data (after each SOI) of every tile of the last directory: the level the
+// tissue mask is read from.
+void corrupt_smallest_level(const fs::path& file) {
+  std::vector<std::pair<uint64_t, uint64_t>> tiles;
+  {
+    TIFF* tiff = TIFFOpen(file.c_str(), "r");
+    while (TIFFReadDirectory(tiff)) {
+    }
+    uint64_t *offsets = nullptr, *sizes = nullptr;
+    TIFFGetField(tiff, TIFFTAG_TILEOFFSETS, &offsets);
+    TIFFGetField(tiff, TIFFTAG_TILEBYTECOUNTS, &sizes);
+    for (uint32_t t = 0; t < TIFFNumberOfTiles(tiff); ++t) tiles.emplace_back(offsets[t], sizes[t]);
+    TIFFClose(tiff);
+  }
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  for (const auto& [offset, size] : tiles) {
+    f.seekp(static_cast<std::streamoff>(offset + 2));
+    for (uint64_t i = 2; i < size; ++i) f.put(static_cast<char>((i * 37) & 0xFF));
+  }
+}
 
 class BuildIndex : public testing::Test {
  protected:
@@ -45,10 +97,15 @@ class BuildIndex : public testing::Test {
     }
     fs::copy_file(dir_ / "good_generic.tiff", dir_ / "truncated.tiff");
     fs::resize_file(dir_ / "truncated.tiff", fs::file_size(dir_ / "good_generic.tiff") / 4);
+    fs::copy_file(dir_ / "good_generic.tiff", dir_ / "jpeg2000.tiff");
+    set_compression_tag(dir_ / "jpeg2000.tiff", 34712);
+    fs::copy_file(dir_ / "good_aperio.svs", dir_ / "corrupt_tiles.svs");
+    corrupt_smallest_level(dir_ / "corrupt_tiles.svs");
     std::ofstream manifest(dir_ / "manifest.csv");
     manifest << "path,site,patient\n";
-    for (const char* name : {"good_aperio.svs", "good_generic.tiff", "no_mpp.tiff", "empty.svs",
-                             "noise.svs", "truncated.tiff", "missing.svs"})
+    for (const char* name :
+         {"good_aperio.svs", "good_generic.tiff", "no_mpp.tiff", "empty.svs", "noise.svs",
+          "truncated.tiff", "missing.svs", "jpeg2000.tiff", "corrupt_tiles.svs"})
       manifest << name << "," << (name[0] == 'g' ? "A" : "B") << ",p-" << name << "\n";
   }
   testing_support::ScratchDir scratch_{"build"};
@@ -63,7 +120,7 @@ const SlideOutcome& outcome(const IndexBuildReport& report, const std::string& n
 
 TEST_F(BuildIndex, GoodSlidesIndexedBadOnesSkippedWithReasons) {
   const auto slides = list_slides((dir_ / "manifest.csv").string());
-  ASSERT_EQ(slides.size(), 7u);
+  ASSERT_EQ(slides.size(), 9u);
   EXPECT_EQ(slides[0].groups.at("site"), "A");
   IndexBuildOptions options;
   options.threads = 2;
@@ -84,7 +141,16 @@ TEST_F(BuildIndex, GoodSlidesIndexedBadOnesSkippedWithReasons) {
   EXPECT_FALSE(outcome(report, "truncated.tiff").ok) << "a slide cut to a quarter";
   EXPECT_NE(reason("truncated.tiff").find("truncated.tiff: "), std::string::npos);
   EXPECT_NE(reason("missing.svs").find("missing.svs: no such file"), std::string::npos);
-  EXPECT_EQ(report.skipped(), 5);
+  EXPECT_NE(reason("jpeg2000.tiff")
+                .find("jpeg2000.tiff: OpenSlide failed to open: Unsupported TIFF "
+                      "compression: 34712"),
+            std::string::npos)
+      << reason("jpeg2000.tiff");
+  EXPECT_NE(
+      reason("corrupt_tiles.svs").find("corrupt_tiles.svs: OpenSlide failed to read a region"),
+      std::string::npos)
+      << reason("corrupt_tiles.svs");
+  EXPECT_EQ(report.skipped(), 7);
 
   // A QA picture per indexed slide: the smallest level, with the mask border and every kept tile
   // drawn in their colours; none for skipped slides.
@@ -132,9 +198,46 @@ TEST_F(BuildIndex, FallbackMppRescuesSlidesWithoutScaleAndFoldersAndGlobsList) {
       build_index({{(dir_ / "no_mpp.tiff").string(), {}}}, options, dir_ / "one.pdidx");
   ASSERT_TRUE(report.slides[0].ok) << report.slides[0].reason;
   EXPECT_EQ(report.slides[0].mpp_source, "config");
-  EXPECT_EQ(list_slides(dir_.string()).size(), 6u);  // every slide-like file in the folder
+  EXPECT_EQ(list_slides(dir_.string()).size(), 8u);  // every slide-like file in the folder
   EXPECT_EQ(list_slides((dir_ / "good_*").string()).size(), 2u);
   EXPECT_THROW(list_slides((dir_ / "nothing_*").string()), std::runtime_error);
+}
+
+TEST(BuildIndexChunked, ASlideWithoutPyramidGetsItsMaskFromChunks) {
+  // The same slide written with and without a pyramid: the single-level one's mask comes from a
+  // thumbnail averaged chunk by chunk, and the kept tiles agree with the pyramidal one's.
+  testing_support::ScratchDir scratch("chunked");
+  SyntheticSlideOptions o;
+  o.width = 3072;
+  o.height = 2048;
+  o.seed = 9;
+  write_synthetic_slide(o, scratch / "pyramid.tiff");
+  o.pyramid = false;
+  write_synthetic_slide(o, scratch / "flat.tiff");
+  ASSERT_EQ(OpenSlideHandle(scratch / "flat.tiff").level_count(), 1);
+  IndexBuildOptions options;
+  options.max_mask_side = 1024;  // the flat slide's only level is 3072 px: chunked, f = 3
+  options.qa_dir = scratch / "qa";
+  const IndexBuildReport report = build_index(
+      {{(scratch / "pyramid.tiff").string(), {}}, {(scratch / "flat.tiff").string(), {}}}, options,
+      scratch / "both.pdidx");
+  ASSERT_TRUE(report.slides[0].ok) << report.slides[0].reason;
+  ASSERT_TRUE(report.slides[1].ok) << report.slides[1].reason;
+  EXPECT_EQ(read_image_file(report.slides[1].qa_picture).width, 1024);
+  const TileIndex index(scratch / "both.pdidx");
+  std::set<std::pair<uint32_t, uint32_t>> tiles[2];
+  for (int64_t i = 0; i < index.size(); ++i) {
+    const IndexedTile& t = index.tile(i);
+    tiles[index.grids()[t.grid].slide].emplace(t.x, t.y);
+  }
+  ASSERT_GT(tiles[0].size(), 20u);
+  size_t common = 0;
+  for (const auto& xy : tiles[1]) common += tiles[0].count(xy);
+  const size_t either = tiles[0].size() + tiles[1].size() - common;
+  std::cout << "pyramid " << tiles[0].size() << " tiles, chunked " << tiles[1].size() << ", "
+            << common << " in common\n";
+  EXPECT_GE(static_cast<double>(common) / static_cast<double>(either), 0.9)
+      << tiles[0].size() << " vs " << tiles[1].size() << " tiles, " << common << " in common";
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "trainer/train/data_source.h"
 
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 
@@ -11,7 +12,8 @@
 namespace pathodino::train {
 
 std::shared_ptr<const data::ImageSource> make_image_source(const data::DataOptions& options,
-                                                           uint64_t seed, data::Split split) {
+                                                           uint64_t seed, data::Split split,
+                                                           int rank) {
   switch (options.source) {
     case data::SourceKind::synthetic:
       return std::make_shared<data::SyntheticTissueSource>(options.synthetic, seed, split);
@@ -20,6 +22,10 @@ std::shared_ptr<const data::ImageSource> make_image_source(const data::DataOptio
         throw std::runtime_error("data.source wsi: slide tiles are unlabelled (no val split)");
       data::WsiReadOptions read;
       read.pool.tiff_fast_path = options.wsi.tiff_fast_path;
+      if (rank >= 0)
+        read.pool.warn = [rank](const std::string& line) {
+          std::cerr << "warning: rank " + std::to_string(rank) + ": " + line + "\n";
+        };
       return std::make_shared<data::WsiTileSource>(
           std::make_shared<const data::TileIndex>(options.wsi.index), read);
     }

@@ -13,9 +13,11 @@
 
 namespace pathodino::train {
 
-// Throws std::runtime_error (or data::IndexError) naming the key or file at fault.
+// Throws std::runtime_error (or data::IndexError) naming the key or file at fault. `rank` ≥ 0
+// prefixes the source's warnings (a quarantined slide) with the rank that saw them.
 std::shared_ptr<const data::ImageSource> make_image_source(const data::DataOptions& options,
-                                                           uint64_t seed, data::Split split);
+                                                           uint64_t seed, data::Split split,
+                                                           int rank = -1);
 
 struct SampleOrderChoice {
   std::shared_ptr<const data::SampleOrder> order;

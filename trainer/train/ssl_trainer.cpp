@@ -84,7 +84,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
                                        device.device.index());
     grad_comm = gpu_comm.get();
   }
-  auto source = make_image_source(config.data, seed, data::Split::train);
+  auto source = make_image_source(config.data, seed, data::Split::train, rank);
   const int64_t batch_size = config.data.batch_size_per_rank;
   const int64_t micro = config.optim.grad_accumulation_steps;
   const int64_t global_batch = batch_size * micro * world;
