@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "data/csv_line.h"
 #include "data/image_file/image_file.h"
 #include "data/index/qa_thumbnail.h"
 #include "data/index/tile_index.h"
@@ -34,22 +35,6 @@ bool slide_extension(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
   return std::find(std::begin(known), std::end(known), ext) != std::end(known);
-}
-
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> cells;
-  std::string cell;
-  bool quoted = false;
-  for (char ch : line) {
-    if (ch == '"')
-      quoted = !quoted;
-    else if (ch == ',' && !quoted)
-      cells.push_back(cell), cell.clear();
-    else if (ch != '\r')
-      cell += ch;
-  }
-  cells.push_back(cell);
-  return cells;
 }
 
 // Identity of a slide's content without reading gigabytes: size + first and last MiB.

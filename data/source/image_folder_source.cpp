@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <stdexcept>
 
+#include "data/csv_line.h"
 #include "data/image_file/image_file.h"
 
 namespace pathodino::data {
@@ -18,17 +18,6 @@ std::vector<fs::path> images_under(const fs::path& folder) {
     if (entry.is_regular_file() && is_image_file_name(entry.path())) files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   return files;
-}
-
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> cells;
-  std::string cell;
-  std::istringstream in(line);
-  while (std::getline(in, cell, ',')) {
-    while (!cell.empty() && (cell.back() == '\r' || cell.back() == ' ')) cell.pop_back();
-    cells.push_back(cell);
-  }
-  return cells;
 }
 
 }  // namespace
