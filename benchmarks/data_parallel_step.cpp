@@ -13,13 +13,13 @@
 #include <cstdio>
 #include <vector>
 
+#include "benchmarks/random_ssl_batch.h"
 #include "trainer/config/resolve.h"
 #include "trainer/dist/mpi_communicator.h"
 #include "trainer/dist/mpi_runtime.h"
 #include "trainer/optim/schedules.h"
 #include "trainer/ssl/student_teacher.h"
 #include "trainer/system/heap_policy.h"
-#include "trainer/train/batch_tensors.h"
 #include "trainer/train/train_step.h"
 
 namespace {
@@ -62,16 +62,10 @@ int main(int argc, char** argv) {
     train::TrainStep step(model, config.optim, 1000, false, parallel);
     const auto schedules = optim::make_training_schedules(config.optim, config.ssl, b * world);
     torch::manual_seed(1 + mpi.rank());
-    ssl::SslBatch batch;
-    batch.batch_size = b;
-    batch.global_crops = torch::randn({2 * b, 3, d.global_crops_size, d.global_crops_size});
-    batch.local_crops =
-        torch::randn({d.local_crops_number * b, 3, d.local_crops_size, d.local_crops_size});
-    const int64_t grid = d.global_crops_size / config.model.patch_size;
+    ssl::SslBatch batch = bench::random_ssl_batch(config, b);
     std::vector<double> step_s, backward_s, busy_s, exposed_s, hidden;
     for (int i = 0; i < warmup + steps; ++i) {
-      batch.masks =
-          train::make_ibot_masks(config.ssl.ibot, 2 * b * world, grid, 0, i, mpi.rank() * b, b);
+      bench::set_step_masks(batch, config, b * world, i, mpi.rank() * b);
       MPI_Barrier(mpi.world());
       const auto start = Clock::now();
       const auto result = step(batch, 20 + i, train::step_values(schedules, 20 + i));

@@ -9,11 +9,11 @@
 #include <chrono>
 #include <iostream>
 
+#include "benchmarks/random_ssl_batch.h"
 #include "trainer/config/resolve.h"
 #include "trainer/optim/schedules.h"
 #include "trainer/ssl/student_teacher.h"
 #include "trainer/system/heap_policy.h"
-#include "trainer/train/batch_tensors.h"
 #include "trainer/train/train_step.h"
 
 int main(int argc, char** argv) {
@@ -32,15 +32,10 @@ int main(int argc, char** argv) {
   ssl::StudentTeacher model(config.model, config.ssl, d.global_crops_size, 0);
   train::TrainStep step(model, config.optim, 1000, false);
   const auto schedules = optim::make_training_schedules(config.optim, config.ssl, b);
-  ssl::SslBatch batch;
-  batch.batch_size = b;
-  batch.global_crops = torch::randn({2 * b, 3, d.global_crops_size, d.global_crops_size});
-  batch.local_crops =
-      torch::randn({d.local_crops_number * b, 3, d.local_crops_size, d.local_crops_size});
-  const int64_t grid = d.global_crops_size / config.model.patch_size;
+  ssl::SslBatch batch = bench::random_ssl_batch(config, b);
   std::vector<double> times;
   for (int i = 0; i < warmup + steps; ++i) {
-    batch.masks = train::make_ibot_masks(config.ssl.ibot, 2 * b, grid, 0, i);
+    bench::set_step_masks(batch, config, b, i, 0);
     const auto start = std::chrono::steady_clock::now();
     const auto result = step(batch, 20 + i, train::step_values(schedules, 20 + i));
     const double seconds =

@@ -31,8 +31,8 @@ MultiCropBatch make_multi_crop_batch(const ImageSource& source, const MultiCropA
   batch.local_count = augment.local_count();
   const int64_t b = batch.batch_size, g = batch.global_size * batch.global_size * 3,
                 l = batch.local_size * batch.local_size * 3;
-  batch.global_crops.resize(2 * b * g);
-  batch.local_crops.resize(batch.local_count * b * l);
+  batch.global_crops = options.allocate(2 * b * g);
+  if (batch.local_count > 0) batch.local_crops = options.allocate(batch.local_count * b * l);
   batch.indices = sampler.batch(micro_batch, b);
   for (int64_t j = 0; j < b; ++j) {
     const LabelledImage image = source.read(batch.indices[j]);
@@ -45,6 +45,18 @@ MultiCropBatch make_multi_crop_batch(const ImageSource& source, const MultiCropA
       normalise_into(crops[c], options, &batch.global_crops[(c * b + j) * g]);
     for (int64_t c = 0; c < batch.local_count; ++c)
       normalise_into(crops[2 + c], options, &batch.local_crops[(c * b + j) * l]);
+  }
+  if (options.masking.grid > 0) {
+    batch.mask_grid = options.masking.grid;
+    const int64_t patches = batch.mask_grid * batch.mask_grid;
+    const int64_t images = sampler.global_batch(b), crops = 2 * images;
+    batch.masks.resize(2 * b * patches);
+    for (int64_t c = 0; c < 2; ++c)
+      for (int64_t j = 0; j < b; ++j) {
+        const auto mask = ibot_mask(options.masking, crops, options.seed, batch.step,
+                                    c * images + batch.first_slot + j);
+        std::copy(mask.begin(), mask.end(), batch.masks.begin() + (c * b + j) * patches);
+      }
   }
   return batch;
 }

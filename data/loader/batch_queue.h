@@ -1,9 +1,10 @@
 // BatchQueue: loader threads read images, cut multi-crops and normalise them into batches ahead
 // of the training step, delivering them strictly in order (micro-batch by micro-batch) through a
-// bounded window of `prefetch` batches. Every image's randomness derives from (seed, step, image,
-// slot in the step's global batch), so the batches are identical for any number of threads, and
-// an image gets the same crops whatever the rank count or accumulation. A failure in a loader
-// thread is rethrown by next().
+// bounded window of `prefetch` batches. Every image's randomness — its crops and its iBOT masks —
+// derives from (seed, step, image, slot in the step's global batch), so the batches are identical
+// for any number of threads, and an image gets the same crops and masks whatever the rank count or
+// accumulation. Pixels go into memory from `allocate` (pinned when the trainer feeds a GPU). A
+// failure in a loader thread is rethrown by next().
 #pragma once
 
 #include <condition_variable>
@@ -15,7 +16,9 @@
 #include <thread>
 #include <vector>
 
+#include "data/augment/ibot_masks.h"
 #include "data/augment/multi_crop.h"
+#include "data/loader/host_buffer.h"
 #include "data/loader/multi_crop_batch.h"
 #include "data/loader/sharded_sampler.h"
 #include "data/source/image_source.h"
@@ -29,6 +32,8 @@ struct BatchQueueOptions {
   uint64_t seed = 0;
   int64_t first_micro_batch = 0;  // resume point: step · micro-batches per step
   std::vector<double> mean{0.485, 0.456, 0.406}, std{0.229, 0.224, 0.225};
+  IbotMasking masking;                   // grid 0: batches carry no masks
+  HostAllocator allocate = heap_buffer;  // where crops are written
 };
 
 // One batch, synchronously (what each loader thread runs).

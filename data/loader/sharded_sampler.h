@@ -36,6 +36,8 @@ class ShardedSampler {
     return step_of(micro_batch) * world_ * micro_ * batch_size +
            first_slot(micro_batch, batch_size);
   }
+  // Images in a step's global batch: every rank's micro-batches.
+  int64_t global_batch(int64_t batch_size) const { return world_ * micro_ * batch_size; }
   const SampleOrder& order() const { return *order_; }
 
  private:

@@ -1,8 +1,10 @@
-// Sampler sharding and the batch queue: coverage, disjointness, determinism across thread counts,
-// resumption, normalisation, and failures surfacing in the consumer.
+// Sampler sharding, iBOT masks and the batch queue: coverage, disjointness, determinism across
+// thread counts and rank counts, resumption, normalisation, supplied memory, and failures
+// surfacing in the consumer.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 
@@ -109,6 +111,7 @@ TEST(BatchQueue, AnImageGetsTheSameCropsOnAnyRankCount) {
   BatchQueueOptions queue_options;
   queue_options.seed = 9;
   queue_options.batch_size = 4;
+  queue_options.masking = {4, 0.5, 0.1, 0.5};
   const MultiCropAugment augment(options);
   const auto whole = make_multi_crop_batch(
       *source, augment, ShardedSampler(source->size(), 0, 1, 3), queue_options, /*micro_batch=*/2);
@@ -125,8 +128,64 @@ TEST(BatchQueue, AnImageGetsTheSameCropsOnAnyRankCount) {
         const float* a = &part.global_crops[(crop * 2 + j) * g];
         const float* b = &whole.global_crops[(crop * 4 + 2 * rank + j) * g];
         ASSERT_TRUE(std::equal(a, a + g, b)) << "rank " << rank << " image " << j;
+        const auto mask = part.masks.begin() + (crop * 2 + j) * 16;
+        ASSERT_TRUE(
+            std::equal(mask, mask + 16, whole.masks.begin() + (crop * 4 + 2 * rank + j) * 16))
+            << "iBOT mask of rank " << rank << " image " << j;
       }
     }
+  }
+}
+
+TEST(IbotMasks, Dinov2SharesOverAStepsCropsAndBlocks) {
+  const IbotMasking masking{14, 0.5, 0.1, 0.5};
+  const int64_t crops = 16, patches = 196;
+  std::vector<int64_t> counts;
+  for (int64_t slot = 0; slot < crops; ++slot) {
+    const auto mask = ibot_mask(masking, crops, 7, 3, slot);
+    ASSERT_EQ(static_cast<int64_t>(mask.size()), patches);
+    EXPECT_EQ(mask, ibot_mask(masking, crops, 7, 3, slot)) << "deterministic";
+    counts.push_back(std::count(mask.begin(), mask.end(), 1));
+  }
+  // int(16 · 0.5) = 8 crops masked; the k-th smallest share lies in the k-th slice of [0.1, 0.5]
+  // (blocks can fall a little short of their target, never over it).
+  std::sort(counts.begin(), counts.end());
+  for (int64_t i = 0; i < 8; ++i) EXPECT_EQ(counts[i], 0) << i;
+  for (int64_t k = 0; k < 8; ++k) {
+    const double low = patches * (0.1 + 0.05 * k), high = patches * (0.1 + 0.05 * (k + 1));
+    EXPECT_GE(counts[8 + k], static_cast<int64_t>(low * 0.8)) << k;
+    EXPECT_LE(counts[8 + k], static_cast<int64_t>(high)) << k;
+  }
+  // Another step masks other crops.
+  int64_t differ = 0;
+  for (int64_t slot = 0; slot < crops; ++slot)
+    differ += ibot_mask(masking, crops, 7, 3, slot) != ibot_mask(masking, crops, 7, 4, slot);
+  EXPECT_GE(differ, 8);
+}
+
+TEST(BatchQueue, WritesCropsIntoTheSuppliedMemory) {
+  const DataOptions options = small_options();
+  auto source = std::make_shared<SyntheticTissueSource>(options.synthetic, 1, Split::train);
+  auto handed_out = std::make_shared<std::vector<const float*>>();
+  auto mutex = std::make_shared<std::mutex>();
+  BatchQueueOptions queue_options;
+  queue_options.batch_size = 2;
+  queue_options.threads = 2;
+  queue_options.allocate = [handed_out, mutex](size_t floats) {
+    HostBuffer buffer = heap_buffer(floats);
+    std::lock_guard lock(*mutex);
+    handed_out->push_back(buffer.data());
+    return buffer;
+  };
+  BatchQueue queue(source, MultiCropAugment(options), ShardedSampler(source->size(), 0, 1, 3),
+                   queue_options);
+  for (int i = 0; i < 3; ++i) {
+    const MultiCropBatch batch = queue.next();
+    std::lock_guard lock(*mutex);
+    for (const HostBuffer* buffer : {&batch.global_crops, &batch.local_crops})
+      EXPECT_NE(std::find(handed_out->begin(), handed_out->end(), buffer->data()),
+                handed_out->end());
+    EXPECT_TRUE(batch.masks.empty()) << "no masking asked for";
   }
 }
 

@@ -2,48 +2,61 @@
 
 #include <torch/torch.h>
 
-#include <algorithm>
-#include <random>
-
-#include "data/seed_mix.h"
-#include "trainer/ssl/masking.h"
-
 namespace pathodino::train {
+namespace {
 
-torch::Tensor make_ibot_masks(const ssl::IbotOptions& options, int64_t global_crops, int64_t grid,
-                              uint64_t seed, int64_t step, int64_t first_slot, int64_t batch) {
-  std::mt19937_64 rng(data::mix_seed({seed, static_cast<uint64_t>(step), 0x1b07}));
-  ssl::MaskingOptions masking{grid, grid, options.mask_sample_probability,
-                              options.mask_ratio_min_max.at(0), options.mask_ratio_min_max.at(1)};
-  auto masks = ssl::generate_masks(masking, global_crops, rng);
-  std::shuffle(masks.begin(), masks.end(), rng);
-  const int64_t images = global_crops / 2;
-  if (batch < 0) batch = images;
-  auto out = torch::zeros({2 * batch, grid * grid}, torch::kBool);
-  auto access = out.accessor<bool, 2>();
+// The buffer as a tensor of `sizes`: a view of the pinned tensor that owns it, so the CUDA
+// host allocator tracks the asynchronous copy, or a wrapper of plain heap memory.
+torch::Tensor as_tensor(data::HostBuffer& buffer, torch::IntArrayRef sizes, bool pinned) {
+  if (pinned) return std::static_pointer_cast<torch::Tensor>(buffer.owner())->view(sizes);
+  return torch::from_blob(buffer.data(), sizes);
+}
+
+}  // namespace
+
+torch::Tensor ibot_masks_tensor(const data::IbotMasking& masking, int64_t global_images,
+                                uint64_t seed, int64_t step, int64_t first_slot, int64_t batch) {
+  const int64_t patches = masking.grid * masking.grid;
+  auto out = torch::empty({2 * batch, patches}, torch::kBool);
+  auto rows = out.accessor<bool, 2>();
   for (int64_t c = 0; c < 2; ++c)
     for (int64_t i = 0; i < batch; ++i) {
-      const auto& mask = masks[c * images + first_slot + i];
-      for (int64_t j = 0; j < grid * grid; ++j) access[c * batch + i][j] = mask[j];
+      const auto mask = data::ibot_mask(masking, 2 * global_images, seed, step,
+                                        c * global_images + first_slot + i);
+      for (int64_t j = 0; j < patches; ++j) rows[c * batch + i][j] = mask[j] != 0;
     }
   return out;
 }
 
-ssl::SslBatch to_ssl_batch(data::MultiCropBatch& batch, torch::Tensor masks,
-                           const torch::Device& device) {
+data::HostAllocator pinned_host_allocator() {
+  return [](size_t floats) {
+    auto tensor = std::make_shared<torch::Tensor>(
+        torch::empty({static_cast<int64_t>(floats)}, torch::TensorOptions().pinned_memory(true)));
+    float* data = tensor->data_ptr<float>();
+    return data::HostBuffer(data, floats, std::move(tensor));
+  };
+}
+
+ssl::SslBatch to_ssl_batch(data::MultiCropBatch& batch, const torch::Device& device, bool pinned) {
   const int64_t b = batch.batch_size;
   ssl::SslBatch out;
   out.batch_size = b;
   out.global_crops =
-      torch::from_blob(batch.global_crops.data(), {2 * b, 3, batch.global_size, batch.global_size});
+      as_tensor(batch.global_crops, {2 * b, 3, batch.global_size, batch.global_size}, pinned);
   if (batch.local_count > 0)
-    out.local_crops = torch::from_blob(
-        batch.local_crops.data(), {batch.local_count * b, 3, batch.local_size, batch.local_size});
-  out.masks = std::move(masks);
+    out.local_crops = as_tensor(
+        batch.local_crops, {batch.local_count * b, 3, batch.local_size, batch.local_size}, pinned);
+  if (batch.mask_grid > 0)
+    out.masks = torch::from_blob(batch.masks.data(), {2 * b, batch.mask_grid * batch.mask_grid},
+                                 torch::kUInt8)
+                    .to(torch::kBool);  // a copy: the masks never alias the batch
   if (!device.is_cpu()) {
-    out.global_crops = out.global_crops.to(device, /*non_blocking=*/false, /*copy=*/true);
-    if (out.local_crops.defined()) out.local_crops = out.local_crops.to(device);
-    out.masks = out.masks.to(device);
+    // Heap memory is copied synchronously (a non-blocking copy from pageable memory would stage
+    // it anyway); pinned memory asynchronously, ordered before the step's kernels on the stream.
+    const bool non_blocking = pinned;
+    out.global_crops = out.global_crops.to(device, non_blocking, /*copy=*/true);
+    if (out.local_crops.defined()) out.local_crops = out.local_crops.to(device, non_blocking);
+    if (out.masks.defined()) out.masks = out.masks.to(device);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // The data a config asks for: the training image source (synthetic tissue, whole-slide tiles
 // through an index, or image folders), the order the sampler draws it in (uniform, or balanced
-// over a slide group column), and the labelled set a kNN evaluation scores against.
+// over a slide group column), the loader's options (with the iBOT masks it makes), and the labelled
+// set a kNN evaluation scores against.
 #pragma once
 
 #include <cstdint>
@@ -8,8 +9,10 @@
 #include <string>
 
 #include "data/data_options.h"
+#include "data/loader/batch_queue.h"
 #include "data/loader/sample_order.h"
 #include "data/source/image_source.h"
+#include "trainer/config/experiment_config.h"
 
 namespace pathodino::train {
 
@@ -25,6 +28,10 @@ struct SampleOrderChoice {
 };
 SampleOrderChoice make_sample_order(const data::DataOptions& options,
                                     const data::ImageSource& source, uint64_t seed);
+
+// Batch size, seed, normalisation and iBOT masking of the global crops (none when iBOT's loss
+// weight is 0) for a run of `config`; threads, prefetch and memory are the caller's.
+data::BatchQueueOptions make_loader_options(const ExperimentConfig& config);
 
 // eval.knn_dataset (an image folder with train/ and val/) when given, else the training source
 // when it is labelled (synthetic); refused for unlabelled sources.

@@ -105,7 +105,6 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   parallel.buckets.bucket_bytes = static_cast<int64_t>(config.distributed.bucket_mb * (1 << 20));
   TrainStep train_step(model, config.optim, config.run.max_consecutive_nonfinite,
                        device.bf16_autocast, parallel);
-  const int64_t grid = config.data.global_crops_size / config.model.patch_size;
 
   const std::filesystem::path run_dir =
       std::filesystem::path(config.run.output_dir) / config.run.name;
@@ -116,16 +115,14 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     log = std::make_unique<metrics::JsonlLog>(run_dir / "metrics.jsonl");
   });
 
-  data::BatchQueueOptions queue_options;
-  queue_options.batch_size = batch_size;
+  data::BatchQueueOptions queue_options = make_loader_options(config);
   const int64_t cores_per_rank = system::cores_per_rank(mpi.local_size());
   queue_options.threads = config.data.loader_threads > 0
                               ? config.data.loader_threads
                               : std::max<int64_t>(1, cores_per_rank - torch::get_num_threads());
   queue_options.prefetch = config.data.prefetch_batches * micro;
-  queue_options.seed = seed;
-  queue_options.mean = config.data.mean;
-  queue_options.std = config.data.std;
+  const bool pinned = device.device.is_cuda();
+  if (pinned) queue_options.allocate = pinned_host_allocator();
   const SampleOrderChoice order = make_sample_order(config.data, *source, seed);
   const data::ShardedSampler sampler(order.order, rank, world, micro);
   data::BatchQueue queue(source, data::MultiCropAugment(config.data), sampler, queue_options);
@@ -173,10 +170,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     const double data_wait = seconds_since(step_start);
     std::vector<ssl::SslBatch> inputs;
     for (data::MultiCropBatch& batch : batches)
-      inputs.push_back(to_ssl_batch(batch,
-                                    make_ibot_masks(config.ssl.ibot, 2 * global_batch, grid, seed,
-                                                    step, batch.first_slot, batch_size),
-                                    device.device));
+      inputs.push_back(to_ssl_batch(batch, device.device, pinned));
     const StepValues values = step_values(schedules, step);
     const StepResult r = train_step(inputs, step, values);
     if (check_every > 0 && (step + 1) % check_every == 0)

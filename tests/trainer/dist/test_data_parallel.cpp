@@ -114,9 +114,8 @@ Trained train(const ExperimentConfig& base, int64_t global_batch, int world, int
   auto source = train::make_image_source(config.data, seed, data::Split::train);
   const data::MultiCropAugment augment(config.data);
   const data::ShardedSampler sampler(source->size(), rank, world, seed, micro);
-  data::BatchQueueOptions queue;
+  data::BatchQueueOptions queue = train::make_loader_options(config);
   queue.batch_size = b;
-  queue.seed = seed;
   const auto schedules = optim::make_training_schedules(config.optim, config.ssl, global_batch);
   torch::manual_seed(seed);
   ssl::StudentTeacher model(config.model, config.ssl, config.data.global_crops_size, seed);
@@ -125,19 +124,13 @@ Trained train(const ExperimentConfig& base, int64_t global_batch, int world, int
   parallel.comm = world > 1 ? comm : nullptr;
   parallel.buckets = buckets;
   train::TrainStep step(model, config.optim, 3, false, parallel);
-  const int64_t grid = config.data.global_crops_size / config.model.patch_size;
   for (int64_t s = 0; s < steps; ++s) {
     std::vector<data::MultiCropBatch> batches;
     std::vector<ssl::SslBatch> inputs;
     for (int m = 0; m < micro; ++m)
       batches.push_back(
           data::make_multi_crop_batch(*source, augment, sampler, queue, s * micro + m));
-    for (auto& batch : batches)
-      inputs.push_back(
-          train::to_ssl_batch(batch,
-                              train::make_ibot_masks(config.ssl.ibot, 2 * global_batch, grid, seed,
-                                                     s, batch.first_slot, b),
-                              torch::kCPU));
+    for (auto& batch : batches) inputs.push_back(train::to_ssl_batch(batch, torch::kCPU));
     const auto result = step(inputs, s, train::step_values(schedules, s));
     EXPECT_TRUE(result.applied) << "step " << s;
   }

@@ -5,7 +5,6 @@
 #include "trainer/ssl/centering.h"
 #include "trainer/ssl/dino_loss.h"
 #include "trainer/ssl/koleo_loss.h"
-#include "trainer/ssl/masking.h"
 
 using namespace pathodino::ssl;
 
@@ -69,23 +68,4 @@ TEST(Centering, MicroBatchesOfAStepMoveTheCenterLikeOneBatch) {
   split.update(single_process());
   EXPECT_TRUE(torch::allclose(torch::cat({b0, b1}), a, 1e-6, 1e-7));
   EXPECT_TRUE(torch::allclose(split.center(), whole.center(), 1e-6, 1e-7));
-}
-
-TEST(Masking, SharesFollowDinov2sSlicesAndBlocksAreContiguous) {
-  std::mt19937_64 rng(7);
-  MaskingOptions options{14, 14, 0.5, 0.1, 0.5};
-  const auto masks = generate_masks(options, 16, rng);
-  ASSERT_EQ(masks.size(), 16u);
-  for (int i = 0; i < 16; ++i) {
-    const auto count = std::count(masks[i].begin(), masks[i].end(), true);
-    if (i >= 8) {
-      EXPECT_EQ(count, 0) << "image " << i << " is beyond the masked half";
-      continue;
-    }
-    const double low = 196 * (0.1 + 0.05 * i), high = 196 * (0.1 + 0.05 * (i + 1));
-    EXPECT_GE(count, static_cast<int64_t>(low * 0.8)) << i;
-    EXPECT_LE(count, static_cast<int64_t>(high)) << i;
-  }
-  std::mt19937_64 again(7);
-  EXPECT_EQ(generate_masks(options, 16, again), masks);  // deterministic per generator state
 }

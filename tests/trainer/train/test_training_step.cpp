@@ -40,7 +40,7 @@ ssl::SslBatch random_batch(int64_t b) {
   batch.batch_size = b;
   batch.global_crops = torch::randn({2 * b, 3, 32, 32});
   batch.local_crops = torch::randn({3 * b, 3, 16, 16});
-  batch.masks = train::make_ibot_masks(ssl::IbotOptions{}, 2 * b, 4, 7, 0);
+  batch.masks = train::ibot_masks_tensor({4, 0.5, 0.1, 0.5}, b, 7, 0, 0, b);
   return batch;
 }
 
@@ -154,15 +154,16 @@ TEST(NonfiniteGuard, SkipsCountsAndStopsNamingTheTerm) {
   }
 }
 
-TEST(IbotMasks, ShareOfMaskedCropsAndDeterminism) {
-  ssl::IbotOptions options;  // probability 0.5, ratios 0.1–0.5
-  const auto masks = train::make_ibot_masks(options, 16, 6, 1, 5);
-  ASSERT_EQ(masks.sizes(), (std::vector<int64_t>{16, 36}));
-  const auto per_crop = masks.sum(1);
-  EXPECT_EQ(per_crop.gt(0).sum().item<int64_t>(), 8);  // int(16 · 0.5) crops masked
-  EXPECT_LE(per_crop.max().item<int64_t>(), 18 + 4);   // ≤ 50% (+ one block's overshoot)
-  EXPECT_TRUE(torch::equal(masks, train::make_ibot_masks(options, 16, 6, 1, 5)));
-  EXPECT_FALSE(torch::equal(masks, train::make_ibot_masks(options, 16, 6, 1, 6)));
+TEST(IbotMasks, TensorRowsAreTheLoadersPerCropMasks) {
+  const data::IbotMasking masking{6, 0.5, 0.1, 0.5};
+  const auto masks = train::ibot_masks_tensor(masking, 8, 1, 5, 2, 3);  // images 2–4 of 8
+  ASSERT_EQ(masks.sizes(), (std::vector<int64_t>{6, 36}));
+  for (int64_t c = 0; c < 2; ++c)
+    for (int64_t i = 0; i < 3; ++i) {
+      const auto mask = data::ibot_mask(masking, 16, 1, 5, c * 8 + 2 + i);
+      for (int64_t j = 0; j < 36; ++j)
+        ASSERT_EQ(masks[c * 3 + i][j].item<bool>(), mask[j] != 0) << c << " " << i << " " << j;
+    }
 }
 
 TEST(Logs, JsonLinesAndProgress) {

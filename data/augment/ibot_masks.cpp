@@ -1,16 +1,19 @@
-#include "trainer/ssl/masking.h"
+#include "data/augment/ibot_masks.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace pathodino::ssl {
+#include "data/loader/index_permutation.h"
+#include "data/seed_mix.h"
+
+namespace pathodino::data {
 namespace {
 
 constexpr int64_t kMinRectanglePatches = 4;
 constexpr double kMinAspect = 0.3;
 
 // Adds one random rectangle of at most `budget` new patches; returns how many it added.
-int64_t add_rectangle(std::vector<bool>& mask, int64_t h_grid, int64_t w_grid, int64_t budget,
+int64_t add_rectangle(std::vector<uint8_t>& mask, int64_t h_grid, int64_t w_grid, int64_t budget,
                       int64_t max_patches, std::mt19937_64& rng) {
   std::uniform_real_distribution<double> log_aspect(std::log(kMinAspect), std::log(1 / kMinAspect));
   std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -30,7 +33,7 @@ int64_t add_rectangle(std::vector<bool>& mask, int64_t h_grid, int64_t w_grid, i
     const int64_t fresh = h * w - already;
     if (fresh <= 0 || fresh > budget) continue;
     for (int64_t i = top; i < top + h; ++i)
-      for (int64_t j = left; j < left + w; ++j) mask[i * w_grid + j] = true;
+      for (int64_t j = left; j < left + w; ++j) mask[i * w_grid + j] = 1;
     return fresh;
   }
   return 0;
@@ -38,9 +41,9 @@ int64_t add_rectangle(std::vector<bool>& mask, int64_t h_grid, int64_t w_grid, i
 
 }  // namespace
 
-std::vector<bool> block_mask(int64_t grid_h, int64_t grid_w, int64_t target_patches,
-                             std::mt19937_64& rng) {
-  std::vector<bool> mask(grid_h * grid_w, false);
+std::vector<uint8_t> block_mask(int64_t grid_h, int64_t grid_w, int64_t target_patches,
+                                std::mt19937_64& rng) {
+  std::vector<uint8_t> mask(grid_h * grid_w, 0);
   const int64_t max_patches = grid_h * grid_w / 2;
   int64_t count = 0;
   while (count < target_patches) {
@@ -52,22 +55,19 @@ std::vector<bool> block_mask(int64_t grid_h, int64_t grid_w, int64_t target_patc
   return mask;
 }
 
-std::vector<std::vector<bool>> generate_masks(const MaskingOptions& o, int64_t batch,
-                                              std::mt19937_64& rng) {
-  const int64_t patches = o.grid_h * o.grid_w;
-  const auto masked = static_cast<int64_t>(static_cast<double>(batch) * o.mask_probability);
-  std::vector<std::vector<bool>> masks;
-  for (int64_t i = 0; i < masked; ++i) {
-    const double low = o.min_ratio + (o.max_ratio - o.min_ratio) * static_cast<double>(i) /
-                                         static_cast<double>(masked);
-    const double high = o.min_ratio + (o.max_ratio - o.min_ratio) * static_cast<double>(i + 1) /
-                                          static_cast<double>(masked);
-    const double share = std::uniform_real_distribution<double>(low, high)(rng);
-    masks.push_back(block_mask(o.grid_h, o.grid_w,
-                               static_cast<int64_t>(static_cast<double>(patches) * share), rng));
-  }
-  while (static_cast<int64_t>(masks.size()) < batch) masks.emplace_back(patches, false);
-  return masks;
+std::vector<uint8_t> ibot_mask(const IbotMasking& o, int64_t crops, uint64_t seed, int64_t step,
+                               int64_t slot) {
+  const int64_t patches = o.grid * o.grid;
+  const auto masked = static_cast<int64_t>(static_cast<double>(crops) * o.probability);
+  const uint64_t key = mix_seed({seed, static_cast<uint64_t>(step), 0x1b07});
+  const int64_t k = IndexPermutation(crops, key)(slot);  // this crop's place in the shuffled list
+  if (k >= masked) return std::vector<uint8_t>(patches, 0);
+  const double slice = (o.max_ratio - o.min_ratio) / static_cast<double>(masked);
+  const double low = o.min_ratio + slice * static_cast<double>(k);
+  std::mt19937_64 rng(mix_seed({key, static_cast<uint64_t>(slot)}));
+  const double share = std::uniform_real_distribution<double>(low, low + slice)(rng);
+  return block_mask(o.grid, o.grid, static_cast<int64_t>(static_cast<double>(patches) * share),
+                    rng);
 }
 
-}  // namespace pathodino::ssl
+}  // namespace pathodino::data
