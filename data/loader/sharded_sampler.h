@@ -5,8 +5,10 @@
 // for gradient accumulation); micro-batch m of rank r is slot block r·A + m. So 2 ranks × B,
 // 1 rank × 2B and 1 rank × 2 micro-batches of B all see the same images in the same slots.
 // Stateless in the micro-batch number, so resuming needs nothing but the step, and no two ranks
-// ever share an image within an epoch. A sampler holds a few words (the order is shared and
-// computes positions on demand), so its memory does not grow with the dataset.
+// ever share an image within an epoch. A run resumed on another world size (another global batch)
+// sets a resume point — the stream position its first step starts at — and reads on from there. A
+// sampler holds a few words (the order is shared and computes positions on demand), so its memory
+// does not grow with the dataset.
 #pragma once
 
 #include <cstdint>
@@ -33,8 +35,17 @@ class ShardedSampler {
   }
   // Position in the global stream of the micro-batch's first image (epoch = position / length).
   int64_t first_position(int64_t micro_batch, int64_t batch_size) const {
-    return step_of(micro_batch) * world_ * micro_ * batch_size +
+    return resume_position_ + (step_of(micro_batch) - resume_step_) * global_batch(batch_size) +
            first_slot(micro_batch, batch_size);
+  }
+  // Stream position at the start of `step` (0 ≤ step): the sampler's whole resumable state.
+  int64_t position_at(int64_t step, int64_t batch_size) const {
+    return resume_position_ + (step - resume_step_) * global_batch(batch_size);
+  }
+  // Step `step` starts at stream position `position` (a checkpoint's sampler state).
+  void resume_at(int64_t step, int64_t position) {
+    resume_step_ = step;
+    resume_position_ = position;
   }
   // Images in a step's global batch: every rank's micro-batches.
   int64_t global_batch(int64_t batch_size) const { return world_ * micro_ * batch_size; }
@@ -43,6 +54,7 @@ class ShardedSampler {
  private:
   std::shared_ptr<const SampleOrder> order_;
   int64_t rank_, world_, micro_;
+  int64_t resume_step_ = 0, resume_position_ = 0;
 };
 
 }  // namespace pathodino::data

@@ -14,15 +14,17 @@ constexpr std::pair<StDtype, torch::Dtype> kMap[] = {
 
 }  // namespace
 
+StDtype to_st_dtype(torch::ScalarType type, const std::string& name) {
+  for (const auto& [st, dtype] : kMap)
+    if (dtype == type) return st;
+  throw SafetensorsError("tensor '" + name + "' has a dtype safetensors cannot hold: " +
+                         std::string(c10::toString(type)));
+}
+
 StTensor to_st_tensor(const std::string& name, const torch::Tensor& tensor) {
   StTensor entry;
   entry.name = name;
-  bool known = false;
-  for (const auto& [st, dtype] : kMap)
-    if (dtype == tensor.scalar_type()) entry.dtype = st, known = true;
-  if (!known)
-    throw SafetensorsError("tensor '" + name + "' has a dtype safetensors cannot hold: " +
-                           std::string(c10::toString(tensor.scalar_type())));
+  entry.dtype = to_st_dtype(tensor.scalar_type(), name);
   const torch::Tensor cpu = tensor.detach().to(torch::kCPU).contiguous();
   entry.shape.assign(cpu.sizes().begin(), cpu.sizes().end());
   entry.data.resize(cpu.nbytes());

@@ -1,4 +1,5 @@
-// `pathodino train --config F [--set KEY=VALUE …] [--overwrite]`: one pretraining run, on one
+// `pathodino train --config F [--set KEY=VALUE …] [--overwrite] [--resume auto|PATH]`: one
+// pretraining run (or its continuation from a checkpoint, on any number of ranks), on one
 // process or on every rank of an MPI job (mpirun, srun --mpi=pmix). Exit codes: 0 done, 1 runtime
 // error, 2 config refused (on any rank, or different across ranks), 3 diverged, 4 a collective
 // timed out (the job is aborted by the stall watchdog).
@@ -23,6 +24,7 @@ namespace {
 
 struct TrainArgs : ConfigArgs {
   bool overwrite = false;
+  std::string resume;
 };
 
 // Every rank resolves its own config (its own --set); the job proceeds only when all of them are
@@ -77,6 +79,9 @@ void add_train_command(CLI::App& app, int& exit_code) {
   add_config_args(*command, *args);
   command->add_flag("--overwrite", args->overwrite,
                     "replace the run in output_dir/name if one is there");
+  command->add_option("--resume", args->resume,
+                      "continue from a checkpoint: auto (the run's latest; a fresh start when it "
+                      "has none) or a checkpoint/run directory");
   command->callback([args, &exit_code] {
     dist::MpiRuntime mpi(nullptr, nullptr);
     std::optional<ExperimentConfig> config;
@@ -93,7 +98,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
     const std::string where =
         mpi.world_size() > 1 ? "train: rank " + std::to_string(mpi.rank()) + ": " : "train: ";
     try {
-      train::TrainRequest request{*config, args->overwrite};
+      train::TrainRequest request{*config, args->overwrite, args->resume};
       const train::TrainSummary summary = train::run_training(request, mpi, control, std::cout);
       char checksum[24];
       std::snprintf(checksum, sizeof(checksum), "%016llx",
@@ -108,6 +113,9 @@ void add_train_command(CLI::App& app, int& exit_code) {
                   << " skipped) in " << summary.seconds << " s, " << summary.images_per_second
                   << " img/s over " << summary.world_size << " rank(s), parameters " << checksum
                   << "\n  metrics: " << summary.metrics_file.string()
+                  << (summary.last_checkpoint.empty()
+                          ? std::string()
+                          : "\n  checkpoint: " + summary.last_checkpoint.string())
                   << "\n  teacher backbone: " << summary.teacher_file.string() << "\n";
       exit_code = 0;
     } catch (const train::TrainingDiverged& e) {  // decided on values equal on every rank

@@ -42,6 +42,20 @@ void require_same_on_all_ranks(uint64_t value, const std::string& what, Communic
   throw RanksDisagree(what + " differs across ranks: rank 0 has " + head + ", but" + differing);
 }
 
+std::string broadcast_text(const std::string& text, Communicator& comm) {
+  if (comm.world_size() == 1) return text;
+  auto length = torch::tensor({static_cast<int64_t>(text.size())}, torch::kInt64);
+  comm.broadcast(length, 0, "broadcast(rank 0's decision)");
+  std::string out = comm.rank() == 0 ? text : std::string(length.item<int64_t>(), '\0');
+  if (!out.empty()) {
+    auto bytes = torch::empty({static_cast<int64_t>(out.size())}, torch::kUInt8);
+    if (comm.rank() == 0) std::memcpy(bytes.data_ptr(), out.data(), out.size());
+    comm.broadcast(bytes, 0, "broadcast(rank 0's decision)");
+    std::memcpy(out.data(), bytes.data_ptr(), out.size());
+  }
+  return out;
+}
+
 void on_rank0_for_all(Communicator& comm, const std::function<void()>& decide) {
   std::string error;
   if (comm.rank() == 0) {
@@ -52,17 +66,7 @@ void on_rank0_for_all(Communicator& comm, const std::function<void()>& decide) {
       if (error.empty()) error = "failed on rank 0";
     }
   }
-  if (comm.world_size() > 1) {
-    auto length = torch::tensor({static_cast<int64_t>(error.size())}, torch::kInt64);
-    comm.broadcast(length, 0, "broadcast(rank 0's decision)");
-    error.resize(static_cast<size_t>(length.item<int64_t>()));
-    if (!error.empty()) {
-      auto text = torch::empty({static_cast<int64_t>(error.size())}, torch::kUInt8);
-      if (comm.rank() == 0) std::memcpy(text.data_ptr(), error.data(), error.size());
-      comm.broadcast(text, 0, "broadcast(rank 0's decision)");
-      std::memcpy(error.data(), text.data_ptr(), error.size());
-    }
-  }
+  error = broadcast_text(error, comm);
   if (!error.empty()) throw std::runtime_error(error);
 }
 

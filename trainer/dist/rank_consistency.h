@@ -34,6 +34,9 @@ void require_same_on_all_ranks(uint64_t value, const std::string& what, Communic
 // when it throws, every rank throws std::runtime_error with rank 0's message.
 void on_rank0_for_all(Communicator& comm, const std::function<void()>& decide);
 
+// Rank 0's `text` on every rank.
+std::string broadcast_text(const std::string& text, Communicator& comm);
+
 // Copies rank 0's tensors into every rank's (one collective per dtype).
 void broadcast_from_rank0(const std::vector<torch::Tensor>& tensors, Communicator& comm);
 

@@ -64,6 +64,9 @@ class StudentTeacher {
   SslNetwork& student() { return student_; }
   SslNetwork& teacher() { return teacher_; }
   const SslOptions& options() const { return options_; }
+  // The softmax centers (checkpointed; unused under Sinkhorn-Knopp).
+  SoftmaxCenter& dino_center() { return dino_center_; }
+  SoftmaxCenter& ibot_center() { return ibot_center_; }
 
  private:
   torch::Tensor centre(const torch::Tensor& logits, double temperature, SoftmaxCenter& center,

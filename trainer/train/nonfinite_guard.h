@@ -26,6 +26,11 @@ class NonfiniteGuard {
 
   int64_t skipped_total() const { return skipped_total_; }
   int64_t consecutive() const { return consecutive_; }
+  // A resumed run's counts, from its checkpoint.
+  void restore(int64_t skipped_total, int64_t consecutive) {
+    skipped_total_ = skipped_total;
+    consecutive_ = consecutive;
+  }
 
  private:
   int64_t max_consecutive_;

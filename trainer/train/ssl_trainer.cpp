@@ -9,7 +9,12 @@
 
 #include "data/augment/multi_crop.h"
 #include "data/loader/batch_queue.h"
+#include "data/seed_mix.h"
 #include "models/interchange/backbone_file.h"
+#include "trainer/checkpoint/checkpoint_reader.h"
+#include "trainer/checkpoint/checkpoint_writer.h"
+#include "trainer/checkpoint/durable_file.h"
+#include "trainer/checkpoint/train_state.h"
 #include "trainer/config/resolve.h"
 #include "trainer/dist/make_communicator.h"
 #include "trainer/dist/rank_consistency.h"
@@ -32,13 +37,33 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-void prepare_run_dir(const RunOptions& run, bool overwrite) {
+// Keeps the log lines of the steps before `first_step` (a resumed run rewrites what follows).
+void truncate_log(const std::filesystem::path& file, int64_t first_step) {
+  std::ifstream in(file);
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    const auto at = line.find("\"step\":");
+    if (at == std::string::npos) continue;
+    if (std::stoll(line.substr(at + 7)) < first_step) kept += line + "\n";
+  }
+  in.close();
+  checkpoint::write_file_durably(file, kept);
+}
+
+void prepare_run_dir(const RunOptions& run, bool overwrite, std::optional<int64_t> resumed_step) {
   const std::filesystem::path dir = std::filesystem::path(run.output_dir) / run.name;
+  if (resumed_step) {
+    std::filesystem::create_directories(dir);
+    if (std::filesystem::exists(dir / "metrics.jsonl"))
+      truncate_log(dir / "metrics.jsonl", *resumed_step);
+    return;
+  }
   if (std::filesystem::exists(dir / "metrics.jsonl")) {
     if (!overwrite)
       throw std::runtime_error(dir.string() +
                                " already holds a run; choose another run.name or pass --overwrite");
     std::filesystem::remove(dir / "metrics.jsonl");
+    std::filesystem::remove_all(dir / "checkpoints");
   }
   std::filesystem::create_directories(dir);
 }
@@ -75,6 +100,43 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   // Build: everything that can refuse the config happens before the run folder is touched.
   if (config.distributed.zero1)
     throw std::runtime_error("distributed.zero1: not implemented yet (plain data parallel only)");
+  if (config.checkpoint.async_save)
+    throw std::runtime_error("checkpoint.async_save: not implemented yet (saves are synchronous)");
+  const std::filesystem::path run_dir =
+      std::filesystem::path(config.run.output_dir) / config.run.name;
+  const std::string config_yaml = config::to_yaml(config, /*comments=*/false);
+
+  // Resume: rank 0 chooses and verifies the checkpoint, every rank loads that one.
+  std::optional<checkpoint::LoadedCheckpoint> resumed;
+  if (!request.resume.empty()) {
+    std::string chosen;
+    dist::on_rank0_for_all(control, [&] {
+      auto choice = checkpoint::choose_resume_checkpoint(request.resume, run_dir / "checkpoints",
+                                                         config.checkpoint.fallback_to_previous);
+      if (!choice) return;
+      for (const std::string& warning : choice->warnings)
+        progress << "warning: " << warning << "\n";
+      chosen = choice->checkpoint.path.string();
+      resumed = std::move(choice->checkpoint);
+    });
+    chosen = dist::broadcast_text(chosen, control);
+    if (!chosen.empty() && !rank0) resumed = checkpoint::load_checkpoint(chosen);
+    if (!chosen.empty() && rank0) {
+      const checkpoint::Manifest& m = resumed->manifest;
+      progress << "resuming from " << chosen << ": step " << m.step << ", sample position "
+               << m.sampler.position << " (epoch " << m.sampler.epoch() << "), written by "
+               << m.world_size << " rank(s)"
+               << (m.world_size != world ? ", resharded to " + std::to_string(world) : "") << "\n";
+      if (m.config_hash != dist::checksum(config_yaml))
+        progress << "warning: the config differs from the one the checkpoint was written with "
+                    "(see its config.yaml)\n";
+    }
+    if (!chosen.empty() && resumed->manifest.sampler.seed != seed)
+      throw std::runtime_error(chosen + ": written by a run with seed " +
+                               std::to_string(resumed->manifest.sampler.seed) +
+                               ", this config has run.seed " + std::to_string(seed));
+  }
+  const int64_t first_step = resumed ? resumed->manifest.step : 0;
   const DeviceChoice device = choose_device(config.run, mpi.local_rank());
   torch::set_num_threads(static_cast<int>(threads_for_intra_op(config.run, mpi.local_size())));
   std::unique_ptr<dist::Communicator> gpu_comm;
@@ -105,13 +167,24 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   parallel.buckets.bucket_bytes = static_cast<int64_t>(config.distributed.bucket_mb * (1 << 20));
   TrainStep train_step(model, config.optim, config.run.max_consecutive_nonfinite,
                        device.bf16_autocast, parallel);
+  checkpoint::TrainState train_state(model, train_step.optimizer());
+  if (resumed) {
+    train_state.restore(resumed->tensors, resumed->path.string());
+    const auto& counters = resumed->manifest.counters;
+    const auto counter = [&](const char* key) {
+      const auto it = counters.find(key);
+      return it == counters.end() ? int64_t{0} : it->second;
+    };
+    train_step.guard().restore(counter("skipped_steps_total"), counter("consecutive_nonfinite"));
+    dist::require_same_on_all_ranks(dist::checksum(state), "the parameters after resuming",
+                                    control);
+  }
 
-  const std::filesystem::path run_dir =
-      std::filesystem::path(config.run.output_dir) / config.run.name;
   std::unique_ptr<metrics::JsonlLog> log;
   dist::on_rank0_for_all(control, [&] {
-    prepare_run_dir(config.run, request.overwrite);
-    std::ofstream(run_dir / "config.yaml") << config::to_yaml(config, /*comments=*/false);
+    prepare_run_dir(config.run, request.overwrite,
+                    resumed ? std::optional<int64_t>(first_step) : std::nullopt);
+    std::ofstream(run_dir / "config.yaml") << config_yaml;
     log = std::make_unique<metrics::JsonlLog>(run_dir / "metrics.jsonl");
   });
 
@@ -123,8 +196,11 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   queue_options.prefetch = config.data.prefetch_batches * micro;
   const bool pinned = device.device.is_cuda();
   if (pinned) queue_options.allocate = pinned_host_allocator();
+  queue_options.first_micro_batch = first_step * micro;
   const SampleOrderChoice order = make_sample_order(config.data, *source, seed);
-  const data::ShardedSampler sampler(order.order, rank, world, micro);
+  data::ShardedSampler sampler(order.order, rank, world, micro);
+  if (resumed) sampler.resume_at(first_step, resumed->manifest.sampler.position);
+  resumed.reset();  // the restored tensors are no longer needed
   data::BatchQueue queue(source, data::MultiCropAugment(config.data), sampler, queue_options);
 
   if (rank0) {
@@ -145,7 +221,10 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     progress << "  data: " << source->describe() << ", " << queue_options.threads
              << " loader thread(s) per rank\n"
              << "  sampling: " << order.description << "\n"
-             << "  not implemented yet, ignored: checkpoint.*, metrics.* (except the JSONL log), "
+             << "  checkpoints: " << (run_dir / "checkpoints").string() << ", every "
+             << config.checkpoint.every_steps << " step(s) and at the end, keeping the last "
+             << config.checkpoint.keep_last << "\n"
+             << "  not implemented yet, ignored: metrics.* (except the JSONL log), "
                 "eval.knn_every_steps\n"
              << std::flush;
   }
@@ -155,14 +234,52 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   summary.world_size = world;
   summary.run_dir = run_dir;
   summary.metrics_file = run_dir / "metrics.jsonl";
+  summary.first_step = first_step;
+  checkpoint::CheckpointWriter writer(checkpoint::CheckpointDirectory(run_dir / "checkpoints"),
+                                      config.checkpoint, control);
   const auto run_start = Clock::now();
   double recent_seconds = 0;
   int64_t recent_steps = 0;
   const int64_t check_every = config.distributed.param_check_every_steps;
   const int64_t log_every = std::max<int64_t>(1, config.run.log_every_steps);
   data::SourceHealth health;  // summed over ranks at every progress line
-  for (int64_t step = 0; step < total_steps; ++step) {
+  // Saves when due. After the step's log line, so that a resumed run's log is complete.
+  const auto save_if_due = [&](int64_t step, bool last) {
+    const int64_t every = config.checkpoint.every_steps;
+    if (last || (every > 0 && (step + 1) % every == 0)) {
+      checkpoint::Manifest manifest;
+      manifest.step = step + 1;
+      manifest.config_yaml = config_yaml;
+      manifest.config_hash = dist::checksum(config_yaml);
+      manifest.sampler = {seed, sampler.position_at(step + 1, batch_size),
+                          order.order->epoch_length()};
+      manifest.counters = {{"skipped_steps_total", train_step.skipped_total()},
+                           {"consecutive_nonfinite", train_step.guard().consecutive()}};
+      manifest.rng = "none stored: every random stream derives from (run.seed, step, rank, image)";
+      const checkpoint::SaveOutcome saved = writer.save(train_state.tensors(), manifest);
+      if (saved.ok) {
+        summary.last_checkpoint = saved.path;
+        if (rank0)
+          progress << "checkpoint " << saved.path.string() << ": "
+                   << static_cast<double>(saved.bytes) / 1e6 << " MB in " << saved.seconds << " s\n"
+                   << std::flush;
+      } else {
+        ++summary.failed_saves;
+        if (config.checkpoint.on_save_failure == checkpoint::OnSaveFailure::stop)
+          throw std::runtime_error(saved.error + " (checkpoint.on_save_failure: stop)");
+        if (rank0)
+          progress << "warning: " << saved.error
+                   << "; the previous checkpoint stays latest, training continues\n"
+                   << std::flush;
+      }
+    }
+  };
+  for (int64_t step = first_step; step < total_steps; ++step) {
     control.set_step(step);
+    // Every random stream of a step derives from (seed, step, rank): a resumed run draws exactly
+    // what the uninterrupted one would have, with no generator state to carry.
+    torch::manual_seed(
+        data::mix_seed({seed, static_cast<uint64_t>(step), static_cast<uint64_t>(rank), 0xd409}));
     if (grad_comm != &control) grad_comm->set_step(step);
     const auto step_start = Clock::now();
     std::vector<data::MultiCropBatch> batches;
@@ -182,7 +299,10 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     const double step_seconds = seconds_since(step_start);
     recent_seconds += step_seconds;
     ++recent_steps;
-    if (!rank0) continue;
+    if (!rank0) {
+      save_if_due(step, last);
+      continue;
+    }
 
     metrics::LogRecord record;
     record.integers = {{"step", step},
@@ -222,6 +342,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
       recent_seconds = 0;
       recent_steps = 0;
     }
+    save_if_due(step, last);
   }
   summary.parameter_checksum = dist::checksum(state);
   dist::require_same_on_all_ranks(summary.parameter_checksum, "the parameters at the end", control);
@@ -231,8 +352,8 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   summary.skipped_steps = train_step.skipped_total();
   summary.source_health = health;
   summary.seconds = seconds_since(run_start);
-  summary.images_per_second =
-      static_cast<double>(total_steps * global_batch) / std::max(1e-9, summary.seconds);
+  summary.images_per_second = static_cast<double>((total_steps - first_step) * global_batch) /
+                              std::max(1e-9, summary.seconds);
   summary.teacher_file = run_dir / "teacher_backbone.safetensors";
   dist::on_rank0_for_all(control, [&] {
     models::BackboneInfo info;

@@ -1,7 +1,9 @@
 // The training run, in DINOv2's stages, on one or many ranks: build (data shard → model, broadcast
 // from rank 0 → optimizer → schedules for the global batch) → loop (micro-batches → schedule
 // values → TrainStep: forward, guard, backward with bucketed all-reduce, clip, step, EMA → rank-0
-// log; parameter checksum across ranks every N steps) → finish (rank 0 exports the teacher).
+// log; parameter checksum across ranks every N steps; sharded checkpoint every N steps) → finish
+// (final checkpoint; rank 0 exports the teacher). A resumed run restores the checkpoint's state
+// and continues at its step from its sampler position, on whatever world size it now has.
 #pragma once
 
 #include <cstdint>
@@ -22,11 +24,15 @@ struct TrainSummary {
   int world_size = 1;
   uint64_t parameter_checksum = 0;   // xxh3 of student and teacher at the end: equal on all ranks
   data::SourceHealth source_health;  // unreadable tiles skipped, slides quarantined (all ranks)
+  int64_t first_step = 0;            // > 0 when resumed from a checkpoint
+  std::filesystem::path last_checkpoint;  // the newest checkpoint this run committed
+  int64_t failed_saves = 0;
 };
 
 struct TrainRequest {
   ExperimentConfig config;
   bool overwrite = false;  // reuse a run folder that already holds a run
+  std::string resume;      // "", "auto" (the run's latest checkpoint, if any) or a checkpoint path
 };
 
 // Runs the config to the end on every rank of `mpi`; `control` is an MPI communicator over them

@@ -57,6 +57,7 @@ class TrainStep {
   }
 
   int64_t skipped_total() const { return guard_.skipped_total(); }
+  NonfiniteGuard& guard() { return guard_; }  // its counts are checkpointed
   optim::ScheduledAdamW& optimizer() { return *optimizer_; }
   // Null on one process.
   const dist::GradientReducer* reducer() const { return reducer_.get(); }

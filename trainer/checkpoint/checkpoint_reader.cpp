@@ -1,0 +1,132 @@
+#include "trainer/checkpoint/checkpoint_reader.h"
+
+#include <torch/torch.h>
+#include <xxhash.h>
+
+#include <algorithm>
+
+#include "models/interchange/safetensors.h"
+#include "models/interchange/tensor_bytes.h"
+#include "trainer/checkpoint/checkpoint_directory.h"
+
+namespace pathodino::checkpoint {
+namespace {
+
+bool wanted(const std::string& name, const std::vector<std::string>& prefixes) {
+  if (prefixes.empty()) return true;
+  return std::any_of(prefixes.begin(), prefixes.end(),
+                     [&](const std::string& p) { return name.starts_with(p); });
+}
+
+// The step of a step directory's name, or nullopt.
+std::optional<int64_t> step_of(const std::filesystem::path& dir) {
+  const std::string name = dir.filename().string();
+  if (!name.starts_with("step-") || name.size() < 6 ||
+      name.find_first_not_of("0123456789", 5) != std::string::npos)
+    return std::nullopt;
+  return std::stoll(name.substr(5));
+}
+
+}  // namespace
+
+LoadedCheckpoint load_checkpoint(const std::filesystem::path& step_dir,
+                                 const std::vector<std::string>& prefixes) {
+  LoadedCheckpoint out;
+  out.path = step_dir;
+  out.manifest = read_manifest(step_dir);
+  const Manifest& m = out.manifest;
+  for (size_t shard = 0; shard < m.shards.size(); ++shard) {
+    bool needed = false;
+    for (const auto& [name, entry] : m.tensors)
+      needed |= entry.shard == static_cast<int>(shard) && wanted(name, prefixes);
+    if (!needed) continue;
+    const std::filesystem::path file = step_dir / m.shards[shard];
+    if (!std::filesystem::exists(file))
+      throw CheckpointError(file.string() + ": shard file is missing");
+    models::SafetensorsContent content;
+    try {
+      content = models::read_safetensors(file);
+    } catch (const models::SafetensorsError& e) {
+      throw CheckpointError(std::string("corrupt shard: ") + e.what());
+    }
+    for (const auto& [name, entry] : m.tensors) {
+      if (entry.shard != static_cast<int>(shard) || !wanted(name, prefixes)) continue;
+      const models::StTensor* t = content.find(name);
+      const std::string where = file.string() + ": tensor '" + name + "'";
+      if (t == nullptr) throw CheckpointError(where + " is missing from the shard");
+      if (models::dtype_name(t->dtype) != entry.dtype || t->shape != entry.shape)
+        throw CheckpointError(where + " does not match the manifest's dtype/shape");
+      if (XXH3_64bits(t->data.data(), t->data.size()) != entry.xxh3)
+        throw CheckpointError(where + " fails its checksum (the file is corrupt)");
+      out.tensors.emplace(name, models::from_st_tensor(*t));
+    }
+  }
+  return out;
+}
+
+std::filesystem::path resolve_checkpoint_path(const std::filesystem::path& given) {
+  if (std::filesystem::exists(given / kManifestFile) || step_of(given)) return given;
+  for (const std::filesystem::path& root : {given, given / "checkpoints"}) {
+    const CheckpointDirectory dir(root);
+    if (const auto latest = dir.latest()) return dir.step_path(*latest);
+  }
+  throw CheckpointError(given.string() +
+                        ": neither a checkpoint (no manifest.json) nor a directory with a "
+                        "`latest` checkpoint");
+}
+
+std::optional<ResumeChoice> choose_resume_checkpoint(const std::string& spec,
+                                                     const std::filesystem::path& checkpoints_root,
+                                                     bool fallback) {
+  std::filesystem::path first;
+  std::filesystem::path root = checkpoints_root;
+  std::vector<std::string> reasons;
+  if (spec == "auto") {
+    const CheckpointDirectory dir(checkpoints_root);
+    std::optional<int64_t> latest;
+    try {
+      latest = dir.latest();
+    } catch (const CheckpointError& e) {
+      if (!fallback) throw;
+      reasons.push_back(e.what());
+    }
+    if (latest)
+      first = dir.step_path(*latest);
+    else if (reasons.empty() && dir.complete_steps().empty())
+      return std::nullopt;  // a fresh run
+  } else {
+    first = resolve_checkpoint_path(spec);
+    root = first.parent_path();
+  }
+
+  // Candidates: the chosen one, then (with fallback) older complete ones, newest first.
+  std::vector<std::filesystem::path> candidates;
+  if (!first.empty()) candidates.push_back(first);
+  if (fallback) {
+    std::vector<int64_t> steps = CheckpointDirectory(root).complete_steps();
+    const std::optional<int64_t> first_step = first.empty() ? std::nullopt : step_of(first);
+    std::sort(steps.rbegin(), steps.rend());
+    for (int64_t step : steps)
+      if (!first_step || step < *first_step)
+        candidates.push_back(CheckpointDirectory(root).step_path(step));
+  }
+  ResumeChoice choice;
+  for (const auto& candidate : candidates) {
+    try {
+      choice.checkpoint = load_checkpoint(candidate);
+      choice.warnings = reasons;
+      if (!reasons.empty())
+        choice.warnings.push_back("resuming from the previous complete checkpoint " +
+                                  candidate.string());
+      return choice;
+    } catch (const std::exception& e) {
+      reasons.push_back(e.what());
+      if (!fallback) throw CheckpointError(e.what());
+    }
+  }
+  std::string message = "no checkpoint to resume from could be loaded:";
+  for (const auto& reason : reasons) message += "\n  " + reason;
+  throw CheckpointError(message);
+}
+
+}  // namespace pathodino::checkpoint

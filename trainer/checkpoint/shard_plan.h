@@ -1,0 +1,14 @@
+// Which rank writes which tensor of a checkpoint: largest first, each to the rank with the fewest
+// bytes so far (ties: the lower rank) — shards of nearly equal size written in parallel, and the
+// same plan on every rank without communication.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace pathodino::checkpoint {
+
+// Rank of each tensor, given each tensor's bytes.
+std::vector<int> assign_shards(const std::vector<int64_t>& bytes, int world_size);
+
+}  // namespace pathodino::checkpoint

@@ -1,0 +1,46 @@
+// TrainState: everything in a run that carries state from step to step, as named tensors — what a
+// checkpoint holds and a resume restores:
+//   student.<name>, teacher.<name>        parameters and backbone buffers (EMA teacher included)
+//   optim.<student name>.exp_avg|exp_avg_sq  AdamW moments, optim.step_counts its per-tensor steps
+//   center.dino, center.ibot              the softmax centers
+// Schedules, the sampler and every random stream are functions of the step (and the seed), so
+// the step and the sampler position in the manifest complete the state.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "trainer/optim/scheduled_adamw.h"
+#include "trainer/ssl/student_teacher.h"
+
+namespace pathodino::checkpoint {
+
+struct NamedTensor {
+  std::string name;
+  torch::Tensor tensor;
+};
+
+class TrainState {
+ public:
+  // Creates the optimizer's per-tensor state now (zeros, step 0 — what AdamW's first step would
+  // create), so that every rank has the same tensors to save or restore from step 0 on.
+  TrainState(ssl::StudentTeacher& model, optim::ScheduledAdamW& optimizer);
+
+  // The state's tensors in a fixed order: live tensors (read them before the next step changes
+  // them), plus fresh ones for the optimizer's step counts.
+  std::vector<NamedTensor> tensors() const;
+
+  // Copies `loaded` (CPU tensors by name) into the live state; throws CheckpointError naming
+  // every tensor that is missing, unexpected or of another shape or dtype.
+  void restore(const std::map<std::string, torch::Tensor>& loaded, const std::string& origin);
+
+ private:
+  ssl::StudentTeacher& model_;
+  optim::ScheduledAdamW& optimizer_;
+  std::vector<std::pair<std::string, torch::Tensor>> student_, teacher_;
+};
+
+}  // namespace pathodino::checkpoint
