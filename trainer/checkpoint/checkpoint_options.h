@@ -2,12 +2,14 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace pathodino::checkpoint {
 
 enum class OnSaveFailure { keep_training, stop };
 
 struct CheckpointOptions {
+  std::string directory;         // empty = <run dir>/checkpoints; e.g. a scratch filesystem
   int64_t every_steps = 1250;    // 0 = only at the end of the run
   int64_t keep_last = 3;         // newest complete checkpoints kept
   int64_t keep_every_steps = 0;  // additionally keep every step that is a multiple; 0 = none

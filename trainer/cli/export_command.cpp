@@ -1,17 +1,22 @@
-// `pathodino export --init NAME --seed S --out F.safetensors`: a freshly initialised backbone in
-// the interchange format (DINOv2/timm names). Exporting from a checkpoint arrives with checkpoints.
+// `pathodino export --checkpoint DIR --out F.safetensors`: a checkpoint's teacher backbone in the
+// interchange format (DINOv2/timm names), built from the config saved with the checkpoint.
+// `pathodino export --init NAME --seed S --out F.safetensors`: a freshly initialised backbone.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
+#include "models/backbone_factory.h"
 #include "models/interchange/backbone_file.h"
 #include "models/vit_spec.h"
+#include "trainer/checkpoint/checkpoint_reader.h"
 #include "trainer/cli/commands.h"
+#include "trainer/config/resolve.h"
 
 namespace pathodino::cli {
 namespace {
 
 struct ExportArgs {
+  std::string checkpoint;
   std::string init;
   uint64_t seed = 0;
   std::string out;
@@ -20,15 +25,49 @@ struct ExportArgs {
   std::string ffn;
 };
 
+// The teacher backbone of the checkpoint at `given` (a step, checkpoints or run directory).
+void export_checkpoint(const std::string& given, const std::string& out) {
+  const std::filesystem::path dir = checkpoint::resolve_checkpoint_path(given);
+  const ExperimentConfig config = config::resolve_config(dir / "config.yaml");
+  const std::string prefix = "teacher.backbone.";
+  const checkpoint::LoadedCheckpoint loaded = checkpoint::load_checkpoint(dir, {prefix});
+  models::VisionTransformer backbone =
+      models::build_backbone(config.model, config.data.global_crops_size, 0);
+  torch::NoGradGuard no_grad;
+  int64_t copied = 0;
+  for (auto& item : backbone->named_parameters()) {
+    const auto found = loaded.tensors.find(prefix + item.key());
+    if (found == loaded.tensors.end())
+      throw checkpoint::CheckpointError(dir.string() + ": no tensor '" + prefix + item.key() + "'");
+    item.value().copy_(found->second);
+    ++copied;
+  }
+  for (auto& item : backbone->named_buffers())
+    if (const auto found = loaded.tensors.find(prefix + item.key()); found != loaded.tensors.end())
+      item.value().copy_(found->second);
+  models::BackboneInfo info;
+  info.image_mean = config.data.mean;
+  info.image_std = config.data.std;
+  info.origin = "pathodino run " + config.run.name + " step " +
+                std::to_string(loaded.manifest.step) + " (teacher, from " + dir.string() + ")";
+  models::export_backbone(backbone, info, out);
+  std::cout << out << ": teacher backbone of " << dir.string() << ", " << backbone->spec().name()
+            << ", " << models::count_parameters(*backbone) << " parameters (" << copied
+            << " tensors, checksums verified)\n";
+}
+
 }  // namespace
 
 void add_export_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ExportArgs>();
   auto* command =
       app.add_subcommand("export", "Write a backbone as safetensors with DINOv2/timm names");
-  command
-      ->add_option("--init", args->init, "initialise a model by name, e.g. vit_small_patch14_reg4")
-      ->required();
+  auto* from_checkpoint = command->add_option(
+      "--checkpoint", args->checkpoint,
+      "export the teacher backbone of a checkpoint (step, checkpoints or run directory)");
+  auto* from_init = command->add_option("--init", args->init,
+                                        "initialise a model by name, e.g. vit_small_patch14_reg4");
+  from_checkpoint->excludes(from_init);
   command->add_option("--seed", args->seed, "initialisation seed");
   command->add_option("--out", args->out, "output .safetensors file")->required();
   command->add_option("--img-size", args->img_size,
@@ -39,6 +78,12 @@ void add_export_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"mlp", "swiglu"}));
   command->callback([args, &exit_code] {
     try {
+      if (!args->checkpoint.empty()) {
+        export_checkpoint(args->checkpoint, args->out);
+        exit_code = 0;
+        return;
+      }
+      if (args->init.empty()) throw std::runtime_error("give --checkpoint DIR or --init NAME");
       models::VitSpec spec = models::vit_spec_from_name(args->init);
       spec.img_size = args->img_size;
       spec.layerscale_init = args->layerscale_init;

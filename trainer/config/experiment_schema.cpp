@@ -128,6 +128,7 @@ Schema make_experiment_schema() {
       .at_least(0);
   KEY(distributed.zero1, "shard optimizer state across ranks (ZeRO-1)");
 
+  KEY(checkpoint.directory, "where checkpoints go; empty = <run dir>/checkpoints");
   KEY(checkpoint.every_steps, "save every N steps; 0 = at the end only").at_least(0);
   KEY(checkpoint.keep_last, "newest complete checkpoints kept").at_least(1);
   KEY(checkpoint.keep_every_steps, "also keep steps that are multiples of this; 0 = none")

@@ -50,7 +50,10 @@ void truncate_log(const std::filesystem::path& file, int64_t first_step) {
   checkpoint::write_file_durably(file, kept);
 }
 
-void prepare_run_dir(const RunOptions& run, bool overwrite, std::optional<int64_t> resumed_step) {
+// A fresh run refuses a folder (or checkpoint directory) that holds a run unless told to
+// overwrite it; a resumed run keeps both and drops the log lines from its first step on.
+void prepare_run_dir(const RunOptions& run, bool overwrite, std::optional<int64_t> resumed_step,
+                     const std::filesystem::path& checkpoints) {
   const std::filesystem::path dir = std::filesystem::path(run.output_dir) / run.name;
   if (resumed_step) {
     std::filesystem::create_directories(dir);
@@ -58,12 +61,15 @@ void prepare_run_dir(const RunOptions& run, bool overwrite, std::optional<int64_
       truncate_log(dir / "metrics.jsonl", *resumed_step);
     return;
   }
-  if (std::filesystem::exists(dir / "metrics.jsonl")) {
+  const bool has_checkpoints =
+      !checkpoint::CheckpointDirectory(checkpoints).complete_steps().empty();
+  if (std::filesystem::exists(dir / "metrics.jsonl") || has_checkpoints) {
     if (!overwrite)
-      throw std::runtime_error(dir.string() +
-                               " already holds a run; choose another run.name or pass --overwrite");
+      throw std::runtime_error((has_checkpoints ? checkpoints : dir).string() +
+                               " already holds a run; pass --resume auto to continue it, "
+                               "--overwrite to replace it, or choose another run.name");
     std::filesystem::remove(dir / "metrics.jsonl");
-    std::filesystem::remove_all(dir / "checkpoints");
+    std::filesystem::remove_all(checkpoints);
   }
   std::filesystem::create_directories(dir);
 }
@@ -105,13 +111,16 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   const std::filesystem::path run_dir =
       std::filesystem::path(config.run.output_dir) / config.run.name;
   const std::string config_yaml = config::to_yaml(config, /*comments=*/false);
+  const std::filesystem::path checkpoints_root =
+      config.checkpoint.directory.empty() ? run_dir / "checkpoints"
+                                          : std::filesystem::path(config.checkpoint.directory);
 
   // Resume: rank 0 chooses and verifies the checkpoint, every rank loads that one.
   std::optional<checkpoint::LoadedCheckpoint> resumed;
   if (!request.resume.empty()) {
     std::string chosen;
     dist::on_rank0_for_all(control, [&] {
-      auto choice = checkpoint::choose_resume_checkpoint(request.resume, run_dir / "checkpoints",
+      auto choice = checkpoint::choose_resume_checkpoint(request.resume, checkpoints_root,
                                                          config.checkpoint.fallback_to_previous);
       if (!choice) return;
       for (const std::string& warning : choice->warnings)
@@ -182,8 +191,9 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
 
   std::unique_ptr<metrics::JsonlLog> log;
   dist::on_rank0_for_all(control, [&] {
-    prepare_run_dir(config.run, request.overwrite,
-                    resumed ? std::optional<int64_t>(first_step) : std::nullopt);
+    // --resume auto on a run without a checkpoint yet starts it again from the beginning.
+    prepare_run_dir(config.run, request.overwrite || request.resume == "auto",
+                    resumed ? std::optional<int64_t>(first_step) : std::nullopt, checkpoints_root);
     std::ofstream(run_dir / "config.yaml") << config_yaml;
     log = std::make_unique<metrics::JsonlLog>(run_dir / "metrics.jsonl");
   });
@@ -221,7 +231,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     progress << "  data: " << source->describe() << ", " << queue_options.threads
              << " loader thread(s) per rank\n"
              << "  sampling: " << order.description << "\n"
-             << "  checkpoints: " << (run_dir / "checkpoints").string() << ", every "
+             << "  checkpoints: " << checkpoints_root.string() << ", every "
              << config.checkpoint.every_steps << " step(s) and at the end, keeping the last "
              << config.checkpoint.keep_last << "\n"
              << "  not implemented yet, ignored: metrics.* (except the JSONL log), "
@@ -235,7 +245,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   summary.run_dir = run_dir;
   summary.metrics_file = run_dir / "metrics.jsonl";
   summary.first_step = first_step;
-  checkpoint::CheckpointWriter writer(checkpoint::CheckpointDirectory(run_dir / "checkpoints"),
+  checkpoint::CheckpointWriter writer(checkpoint::CheckpointDirectory(checkpoints_root),
                                       config.checkpoint, control);
   const auto run_start = Clock::now();
   double recent_seconds = 0;
