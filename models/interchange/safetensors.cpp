@@ -31,6 +31,7 @@ void write_all(int fd, const void* data, std::size_t size, const std::filesystem
   const char* p = static_cast<const char*>(data);
   while (size > 0) {
     const ssize_t n = ::write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
     if (n < 0) fail(path, std::string("write failed: ") + std::strerror(errno));
     p += n;
     size -= static_cast<std::size_t>(n);
@@ -175,15 +176,24 @@ SafetensorsContent read_safetensors(const std::filesystem::path& path) {
 }
 
 void write_safetensors(const std::filesystem::path& path, const SafetensorsContent& content) {
+  std::vector<StTensorView> views;
+  for (const auto& tensor : content.tensors)
+    views.push_back(
+        {tensor.name, tensor.dtype, tensor.shape, tensor.data.data(), tensor.data.size()});
+  write_safetensors(path, views, content.metadata);
+}
+
+void write_safetensors(const std::filesystem::path& path, const std::vector<StTensorView>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!content.metadata.empty()) header["__metadata__"] = content.metadata;
+  if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
-  for (const auto& tensor : content.tensors) {
+  for (const auto& tensor : tensors) {
     if (header.contains(tensor.name)) fail(path, "tensor '" + tensor.name + "' given twice");
     header[tensor.name] = {{"dtype", dtype_name(tensor.dtype)},
                            {"shape", tensor.shape},
-                           {"data_offsets", {offset, offset + tensor.data.size()}}};
-    offset += tensor.data.size();
+                           {"data_offsets", {offset, offset + tensor.size}}};
+    offset += tensor.size;
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // pad so the data section is 8-byte aligned
@@ -195,8 +205,7 @@ void write_safetensors(const std::filesystem::path& path, const SafetensorsConte
   try {
     write_all(fd, &header_size, 8, path);
     write_all(fd, text.data(), text.size(), path);
-    for (const auto& tensor : content.tensors)
-      write_all(fd, tensor.data.data(), tensor.data.size(), path);
+    for (const auto& tensor : tensors) write_all(fd, tensor.data, tensor.size, path);
     if (::fsync(fd) != 0) fail(path, std::string("fsync failed: ") + std::strerror(errno));
   } catch (...) {
     ::close(fd);

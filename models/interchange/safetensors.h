@@ -45,4 +45,15 @@ SafetensorsContent read_safetensors(const std::filesystem::path& path);
 // or the complete new one, never a torn write. Tensors are laid out in the given order.
 void write_safetensors(const std::filesystem::path& path, const SafetensorsContent& content);
 
+// The same from bytes the caller owns (no copy into StTensor): what checkpoint shards use.
+struct StTensorView {
+  std::string name;
+  StDtype dtype = StDtype::F32;
+  std::vector<int64_t> shape;
+  const std::byte* data = nullptr;
+  std::size_t size = 0;  // bytes
+};
+void write_safetensors(const std::filesystem::path& path, const std::vector<StTensorView>& tensors,
+                       const std::map<std::string, std::string>& metadata);
+
 }  // namespace pathodino::models

@@ -106,8 +106,6 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   // Build: everything that can refuse the config happens before the run folder is touched.
   if (config.distributed.zero1)
     throw std::runtime_error("distributed.zero1: not implemented yet (plain data parallel only)");
-  if (config.checkpoint.async_save)
-    throw std::runtime_error("checkpoint.async_save: not implemented yet (saves are synchronous)");
   const std::filesystem::path run_dir =
       std::filesystem::path(config.run.output_dir) / config.run.name;
   const std::string config_yaml = config::to_yaml(config, /*comments=*/false);
@@ -253,36 +251,47 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   const int64_t check_every = config.distributed.param_check_every_steps;
   const int64_t log_every = std::max<int64_t>(1, config.run.log_every_steps);
   data::SourceHealth health;  // summed over ranks at every progress line
-  // Saves when due. After the step's log line, so that a resumed run's log is complete.
-  const auto save_if_due = [&](int64_t step, bool last) {
-    const int64_t every = config.checkpoint.every_steps;
-    if (last || (every > 0 && (step + 1) % every == 0)) {
-      checkpoint::Manifest manifest;
-      manifest.step = step + 1;
-      manifest.config_yaml = config_yaml;
-      manifest.config_hash = dist::checksum(config_yaml);
-      manifest.sampler = {seed, sampler.position_at(step + 1, batch_size),
-                          order.order->epoch_length()};
-      manifest.counters = {{"skipped_steps_total", train_step.skipped_total()},
-                           {"consecutive_nonfinite", train_step.guard().consecutive()}};
-      manifest.rng = "none stored: every random stream derives from (run.seed, step, rank, image)";
-      const checkpoint::SaveOutcome saved = writer.save(train_state.tensors(), manifest);
-      if (saved.ok) {
-        summary.last_checkpoint = saved.path;
-        if (rank0)
-          progress << "checkpoint " << saved.path.string() << ": "
-                   << static_cast<double>(saved.bytes) / 1e6 << " MB in " << saved.seconds << " s\n"
-                   << std::flush;
-      } else {
-        ++summary.failed_saves;
-        if (config.checkpoint.on_save_failure == checkpoint::OnSaveFailure::stop)
-          throw std::runtime_error(saved.error + " (checkpoint.on_save_failure: stop)");
-        if (rank0)
-          progress << "warning: " << saved.error
-                   << "; the previous checkpoint stays latest, training continues\n"
-                   << std::flush;
-      }
+  const auto report = [&](const checkpoint::SaveOutcome& saved) {
+    summary.checkpoint_blocking_seconds += saved.blocking_seconds;
+    if (saved.ok) {
+      summary.last_checkpoint = saved.path;
+      if (rank0)
+        progress << "checkpoint " << saved.path.string() << ": "
+                 << static_cast<double>(saved.bytes) / 1e6 << " MB in " << saved.seconds << " s ("
+                 << saved.blocking_seconds << " s blocking training)\n"
+                 << std::flush;
+      return;
     }
+    ++summary.failed_saves;
+    if (config.checkpoint.on_save_failure == checkpoint::OnSaveFailure::stop)
+      throw std::runtime_error(saved.error + " (checkpoint.on_save_failure: stop)");
+    if (rank0)
+      progress << "warning: " << saved.error
+               << "; the previous checkpoint stays latest, training continues\n"
+               << std::flush;
+  };
+  // At every step boundary: commit a background save whose shards are all written; start a save
+  // when due (after the step's log line, so that a resumed run's log is complete). At most one
+  // save is in flight; the last one is synchronous.
+  const auto checkpoint_step = [&](int64_t step, bool last) {
+    if (writer.in_flight())
+      if (auto saved = writer.poll()) report(*saved);
+    const int64_t every = config.checkpoint.every_steps;
+    if (!last && (every <= 0 || (step + 1) % every != 0)) return;
+    if (writer.in_flight()) report(writer.finish());
+    checkpoint::Manifest manifest;
+    manifest.step = step + 1;
+    manifest.config_yaml = config_yaml;
+    manifest.config_hash = dist::checksum(config_yaml);
+    manifest.sampler = {seed, sampler.position_at(step + 1, batch_size),
+                        order.order->epoch_length()};
+    manifest.counters = {{"skipped_steps_total", train_step.skipped_total()},
+                         {"consecutive_nonfinite", train_step.guard().consecutive()}};
+    manifest.rng = "none stored: every random stream derives from (run.seed, step, rank, image)";
+    if (config.checkpoint.async_save && !last)
+      writer.start_async(train_state.tensors(), std::move(manifest));
+    else
+      report(writer.save(train_state.tensors(), std::move(manifest)));
   };
   for (int64_t step = first_step; step < total_steps; ++step) {
     control.set_step(step);
@@ -310,7 +319,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     recent_seconds += step_seconds;
     ++recent_steps;
     if (!rank0) {
-      save_if_due(step, last);
+      checkpoint_step(step, last);
       continue;
     }
 
@@ -352,7 +361,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
       recent_seconds = 0;
       recent_steps = 0;
     }
-    save_if_due(step, last);
+    checkpoint_step(step, last);
   }
   summary.parameter_checksum = dist::checksum(state);
   dist::require_same_on_all_ranks(summary.parameter_checksum, "the parameters at the end", control);

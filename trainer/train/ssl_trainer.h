@@ -27,6 +27,7 @@ struct TrainSummary {
   int64_t first_step = 0;            // > 0 when resumed from a checkpoint
   std::filesystem::path last_checkpoint;  // the newest checkpoint this run committed
   int64_t failed_saves = 0;
+  double checkpoint_blocking_seconds = 0;  // training time spent in checkpoint saves
 };
 
 struct TrainRequest {
