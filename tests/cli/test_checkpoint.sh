@@ -2,6 +2,7 @@
 # Checkpoints as a user relies on them, on real 2- and 4-rank jobs:
 #   exactness  — 12 steps straight vs killed (SIGKILL of every rank) after step 6 and resumed:
 #                identical loss log lines and bit-identical state (every tensor's checksum);
+#                async saves (written in the background) hold the same state as synchronous ones;
 #   resharding — resume 2 → 1, 2 → 4 (oversubscribed) and 4 → 2 ranks; training goes on;
 #   export     — `pathodino export --checkpoint` gives the teacher the run exported;
 #   damage     — a corrupt or missing shard is named (file and tensor); resume falls back to the
@@ -82,6 +83,12 @@ check "bit-identical state at step 12 (every tensor's checksum)" \
   same_state "$(ck straight 12)" "$(ck killed 12)"
 check "retention kept the last 2 (steps 9 and 12)" \
   test "$(ls "$tmp/runs/straight/checkpoints" | tr '\n' ' ')" = "latest step-00000009 step-00000012 "
+
+train 2 async --set checkpoint.async_save=true > "$tmp/async.out" 2>&1; rc=$?
+check "async saves: the run finishes, each save reports its blocking time" \
+  bash -c "test $rc -eq 0 && grep -q 'step-00000009: .* s blocking training)' '$tmp/async.out'"
+check "async saves: step 9 (written in the background) is sound" "$bin" checkpoint verify "$(ck async 9)"
+check "async saves: the same state as synchronous ones" same_state "$(ck straight 9)" "$(ck async 9)"
 
 # --- export from a checkpoint -----------------------------------------------------------------
 "$bin" export --checkpoint "$tmp/runs/straight" --out "$tmp/teacher.safetensors" > "$tmp/export.out" 2>&1

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Crash safety of checkpoints: TRIALS (default 20) 2-rank runs saving at every step, each killed
 # with SIGKILL at a random instant — half of them while a save is in flight (a step-N.partial
-# directory exists: shards, manifest, rename or `latest` being written), half anywhere. After every
+# directory exists: shards, manifest, rename or `latest` being written), half anywhere; every other
+# pair of trials saves asynchronously (background writes and commits). After every
 # kill, `latest` (when there is one) must name a complete checkpoint whose every tensor matches its
 # checksum, and `train --resume auto` must finish the run.
 set -uo pipefail
@@ -12,30 +13,33 @@ source "$(dirname "$0")/check.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 config="$root/configs/debug/tiny_cpu.yaml"
-base=(--set optim.epochs=2 --set optim.iterations_per_epoch=4 --set optim.warmup_epochs=1
+base=(--set optim.epochs=4 --set optim.iterations_per_epoch=4 --set optim.warmup_epochs=1
       --set ssl.teacher.warmup_temp_epochs=1 --set data.batch_size_per_rank=2
       --set data.synthetic.images_per_class=8 --set ssl.dino.head.n_prototypes=256
       --set ssl.dino.head.hidden_dim=128 --set ssl.dino.head.bottleneck_dim=64
       --set run.log_every_steps=1 --set checkpoint.every_steps=1 --set checkpoint.keep_last=2
       --set "run.output_dir=$tmp/runs")
 RANDOM=7  # reproducible kill instants
-verified=0 mid_save=0 no_checkpoint=0 resumed=0
+verified=0 mid_save=0 no_checkpoint=0 resumed=0 finished=0
 for trial in $(seq "$trials"); do
   name=crash$trial
   dir="$tmp/runs/$name/checkpoints"
-  mpirun -np 2 "$bin" train -c "$config" "${base[@]}" --set run.name=$name > "$tmp/$name.out" 2>&1 &
+  async=$(( (trial - 1) / 2 % 2 == 1 ))
+  mpirun -np 2 "$bin" train -c "$config" "${base[@]}" --set run.name=$name \
+    --set checkpoint.async_save=$( ((async)) && echo true || echo false) > "$tmp/$name.out" 2>&1 &
   if (( trial % 2 == 1 )); then
-    # Wait for a save to begin (after the first committed one), then kill 0-60 ms into it.
-    for _ in $(seq 2000); do
-      [[ -e "$dir/latest" ]] && compgen -G "$dir/*.partial" > /dev/null && break
-      sleep 0.005
-    done
+    # After the first committed save and a random 0-1.5 s, wait for a save to begin, then kill
+    # 0-60 ms into it.
+    for _ in $(seq 2000); do [[ -e "$dir/latest" ]] && break; sleep 0.005; done
+    sleep "$((RANDOM % 2)).$(printf %02d $((RANDOM % 50)))"
+    for _ in $(seq 2000); do compgen -G "$dir/*.partial" > /dev/null && break; sleep 0.005; done
     sleep "0.0$(printf %02d $((RANDOM % 60)))"
   else
-    sleep "$((1 + RANDOM % 3)).$(printf %02d $((RANDOM % 100)))"
+    sleep "$((2 + RANDOM % 2)).$(printf %02d $((RANDOM % 100)))"
   fi
   compgen -G "$dir/*.partial" > /dev/null && mid_save=$((mid_save + 1))
-  pkill -KILL -f "run.name=$name\$"; wait
+  pkill -KILL -f "run.name=$name "; wait
+  grep -q '^done:' "$tmp/$name.out" && { echo "trial $trial: the run ended before the kill"; finished=$((finished + 1)); }
   if [[ -e "$dir/latest" ]]; then
     if "$bin" checkpoint verify "$dir" > "$tmp/$name.verify" 2>&1; then
       verified=$((verified + 1))
@@ -46,7 +50,7 @@ for trial in $(seq "$trials"); do
     no_checkpoint=$((no_checkpoint + 1))
   fi
   if mpirun -np 2 "$bin" train -c "$config" "${base[@]}" --set run.name=$name --resume auto \
-       > "$tmp/$name.resume" 2>&1 && grep -q '^done: 8 steps' "$tmp/$name.resume"; then
+       > "$tmp/$name.resume" 2>&1 && grep -q '^done: 16 steps' "$tmp/$name.resume"; then
     resumed=$((resumed + 1))
   else
     echo "trial $trial: resume failed:"; tail -5 "$tmp/$name.resume"
@@ -54,6 +58,7 @@ for trial in $(seq "$trials"); do
   echo "trial $trial: $(grep -o 'resuming from .*: step [0-9]*' "$tmp/$name.resume" || echo 'no checkpoint: started again')"
 done
 echo "$trials kills: $mid_save while a save was in flight, $verified with a latest checkpoint (all verified), $no_checkpoint before the first checkpoint; $resumed resumed to the end"
+check "every kill landed before the run ended" test $finished -eq 0
 check "every latest checkpoint verifies" test $verified -eq $((trials - no_checkpoint))
 check "every killed run resumes to the end" test $resumed -eq "$trials"
 check "at least a third of the kills hit a save in flight" test $((3 * mid_save)) -ge "$trials"

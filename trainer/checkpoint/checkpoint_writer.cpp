@@ -46,16 +46,44 @@ CheckpointWriter::CheckpointWriter(CheckpointDirectory directory, CheckpointOpti
 
 CheckpointWriter::~CheckpointWriter() {
   if (writer_.joinable()) writer_.join();
+  if (janitor_.joinable()) janitor_.join();
 }
 
-bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest manifest,
+void CheckpointWriter::allocate_staging(const std::vector<NamedTensor>& state,
+                                        const std::vector<size_t>& mine) {
+  bool fits = staging_.size() == mine.size();
+  for (size_t k = 0; fits && k < mine.size(); ++k)
+    fits = staging_[k].sizes() == state[mine[k]].tensor.sizes() &&
+           staging_[k].scalar_type() == state[mine[k]].tensor.scalar_type();
+  if (fits) return;
+  staging_.clear();
+  for (size_t i : mine) {
+    const torch::Tensor& t = state[i].tensor;
+    staging_.push_back(torch::zeros(t.sizes(), t.options().device(torch::kCPU)));  // faulted in now
+  }
+}
+
+void CheckpointWriter::prepare_async(const std::vector<NamedTensor>& state) {
+  std::vector<int64_t> bytes;
+  for (const NamedTensor& t : state) bytes.push_back(static_cast<int64_t>(t.tensor.nbytes()));
+  const std::vector<int> plan = assign_shards(bytes, comm_.world_size());
+  std::vector<size_t> mine;
+  for (size_t i = 0; i < state.size(); ++i)
+    if (plan[i] == comm_.rank()) mine.push_back(i);
+  allocate_staging(state, mine);
+}
+
+bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest manifest, bool copy,
                              std::string& error) {
   const auto start = Clock::now();
   const int rank = comm_.rank(), world = comm_.world_size();
   Pending p;
   p.started = start;
   try {
-    dist::on_rank0_for_all(comm_, [&] { directory_.begin(manifest.step); });
+    dist::on_rank0_for_all(comm_, [&] {
+      if (janitor_.joinable()) janitor_.join();
+      directory_.begin(manifest.step);
+    });
   } catch (const std::exception& e) {
     error = at_step(manifest.step) + ": rank 0 could not prepare " +
             directory_.partial_path(manifest.step).string() + ": " + e.what();
@@ -83,22 +111,28 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
       p.names.push_back(state[i].name);
     }
   }
-  // Host copies into buffers kept from save to save (no page faults after the first save); copy_
-  // runs on the intra-op threads.
-  if (staging_.size() != p.mine.size()) staging_.assign(p.mine.size(), torch::Tensor());
+  // An async save copies into host buffers kept from save to save (no page faults after the
+  // first; copy_ runs on the intra-op threads); a synchronous one writes the live CPU tensors.
   torch::NoGradGuard no_grad;
+  if (copy) allocate_staging(state, p.mine);
+  write_from_.assign(p.mine.size(), torch::Tensor());
   for (size_t k = 0; k < p.mine.size(); ++k) {
-    const torch::Tensor& source = state[p.mine[k]].tensor;
-    torch::Tensor& buffer = staging_[k];
-    if (!buffer.defined() || buffer.sizes() != source.sizes() ||
-        buffer.scalar_type() != source.scalar_type())
-      buffer = torch::empty(source.sizes(), source.options().device(torch::kCPU));
-    buffer.copy_(source.detach());
+    const torch::Tensor source = state[p.mine[k]].tensor.detach();
+    if (!copy && source.is_cpu() && source.is_contiguous()) {
+      write_from_[k] = source;
+    } else {
+      if (!copy) allocate_staging(state, p.mine);
+      staging_[k].copy_(source);
+      write_from_[k] = staging_[k];
+    }
   }
   p.manifest = std::move(manifest);
   p.blocking_seconds = seconds_since(start);
+
   pending_ = std::move(p);
   written_ = false;
+  committed_ = false;
+  commit_error_.clear();
   return true;
 }
 
@@ -108,7 +142,7 @@ void CheckpointWriter::write_staged() noexcept {
     std::vector<models::StTensorView> views;
     p.checksums.clear();
     for (size_t k = 0; k < p.mine.size(); ++k) {
-      const torch::Tensor& t = staging_[k];
+      const torch::Tensor& t = write_from_[k];
       models::StTensorView view;
       view.name = p.names[k];
       view.dtype = models::to_st_dtype(t.scalar_type(), p.names[k]);
@@ -130,13 +164,10 @@ void CheckpointWriter::write_staged() noexcept {
   written_ = true;
 }
 
-SaveOutcome CheckpointWriter::commit() {
-  const auto start = Clock::now();
-  Pending p = std::move(*pending_);
-  pending_.reset();
+bool CheckpointWriter::gather(SaveOutcome& outcome) {
+  Pending& p = *pending_;
   const int rank = comm_.rank(), world = comm_.world_size();
   const int64_t n = static_cast<int64_t>(p.plan.size());
-  SaveOutcome outcome;
   outcome.step = p.manifest.step;
   // Checksums of every tensor (each from its writer; zeros elsewhere), failures per rank, bytes.
   torch::Tensor checksums = torch::zeros({n}, torch::kInt64);
@@ -144,7 +175,7 @@ SaveOutcome CheckpointWriter::commit() {
   if (p.error.empty())
     for (size_t k = 0; k < p.mine.size(); ++k) {
       checksums[static_cast<int64_t>(p.mine[k])] = as_int64(p.checksums[k]);
-      failed[world] += static_cast<int64_t>(staging_[k].nbytes());
+      failed[world] += static_cast<int64_t>(write_from_[k].nbytes());
     }
   else
     failed[rank] = 1;
@@ -159,49 +190,75 @@ SaveOutcome CheckpointWriter::commit() {
     outcome.error =
         at_step(outcome.step) + ": rank(s) " + failed_ranks + " could not write their shard" +
         (p.error.empty() ? "" : " (rank " + std::to_string(rank) + ": " + p.error + ")");
-  } else {
-    for (int64_t i = 0; i < n; ++i)
-      p.manifest.tensors.at(p.all_names[i]).xxh3 = as_uint64(checksums[i].item<int64_t>());
-    const std::filesystem::path partial = directory_.partial_path(outcome.step);
-    try {
-      dist::on_rank0_for_all(comm_, [&] {
-        write_file_durably(partial / "config.yaml", p.manifest.config_yaml);
-        write_manifest(partial, p.manifest);
-        directory_.commit(outcome.step);
-        directory_.apply_retention(options_);
-      });
-      outcome.ok = true;
-      outcome.path = directory_.step_path(outcome.step);
-    } catch (const std::exception& e) {
-      outcome.error = at_step(outcome.step) + ": rank 0 could not commit: " + e.what();
-    }
+    return false;
   }
-  outcome.seconds = seconds_since(p.started);
-  outcome.blocking_seconds = p.blocking_seconds + seconds_since(start);
-  return outcome;
+  for (int64_t i = 0; i < n; ++i)
+    p.manifest.tensors.at(p.all_names[i]).xxh3 = as_uint64(checksums[i].item<int64_t>());
+  return true;
+}
+
+void CheckpointWriter::commit_on_rank0(bool retention_now) {
+  const Pending& p = *pending_;
+  const std::filesystem::path partial = directory_.partial_path(p.manifest.step);
+  try {
+    write_file_durably(partial / "config.yaml", p.manifest.config_yaml);
+    write_manifest(partial, p.manifest);
+    directory_.commit(p.manifest.step);
+    if (retention_now) {
+      directory_.apply_retention(options_);
+    } else {
+      // Deleting old checkpoints (hundreds of MB) is off the training path: a janitor thread,
+      // joined before the next save touches the directory.
+      janitor_ = std::thread([this] {
+        try {
+          directory_.apply_retention(options_);
+        } catch (const std::exception&) {
+          // An undeletable old checkpoint costs disk, not correctness; the next save retries.
+        }
+      });
+    }
+  } catch (const std::exception& e) {
+    commit_error_ = e.what();
+    if (commit_error_.empty()) commit_error_ = "unknown error";
+  }
+  committed_ = true;
 }
 
 SaveOutcome CheckpointWriter::save(const std::vector<NamedTensor>& state, Manifest manifest) {
   if (in_flight()) throw std::logic_error("save: finish() the save in flight first");
   const int64_t step = manifest.step;
+  SaveOutcome outcome;
+  outcome.step = step;
   std::string error;
-  if (!stage(state, std::move(manifest), error)) {
-    SaveOutcome outcome;
-    outcome.step = step;
+  if (!stage(state, std::move(manifest), /*copy=*/false, error)) {
     outcome.error = error;
     return outcome;
   }
-  const auto start = Clock::now();
   write_staged();
-  pending_->blocking_seconds += seconds_since(start);
-  return commit();
+  if (gather(outcome)) {
+    try {
+      dist::on_rank0_for_all(comm_, [&] {
+        commit_on_rank0(/*retention_now=*/false);
+        if (!commit_error_.empty()) throw std::runtime_error(commit_error_);
+      });
+      outcome.ok = true;
+      outcome.path = directory_.step_path(step);
+    } catch (const std::exception& e) {
+      outcome.error = at_step(step) + ": rank 0 could not commit: " + e.what();
+    }
+  }
+  outcome.seconds = seconds_since(pending_->started);
+  outcome.blocking_seconds = outcome.seconds;
+  pending_.reset();
+  write_from_.clear();  // no alias of the live state kept
+  return outcome;
 }
 
 void CheckpointWriter::start_async(const std::vector<NamedTensor>& state, Manifest manifest) {
   if (in_flight()) throw std::logic_error("start_async: a save is already in flight");
   std::string error;
   const int64_t step = manifest.step;
-  if (!stage(state, std::move(manifest), error)) {
+  if (!stage(state, std::move(manifest), /*copy=*/true, error)) {
     failed_start_ = SaveOutcome{};
     failed_start_->step = step;
     failed_start_->error = error;
@@ -213,23 +270,62 @@ void CheckpointWriter::start_async(const std::vector<NamedTensor>& state, Manife
 std::optional<SaveOutcome> CheckpointWriter::poll() {
   if (failed_start_) return std::exchange(failed_start_, std::nullopt);
   if (!in_flight()) return std::nullopt;
-  // Every rank must agree that every shard is written before anyone commits.
   const auto start = Clock::now();
-  torch::Tensor done = torch::tensor({written_.load() ? int64_t{1} : int64_t{0}}, torch::kInt64);
-  comm_.all_reduce_sum(done, "all_reduce(checkpoint write progress)");
-  pending_->blocking_seconds += seconds_since(start);
-  if (done.item<int64_t>() < comm_.world_size()) return std::nullopt;
-  writer_.join();
-  return commit();
+  Pending& p = *pending_;
+  const int rank = comm_.rank();
+  const auto done = [&](SaveOutcome outcome) {
+    p.blocking_seconds += seconds_since(start);
+    outcome.seconds = seconds_since(p.started);
+    outcome.blocking_seconds = p.blocking_seconds;
+    pending_.reset();
+    return std::optional<SaveOutcome>(std::move(outcome));
+  };
+  if (p.phase == Pending::Phase::writing) {
+    // Every rank must know that every shard is written before anyone commits.
+    torch::Tensor written = torch::tensor({int64_t{written_.load() ? 1 : 0}}, torch::kInt64);
+    comm_.all_reduce_sum(written, "all_reduce(checkpoint write progress)");
+    if (written.item<int64_t>() < comm_.world_size()) {
+      p.blocking_seconds += seconds_since(start);
+      return std::nullopt;
+    }
+    writer_.join();
+    SaveOutcome outcome;
+    if (!gather(outcome)) return done(std::move(outcome));
+    gathered_ = outcome;
+    p.phase = Pending::Phase::committing;
+    if (rank == 0) writer_ = std::thread([this] { commit_on_rank0(/*retention_now=*/true); });
+    p.blocking_seconds += seconds_since(start);
+    return std::nullopt;
+  }
+  // Committing on rank 0's thread: its state reaches everyone through one small all-reduce.
+  const bool mine_done = rank == 0 && committed_.load();
+  torch::Tensor state = torch::tensor(
+      {int64_t{mine_done ? 1 : 0}, int64_t{mine_done && !commit_error_.empty() ? 1 : 0}},
+      torch::kInt64);
+  comm_.all_reduce_sum(state, "all_reduce(checkpoint commit progress)");
+  if (state[0].item<int64_t>() == 0) {
+    p.blocking_seconds += seconds_since(start);
+    return std::nullopt;
+  }
+  if (writer_.joinable()) writer_.join();
+  SaveOutcome outcome = gathered_;
+  if (state[1].item<int64_t>() != 0) {
+    outcome.error = at_step(outcome.step) + ": rank 0 could not commit" +
+                    (rank == 0 ? ": " + commit_error_ : std::string(" (see rank 0's log)"));
+  } else {
+    outcome.ok = true;
+    outcome.path = directory_.step_path(outcome.step);
+  }
+  return done(std::move(outcome));
 }
 
 SaveOutcome CheckpointWriter::finish() {
   if (failed_start_) return *std::exchange(failed_start_, std::nullopt);
   if (!in_flight()) throw std::logic_error("finish: no save in flight");
-  const auto start = Clock::now();
-  if (writer_.joinable()) writer_.join();
-  pending_->blocking_seconds += seconds_since(start);
-  return commit();
+  while (true) {
+    if (auto outcome = poll()) return *outcome;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
 }
 
 }  // namespace pathodino::checkpoint

@@ -65,9 +65,10 @@ void prepare_run_dir(const RunOptions& run, bool overwrite, std::optional<int64_
       !checkpoint::CheckpointDirectory(checkpoints).complete_steps().empty();
   if (std::filesystem::exists(dir / "metrics.jsonl") || has_checkpoints) {
     if (!overwrite)
-      throw std::runtime_error((has_checkpoints ? checkpoints : dir).string() +
-                               " already holds a run; pass --resume auto to continue it, "
-                               "--overwrite to replace it, or choose another run.name");
+      throw std::runtime_error(
+          (std::filesystem::exists(dir / "metrics.jsonl") ? dir : checkpoints).string() +
+          " already holds a run; pass --resume auto to continue it, "
+          "--overwrite to replace it, or choose another run.name");
     std::filesystem::remove(dir / "metrics.jsonl");
     std::filesystem::remove_all(checkpoints);
   }
@@ -251,6 +252,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   const int64_t check_every = config.distributed.param_check_every_steps;
   const int64_t log_every = std::max<int64_t>(1, config.run.log_every_steps);
   data::SourceHealth health;  // summed over ranks at every progress line
+  if (config.checkpoint.async_save) writer.prepare_async(train_state.tensors());
   const auto report = [&](const checkpoint::SaveOutcome& saved) {
     summary.checkpoint_blocking_seconds += saved.blocking_seconds;
     if (saved.ok) {
