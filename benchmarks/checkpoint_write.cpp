@@ -109,21 +109,25 @@ int main(int argc, char** argv) {
     std::vector<double> ratios, stalls;
     int64_t step_number = 0;
     for (int r = 0; r < rounds; ++r) {
-      MPI_Barrier(mpi.world());
-      auto start = Clock::now();
-      plain_write(tensors, rank, world, dir / ("plain-" + std::to_string(rank) + ".bin"));
-      const double plain = slowest(since(start), mpi.world());
-
+      // Alternate which write goes first, so neither always follows the other's writeback.
+      double plain = 0, sync = 0;
+      checkpoint::SaveOutcome saved;
       checkpoint::Manifest manifest;
       manifest.step = ++step_number;
-      MPI_Barrier(mpi.world());
-      start = Clock::now();
-      const checkpoint::SaveOutcome saved = writer.save(tensors, manifest);
-      const double sync = slowest(since(start), mpi.world());
+      for (int which : r % 2 == 0 ? std::vector<int>{0, 1} : std::vector<int>{1, 0}) {
+        MPI_Barrier(mpi.world());
+        const auto start = Clock::now();
+        if (which == 0)  // a new file each round, as each checkpoint is
+          plain_write(tensors, rank, world,
+                      dir / ("plain-" + std::to_string(r) + "-" + std::to_string(rank) + ".bin"));
+        else
+          saved = writer.save(tensors, manifest);
+        (which == 0 ? plain : sync) = slowest(since(start), mpi.world());
+      }
       if (!saved.ok) throw std::runtime_error(saved.error);
 
       MPI_Barrier(mpi.world());
-      start = Clock::now();
+      auto start = Clock::now();
       compute_steps(steps, a, nullptr);
       const double without = slowest(since(start), mpi.world());
       manifest.step = ++step_number;
@@ -135,6 +139,8 @@ int main(int argc, char** argv) {
       if (!committed) blocking = writer.finish().blocking_seconds;
       const double total_with = slowest(since(start), mpi.world());
       const double stall = std::max(0.0, total_with - without) / sync;
+      std::filesystem::remove(dir /
+                              ("plain-" + std::to_string(r) + "-" + std::to_string(rank) + ".bin"));
       ratios.push_back(plain / sync);
       stalls.push_back(stall);
       if (rank == 0)

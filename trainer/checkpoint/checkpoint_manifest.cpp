@@ -103,8 +103,9 @@ Manifest read_manifest(const std::filesystem::path& checkpoint_dir) {
   return manifest_from_json(text.str(), path.string());
 }
 
-void write_manifest(const std::filesystem::path& checkpoint_dir, const Manifest& manifest) {
-  write_file_durably(checkpoint_dir / kManifestFile, to_json(manifest));
+void write_manifest(const std::filesystem::path& checkpoint_dir, const Manifest& manifest,
+                    bool sync_directory) {
+  write_file_durably(checkpoint_dir / kManifestFile, to_json(manifest), sync_directory);
 }
 
 }  // namespace pathodino::checkpoint

@@ -54,7 +54,8 @@ std::string to_json(const Manifest& manifest);
 Manifest manifest_from_json(const std::string& text, const std::string& origin);
 
 Manifest read_manifest(const std::filesystem::path& checkpoint_dir);
-void write_manifest(const std::filesystem::path& checkpoint_dir, const Manifest& manifest);
+void write_manifest(const std::filesystem::path& checkpoint_dir, const Manifest& manifest,
+                    bool sync_directory = true);
 
 inline constexpr const char* kManifestFile = "manifest.json";
 

@@ -156,8 +156,9 @@ void CheckpointWriter::write_staged() noexcept {
     const std::filesystem::path partial = directory_.partial_path(p.manifest.step);
     const std::map<std::string, std::string> metadata{{"step", std::to_string(p.manifest.step)},
                                                       {"rank", std::to_string(rank)}};
+    // The file is fsynced; its directory entry is made durable by rank 0's one fsync of the
+    // directory before the commit.
     models::write_safetensors(partial / shard_file_name(rank, world), views, metadata);
-    sync_directory(partial);
   } catch (const std::exception& e) {
     p.error = e.what();
   }
@@ -201,8 +202,9 @@ void CheckpointWriter::commit_on_rank0(bool retention_now) {
   const Pending& p = *pending_;
   const std::filesystem::path partial = directory_.partial_path(p.manifest.step);
   try {
-    write_file_durably(partial / "config.yaml", p.manifest.config_yaml);
-    write_manifest(partial, p.manifest);
+    write_file_durably(partial / "config.yaml", p.manifest.config_yaml, /*sync_parent=*/false);
+    write_manifest(partial, p.manifest, /*sync_directory=*/false);
+    sync_directory(partial);  // every shard, config.yaml and the manifest: one fsync
     directory_.commit(p.manifest.step);
     if (retention_now) {
       directory_.apply_retention(options_);

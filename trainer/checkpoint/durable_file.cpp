@@ -40,7 +40,8 @@ void sync_directory(const std::filesystem::path& directory) {
   if (::fsync(fd.get()) != 0) fail(dir, "fsync of the directory failed");
 }
 
-void write_file_durably(const std::filesystem::path& path, std::string_view bytes) {
+void write_file_durably(const std::filesystem::path& path, std::string_view bytes,
+                        bool sync_parent) {
   const std::filesystem::path temp = path.string() + ".tmp." + std::to_string(::getpid());
   {
     FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
@@ -70,7 +71,7 @@ void write_file_durably(const std::filesystem::path& path, std::string_view byte
     errno = saved;
     fail(path, "rename failed");
   }
-  sync_directory(path.parent_path());
+  if (sync_parent) sync_directory(path.parent_path());
 }
 
 void rename_durably(const std::filesystem::path& from, const std::filesystem::path& to) {

@@ -15,7 +15,9 @@ class DurableWriteError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-void write_file_durably(const std::filesystem::path& path, std::string_view bytes);
+// `sync_parent` false: the caller syncs the directory once after several files.
+void write_file_durably(const std::filesystem::path& path, std::string_view bytes,
+                        bool sync_parent = true);
 
 // fsync of a directory, so that entries created, renamed or removed in it are durable.
 void sync_directory(const std::filesystem::path& directory);
