@@ -5,6 +5,8 @@
 #                async saves (written in the background) hold the same state as synchronous ones;
 #   resharding — resume 2 → 1, 2 → 4 (oversubscribed) and 4 → 2 ranks; training goes on;
 #   export     — `pathodino export --checkpoint` gives the teacher the run exported;
+#   ZeRO-1     — the same state as plain data parallel, half the optimizer memory per rank,
+#                resumed on 4 ranks (shards redistributed) and back on 2 without ZeRO-1;
 #   damage     — a corrupt or missing shard is named (file and tensor); resume falls back to the
 #                previous complete checkpoint, or refuses when fallback is off;
 #   full / read-only disk (tmpfs mounts, when the machine allows mounting) — a clear error, the
@@ -126,6 +128,47 @@ check "4 -> 2 ranks: the sample position goes on from the 4-rank run" \
 train 1 other_model --resume "$(ck straight 12)" --set model.arch=vit_small > "$tmp/other.out" 2>&1; rc=$?
 check "a checkpoint of another model is refused, naming the tensors" \
   bash -c "test $rc -ne 0 && grep -q \"does not fit this run's model\" '$tmp/other.out' && grep -q \"'student.backbone.cls_token' is Float\\[1, 1, 192\\], the model has Float\\[1, 1, 384\\]\" '$tmp/other.out'"
+
+# --- ZeRO-1: optimizer state sharded across ranks -------------------------------------------------
+close_state() {  # every tensor of two checkpoints within 1e-5
+  "$python" - "$1" "$2" <<'PY'
+import json, os, struct, sys, torch
+def load(d):
+    m, out = json.load(open(os.path.join(d, "manifest.json"))), {}
+    for shard in m["shards"]:
+        data = open(os.path.join(d, shard), "rb").read()
+        n = struct.unpack("<Q", data[:8])[0]
+        header = json.loads(data[8:8 + n]); header.pop("__metadata__", None)
+        for k, v in header.items():
+            b, e = v["data_offsets"]
+            dtype = {"F32": torch.float32, "I64": torch.int64}[v["dtype"]]
+            out[k] = torch.frombuffer(bytearray(data[8 + n + b:8 + n + e]), dtype=dtype) if e > b else torch.zeros(0)
+    return out
+a, b = load(sys.argv[1]), load(sys.argv[2])
+worst = max((a[k].double() - b[k].double()).abs().max().item() if a[k].numel() else 0.0 for k in a)
+print(f"{len(a)} tensors, max |diff| {worst:.3g}")
+sys.exit(not (a.keys() == b.keys() and worst <= 1e-5))
+PY
+}
+train 2 zero --set distributed.zero1=true > "$tmp/zero.out" 2>&1; rc=$?
+grep "optimizer state" "$tmp/zero.out" "$tmp/straight.out"
+check "ZeRO-1: the 2-rank run finishes" test $rc -eq 0
+check "ZeRO-1: optimizer state per rank about half of plain data parallel's" "$python" - "$tmp/zero.out" "$tmp/straight.out" <<'PY'
+import re, sys
+def per_rank(path):
+    line = next(l for l in open(path) if "optimizer state (MB) per rank:" in l)
+    return [float(x) for x in re.findall(r"[0-9.]+", line.split(":", 1)[1].split("(")[0])]
+zero, plain = per_rank(sys.argv[1]), per_rank(sys.argv[2])
+print("ZeRO-1", zero, "plain", plain)
+sys.exit(not (abs(sum(zero) - plain[0]) < 0.01 * plain[0] and max(zero) < 0.55 * plain[0]))
+PY
+check "ZeRO-1: the same state as plain data parallel after 12 steps (within 1e-5)" \
+  close_state "$(ck straight 12)" "$(ck zero 12)"
+train 4 z24 --resume "$(ck zero 9)" --set distributed.zero1=true --set optim.epochs=4 > "$tmp/z24.out" 2>&1; rc=$?
+check "ZeRO-1, 2 -> 4 ranks: optimizer shards redistributed, training finishes" \
+  bash -c "test $rc -eq 0 && grep -q 'resharded to 4' '$tmp/z24.out' && test -s '$(ck z24 15)/shard-00003-of-00004.safetensors'"
+train 2 z42 --resume "$(ck z24 15)" --set distributed.zero1=false --set optim.epochs=5 > "$tmp/z42.out" 2>&1; rc=$?
+check "ZeRO-1 4 ranks -> plain 2 ranks: resumes and finishes" test $rc -eq 0
 
 # --- damage: corrupt and missing shards ---------------------------------------------------------
 cp -r "$tmp/runs/straight" "$tmp/runs/damaged"

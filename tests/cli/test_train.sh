@@ -64,9 +64,9 @@ check "bad config names the key" grep -q "optim.base_lr" "$tmp/bad.out"
 check "bad config leaves no run folder" test ! -e "$tmp/runs/bad"
 
 # A key whose feature does not exist yet is refused, not silently ignored.
-"$bin" train -c "$config" "${short[@]}" --set run.name=zero1 --set distributed.zero1=true > "$tmp/zero1.out" 2>&1; rc=$?
-check "unimplemented ZeRO-1 is refused by key" grep -q "distributed.zero1" "$tmp/zero1.out"
-check "refusal exits 1 and leaves no run folder" test $rc -eq 1 -a ! -e "$tmp/runs/zero1"
+"$bin" train -c "$config" "${short[@]}" --set run.name=noresume --resume "$tmp/nowhere" > "$tmp/noresume.out" 2>&1; rc=$?
+check "a missing checkpoint to resume from is refused by path" grep -q "$tmp/nowhere" "$tmp/noresume.out"
+check "refusal exits 1 and leaves no run folder" test $rc -eq 1 -a ! -e "$tmp/runs/noresume"
 
 # Gradient accumulation: the global batch counts every micro-batch.
 "$bin" train -c "$config" "${short[@]}" --set run.name=accum --set optim.grad_accumulation_steps=2 > "$tmp/accum.out" 2>&1; rc=$?

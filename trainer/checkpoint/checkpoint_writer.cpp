@@ -36,6 +36,17 @@ uint64_t as_uint64(int64_t bits) {
   return out;
 }
 
+// Who writes each tensor: its owner when only one rank holds it, else balanced by bytes.
+std::vector<int> plan_of(const std::vector<NamedTensor>& state, int world) {
+  std::vector<int64_t> bytes;
+  std::vector<int> fixed;
+  for (const NamedTensor& t : state) {
+    bytes.push_back(static_cast<int64_t>(t.tensor.nbytes()));
+    fixed.push_back(t.owner);
+  }
+  return assign_shards(bytes, world, fixed);
+}
+
 std::string at_step(int64_t step) { return "checkpoint at step " + std::to_string(step); }
 
 }  // namespace
@@ -64,9 +75,7 @@ void CheckpointWriter::allocate_staging(const std::vector<NamedTensor>& state,
 }
 
 void CheckpointWriter::prepare_async(const std::vector<NamedTensor>& state) {
-  std::vector<int64_t> bytes;
-  for (const NamedTensor& t : state) bytes.push_back(static_cast<int64_t>(t.tensor.nbytes()));
-  const std::vector<int> plan = assign_shards(bytes, comm_.world_size());
+  const std::vector<int> plan = plan_of(state, comm_.world_size());
   std::vector<size_t> mine;
   for (size_t i = 0; i < state.size(); ++i)
     if (plan[i] == comm_.rank()) mine.push_back(i);
@@ -89,9 +98,7 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
             directory_.partial_path(manifest.step).string() + ": " + e.what();
     return false;
   }
-  std::vector<int64_t> bytes;
-  for (const NamedTensor& t : state) bytes.push_back(static_cast<int64_t>(t.tensor.nbytes()));
-  p.plan = assign_shards(bytes, world);
+  p.plan = plan_of(state, world);
   manifest.world_size = world;
   manifest.pathodino_version = PATHODINO_VERSION;
   manifest.libtorch_version = TORCH_VERSION;

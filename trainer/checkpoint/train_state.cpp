@@ -40,29 +40,45 @@ std::string describe(const torch::Tensor& t) {
 
 }  // namespace
 
-TrainState::TrainState(ssl::StudentTeacher& model, optim::ScheduledAdamW& optimizer)
+TrainState::TrainState(ssl::StudentTeacher& model, optim::ScheduledAdamW& optimizer,
+                       std::vector<int> owners, int rank)
     : model_(model),
       optimizer_(optimizer),
       student_(network_state(model.student(), "student.")),
-      teacher_(network_state(model.teacher(), "teacher.")) {
+      teacher_(network_state(model.teacher(), "teacher.")),
+      owners_(std::move(owners)),
+      rank_(rank) {
+  size_t i = 0;
   for (auto& [name, param] : model_.student().named_parameters())
-    adam_state(optimizer_.optimizer(), param);
+    if (holds(i++)) adam_state(optimizer_.optimizer(), param);
 }
 
 std::vector<NamedTensor> TrainState::tensors() const {
   std::vector<NamedTensor> out;
-  for (const auto& [name, t] : student_) out.push_back({name, t});
-  for (const auto& [name, t] : teacher_) out.push_back({name, t});
-  std::vector<int64_t> steps;
+  for (const auto& [name, t] : student_) out.push_back({name, t, -1});
+  for (const auto& [name, t] : teacher_) out.push_back({name, t, -1});
+  size_t i = 0;
   for (auto& [name, param] : model_.student().named_parameters()) {
+    const std::string prefix = "optim." + name;
+    if (!holds(i)) {  // shape and dtype only; its owner writes it
+      const torch::Tensor shape = torch::empty(param.sizes(), param.options().device(torch::kMeta));
+      const int owner = owners_[i++];
+      out.push_back({prefix + ".exp_avg", shape, owner});
+      out.push_back({prefix + ".exp_avg_sq", shape, owner});
+      out.push_back({prefix + ".step",
+                     torch::empty({}, torch::TensorOptions(torch::kMeta).dtype(torch::kInt64)),
+                     owner});
+      continue;
+    }
+    const int owner = owners_.empty() ? -1 : owners_[i];
+    ++i;
     auto& state = adam_state(optimizer_.optimizer(), param);
-    out.push_back({"optim." + name + ".exp_avg", state.exp_avg()});
-    out.push_back({"optim." + name + ".exp_avg_sq", state.exp_avg_sq()});
-    steps.push_back(state.step());
+    out.push_back({prefix + ".exp_avg", state.exp_avg(), owner});
+    out.push_back({prefix + ".exp_avg_sq", state.exp_avg_sq(), owner});
+    out.push_back({prefix + ".step", torch::tensor(state.step(), torch::kInt64), owner});
   }
-  out.push_back({"optim.step_counts", torch::tensor(steps, torch::kInt64)});
-  out.push_back({"center.dino", model_.dino_center().center()});
-  out.push_back({"center.ibot", model_.ibot_center().center()});
+  out.push_back({"center.dino", model_.dino_center().center(), -1});
+  out.push_back({"center.ibot", model_.ibot_center().center(), -1});
   return out;
 }
 
@@ -71,7 +87,7 @@ void TrainState::restore(const std::map<std::string, torch::Tensor>& loaded,
   const std::vector<NamedTensor> live = tensors();
   std::vector<std::string> problems;
   std::set<std::string> expected;
-  for (const auto& [name, tensor] : live) {
+  for (const auto& [name, tensor, owner] : live) {
     expected.insert(name);
     const auto found = loaded.find(name);
     if (found == loaded.end())
@@ -91,15 +107,15 @@ void TrainState::restore(const std::map<std::string, torch::Tensor>& loaded,
     throw CheckpointError(message);
   }
   torch::NoGradGuard no_grad;
-  for (const auto& [name, tensor] : live) {
-    const torch::Tensor& value = loaded.at(name);
-    if (name == "optim.step_counts" || name.starts_with("center.")) continue;
-    tensor.copy_(value);
+  for (const auto& [name, tensor, owner] : live) {
+    if (tensor.is_meta() || name.starts_with("center.") || name.ends_with(".step")) continue;
+    tensor.copy_(loaded.at(name));
   }
-  const torch::Tensor steps = loaded.at("optim.step_counts");
-  int64_t i = 0;
+  size_t i = 0;
   for (auto& [name, param] : model_.student().named_parameters())
-    adam_state(optimizer_.optimizer(), param).step(steps[i++].item<int64_t>());
+    if (holds(i++))
+      adam_state(optimizer_.optimizer(), param)
+          .step(loaded.at("optim." + name + ".step").item<int64_t>());
   const torch::Device device = model_.dino_center().center().device();
   model_.dino_center().center() = loaded.at("center.dino").to(device).clone();
   model_.ibot_center().center() = loaded.at("center.ibot").to(device).clone();

@@ -1,10 +1,13 @@
 // TrainState: everything in a run that carries state from step to step, as named tensors — what a
 // checkpoint holds and a resume restores:
 //   student.<name>, teacher.<name>        parameters and backbone buffers (EMA teacher included)
-//   optim.<student name>.exp_avg|exp_avg_sq  AdamW moments, optim.step_counts its per-tensor steps
+//   optim.<student name>.exp_avg|exp_avg_sq|step  AdamW moments and step count
 //   center.dino, center.ibot              the softmax centers
 // Schedules, the sampler and every random stream are functions of the step (and the seed), so
-// the step and the sampler position in the manifest complete the state.
+// the step and the sampler position in the manifest complete the state. Under ZeRO-1 a rank holds
+// the optimizer state of the tensors it owns only: the others appear as shape-only (meta) tensors
+// with their owner, who writes them; a resume takes from a checkpoint (of any world size, with or
+// without ZeRO-1) the state of the tensors it now owns.
 #pragma once
 
 #include <map>
@@ -20,14 +23,18 @@ namespace pathodino::checkpoint {
 
 struct NamedTensor {
   std::string name;
-  torch::Tensor tensor;
+  torch::Tensor tensor;  // a meta tensor when another rank holds it
+  int owner = -1;        // the rank that must write it; -1: every rank holds it
 };
 
 class TrainState {
  public:
   // Creates the optimizer's per-tensor state now (zeros, step 0 — what AdamW's first step would
   // create), so that every rank has the same tensors to save or restore from step 0 on.
-  TrainState(ssl::StudentTeacher& model, optim::ScheduledAdamW& optimizer);
+  // `owners`: under ZeRO-1 the owner rank of each student tensor (student().parameters() order)
+  // and this rank; empty: every rank holds every optimizer state.
+  TrainState(ssl::StudentTeacher& model, optim::ScheduledAdamW& optimizer,
+             std::vector<int> owners = {}, int rank = 0);
 
   // The state's tensors in a fixed order: live tensors (read them before the next step changes
   // them), plus fresh ones for the optimizer's step counts.
@@ -40,7 +47,11 @@ class TrainState {
  private:
   ssl::StudentTeacher& model_;
   optim::ScheduledAdamW& optimizer_;
+  bool holds(size_t i) const { return owners_.empty() || owners_[i] == rank_; }
+
   std::vector<std::pair<std::string, torch::Tensor>> student_, teacher_;
+  std::vector<int> owners_;
+  int rank_;
 };
 
 }  // namespace pathodino::checkpoint

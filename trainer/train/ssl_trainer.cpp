@@ -105,8 +105,6 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   const bool rank0 = rank == 0;
 
   // Build: everything that can refuse the config happens before the run folder is touched.
-  if (config.distributed.zero1)
-    throw std::runtime_error("distributed.zero1: not implemented yet (plain data parallel only)");
   const std::filesystem::path run_dir =
       std::filesystem::path(config.run.output_dir) / config.run.name;
   const std::string config_yaml = config::to_yaml(config, /*comments=*/false);
@@ -173,9 +171,12 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   parallel.buckets.first_bucket_bytes =
       static_cast<int64_t>(config.distributed.first_bucket_mb * (1 << 20));
   parallel.buckets.bucket_bytes = static_cast<int64_t>(config.distributed.bucket_mb * (1 << 20));
+  parallel.zero1 = config.distributed.zero1;
   TrainStep train_step(model, config.optim, config.run.max_consecutive_nonfinite,
                        device.bf16_autocast, parallel);
-  checkpoint::TrainState train_state(model, train_step.optimizer());
+  const dist::OptimizerShards* shards = train_step.optimizer_shards();
+  checkpoint::TrainState train_state(model, train_step.optimizer(),
+                                     shards ? shards->owners() : std::vector<int>{}, rank);
   if (resumed) {
     train_state.restore(resumed->tensors, resumed->path.string());
     const auto& counters = resumed->manifest.counters;
@@ -212,6 +213,14 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   resumed.reset();  // the restored tensors are no longer needed
   data::BatchQueue queue(source, data::MultiCropAugment(config.data), sampler, queue_options);
 
+  // Optimizer state per rank (ZeRO-1 divides it), gathered for the start-up report.
+  int64_t optimizer_bytes = 0;
+  for (const checkpoint::NamedTensor& t : train_state.tensors())
+    if (t.name.starts_with("optim.") && !t.tensor.is_meta())
+      optimizer_bytes += static_cast<int64_t>(t.tensor.nbytes());
+  const torch::Tensor optimizer_bytes_per_rank = control.all_gather(
+      torch::tensor({optimizer_bytes}, torch::kInt64), "all_gather(optimizer state bytes)");
+
   if (rank0) {
     progress << "run " << config.run.name << ": " << model.student().backbone->spec().name() << ", "
              << models::count_parameters(*model.student().backbone) << " backbone parameters, "
@@ -227,6 +236,10 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
         progress << " " << static_cast<double>(bytes) / (1 << 20);
       progress << " MiB\n";
     }
+    progress << "  optimizer state (MB) per rank:";
+    for (int r = 0; r < world; ++r)
+      progress << " " << static_cast<double>(optimizer_bytes_per_rank[r][0].item<int64_t>()) / 1e6;
+    progress << (shards ? " (ZeRO-1: sharded across ranks)" : "") << "\n";
     progress << "  data: " << source->describe() << ", " << queue_options.threads
              << " loader thread(s) per rank\n"
              << "  sampling: " << order.description << "\n"

@@ -33,6 +33,8 @@ TrainStep::TrainStep(ssl::StudentTeacher& model, const optim::OptimOptions& opti
     buckets.average = false;  // 1/world is folded into the loss below: no extra pass
     reducer_ =
         std::make_unique<dist::GradientReducer>(model_.student().parameters(), *comm_, buckets);
+    if (parallel.zero1)
+      shards_ = std::make_unique<dist::OptimizerShards>(model_.student().parameters(), *comm_);
   }
   // Backbone tensors (named without prefix) and head tensors get DINOv2's group rules; each
   // student module (backbone, dino_head, ibot_head) is clipped on its own.
@@ -47,10 +49,21 @@ TrainStep::TrainStep(ssl::StudentTeacher& model, const optim::OptimOptions& opti
       heads.emplace_back(name, tensor);
   }
   for (auto& [name, tensors] : modules) clip_modules_.push_back(std::move(tensors));
-  optimizer_ = std::make_unique<optim::ScheduledAdamW>(
+  std::vector<optim::ParamGroup> groups =
       optim::make_param_groups(backbone, model_.student().backbone->spec().depth, heads,
-                               optim.layerwise_decay, optim.patch_embed_lr_mult),
-      optim);
+                               optim.layerwise_decay, optim.patch_embed_lr_mult);
+  if (shards_) {  // ZeRO-1: this rank's optimizer holds only the tensors it owns
+    const std::vector<torch::Tensor> params = model_.student().parameters();
+    std::vector<optim::ParamGroup> mine;
+    for (optim::ParamGroup& group : groups)
+      for (size_t i = 0; i < params.size(); ++i)
+        if (params[i].is_same(group.param)) {
+          if (shards_->owns(i)) mine.push_back(std::move(group));
+          break;
+        }
+    groups = std::move(mine);
+  }
+  optimizer_ = std::make_unique<optim::ScheduledAdamW>(groups, optim);
 }
 
 TrainStep::~TrainStep() = default;
@@ -116,6 +129,7 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
   r.applied = guard_.accept(step, {{"gradient norm", r.grad_norm}});
   if (!r.applied) return r;
   optimizer_->step();
+  if (shards_) shards_->broadcast_updated();
   model_.update_teacher(values.teacher_momentum);
   return r;
 }

@@ -13,6 +13,7 @@
 
 #include "trainer/dist/communicator.h"
 #include "trainer/dist/gradient_reducer.h"
+#include "trainer/dist/optimizer_shards.h"
 #include "trainer/optim/optim_options.h"
 #include "trainer/optim/scheduled_adamw.h"
 #include "trainer/optim/schedules.h"
@@ -39,6 +40,7 @@ struct StepResult {
 struct DataParallel {
   dist::Communicator* comm = nullptr;  // null or world size 1: no communication
   dist::ReducerOptions buckets;
+  bool zero1 = false;  // optimizer state sharded across ranks (dist/optimizer_shards.h)
 };
 
 class TrainStep {
@@ -61,6 +63,8 @@ class TrainStep {
   optim::ScheduledAdamW& optimizer() { return *optimizer_; }
   // Null on one process.
   const dist::GradientReducer* reducer() const { return reducer_.get(); }
+  // Null unless ZeRO-1 on more than one rank; its owners follow student().parameters() order.
+  const dist::OptimizerShards* optimizer_shards() const { return shards_.get(); }
 
  private:
   ssl::StudentTeacher& model_;
@@ -71,6 +75,7 @@ class TrainStep {
   std::unique_ptr<optim::ScheduledAdamW> optimizer_;
   dist::Communicator* comm_ = nullptr;
   std::unique_ptr<dist::GradientReducer> reducer_;
+  std::unique_ptr<dist::OptimizerShards> shards_;
   NonfiniteGuard guard_;
 };
 
