@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
     torch::manual_seed(0);
     ssl::StudentTeacher model(config.model, config.ssl, config.data.global_crops_size, 0);
     train::TrainStep step(model, config.optim, 3, false);
-    checkpoint::TrainState state(model, step.optimizer());
+    checkpoint::TrainState state(model, step.optimizer(), step.optimizer_layout());
     const std::vector<checkpoint::NamedTensor> tensors = state.tensors();
     checkpoint::CheckpointOptions options;
     options.keep_last = 1;

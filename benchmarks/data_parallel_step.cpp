@@ -59,17 +59,19 @@ int main(int argc, char** argv) {
     parallel.buckets.first_bucket_bytes =
         static_cast<int64_t>(config.distributed.first_bucket_mb * (1 << 20));
     parallel.buckets.bucket_bytes = static_cast<int64_t>(config.distributed.bucket_mb * (1 << 20));
+    parallel.zero1 = config.distributed.zero1;
     train::TrainStep step(model, config.optim, 1000, false, parallel);
     const auto schedules = optim::make_training_schedules(config.optim, config.ssl, b * world);
     torch::manual_seed(1 + mpi.rank());
     ssl::SslBatch batch = bench::random_ssl_batch(config, b);
-    std::vector<double> step_s, backward_s, busy_s, exposed_s, hidden;
+    std::vector<double> step_s, backward_s, busy_s, exposed_s, hidden, optimizer_s;
     for (int i = 0; i < warmup + steps; ++i) {
       bench::set_step_masks(batch, config, b * world, i, mpi.rank() * b);
       MPI_Barrier(mpi.world());
       const auto start = Clock::now();
       const auto result = step(batch, 20 + i, train::step_values(schedules, 20 + i));
-      double mine = seconds(start, Clock::now()), slowest = 0;
+      const auto finished = Clock::now();
+      double mine = seconds(start, finished), slowest = 0;
       MPI_Allreduce(&mine, &slowest, 1, MPI_DOUBLE, MPI_MAX, mpi.world());
       if (!result.applied) {
         std::fprintf(stderr, "step %d was skipped as non-finite\n", i);
@@ -77,6 +79,9 @@ int main(int argc, char** argv) {
       }
       if (i < warmup) continue;
       step_s.push_back(slowest);
+      // After backward's buckets: clipping, AdamW and (ZeRO-1) the parameter all-gather, EMA.
+      if (const dist::GradientReducer* reducer = step.reducer())
+        optimizer_s.push_back(seconds(reducer->last_timeline().all_done, finished));
       if (const dist::GradientReducer* reducer = step.reducer()) {
         const dist::ReduceTimeline& t = reducer->last_timeline();
         double busy = 0;
@@ -93,10 +98,11 @@ int main(int argc, char** argv) {
       std::printf(
           "{\"ranks\": %lld, \"batch_per_rank\": %lld, \"step_s\": %.4f, \"images_per_s\": %.4f, "
           "\"backward_s\": %.4f, \"allreduce_busy_s\": %.4f, \"exposed_s\": %.4f, "
-          "\"hidden_share\": %.3f, \"step_s_all\": [",
+          "\"hidden_share\": %.3f, \"zero1\": %s, \"after_backward_s\": %.4f, \"step_s_all\": [",
           static_cast<long long>(world), static_cast<long long>(b), m,
           static_cast<double>(b * world) / m, median(backward_s), median(busy_s), median(exposed_s),
-          median(hidden));
+          median(hidden), parallel.zero1 ? "true" : "false",
+          optimizer_s.empty() ? 0.0 : median(optimizer_s));
       for (size_t i = 0; i < step_s.size(); ++i) std::printf("%s%.4f", i ? ", " : "", step_s[i]);
       std::printf("]}\n");
     }

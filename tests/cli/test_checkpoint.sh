@@ -143,24 +143,36 @@ def load(d):
             b, e = v["data_offsets"]
             dtype = {"F32": torch.float32, "I64": torch.int64}[v["dtype"]]
             out[k] = torch.frombuffer(bytearray(data[8 + n + b:8 + n + e]), dtype=dtype) if e > b else torch.zeros(0)
+    # ZeRO-1 writes each rank's piece of a moment as NAME@OFFSET: join them (a step count: any).
+    pieces = {}
+    for k in [k for k in out if "@" in k]:
+        base, offset = k.rsplit("@", 1)
+        pieces.setdefault(base, []).append((int(offset), out.pop(k)))
+    for base, parts in pieces.items():
+        parts.sort(key=lambda p: p[0])
+        if base.endswith(".step"):
+            out[base] = parts[0][1]
+            continue
+        assert all(o == sum(t.numel() for _, t in parts[:i]) for i, (o, _) in enumerate(parts)), base
+        out[base] = torch.cat([t for _, t in parts])
     return out
 a, b = load(sys.argv[1]), load(sys.argv[2])
 worst = max((a[k].double() - b[k].double()).abs().max().item() if a[k].numel() else 0.0 for k in a)
-print(f"{len(a)} tensors, max |diff| {worst:.3g}")
+print(f"{len(a)} tensors, max |diff| {worst:.3g}, pieces: {sum('@' in k for k in json.load(open(os.path.join(sys.argv[2], 'manifest.json')))['tensors'])}")
 sys.exit(not (a.keys() == b.keys() and worst <= 1e-5))
 PY
 }
 train 2 zero --set distributed.zero1=true > "$tmp/zero.out" 2>&1; rc=$?
 grep "optimizer state" "$tmp/zero.out" "$tmp/straight.out"
 check "ZeRO-1: the 2-rank run finishes" test $rc -eq 0
-check "ZeRO-1: optimizer state per rank about half of plain data parallel's" "$python" - "$tmp/zero.out" "$tmp/straight.out" <<'PY'
+check "ZeRO-1: optimizer state per rank half of plain data parallel's (within 1%)" "$python" - "$tmp/zero.out" "$tmp/straight.out" <<'PY'
 import re, sys
 def per_rank(path):
     line = next(l for l in open(path) if "optimizer state (MB) per rank:" in l)
     return [float(x) for x in re.findall(r"[0-9.]+", line.split(":", 1)[1].split("(")[0])]
 zero, plain = per_rank(sys.argv[1]), per_rank(sys.argv[2])
 print("ZeRO-1", zero, "plain", plain)
-sys.exit(not (abs(sum(zero) - plain[0]) < 0.01 * plain[0] and max(zero) < 0.55 * plain[0]))
+sys.exit(not (abs(sum(zero) - plain[0]) < 0.01 * plain[0] and max(zero) < 0.51 * plain[0]))
 PY
 check "ZeRO-1: the same state as plain data parallel after 12 steps (within 1e-5)" \
   close_state "$(ck straight 12)" "$(ck zero 12)"

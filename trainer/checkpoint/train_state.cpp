@@ -19,15 +19,15 @@ std::vector<std::pair<std::string, torch::Tensor>> network_state(ssl::SslNetwork
   return out;
 }
 
-torch::optim::AdamWParamState& adam_state(torch::optim::AdamW& adam, const torch::Tensor& param) {
+torch::optim::AdamWParamState& adam_state(torch::optim::AdamW& adam, const torch::Tensor& stepped) {
   auto& state = adam.state();
-  auto found = state.find(param.unsafeGetTensorImpl());
+  auto found = state.find(stepped.unsafeGetTensorImpl());
   if (found == state.end()) {
     auto fresh = std::make_unique<torch::optim::AdamWParamState>();
     fresh->step(0);
-    fresh->exp_avg(torch::zeros_like(param, torch::MemoryFormat::Preserve));
-    fresh->exp_avg_sq(torch::zeros_like(param, torch::MemoryFormat::Preserve));
-    found = state.emplace(param.unsafeGetTensorImpl(), std::move(fresh)).first;
+    fresh->exp_avg(torch::zeros_like(stepped, torch::MemoryFormat::Contiguous));
+    fresh->exp_avg_sq(torch::zeros_like(stepped, torch::MemoryFormat::Contiguous));
+    found = state.emplace(stepped.unsafeGetTensorImpl(), std::move(fresh)).first;
   }
   return static_cast<torch::optim::AdamWParamState&>(*found->second);
 }
@@ -38,19 +38,67 @@ std::string describe(const torch::Tensor& t) {
   return out.str();
 }
 
+bool whole(const std::vector<optim::OptimizerPiece>& pieces) {
+  return pieces.size() == 1 && pieces[0].owner < 0;
+}
+
+torch::Tensor meta(torch::IntArrayRef shape, torch::ScalarType dtype) {
+  return torch::empty(shape, torch::TensorOptions(torch::kMeta).dtype(dtype));
+}
+
+// Pieces (`name@offset`) joined back into whole flat tensors in offset order; a piece's step
+// count stands for the tensor's. Whole entries pass through.
+std::map<std::string, torch::Tensor> assemble_pieces(
+    const std::map<std::string, torch::Tensor>& loaded, std::vector<std::string>& problems) {
+  std::map<std::string, torch::Tensor> out;
+  std::map<std::string, std::map<int64_t, torch::Tensor>> pieces;
+  for (const auto& [name, tensor] : loaded) {
+    const auto at = name.rfind('@');
+    if (at == std::string::npos) {
+      out[name] = tensor;
+      continue;
+    }
+    try {
+      pieces[name.substr(0, at)][std::stoll(name.substr(at + 1))] = tensor;
+    } catch (const std::exception&) {
+      problems.push_back("'" + name + "' is not a valid piece name");
+    }
+  }
+  for (auto& [base, by_offset] : pieces) {
+    if (base.ends_with(".step")) {
+      out[base] = by_offset.begin()->second;
+      continue;
+    }
+    std::vector<torch::Tensor> parts;
+    int64_t expected = 0;
+    for (auto& [offset, tensor] : by_offset) {
+      if (offset != expected) {
+        problems.push_back("'" + base + "' has a gap or overlap between its pieces at element " +
+                           std::to_string(expected));
+        break;
+      }
+      parts.push_back(tensor.reshape(-1));
+      expected += tensor.numel();
+    }
+    out[base] = torch::cat(parts);
+  }
+  return out;
+}
+
 }  // namespace
 
 TrainState::TrainState(ssl::StudentTeacher& model, optim::ScheduledAdamW& optimizer,
-                       std::vector<int> owners, int rank)
+                       optim::OptimizerLayout layout)
     : model_(model),
       optimizer_(optimizer),
       student_(network_state(model.student(), "student.")),
       teacher_(network_state(model.teacher(), "teacher.")),
-      owners_(std::move(owners)),
-      rank_(rank) {
-  size_t i = 0;
-  for (auto& [name, param] : model_.student().named_parameters())
-    if (holds(i++)) adam_state(optimizer_.optimizer(), param);
+      layout_(std::move(layout)) {
+  if (layout_.size() != model_.student().parameters().size())
+    throw std::logic_error("TrainState: the optimizer layout does not cover the student");
+  for (const auto& pieces : layout_)
+    for (const optim::OptimizerPiece& piece : pieces)
+      if (piece.stepped.defined()) adam_state(optimizer_.optimizer(), piece.stepped);
 }
 
 std::vector<NamedTensor> TrainState::tensors() const {
@@ -59,46 +107,61 @@ std::vector<NamedTensor> TrainState::tensors() const {
   for (const auto& [name, t] : teacher_) out.push_back({name, t, -1});
   size_t i = 0;
   for (auto& [name, param] : model_.student().named_parameters()) {
-    const std::string prefix = "optim." + name;
-    if (!holds(i)) {  // shape and dtype only; its owner writes it
-      const torch::Tensor shape = torch::empty(param.sizes(), param.options().device(torch::kMeta));
-      const int owner = owners_[i++];
-      out.push_back({prefix + ".exp_avg", shape, owner});
-      out.push_back({prefix + ".exp_avg_sq", shape, owner});
-      out.push_back({prefix + ".step",
-                     torch::empty({}, torch::TensorOptions(torch::kMeta).dtype(torch::kInt64)),
-                     owner});
-      continue;
+    const std::vector<optim::OptimizerPiece>& pieces = layout_[i++];
+    for (const optim::OptimizerPiece& piece : pieces) {
+      const std::string prefix = "optim." + name;
+      const std::string suffix = whole(pieces) ? "" : "@" + std::to_string(piece.offset);
+      if (!piece.stepped.defined()) {  // shape and dtype only; its owner writes it
+        const torch::Tensor shape = meta({piece.numel}, param.scalar_type());
+        out.push_back({prefix + ".exp_avg" + suffix, shape, piece.owner});
+        out.push_back({prefix + ".exp_avg_sq" + suffix, shape, piece.owner});
+        out.push_back({prefix + ".step" + suffix, meta({}, torch::kInt64), piece.owner});
+        continue;
+      }
+      auto& state = adam_state(optimizer_.optimizer(), piece.stepped);
+      out.push_back({prefix + ".exp_avg" + suffix, state.exp_avg(), piece.owner});
+      out.push_back({prefix + ".exp_avg_sq" + suffix, state.exp_avg_sq(), piece.owner});
+      out.push_back(
+          {prefix + ".step" + suffix, torch::tensor(state.step(), torch::kInt64), piece.owner});
     }
-    const int owner = owners_.empty() ? -1 : owners_[i];
-    ++i;
-    auto& state = adam_state(optimizer_.optimizer(), param);
-    out.push_back({prefix + ".exp_avg", state.exp_avg(), owner});
-    out.push_back({prefix + ".exp_avg_sq", state.exp_avg_sq(), owner});
-    out.push_back({prefix + ".step", torch::tensor(state.step(), torch::kInt64), owner});
   }
   out.push_back({"center.dino", model_.dino_center().center(), -1});
   out.push_back({"center.ibot", model_.ibot_center().center(), -1});
   return out;
 }
 
-void TrainState::restore(const std::map<std::string, torch::Tensor>& loaded,
+void TrainState::restore(const std::map<std::string, torch::Tensor>& loaded_pieces,
                          const std::string& origin) {
-  const std::vector<NamedTensor> live = tensors();
   std::vector<std::string> problems;
-  std::set<std::string> expected;
-  for (const auto& [name, tensor, owner] : live) {
-    expected.insert(name);
+  std::map<std::string, torch::Tensor> loaded = assemble_pieces(loaded_pieces, problems);
+  // What a checkpoint must hold, whole, whatever the layout that wrote it.
+  std::vector<std::pair<std::string, torch::Tensor>> expected = student_;
+  expected.insert(expected.end(), teacher_.begin(), teacher_.end());
+  for (auto& [name, param] : model_.student().named_parameters()) {
+    expected.emplace_back("optim." + name + ".exp_avg", meta(param.sizes(), param.scalar_type()));
+    expected.emplace_back("optim." + name + ".exp_avg_sq",
+                          meta(param.sizes(), param.scalar_type()));
+    expected.emplace_back("optim." + name + ".step", meta({}, torch::kInt64));
+  }
+  expected.emplace_back("center.dino", model_.dino_center().center());
+  expected.emplace_back("center.ibot", model_.ibot_center().center());
+  std::set<std::string> names;
+  for (const auto& [name, like] : expected) {
+    names.insert(name);
     const auto found = loaded.find(name);
-    if (found == loaded.end())
+    if (found == loaded.end()) {
       problems.push_back("'" + name + "' is missing");
-    else if (found->second.sizes() != tensor.sizes() ||
-             found->second.scalar_type() != tensor.scalar_type())
-      problems.push_back("'" + name + "' is " + describe(found->second) + ", the model has " +
-                         describe(tensor));
+      continue;
+    }
+    torch::Tensor& t = found->second;
+    // Moments assembled from pieces are flat: whole again once their element count fits.
+    if (t.dim() == 1 && like.dim() != 1 && t.numel() == like.numel() && name.starts_with("optim."))
+      t = t.view(like.sizes());
+    if (t.sizes() != like.sizes() || t.scalar_type() != like.scalar_type())
+      problems.push_back("'" + name + "' is " + describe(t) + ", the model has " + describe(like));
   }
   for (const auto& [name, tensor] : loaded)
-    if (!expected.count(name)) problems.push_back("'" + name + "' is not part of this model");
+    if (!names.count(name)) problems.push_back("'" + name + "' is not part of this model");
   if (!problems.empty()) {
     std::string message = origin + " does not fit this run's model:";
     for (size_t i = 0; i < problems.size() && i < 8; ++i) message += "\n  " + problems[i];
@@ -107,15 +170,20 @@ void TrainState::restore(const std::map<std::string, torch::Tensor>& loaded,
     throw CheckpointError(message);
   }
   torch::NoGradGuard no_grad;
-  for (const auto& [name, tensor, owner] : live) {
-    if (tensor.is_meta() || name.starts_with("center.") || name.ends_with(".step")) continue;
-    tensor.copy_(loaded.at(name));
-  }
+  for (auto* network : {&student_, &teacher_})
+    for (auto& [name, tensor] : *network) tensor.copy_(loaded.at(name));
   size_t i = 0;
   for (auto& [name, param] : model_.student().named_parameters())
-    if (holds(i++))
-      adam_state(optimizer_.optimizer(), param)
-          .step(loaded.at("optim." + name + ".step").item<int64_t>());
+    for (const optim::OptimizerPiece& piece : layout_[i++]) {
+      if (!piece.stepped.defined()) continue;
+      auto& state = adam_state(optimizer_.optimizer(), piece.stepped);
+      const auto slice = [&](const char* moment) {
+        return loaded.at("optim." + name + moment).reshape(-1).narrow(0, piece.offset, piece.numel);
+      };
+      state.exp_avg().view(-1).copy_(slice(".exp_avg"));
+      state.exp_avg_sq().view(-1).copy_(slice(".exp_avg_sq"));
+      state.step(loaded.at("optim." + name + ".step").item<int64_t>());
+    }
   const torch::Device device = model_.dino_center().center().device();
   model_.dino_center().center() = loaded.at("center.dino").to(device).clone();
   model_.ibot_center().center() = loaded.at("center.ibot").to(device).clone();

@@ -5,9 +5,10 @@
 //   center.dino, center.ibot              the softmax centers
 // Schedules, the sampler and every random stream are functions of the step (and the seed), so
 // the step and the sampler position in the manifest complete the state. Under ZeRO-1 a rank holds
-// the optimizer state of the tensors it owns only: the others appear as shape-only (meta) tensors
-// with their owner, who writes them; a resume takes from a checkpoint (of any world size, with or
-// without ZeRO-1) the state of the tensors it now owns.
+// the optimizer state of its pieces of each tensor only (optim/optimizer_pieces.h): a piece is
+// saved as optim.<name>.exp_avg@<offset> (flat) by its rank, and the other ranks' pieces appear
+// as shape-only (meta) tensors with their owner. A resume assembles the whole moments from any
+// checkpoint (of any world size, pieces or whole) and takes the pieces this rank holds now.
 #pragma once
 
 #include <map>
@@ -16,6 +17,7 @@
 
 #include <torch/types.h>
 
+#include "trainer/optim/optimizer_pieces.h"
 #include "trainer/optim/scheduled_adamw.h"
 #include "trainer/ssl/student_teacher.h"
 
@@ -31,10 +33,10 @@ class TrainState {
  public:
   // Creates the optimizer's per-tensor state now (zeros, step 0 — what AdamW's first step would
   // create), so that every rank has the same tensors to save or restore from step 0 on.
-  // `owners`: under ZeRO-1 the owner rank of each student tensor (student().parameters() order)
-  // and this rank; empty: every rank holds every optimizer state.
+  // `layout`: who holds which piece of each student tensor's state (student().parameters()
+  // order; TrainStep::optimizer_layout()).
   TrainState(ssl::StudentTeacher& model, optim::ScheduledAdamW& optimizer,
-             std::vector<int> owners = {}, int rank = 0);
+             optim::OptimizerLayout layout);
 
   // The state's tensors in a fixed order: live tensors (read them before the next step changes
   // them), plus fresh ones for the optimizer's step counts.
@@ -47,11 +49,8 @@ class TrainState {
  private:
   ssl::StudentTeacher& model_;
   optim::ScheduledAdamW& optimizer_;
-  bool holds(size_t i) const { return owners_.empty() || owners_[i] == rank_; }
-
   std::vector<std::pair<std::string, torch::Tensor>> student_, teacher_;
-  std::vector<int> owners_;
-  int rank_;
+  optim::OptimizerLayout layout_;
 };
 
 }  // namespace pathodino::checkpoint

@@ -41,13 +41,21 @@ class Communicator {
   virtual void broadcast(torch::Tensor tensor, int root, std::string what) = 0;
   // Every rank's `tensor` stacked: [world_size, *tensor.shape].
   virtual torch::Tensor all_gather(const torch::Tensor& tensor, std::string what) = 0;
-  // Sum over ranks of `tensor` (numel divisible by the world size); returns this rank's chunk.
-  virtual torch::Tensor reduce_scatter_sum(const torch::Tensor& tensor, std::string what) = 0;
+  // Sum over ranks of contiguous `input` (numel = world size × output numel) into `output`: this
+  // rank's chunk, elements [rank · n, (rank + 1) · n) of the sum.
+  virtual std::unique_ptr<PendingCollective> start_reduce_scatter_sum(torch::Tensor input,
+                                                                      torch::Tensor output,
+                                                                      std::string what) = 0;
+  // In place: chunk r of `flat` (numel divisible by the world size) from rank r, to every rank.
+  virtual std::unique_ptr<PendingCollective> start_all_gather_in_place(torch::Tensor flat,
+                                                                       std::string what) = 0;
   virtual void barrier(std::string what) = 0;
 
   void all_reduce_sum(torch::Tensor tensor, std::string what) {
     start_all_reduce_sum(std::move(tensor), std::move(what))->wait();
   }
+  // Sum over ranks of `tensor` (numel divisible by the world size); returns this rank's chunk.
+  torch::Tensor reduce_scatter_sum(const torch::Tensor& tensor, std::string what);
 };
 
 }  // namespace pathodino::dist

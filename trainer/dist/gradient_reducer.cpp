@@ -11,8 +11,10 @@
 namespace pathodino::dist {
 
 struct GradientReducer::Bucket {
-  torch::Tensor flat;           // the gradients of `members`, back to back
+  torch::Tensor flat;           // the gradients of `members`, back to back, then padding
+  torch::Tensor chunk;          // reduce_scatter: this rank's reduced chunk of `flat`
   std::vector<size_t> members;  // indices into parameters_
+  std::vector<int64_t> offsets;
   int64_t bytes = 0;
   int64_t waiting = 0;  // gradients still to come in this backward
   bool started = false;
@@ -22,7 +24,10 @@ struct GradientReducer::Bucket {
 
 GradientReducer::GradientReducer(std::vector<torch::Tensor> parameters, Communicator& comm,
                                  ReducerOptions options)
-    : comm_(comm), parameters_(std::move(parameters)), average_(options.average) {
+    : comm_(comm),
+      parameters_(std::move(parameters)),
+      average_(options.average),
+      reduce_scatter_(options.reduce_scatter) {
   // Reverse registration order, split by (device, dtype); a bucket closes when it is full.
   std::map<std::pair<std::string, c10::ScalarType>, size_t> open;  // → index in buckets_
   bool first = true;
@@ -49,18 +54,23 @@ GradientReducer::GradientReducer(std::vector<torch::Tensor> parameters, Communic
     Bucket& bucket = buckets_[b];
     int64_t numel = 0;
     for (size_t k : bucket.members) numel += parameters_[k].numel();
+    const int64_t world = comm_.world_size();
+    if (reduce_scatter_) numel = (numel + world - 1) / world * world;
     const torch::Tensor& like = parameters_[bucket.members.front()];
     bucket.flat = torch::zeros({numel}, like.options().requires_grad(false));
+    if (reduce_scatter_) bucket.chunk = torch::zeros({numel / world}, bucket.flat.options());
     int64_t offset = 0;
     for (size_t k : bucket.members) {
       torch::Tensor& p = parameters_[k];
       p.mutable_grad() = bucket.flat.narrow(0, offset, p.numel()).view(p.sizes());
+      bucket.offsets.push_back(offset);
       offset += p.numel();
       set_post_accumulate_hook(p, [this, b] { on_gradient_ready(b); });
     }
     char name[96];
-    std::snprintf(name, sizeof(name), "all_reduce(gradient bucket %zu of %zu, %.2f MiB)", b + 1,
-                  buckets_.size(), static_cast<double>(bucket.bytes) / (1 << 20));
+    std::snprintf(name, sizeof(name), "%s(gradient bucket %zu of %zu, %.2f MiB)",
+                  reduce_scatter_ ? "reduce_scatter" : "all_reduce", b + 1, buckets_.size(),
+                  static_cast<double>(bucket.bytes) / (1 << 20));
     bucket.name = name;
   }
 }
@@ -76,6 +86,18 @@ std::vector<int64_t> GradientReducer::bucket_sizes_bytes() const {
   std::vector<int64_t> sizes;
   for (const Bucket& b : buckets_) sizes.push_back(b.bytes);
   return sizes;
+}
+
+std::vector<BucketLayout> GradientReducer::layout() const {
+  std::vector<BucketLayout> out;
+  for (const Bucket& b : buckets_) out.push_back({b.members, b.offsets, b.flat.numel()});
+  return out;
+}
+
+const torch::Tensor& GradientReducer::reduced_chunk(size_t bucket) const {
+  if (!reduce_scatter_)
+    throw std::logic_error("GradientReducer: reduced_chunk needs reduce_scatter");
+  return buckets_.at(bucket).chunk;
 }
 
 void GradientReducer::zero_grad() {
@@ -116,7 +138,8 @@ void GradientReducer::start_ready_buckets() {
   while (next_to_start_ < buckets_.size() && buckets_[next_to_start_].waiting <= 0) {
     Bucket& b = buckets_[next_to_start_];
     if (average_) b.flat.mul_(inverse_world);
-    b.pending = comm_.start_all_reduce_sum(b.flat, b.name);
+    b.pending = reduce_scatter_ ? comm_.start_reduce_scatter_sum(b.flat, b.chunk, b.name)
+                                : comm_.start_all_reduce_sum(b.flat, b.name);
     b.started = true;
     timeline_.buckets[next_to_start_].started_in_backward = reducing_;
     ++next_to_start_;

@@ -11,6 +11,10 @@
 //                      → finish_backward() → read gradients.
 // On accumulation micro-steps (reduce = false) gradients only accumulate locally; the reduction
 // happens once, on the last micro-step.
+//
+// With `reduce_scatter` (ZeRO-1, see optimizer_shards.h) each bucket is padded to a multiple of
+// the world size and reduce-scattered instead: rank r receives the summed chunk r of every bucket
+// (reduced_chunk), and the .grad views keep this rank's own, unreduced gradients.
 #pragma once
 
 #include <chrono>
@@ -30,6 +34,15 @@ struct ReducerOptions {
   // false: plain sum — for callers that fold 1/world into the loss, as TrainStep does, which saves
   // that pass.
   bool average = true;
+  bool reduce_scatter = false;  // ZeRO-1: each rank receives only its chunk of every bucket
+};
+
+// Where each parameter's gradient sits: bucket by bucket, members back to back from offset 0,
+// then zero padding up to `numel` (a multiple of the world size under reduce_scatter).
+struct BucketLayout {
+  std::vector<size_t> members;   // indices into the reducer's parameters
+  std::vector<int64_t> offsets;  // of each member, in elements
+  int64_t numel = 0;
 };
 
 // One step's communication, for the overlap benchmark and tests.
@@ -59,6 +72,9 @@ class GradientReducer {
 
   int64_t bucket_count() const;
   std::vector<int64_t> bucket_sizes_bytes() const;
+  std::vector<BucketLayout> layout() const;
+  // reduce_scatter: this rank's chunk of bucket b, summed over ranks (after finish_backward).
+  const torch::Tensor& reduced_chunk(size_t bucket) const;
   const ReduceTimeline& last_timeline() const { return timeline_; }
 
  private:
@@ -73,7 +89,7 @@ class GradientReducer {
   bool reducing_ = false;
   size_t next_to_start_ = 0;
   ReduceTimeline timeline_;
-  bool average_;
+  bool average_, reduce_scatter_;
 };
 
 }  // namespace pathodino::dist

@@ -192,19 +192,39 @@ torch::Tensor MpiCommunicator::all_gather(const torch::Tensor& tensor, std::stri
   return output;
 }
 
-torch::Tensor MpiCommunicator::reduce_scatter_sum(const torch::Tensor& tensor, std::string what) {
-  const torch::Tensor input = tensor.contiguous();
+std::unique_ptr<PendingCollective> MpiCommunicator::start_reduce_scatter_sum(torch::Tensor input,
+                                                                             torch::Tensor output,
+                                                                             std::string what) {
   check_host_contiguous(input, what);
-  if (input.numel() % size_ != 0)
+  check_host_contiguous(output, what);
+  if (input.numel() != output.numel() * size_ || input.scalar_type() != output.scalar_type())
     throw std::invalid_argument(what + ": reduce-scatter of " + std::to_string(input.numel()) +
-                                " elements over " + std::to_string(size_) + " ranks");
+                                " elements into " + std::to_string(output.numel()) + " over " +
+                                std::to_string(size_) + " ranks");
   const MPI_Datatype type = mpi_type(input, what);
-  torch::Tensor output = torch::empty({input.numel() / size_}, input.options());
-  submit(std::move(what), [input, output, type](MPI_Comm comm) {
-    MPI_Reduce_scatter_block(input.data_ptr(), output.data_ptr(), count_of(output), type, MPI_SUM,
-                             comm);
-  })->wait();
-  return output;
+  return submit(
+      std::move(what),
+      [input, output, type](MPI_Comm comm) {
+        MPI_Reduce_scatter_block(input.data_ptr(), output.data_ptr(), count_of(output), type,
+                                 MPI_SUM, comm);
+      },
+      input.numel() * input.element_size());
+}
+
+std::unique_ptr<PendingCollective> MpiCommunicator::start_all_gather_in_place(torch::Tensor flat,
+                                                                              std::string what) {
+  check_host_contiguous(flat, what);
+  if (flat.numel() % size_ != 0)
+    throw std::invalid_argument(what + ": all-gather of " + std::to_string(flat.numel()) +
+                                " elements over " + std::to_string(size_) + " ranks");
+  const MPI_Datatype type = mpi_type(flat, what);
+  const int chunk = static_cast<int>(flat.numel() / size_);
+  return submit(
+      std::move(what),
+      [flat, type, chunk](MPI_Comm comm) {
+        MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, flat.data_ptr(), chunk, type, comm);
+      },
+      flat.numel() * flat.element_size());
 }
 
 void MpiCommunicator::barrier(std::string what) {

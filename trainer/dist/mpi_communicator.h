@@ -35,7 +35,11 @@ class MpiCommunicator final : public Communicator {
                                                           std::string what) override;
   void broadcast(torch::Tensor tensor, int root, std::string what) override;
   torch::Tensor all_gather(const torch::Tensor& tensor, std::string what) override;
-  torch::Tensor reduce_scatter_sum(const torch::Tensor& tensor, std::string what) override;
+  std::unique_ptr<PendingCollective> start_reduce_scatter_sum(torch::Tensor input,
+                                                              torch::Tensor output,
+                                                              std::string what) override;
+  std::unique_ptr<PendingCollective> start_all_gather_in_place(torch::Tensor flat,
+                                                               std::string what) override;
   void barrier(std::string what) override;
 
   struct Task;  // one collective: how to start it, and its completion state

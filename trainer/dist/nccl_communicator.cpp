@@ -144,18 +144,32 @@ class NcclCommunicator final : public Communicator {
     return output;
   }
 
-  torch::Tensor reduce_scatter_sum(const torch::Tensor& tensor, std::string what) override {
-    const torch::Tensor input = tensor.contiguous();
+  std::unique_ptr<PendingCollective> start_reduce_scatter_sum(torch::Tensor input,
+                                                              torch::Tensor output,
+                                                              std::string what) override {
     check_cuda_contiguous(input, what);
-    if (input.numel() % size_ != 0)
-      throw std::invalid_argument(what + ": numel not divisible by the world size");
-    torch::Tensor output = torch::empty({input.numel() / size_}, input.options());
+    check_cuda_contiguous(output, what);
+    if (input.numel() != output.numel() * size_)
+      throw std::invalid_argument(what + ": input numel must be world size x output numel");
     const auto type = nccl_type(input, what);
-    NcclPending(launch(what, {input, output}, [&](cudaStream_t s) {
+    return std::make_unique<NcclPending>(launch(what, {input, output}, [&](cudaStream_t s) {
       return ncclReduceScatter(input.data_ptr(), output.data_ptr(), output.numel(), type, ncclSum,
                                comm_, s);
-    })).wait();
-    return output;
+    }));
+  }
+
+  std::unique_ptr<PendingCollective> start_all_gather_in_place(torch::Tensor flat,
+                                                               std::string what) override {
+    check_cuda_contiguous(flat, what);
+    if (flat.numel() % size_ != 0)
+      throw std::invalid_argument(what + ": numel not divisible by the world size");
+    const auto type = nccl_type(flat, what);
+    const int64_t chunk = flat.numel() / size_;
+    // In place: NCCL reads this rank's input from its own slot of the output.
+    return std::make_unique<NcclPending>(launch(what, {flat}, [&](cudaStream_t s) {
+      auto* base = static_cast<char*>(flat.data_ptr());
+      return ncclAllGather(base + rank_ * chunk * flat.element_size(), base, chunk, type, comm_, s);
+    }));
   }
 
   void barrier(std::string what) override {

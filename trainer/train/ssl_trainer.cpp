@@ -95,6 +95,46 @@ std::vector<torch::Tensor> model_state(ssl::StudentTeacher& model) {
   return state;
 }
 
+// Resume: rank 0 chooses and verifies the checkpoint (falling back when configured), every rank
+// loads that one; nullopt for a fresh run (or `auto` before the first checkpoint).
+std::optional<checkpoint::LoadedCheckpoint> load_resume_checkpoint(
+    const std::string& spec, const std::filesystem::path& checkpoints_root,
+    const ExperimentConfig& config, const std::string& config_yaml, dist::Communicator& control,
+    std::ostream& progress) {
+  std::optional<checkpoint::LoadedCheckpoint> resumed;
+  if (spec.empty()) return resumed;
+  const bool rank0 = control.rank() == 0;
+  std::string chosen;
+  dist::on_rank0_for_all(control, [&] {
+    auto choice = checkpoint::choose_resume_checkpoint(spec, checkpoints_root,
+                                                       config.checkpoint.fallback_to_previous);
+    if (!choice) return;
+    for (const std::string& warning : choice->warnings) progress << "warning: " << warning << "\n";
+    chosen = choice->checkpoint.path.string();
+    resumed = std::move(choice->checkpoint);
+  });
+  chosen = dist::broadcast_text(chosen, control);
+  if (chosen.empty()) return resumed;
+  if (!rank0) resumed = checkpoint::load_checkpoint(chosen);
+  const checkpoint::Manifest& m = resumed->manifest;
+  if (rank0) {
+    const int world = control.world_size();
+    progress << "resuming from " << chosen << ": step " << m.step << ", sample position "
+             << m.sampler.position << " (epoch " << m.sampler.epoch() << "), written by "
+             << m.world_size << " rank(s)"
+             << (m.world_size != world ? ", resharded to " + std::to_string(world) : "") << "\n";
+    if (m.config_hash != dist::checksum(config_yaml))
+      progress << "warning: the config differs from the one the checkpoint was written with "
+                  "(see its config.yaml)\n";
+  }
+  const auto seed = static_cast<uint64_t>(config.run.seed);
+  if (m.sampler.seed != seed)
+    throw std::runtime_error(chosen + ": written by a run with seed " +
+                             std::to_string(m.sampler.seed) + ", this config has run.seed " +
+                             std::to_string(seed));
+  return resumed;
+}
+
 }  // namespace
 
 TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& mpi,
@@ -112,36 +152,8 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
       config.checkpoint.directory.empty() ? run_dir / "checkpoints"
                                           : std::filesystem::path(config.checkpoint.directory);
 
-  // Resume: rank 0 chooses and verifies the checkpoint, every rank loads that one.
-  std::optional<checkpoint::LoadedCheckpoint> resumed;
-  if (!request.resume.empty()) {
-    std::string chosen;
-    dist::on_rank0_for_all(control, [&] {
-      auto choice = checkpoint::choose_resume_checkpoint(request.resume, checkpoints_root,
-                                                         config.checkpoint.fallback_to_previous);
-      if (!choice) return;
-      for (const std::string& warning : choice->warnings)
-        progress << "warning: " << warning << "\n";
-      chosen = choice->checkpoint.path.string();
-      resumed = std::move(choice->checkpoint);
-    });
-    chosen = dist::broadcast_text(chosen, control);
-    if (!chosen.empty() && !rank0) resumed = checkpoint::load_checkpoint(chosen);
-    if (!chosen.empty() && rank0) {
-      const checkpoint::Manifest& m = resumed->manifest;
-      progress << "resuming from " << chosen << ": step " << m.step << ", sample position "
-               << m.sampler.position << " (epoch " << m.sampler.epoch() << "), written by "
-               << m.world_size << " rank(s)"
-               << (m.world_size != world ? ", resharded to " + std::to_string(world) : "") << "\n";
-      if (m.config_hash != dist::checksum(config_yaml))
-        progress << "warning: the config differs from the one the checkpoint was written with "
-                    "(see its config.yaml)\n";
-    }
-    if (!chosen.empty() && resumed->manifest.sampler.seed != seed)
-      throw std::runtime_error(chosen + ": written by a run with seed " +
-                               std::to_string(resumed->manifest.sampler.seed) +
-                               ", this config has run.seed " + std::to_string(seed));
-  }
+  std::optional<checkpoint::LoadedCheckpoint> resumed = load_resume_checkpoint(
+      request.resume, checkpoints_root, config, config_yaml, control, progress);
   const int64_t first_step = resumed ? resumed->manifest.step : 0;
   const DeviceChoice device = choose_device(config.run, mpi.local_rank());
   torch::set_num_threads(static_cast<int>(threads_for_intra_op(config.run, mpi.local_size())));
@@ -175,8 +187,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   TrainStep train_step(model, config.optim, config.run.max_consecutive_nonfinite,
                        device.bf16_autocast, parallel);
   const dist::OptimizerShards* shards = train_step.optimizer_shards();
-  checkpoint::TrainState train_state(model, train_step.optimizer(),
-                                     shards ? shards->owners() : std::vector<int>{}, rank);
+  checkpoint::TrainState train_state(model, train_step.optimizer(), train_step.optimizer_layout());
   if (resumed) {
     train_state.restore(resumed->tensors, resumed->path.string());
     const auto& counters = resumed->manifest.counters;

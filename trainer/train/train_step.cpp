@@ -31,39 +31,61 @@ TrainStep::TrainStep(ssl::StudentTeacher& model, const optim::OptimOptions& opti
     };
     dist::ReducerOptions buckets = parallel.buckets;
     buckets.average = false;  // 1/world is folded into the loss below: no extra pass
+    buckets.reduce_scatter = parallel.zero1;
     reducer_ =
         std::make_unique<dist::GradientReducer>(model_.student().parameters(), *comm_, buckets);
     if (parallel.zero1)
-      shards_ = std::make_unique<dist::OptimizerShards>(model_.student().parameters(), *comm_);
+      shards_ =
+          std::make_unique<dist::OptimizerShards>(model_.student().parameters(), *reducer_, *comm_);
   }
   // Backbone tensors (named without prefix) and head tensors get DINOv2's group rules; each
   // student module (backbone, dino_head, ibot_head) is clipped on its own.
   std::vector<std::pair<std::string, torch::Tensor>> backbone, heads;
   std::map<std::string, std::vector<torch::Tensor>> modules;
+  std::vector<std::string> module_names;
   for (auto& [name, tensor] : model_.student().named_parameters()) {
     const std::string module = name.substr(0, name.find('.'));
     modules[module].push_back(tensor);
+    module_names.push_back(module);
     if (module == "backbone")
       backbone.emplace_back(name.substr(module.size() + 1), tensor);
     else
       heads.emplace_back(name, tensor);
   }
-  for (auto& [name, tensors] : modules) clip_modules_.push_back(std::move(tensors));
+  std::map<std::string, int> module_index;
+  for (auto& [name, tensors] : modules) {
+    module_index[name] = static_cast<int>(clip_modules_.size());
+    clip_modules_.push_back(std::move(tensors));
+  }
+  for (const std::string& name : module_names) module_of_.push_back(module_index.at(name));
   std::vector<optim::ParamGroup> groups =
       optim::make_param_groups(backbone, model_.student().backbone->spec().depth, heads,
                                optim.layerwise_decay, optim.patch_embed_lr_mult);
-  if (shards_) {  // ZeRO-1: this rank's optimizer holds only the tensors it owns
+  if (shards_) {  // ZeRO-1: this rank's optimizer steps only its pieces, with their tensor's rules
     const std::vector<torch::Tensor> params = model_.student().parameters();
     std::vector<optim::ParamGroup> mine;
-    for (optim::ParamGroup& group : groups)
+    for (const optim::ParamGroup& group : groups)
       for (size_t i = 0; i < params.size(); ++i)
         if (params[i].is_same(group.param)) {
-          if (shards_->owns(i)) mine.push_back(std::move(group));
+          for (const optim::OptimizerPiece& piece : shards_->layout()[i])
+            if (piece.stepped.defined()) {
+              optim::ParamGroup own = group;
+              own.param = piece.stepped;
+              mine.push_back(std::move(own));
+            }
           break;
         }
     groups = std::move(mine);
   }
   optimizer_ = std::make_unique<optim::ScheduledAdamW>(groups, optim);
+}
+
+optim::OptimizerLayout TrainStep::optimizer_layout() const {
+  if (shards_) return shards_->layout();
+  optim::OptimizerLayout whole;
+  for (const torch::Tensor& p : model_.student().parameters())
+    whole.push_back({{-1, 0, p.numel(), p}});
+  return whole;
 }
 
 TrainStep::~TrainStep() = default;
@@ -125,11 +147,13 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
   }
   if (reducer_) reducer_->finish_backward();
   model_.update_centers(all_reduce_);
-  r.grad_norm = optim::clip_grad_norms(clip_modules_, clip_grad_);
+  r.grad_norm = shards_ ? shards_->clip_grad_norms(
+                              module_of_, static_cast<int>(clip_modules_.size()), clip_grad_)
+                        : optim::clip_grad_norms(clip_modules_, clip_grad_);
   r.applied = guard_.accept(step, {{"gradient norm", r.grad_norm}});
   if (!r.applied) return r;
   optimizer_->step();
-  if (shards_) shards_->broadcast_updated();
+  if (shards_) shards_->all_gather_parameters();
   model_.update_teacher(values.teacher_momentum);
   return r;
 }

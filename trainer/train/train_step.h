@@ -6,6 +6,8 @@
 // The trainer loop and the step benchmark both run exactly this. With a communicator of more than
 // one rank, gradients are averaged over ranks by a GradientReducer; every decision (skip a step,
 // stop the run) is taken on values that are identical on every rank, so ranks never part ways.
+// Under ZeRO-1 the buckets are reduce-scattered instead, clipping and AdamW work on this rank's
+// chunks, and the parameters are all-gathered before the EMA update (dist/optimizer_shards.h).
 #pragma once
 
 #include <cstdint>
@@ -40,7 +42,7 @@ struct StepResult {
 struct DataParallel {
   dist::Communicator* comm = nullptr;  // null or world size 1: no communication
   dist::ReducerOptions buckets;
-  bool zero1 = false;  // optimizer state sharded across ranks (dist/optimizer_shards.h)
+  bool zero1 = false;  // ZeRO-1: optimizer state sharded across ranks (dist/optimizer_shards.h)
 };
 
 class TrainStep {
@@ -63,8 +65,11 @@ class TrainStep {
   optim::ScheduledAdamW& optimizer() { return *optimizer_; }
   // Null on one process.
   const dist::GradientReducer* reducer() const { return reducer_.get(); }
-  // Null unless ZeRO-1 on more than one rank; its owners follow student().parameters() order.
+  // Null unless ZeRO-1 on more than one rank.
   const dist::OptimizerShards* optimizer_shards() const { return shards_.get(); }
+  // Which rank holds which piece of each student tensor's optimizer state
+  // (student().parameters() order): whole on every rank, or ZeRO-1's pieces.
+  optim::OptimizerLayout optimizer_layout() const;
 
  private:
   ssl::StudentTeacher& model_;
@@ -72,6 +77,7 @@ class TrainStep {
   bool bf16_autocast_;
   ssl::AllReduceSum all_reduce_;
   std::vector<std::vector<torch::Tensor>> clip_modules_;
+  std::vector<int> module_of_;  // per student parameter: index into clip_modules_
   std::unique_ptr<optim::ScheduledAdamW> optimizer_;
   dist::Communicator* comm_ = nullptr;
   std::unique_ptr<dist::GradientReducer> reducer_;

@@ -3,7 +3,9 @@
 // data path are the same math on any split of the global batch — W ranks × G/W images, one rank ×
 // 2 micro-batches of G/2, and W ranks × 2 micro-batches all end where one process with the whole
 // batch G ends, within 1e-5 after 5 steps (fp32, drop-path 0, KoLeo 0: KoLeo is per rank by design,
-// as in DINOv2). Every rank computes the one-process reference itself, from the same data.
+// as in DINOv2). Every rank computes the one-process reference itself, from the same data. ZeRO-1
+// (reduce-scatter, sharded AdamW, all-gather) ends where plain data parallel ends, holding 1/W of
+// its optimizer state.
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 #include <torch/torch.h>
@@ -93,13 +95,15 @@ ExperimentConfig small_config(const std::string& centering) {
        "ssl.dino.head.hidden_dim=64", "ssl.dino.head.bottleneck_dim=32",
        "data.global_crops_size=32", "data.local_crops_size=16", "data.local_crops_number=2",
        "data.synthetic.images_per_class=8", "data.synthetic.image_size=48", "optim.epochs=2",
-       "optim.iterations_per_epoch=5", "optim.warmup_epochs=0"});  // the config's own base_lr
+       "optim.iterations_per_epoch=5", "optim.warmup_epochs=1"});  // 5 steps of lr warm-up
 }
 
 struct Trained {
   std::vector<torch::Tensor> student, teacher;
   dist::ReduceTimeline timeline;
   int64_t buckets = 0;
+  int64_t optimizer_elements = 0;  // AdamW moment elements this rank holds
+  optim::OptimizerLayout layout;
 };
 
 // `steps` steps of the real data path for this rank's share of a global batch of `global_batch`
@@ -107,7 +111,7 @@ struct Trained {
 // micro-batches each.
 Trained train(const ExperimentConfig& base, int64_t global_batch, int world, int rank, int micro,
               dist::Communicator* comm, int64_t steps, dist::ReducerOptions buckets = {},
-              torch::Device device = torch::kCPU) {
+              torch::Device device = torch::kCPU, bool zero1 = false) {
   ExperimentConfig config = base;
   const int64_t b = global_batch / (world * micro);
   const auto seed = static_cast<uint64_t>(config.run.seed);
@@ -123,6 +127,7 @@ Trained train(const ExperimentConfig& base, int64_t global_batch, int world, int
   train::DataParallel parallel;
   parallel.comm = world > 1 ? comm : nullptr;
   parallel.buckets = buckets;
+  parallel.zero1 = zero1;
   train::TrainStep step(model, config.optim, 3, false, parallel);
   for (int64_t s = 0; s < steps; ++s) {
     std::vector<data::MultiCropBatch> batches;
@@ -141,6 +146,10 @@ Trained train(const ExperimentConfig& base, int64_t global_batch, int world, int
     out.timeline = step.reducer()->last_timeline();
     out.buckets = step.reducer()->bucket_count();
   }
+  out.layout = step.optimizer_layout();
+  for (const auto& pieces : out.layout)
+    for (const auto& piece : pieces)
+      if (piece.stepped.defined()) out.optimizer_elements += piece.numel;
   return out;
 }
 
@@ -197,6 +206,74 @@ TEST_P(SameParametersOnAnySplit, RanksAndMicroBatchesMatchOneProcess) {
 INSTANTIATE_TEST_SUITE_P(Centering, SameParametersOnAnySplit,
                          testing::Values("softmax_center", "sinkhorn_knopp"));
 
+TEST(GradientReducer, ReduceScatterLeavesEachRankItsSummedChunk) {
+  auto& comm = world_comm();
+  const int rank = comm.rank(), world = comm.world_size();
+  auto a = torch::zeros({10, 3}).requires_grad_(true);
+  auto b = torch::zeros({5}).requires_grad_(true);
+  dist::ReducerOptions options{1 << 20, 25 << 20, /*average=*/false, /*reduce_scatter=*/true};
+  dist::GradientReducer reducer({a, b}, comm, options);
+  const auto layout = reducer.layout();
+  ASSERT_EQ(layout.size(), 1u);
+  ASSERT_EQ(layout[0].numel % world, 0) << "padded to a multiple of the world size";
+  ASSERT_GE(layout[0].numel, 35);
+  reducer.zero_grad();
+  reducer.begin_backward(true);
+  // Rank r's gradient of element j (bucket order: b first, then a — reverse registration) is
+  // (r + 1) · (j + 1), so the sum over ranks is (j + 1) · W(W + 1)/2.
+  const auto ramp = torch::arange(1, 36, torch::kFloat32);
+  ((b * ramp.narrow(0, 0, 5)).sum() + (a.view(-1) * ramp.narrow(0, 5, 30)).sum())
+      .mul(rank + 1.0)
+      .backward();
+  reducer.finish_backward();
+  const int64_t chunk = layout[0].numel / world;
+  auto expected = torch::zeros({layout[0].numel});
+  expected.narrow(0, 0, 35).copy_(ramp * (world * (world + 1) / 2.0));
+  EXPECT_TRUE(torch::equal(reducer.reduced_chunk(0), expected.narrow(0, rank * chunk, chunk)));
+  EXPECT_TRUE(torch::equal(b.grad(), ramp.narrow(0, 0, 5) * (rank + 1.0)))
+      << ".grad keeps this rank's own gradient";
+}
+
+TEST(ZeroOne, MatchesPlainDataParallelWithItsShareOfTheState) {
+  auto& comm = world_comm();
+  const int world = comm.world_size(), rank = comm.rank();
+  if (world == 1) GTEST_SKIP() << "one rank: nothing to shard";
+  torch::set_num_threads(1);
+  const ExperimentConfig config = small_config("softmax_center");
+  const dist::ReducerOptions small_buckets{64 * 1024, 256 * 1024};
+  const Trained plain = train(config, 8, world, rank, 1, &comm, 5, small_buckets);
+  const Trained zero = train(config, 8, world, rank, 1, &comm, 5, small_buckets, torch::kCPU, true);
+  const double difference = max_difference(zero.student, plain.student);
+  EXPECT_LE(difference, 1e-5);
+  EXPECT_LE(max_difference(zero.teacher, plain.teacher), 1e-5);
+  // The pieces cover every tensor exactly once over the ranks; this rank holds about 1/W.
+  int64_t total = 0;
+  for (size_t i = 0; i < zero.layout.size(); ++i) {
+    int64_t covered = 0;
+    for (const auto& piece : zero.layout[i]) {
+      EXPECT_EQ(piece.offset, covered) << "tensor " << i;
+      EXPECT_EQ(piece.stepped.defined(), piece.owner == rank);
+      covered += piece.numel;
+    }
+    EXPECT_EQ(covered, plain.student[i].numel()) << "tensor " << i;
+    total += covered;
+  }
+  EXPECT_EQ(plain.optimizer_elements, total);
+  EXPECT_LE(std::abs(zero.optimizer_elements * world - total), world * world * zero.buckets)
+      << "a rank's chunk of each bucket is 1/W of it, up to padding";
+  const Trained zero_micro =
+      train(config, 8, world, rank, 2, &comm, 5, small_buckets, torch::kCPU, true);
+  const Trained plain_micro = train(config, 8, world, rank, 2, &comm, 5, small_buckets);
+  EXPECT_LE(max_difference(zero_micro.student, plain_micro.student), 1e-5)
+      << "with gradient accumulation";
+  if (rank == 0)
+    std::printf(
+        "[ ZeRO-1 ] %d ranks: max |dθ| vs plain DP %.2e; AdamW elements per rank %lld of "
+        "%lld (%lld buckets)\n",
+        world, difference, static_cast<long long>(zero.optimizer_elements),
+        static_cast<long long>(total), static_cast<long long>(zero.buckets));
+}
+
 TEST(GradientReducer, BucketsStartWhileBackwardRuns) {
   auto& comm = world_comm();
   if (comm.world_size() == 1) GTEST_SKIP() << "one rank: nothing to reduce";
@@ -234,10 +311,14 @@ TEST(Nccl, RanksMatchOneProcessOnGpus) {
   const Trained ranks =
       train(config, 8, nccl->world_size(), nccl->rank(), 1, nccl.get(), 5, {}, device);
   const double difference = max_difference(ranks.student, reference.student);
+  const Trained zero = train(config, 8, nccl->world_size(), nccl->rank(), 1, nccl.get(), 5, {},
+                             device, /*zero1=*/true);
+  const double zero_difference = max_difference(zero.student, ranks.student);
   if (mpi.rank() == 0)
-    std::printf("[ equivalence ] NCCL, %d GPU rank(s): max |dθ| %.2e\n", nccl->world_size(),
-                difference);
+    std::printf("[ equivalence ] NCCL, %d GPU rank(s): max |dθ| %.2e, ZeRO-1 vs plain %.2e\n",
+                nccl->world_size(), difference, zero_difference);
   EXPECT_LE(difference, 1e-5);
+  EXPECT_LE(zero_difference, 1e-5);
 }
 
 }  // namespace
