@@ -64,6 +64,10 @@ add_library(pathodino_logging INTERFACE)
 target_include_directories(pathodino_logging SYSTEM BEFORE INTERFACE "${_fmt_shim}")
 target_link_libraries(pathodino_logging INTERFACE spdlog::spdlog fmt::fmt)
 
+# cpp-httplib: each rank's Prometheus /metrics endpoint (prometheus-cpp is in neither registry;
+# why not civetweb: trainer/metrics/metrics_server.h).
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+
 # xxHash: checksums of parameters across ranks (and of checkpoint shards).
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 

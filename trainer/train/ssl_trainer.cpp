@@ -2,7 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <ostream>
 #include <thread>
@@ -20,6 +22,7 @@
 #include "trainer/dist/rank_consistency.h"
 #include "trainer/metrics/jsonl_log.h"
 #include "trainer/metrics/progress_line.h"
+#include "trainer/metrics/training_metrics.h"
 #include "trainer/optim/schedules.h"
 #include "trainer/ssl/student_teacher.h"
 #include "trainer/system/cpu_share.h"
@@ -93,6 +96,43 @@ std::vector<torch::Tensor> model_state(ssl::StudentTeacher& model) {
   for (auto* network : {&model.student(), &model.teacher()})
     for (const torch::Tensor& t : network->backbone->buffers()) state.push_back(t);
   return state;
+}
+
+// What a step leaves for Prometheus: the step's values, this rank's phase times and traffic.
+metrics::StepMetrics step_metrics(int64_t step, int64_t global_batch, double step_seconds,
+                                  double data_wait, const StepValues& values, const StepResult& r,
+                                  const dist::GradientReducer* reducer, int64_t gradient_bytes,
+                                  const data::SourceHealth& health) {
+  metrics::StepMetrics m;
+  m.step = step + 1;
+  m.images = global_batch;
+  m.images_per_second = static_cast<double>(global_batch) / std::max(1e-9, step_seconds);
+  m.loss = r.total;
+  m.dino = r.dino;
+  m.ibot = r.ibot;
+  m.koleo = r.koleo;
+  m.lr = values.lr;
+  m.weight_decay = values.weight_decay;
+  m.teacher_momentum = values.teacher_momentum;
+  m.teacher_temp = values.teacher_temp;
+  m.grad_norm = r.grad_norm;
+  m.teacher_entropy = r.teacher_entropy;
+  m.applied = r.applied;
+  m.step_seconds = step_seconds;
+  m.data_wait = data_wait;
+  m.forward = r.forward_seconds;
+  m.backward = r.backward_seconds;
+  m.optimizer = r.optimizer_seconds;
+  if (reducer != nullptr && r.backward_seconds > 0) {
+    const dist::ReduceTimeline& t = reducer->last_timeline();
+    for (const auto& bucket : t.buckets)
+      m.allreduce_busy += std::chrono::duration<double>(bucket.finished - bucket.started).count();
+    m.allreduce_exposed = std::chrono::duration<double>(t.all_done - t.backward_end).count();
+    m.allreduce_bytes = gradient_bytes;
+  }
+  m.skipped_reads_total = health.skipped_reads;
+  m.quarantined_slides = health.quarantined;
+  return m;
 }
 
 // Resume: rank 0 chooses and verifies the checkpoint (falling back when configured), every rank
@@ -232,6 +272,27 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   const torch::Tensor optimizer_bytes_per_rank = control.all_gather(
       torch::tensor({optimizer_bytes}, torch::kInt64), "all_gather(optimizer state bytes)");
 
+  // Prometheus endpoint of this rank. A port that is taken must not cost the run: the rank warns
+  // and trains on without an endpoint.
+  std::unique_ptr<metrics::TrainingMetrics> metrics;
+  try {
+    metrics = std::make_unique<metrics::TrainingMetrics>(config.metrics, config.run.name, rank,
+                                                         mpi.local_rank());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "warning: rank %d: %s; training goes on without /metrics\n", rank,
+                 e.what());
+    metrics::MetricsOptions without = config.metrics;
+    without.prometheus = false;
+    metrics = std::make_unique<metrics::TrainingMetrics>(without, config.run.name, rank,
+                                                         mpi.local_rank());
+  }
+  const int64_t gradient_bytes = [&] {
+    int64_t bytes = 0;
+    if (const dist::GradientReducer* reducer = train_step.reducer())
+      for (int64_t b : reducer->bucket_sizes_bytes()) bytes += b;
+    return bytes;
+  }();
+
   if (rank0) {
     progress << "run " << config.run.name << ": " << model.student().backbone->spec().name() << ", "
              << models::count_parameters(*model.student().backbone) << " backbone parameters, "
@@ -257,7 +318,13 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
              << "  checkpoints: " << checkpoints_root.string() << ", every "
              << config.checkpoint.every_steps << " step(s) and at the end, keeping the last "
              << config.checkpoint.keep_last << "\n"
-             << "  not implemented yet, ignored: metrics.* (except the JSONL log), "
+             << "  metrics: "
+             << (metrics->url().empty()
+                     ? std::string("no Prometheus endpoint on rank 0")
+                     : metrics->url() + " (rank r: port " +
+                           std::to_string(config.metrics.port_base) + " + its local rank)")
+             << "\n"
+             << "  not implemented yet, ignored: metrics.pushgateway_url, metrics.timeline_*, "
                 "eval.knn_every_steps\n"
              << std::flush;
   }
@@ -279,6 +346,8 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   if (config.checkpoint.async_save) writer.prepare_async(train_state.tensors());
   const auto report = [&](const checkpoint::SaveOutcome& saved) {
     summary.checkpoint_blocking_seconds += saved.blocking_seconds;
+    metrics->record_checkpoint(
+        {saved.ok, saved.step, saved.bytes, saved.seconds, saved.blocking_seconds});
     if (saved.ok) {
       summary.last_checkpoint = saved.path;
       if (rank0)
@@ -344,6 +413,8 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     const double step_seconds = seconds_since(step_start);
     recent_seconds += step_seconds;
     ++recent_steps;
+    metrics->record_step(step_metrics(step, global_batch, step_seconds, data_wait, values, r,
+                                      train_step.reducer(), gradient_bytes, source->health()));
     if (!rank0) {
       checkpoint_step(step, last);
       continue;

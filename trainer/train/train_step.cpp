@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -105,7 +106,12 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
   const double backward_scale = share / (comm_ != nullptr ? comm_->world_size() : 1);
   StepResult r;
   r.grad_norm = std::numeric_limits<double>::quiet_NaN();
+  using Clock = std::chrono::steady_clock;
+  const auto seconds_since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
   for (int64_t m = 0; m < micro; ++m) {
+    const auto forward_start = Clock::now();
     ssl::SslLosses losses;
     {
       system::AutocastScope autocast(bf16_autocast_);
@@ -123,6 +129,7 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
     r.dino += share * terms[0].item<double>();
     r.ibot += share * terms[1].item<double>();
     r.koleo += share * terms[2].item<double>();
+    r.forward_seconds += seconds_since(forward_start);
     r.teacher_entropy += share * losses.teacher_entropy;
     r.teacher_kl_to_uniform += share * losses.teacher_kl_to_uniform;
     const bool last = m + 1 == micro;
@@ -143,18 +150,23 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
       return r;
     }
     if (reducer_) reducer_->begin_backward(/*reduce=*/last);
+    const auto backward_start = Clock::now();
     (backward_scale != 1.0 ? losses.total * backward_scale : losses.total).backward();
+    r.backward_seconds += seconds_since(backward_start);
   }
   if (reducer_) reducer_->finish_backward();
+  const auto optimizer_start = Clock::now();
   model_.update_centers(all_reduce_);
   r.grad_norm = shards_ ? shards_->clip_grad_norms(
                               module_of_, static_cast<int>(clip_modules_.size()), clip_grad_)
                         : optim::clip_grad_norms(clip_modules_, clip_grad_);
   r.applied = guard_.accept(step, {{"gradient norm", r.grad_norm}});
-  if (!r.applied) return r;
-  optimizer_->step();
-  if (shards_) shards_->all_gather_parameters();
-  model_.update_teacher(values.teacher_momentum);
+  if (r.applied) {
+    optimizer_->step();
+    if (shards_) shards_->all_gather_parameters();
+    model_.update_teacher(values.teacher_momentum);
+  }
+  r.optimizer_seconds = seconds_since(optimizer_start);
   return r;
 }
 

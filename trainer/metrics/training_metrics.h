@@ -1,0 +1,60 @@
+// TrainingMetrics: the training run's Prometheus metric set on one rank (names, types, help in
+// one place) and its /metrics endpoint. The trainer hands it plain numbers at each step boundary
+// and after each checkpoint; a scrape of any rank shows that rank's view (losses, schedules and
+// the gradient norm are global — the same on every rank; times, skipped reads and memory are the
+// rank's own; sum or max them over `rank` in PromQL).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "trainer/metrics/metric_registry.h"
+#include "trainer/metrics/metrics_options.h"
+
+namespace pathodino::metrics {
+
+class MetricsServer;
+
+struct StepMetrics {
+  int64_t step = 0;    // steps completed
+  int64_t images = 0;  // images of the global batch in this step
+  double images_per_second = 0;
+  double loss = 0, dino = 0, ibot = 0, koleo = 0;
+  double lr = 0, weight_decay = 0, teacher_momentum = 0, teacher_temp = 0;
+  double grad_norm = 0, teacher_entropy = 0;
+  bool applied = true;  // false: skipped as non-finite
+  // Seconds of this step on this rank, by phase.
+  double step_seconds = 0, data_wait = 0, forward = 0, backward = 0, optimizer = 0;
+  double allreduce_busy = 0, allreduce_exposed = 0;  // gradient buckets' transfer; not hidden
+  int64_t allreduce_bytes = 0;
+  int64_t skipped_reads_total = 0, quarantined_slides = 0;  // this rank's source
+};
+
+struct CheckpointMetrics {
+  bool ok = false;
+  int64_t step = 0, bytes = 0;
+  double seconds = 0, blocking_seconds = 0;
+};
+
+class TrainingMetrics {
+ public:
+  // Starts the endpoint on options.bind_address:(port_base + local_rank) when
+  // options.prometheus; throws std::runtime_error when it cannot listen.
+  TrainingMetrics(const MetricsOptions& options, const std::string& run, int rank, int local_rank);
+  ~TrainingMetrics();
+
+  void record_step(const StepMetrics& step);
+  void record_checkpoint(const CheckpointMetrics& checkpoint);
+  void record_memory();  // resident set size (CUDA allocated/reserved: not yet)
+
+  const MetricRegistry& registry() const { return registry_; }
+  std::string url() const;  // empty without an endpoint
+
+ private:
+  MetricRegistry registry_;
+  std::unique_ptr<MetricsServer> server_;
+  int64_t skipped_reads_seen_ = 0;
+};
+
+}  // namespace pathodino::metrics
