@@ -16,7 +16,6 @@ OptimizerShards::OptimizerShards(std::vector<torch::Tensor> params, const Gradie
   torch::NoGradGuard no_grad;
   const int rank = comm_.rank(), world = comm_.world_size();
   layout_.resize(params.size());
-  bucket_of_.assign(params.size(), -1);
   const std::vector<BucketLayout> buckets = reducer.layout();
   for (size_t b = 0; b < buckets.size(); ++b) {
     const BucketLayout& bucket = buckets[b];
@@ -32,7 +31,6 @@ OptimizerShards::OptimizerShards(std::vector<torch::Tensor> params, const Gradie
       const int64_t begin = bucket.offsets[m], end = begin + p.numel();
       flat.narrow(0, begin, p.numel()).copy_(p.detach().reshape(-1));
       p.set_data(flat.narrow(0, begin, p.numel()).view(p.sizes()));
-      bucket_of_[i] = static_cast<int>(b);
       for (int r = 0; r < world; ++r) {
         const int64_t from = std::max(begin, r * chunk), to = std::min(end, (r + 1) * chunk);
         if (from >= to) continue;
@@ -47,7 +45,7 @@ OptimizerShards::OptimizerShards(std::vector<torch::Tensor> params, const Gradie
     flat_params_.push_back(std::move(flat));
   }
   for (size_t i = 0; i < params.size(); ++i)
-    if (bucket_of_[i] < 0 && params[i].requires_grad())
+    if (layout_[i].empty() && params[i].requires_grad())
       throw std::logic_error("OptimizerShards: a trainable parameter is in no gradient bucket");
 }
 

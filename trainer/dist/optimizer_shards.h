@@ -48,7 +48,6 @@ class OptimizerShards {
   Communicator& comm_;
   std::vector<torch::Tensor> flat_params_;  // one per bucket
   optim::OptimizerLayout layout_;
-  std::vector<int> bucket_of_;  // per parameter
 };
 
 }  // namespace pathodino::dist

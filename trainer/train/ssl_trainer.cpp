@@ -274,17 +274,17 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
 
   // Prometheus endpoint of this rank. A port that is taken must not cost the run: the rank warns
   // and trains on without an endpoint.
-  std::unique_ptr<metrics::TrainingMetrics> metrics;
+  std::unique_ptr<metrics::TrainingMetrics> prometheus;
   try {
-    metrics = std::make_unique<metrics::TrainingMetrics>(config.metrics, config.run.name, rank,
-                                                         mpi.local_rank());
+    prometheus = std::make_unique<metrics::TrainingMetrics>(config.metrics, config.run.name, rank,
+                                                            mpi.local_rank());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "warning: rank %d: %s; training goes on without /metrics\n", rank,
                  e.what());
     metrics::MetricsOptions without = config.metrics;
     without.prometheus = false;
-    metrics = std::make_unique<metrics::TrainingMetrics>(without, config.run.name, rank,
-                                                         mpi.local_rank());
+    prometheus = std::make_unique<metrics::TrainingMetrics>(without, config.run.name, rank,
+                                                            mpi.local_rank());
   }
   const int64_t gradient_bytes = [&] {
     int64_t bytes = 0;
@@ -319,9 +319,9 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
              << config.checkpoint.every_steps << " step(s) and at the end, keeping the last "
              << config.checkpoint.keep_last << "\n"
              << "  metrics: "
-             << (metrics->url().empty()
+             << (prometheus->url().empty()
                      ? std::string("no Prometheus endpoint on rank 0")
-                     : metrics->url() + " (rank r: port " +
+                     : prometheus->url() + " (rank r: port " +
                            std::to_string(config.metrics.port_base) + " + its local rank)")
              << "\n"
              << "  not implemented yet, ignored: metrics.pushgateway_url, metrics.timeline_*, "
@@ -346,7 +346,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   if (config.checkpoint.async_save) writer.prepare_async(train_state.tensors());
   const auto report = [&](const checkpoint::SaveOutcome& saved) {
     summary.checkpoint_blocking_seconds += saved.blocking_seconds;
-    metrics->record_checkpoint(
+    prometheus->record_checkpoint(
         {saved.ok, saved.step, saved.bytes, saved.seconds, saved.blocking_seconds});
     if (saved.ok) {
       summary.last_checkpoint = saved.path;
@@ -413,8 +413,8 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     const double step_seconds = seconds_since(step_start);
     recent_seconds += step_seconds;
     ++recent_steps;
-    metrics->record_step(step_metrics(step, global_batch, step_seconds, data_wait, values, r,
-                                      train_step.reducer(), gradient_bytes, source->health()));
+    prometheus->record_step(step_metrics(step, global_batch, step_seconds, data_wait, values, r,
+                                         train_step.reducer(), gradient_bytes, source->health()));
     if (!rank0) {
       checkpoint_step(step, last);
       continue;
