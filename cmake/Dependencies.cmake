@@ -67,6 +67,8 @@ target_link_libraries(pathodino_logging INTERFACE spdlog::spdlog fmt::fmt)
 # cpp-httplib: each rank's Prometheus /metrics endpoint (prometheus-cpp is in neither registry;
 # why not civetweb: trainer/metrics/metrics_server.h).
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# OpenSSL's libcrypto: base64 of Pushgateway grouping labels (trainer/metrics/pushgateway.cpp).
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 
 # xxHash: checksums of parameters across ranks (and of checkpoint shards).
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)

@@ -4,6 +4,10 @@
 #   `promtool check metrics` (Debian's prometheus package) passes on a live scrape of each rank;
 #   the real Prometheus server scrapes both ranks and its HTTP query API returns the step series
 #   of both, with the loss terms;
+#   at the end each rank pushes its metrics to a real Pushgateway (Debian's), grouped by run and
+#   rank; the kNN monitor's result is a metric and in metrics.jsonl;
+#   the step timeline is a Chrome trace of both ranks: every phase of every step in its window, and
+#   gradient buckets whose all-reduce starts while backward still runs;
 #   a port that is taken gives a warning naming it, and training goes on.
 set -uo pipefail
 bin=$1
@@ -11,8 +15,9 @@ root=$2
 source "$(dirname "$0")/check.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-# Three free ports: two ranks and the Prometheus server (asked of the kernel, then released).
-read -r rank_port prom_port < <(python3 - <<'PY'
+# Four free ports: two ranks, the Prometheus server, the Pushgateway (asked of the kernel, then
+# released).
+read -r rank_port prom_port gateway_port < <(python3 - <<'PY'
 import random, socket
 def free_run(n):  # n consecutive free ports
     while True:
@@ -26,10 +31,13 @@ def free_run(n):  # n consecutive free ports
         finally:
             for s in socks: s.close()
 ranks = free_run(2)
-server = free_run(1)
-while ranks <= server <= ranks + 1:
-    server = free_run(1)
-print(ranks, server)
+taken = {ranks, ranks + 1}
+others = []
+while len(others) < 2:
+    p = free_run(1)
+    if p not in taken:
+        taken.add(p); others.append(p)
+print(ranks, *others)
 PY
 )
 config="$root/configs/debug/tiny_cpu.yaml"
@@ -38,7 +46,12 @@ run=(--set optim.epochs=20 --set optim.iterations_per_epoch=4 --set optim.warmup
      --set data.synthetic.images_per_class=16 --set ssl.dino.head.n_prototypes=256
      --set ssl.dino.head.hidden_dim=128 --set ssl.dino.head.bottleneck_dim=64
      --set checkpoint.every_steps=40 --set "run.output_dir=$tmp/runs"
-     --set metrics.prometheus=true --set metrics.port_base="$rank_port")
+     --set metrics.prometheus=true --set metrics.port_base="$rank_port"
+     --set eval.knn_every_steps=40 --set metrics.timeline_start_step=3 --set metrics.timeline_steps=2
+     --set metrics.pushgateway_url="http://127.0.0.1:$gateway_port")
+prometheus-pushgateway --web.listen-address="127.0.0.1:$gateway_port" \
+  --persistence.file="$tmp/gateway.data" > "$tmp/gateway.log" 2>&1 &
+gateway_pid=$!
 mpirun -np 2 "$bin" train -c "$config" "${run[@]}" --set run.name=metrics > "$tmp/train.out" 2>&1 &
 train_pid=$!
 
@@ -57,6 +70,8 @@ check "the scrape has every loss term, the lr and the phase times" bash -c "
   for term in total dino ibot koleo; do grep -q \"^pathodino_loss{rank=\\\"0\\\",run=\\\"metrics\\\",term=\\\"\$term\\\"}\" '$tmp/rank0.prom' || exit 1; done
   grep -q '^pathodino_learning_rate{' '$tmp/rank0.prom' && grep -q 'phase=\"backward\"' '$tmp/rank0.prom' &&
   grep -q '^pathodino_allreduce_bytes_total{' '$tmp/rank0.prom' && grep -q '^pathodino_resident_memory_bytes{' '$tmp/rank0.prom'"
+check "the scrape has the kNN monitor's top-1 (of the initialisation, before step 1)" \
+  grep -q '^pathodino_knn_top1_ratio{rank="0",run="metrics"} 0\.[0-9]' "$tmp/rank0.prom"
 
 # The real server: scrape both ranks every second, then ask its query API.
 cat > "$tmp/prometheus.yml" <<YML
@@ -90,8 +105,44 @@ check "Prometheus has the DINO loss of both ranks" \
 
 wait "$train_pid"; rc=$?
 check "the training run finishes" test $rc -eq 0
-grep "metrics:" "$tmp/train.out"
+grep -E "metrics|knn|timeline" "$tmp/train.out"
 check "the start-up report names rank 0's endpoint" grep -q "metrics: http://127.0.0.1:$rank_port/metrics" "$tmp/train.out"
+
+# The Pushgateway holds both ranks' final numbers after the run is gone.
+curl -sf --max-time 5 "http://127.0.0.1:$gateway_port/metrics" > "$tmp/gateway.prom"
+grep '^pathodino_step{' "$tmp/gateway.prom"
+check "the Pushgateway has the last step of rank 0 and rank 1, grouped by run and rank" bash -c "
+  grep -Eq '^pathodino_step\{.*rank=\"0\".*run=\"metrics\".*\} 80\$' '$tmp/gateway.prom' &&
+  grep -Eq '^pathodino_step\{.*rank=\"1\".*run=\"metrics\".*\} 80\$' '$tmp/gateway.prom' &&
+  grep -q '^pathodino_checkpoint_saves_total{.*outcome=\"committed\"' '$tmp/gateway.prom'"
+check "promtool check metrics passes on the Pushgateway's exposition" \
+  bash -c "promtool check metrics < '$tmp/gateway.prom'"
+
+check "metrics.jsonl has the kNN of the initialisation and after steps 40 and 80" python3 -c "
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+knn = {l['step'] + 1: l['knn_top1'] for l in lines if l.get('knn_top1') is not None}
+print('kNN by steps done:', knn, 'at start:', lines[0].get('knn_top1_at_start'))
+sys.exit(not (sorted(knn) == [40, 80] and 0 < lines[0]['knn_top1_at_start'] <= 1))" "$tmp/runs/metrics/metrics.jsonl"
+
+check "timeline.json: both ranks, every phase of steps 3 and 4, buckets overlapping backward" python3 -c "
+import json, sys
+events = json.load(open(sys.argv[1]))['traceEvents']
+spans = [e for e in events if e['ph'] == 'X']
+ok = True
+for rank in (0, 1):
+    for step in (3, 4):
+        mine = [e for e in spans if e['pid'] == rank and e['args']['step'] == step]
+        names = {e['name'].split(' (')[0] for e in mine}
+        need = {'data wait', 'batch to device', 'forward', 'backward', 'gradient wait', 'optimizer', 'ema'}
+        buckets = [e for e in mine if e['tid'] == 1]
+        backward = [e for e in mine if e['name'] == 'backward'][0]
+        early = [b for b in buckets if b['ts'] < backward['ts'] + backward['dur']]
+        print(f'rank {rank} step {step}: {len(mine)} events, {len(buckets)} bucket(s), '
+              f'{len(early)} started during backward; missing {sorted(need - names)}')
+        ok &= need <= names and len(buckets) >= 2 and len(early) >= 1
+    ok &= all(e['dur'] >= 0 and e['ts'] >= 0 for e in spans if e['pid'] == rank)
+sys.exit(not ok)" "$tmp/runs/metrics/timeline.json"
 
 # A taken port: a warning naming it; training goes on.
 python3 -c "
@@ -101,7 +152,7 @@ s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(); time.sleep(60)" "$rank_port
 blocker=$!
 sleep 0.5
 "$bin" train -c "$config" "${run[@]}" --set optim.epochs=1 --set run.name=taken > "$tmp/taken.out" 2>&1; rc=$?
-kill "$blocker" 2>/dev/null
+kill "$blocker" "$gateway_pid" 2>/dev/null
 grep "warning" "$tmp/taken.out"
 check "a taken port: a warning naming it, and the run finishes" \
   bash -c "test $rc -eq 0 && grep -q 'warning: rank 0: metrics: cannot listen on 127.0.0.1:$rank_port' '$tmp/taken.out'"

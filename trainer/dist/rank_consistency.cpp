@@ -56,6 +56,25 @@ std::string broadcast_text(const std::string& text, Communicator& comm) {
   return out;
 }
 
+std::vector<std::string> all_gather_text(const std::string& text, Communicator& comm,
+                                         const std::string& what) {
+  const int world = comm.world_size();
+  if (world == 1) return {text};
+  const torch::Tensor lengths =
+      comm.all_gather(torch::tensor({static_cast<int64_t>(text.size())}, torch::kInt64),
+                      "all_gather(" + what + ")");
+  const int64_t longest = lengths.max().item<int64_t>();
+  std::vector<std::string> texts(static_cast<size_t>(world));
+  if (longest == 0) return texts;
+  auto mine = torch::zeros({longest}, torch::kUInt8);
+  std::memcpy(mine.data_ptr(), text.data(), text.size());
+  const torch::Tensor all = comm.all_gather(mine, "all_gather(" + what + ")").contiguous();
+  for (int r = 0; r < world; ++r)
+    texts[static_cast<size_t>(r)].assign(reinterpret_cast<const char*>(all[r].data_ptr<uint8_t>()),
+                                         static_cast<size_t>(lengths[r][0].item<int64_t>()));
+  return texts;
+}
+
 void on_rank0_for_all(Communicator& comm, const std::function<void()>& decide) {
   std::string error;
   if (comm.rank() == 0) {

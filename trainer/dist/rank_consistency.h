@@ -37,6 +37,10 @@ void on_rank0_for_all(Communicator& comm, const std::function<void()>& decide);
 // Rank 0's `text` on every rank.
 std::string broadcast_text(const std::string& text, Communicator& comm);
 
+// Every rank's `text`, in rank order, on every rank (`what` names it in a failure).
+std::vector<std::string> all_gather_text(const std::string& text, Communicator& comm,
+                                         const std::string& what);
+
 // Copies rank 0's tensors into every rank's (one collective per dtype).
 void broadcast_from_rank0(const std::vector<torch::Tensor>& tensors, Communicator& comm);
 

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "trainer/metrics/metrics_server.h"
+#include "trainer/metrics/pushgateway.h"
 
 namespace pathodino::metrics {
 namespace {
@@ -41,13 +42,22 @@ void declare_all(MetricRegistry& r) {
             "Last committed save: from staging to commit (total) and time training was blocked.");
   r.declare("pathodino_last_checkpoint_step", gauge, "Step of the newest committed checkpoint.");
   r.declare("pathodino_resident_memory_bytes", gauge, "Resident set size of this rank.");
+  r.declare("pathodino_cuda_memory_bytes", gauge,
+            "CUDA memory of this rank's device held by LibTorch's caching allocator (allocated: in "
+            "live tensors; reserved: taken from the driver).");
+  r.declare("pathodino_knn_top1_ratio", gauge,
+            "Latest kNN top-1 accuracy of the teacher on the labelled set (0-1).");
+  r.declare("pathodino_knn_step", gauge, "Steps completed when the latest kNN was measured.");
 }
 
 }  // namespace
 
 TrainingMetrics::TrainingMetrics(const MetricsOptions& options, const std::string& run, int rank,
                                  int local_rank)
-    : registry_({{"rank", std::to_string(rank)}, {"run", run}}) {
+    : registry_({{"rank", std::to_string(rank)}, {"run", run}}),
+      pushgateway_url_(options.pushgateway_url),
+      run_(run),
+      rank_(rank) {
   declare_all(registry_);
   record_memory();
   if (options.prometheus)
@@ -58,6 +68,11 @@ TrainingMetrics::TrainingMetrics(const MetricsOptions& options, const std::strin
 TrainingMetrics::~TrainingMetrics() = default;
 
 std::string TrainingMetrics::url() const { return server_ ? server_->url() : std::string(); }
+
+std::string TrainingMetrics::push() const {
+  if (pushgateway_url_.empty()) return "";
+  return push_to_gateway(pushgateway_url_, run_, rank_, registry_.render());
+}
 
 void TrainingMetrics::record_step(const StepMetrics& s) {
   MetricRegistry& r = registry_;
@@ -90,6 +105,12 @@ void TrainingMetrics::record_step(const StepMetrics& s) {
   r.add("pathodino_skipped_reads_total",
         static_cast<double>(std::max<int64_t>(0, s.skipped_reads_total - skipped_reads_seen_)));
   skipped_reads_seen_ = std::max(skipped_reads_seen_, s.skipped_reads_total);
+  if (s.cuda_allocated_bytes >= 0) {
+    r.set("pathodino_cuda_memory_bytes", static_cast<double>(s.cuda_allocated_bytes),
+          {{"kind", "allocated"}});
+    r.set("pathodino_cuda_memory_bytes", static_cast<double>(s.cuda_reserved_bytes),
+          {{"kind", "reserved"}});
+  }
   record_memory();
 }
 
@@ -102,6 +123,11 @@ void TrainingMetrics::record_checkpoint(const CheckpointMetrics& c) {
   r.set("pathodino_checkpoint_save_seconds", c.seconds, {{"part", "total"}});
   r.set("pathodino_checkpoint_save_seconds", c.blocking_seconds, {{"part", "blocking"}});
   r.set("pathodino_last_checkpoint_step", static_cast<double>(c.step));
+}
+
+void TrainingMetrics::record_knn(int64_t step, double top1) {
+  registry_.set("pathodino_knn_top1_ratio", top1);
+  registry_.set("pathodino_knn_step", static_cast<double>(step));
 }
 
 void TrainingMetrics::record_memory() {

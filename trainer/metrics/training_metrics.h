@@ -29,6 +29,8 @@ struct StepMetrics {
   double allreduce_busy = 0, allreduce_exposed = 0;  // gradient buckets' transfer; not hidden
   int64_t allreduce_bytes = 0;
   int64_t skipped_reads_total = 0, quarantined_slides = 0;  // this rank's source
+  // LibTorch's CUDA caching allocator on this rank's device; negative on CPU.
+  int64_t cuda_allocated_bytes = -1, cuda_reserved_bytes = -1;
 };
 
 struct CheckpointMetrics {
@@ -46,13 +48,19 @@ class TrainingMetrics {
 
   void record_step(const StepMetrics& step);
   void record_checkpoint(const CheckpointMetrics& checkpoint);
-  void record_memory();  // resident set size (CUDA allocated/reserved: not yet)
+  void record_memory();                        // resident set size
+  void record_knn(int64_t step, double top1);  // the kNN monitor's latest result
 
   const MetricRegistry& registry() const { return registry_; }
   std::string url() const;  // empty without an endpoint
+  // Pushes this rank's metrics to options.pushgateway_url (none: returns ""); returns what went
+  // wrong, without throwing.
+  std::string push() const;
 
  private:
   MetricRegistry registry_;
+  std::string pushgateway_url_, run_;
+  int rank_;
   std::unique_ptr<MetricsServer> server_;
   int64_t skipped_reads_seen_ = 0;
 };

@@ -20,12 +20,15 @@
 #include "trainer/config/resolve.h"
 #include "trainer/dist/make_communicator.h"
 #include "trainer/dist/rank_consistency.h"
+#include "trainer/eval/live_knn.h"
 #include "trainer/metrics/jsonl_log.h"
 #include "trainer/metrics/progress_line.h"
+#include "trainer/metrics/step_timeline.h"
 #include "trainer/metrics/training_metrics.h"
 #include "trainer/optim/schedules.h"
 #include "trainer/ssl/student_teacher.h"
 #include "trainer/system/cpu_share.h"
+#include "trainer/system/cuda_memory.h"
 #include "trainer/train/batch_tensors.h"
 #include "trainer/train/data_source.h"
 #include "trainer/train/device_choice.h"
@@ -205,6 +208,8 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     grad_comm = gpu_comm.get();
   }
   auto source = make_image_source(config.data, seed, data::Split::train, rank);
+  std::unique_ptr<eval::LiveKnn> knn;
+  if (config.eval.knn_every_steps > 0) knn = std::make_unique<eval::LiveKnn>(config, control);
   const int64_t batch_size = config.data.batch_size_per_rank;
   const int64_t micro = config.optim.grad_accumulation_steps;
   const int64_t global_batch = batch_size * micro * world;
@@ -323,10 +328,19 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
                      ? std::string("no Prometheus endpoint on rank 0")
                      : prometheus->url() + " (rank r: port " +
                            std::to_string(config.metrics.port_base) + " + its local rank)")
-             << "\n"
-             << "  not implemented yet, ignored: metrics.pushgateway_url, metrics.timeline_*, "
-                "eval.knn_every_steps\n"
-             << std::flush;
+             << (config.metrics.pushgateway_url.empty()
+                     ? std::string()
+                     : ", pushed to " + config.metrics.pushgateway_url + " at the end")
+             << "\n";
+    if (config.metrics.timeline_steps > 0)
+      progress << "  timeline: steps " << config.metrics.timeline_start_step << " to "
+               << config.metrics.timeline_start_step + config.metrics.timeline_steps - 1 << " -> "
+               << (run_dir / "timeline.json").string() << "\n";
+    if (knn)
+      progress << "  kNN monitor: every " << config.eval.knn_every_steps
+               << " step(s) and at the end, teacher backbone, k=" << config.eval.knn_k
+               << ", T=" << config.eval.knn_temperature << ", across " << world << " rank(s)\n";
+    progress << std::flush;
   }
 
   // Loop.
@@ -367,12 +381,12 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   };
   // At every step boundary: commit a background save whose shards are all written; start a save
   // when due (after the step's log line, so that a resumed run's log is complete). At most one
-  // save is in flight; the last one is synchronous.
+  // save is in flight; the last one is synchronous. True when a save started.
   const auto checkpoint_step = [&](int64_t step, bool last) {
     if (writer.in_flight())
       if (auto saved = writer.poll()) report(*saved);
     const int64_t every = config.checkpoint.every_steps;
-    if (!last && (every <= 0 || (step + 1) % every != 0)) return;
+    if (!last && (every <= 0 || (step + 1) % every != 0)) return false;
     if (writer.in_flight()) report(writer.finish());
     checkpoint::Manifest manifest;
     manifest.step = step + 1;
@@ -387,7 +401,53 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
       writer.start_async(train_state.tensors(), std::move(manifest));
     else
       report(writer.save(train_state.tensors(), std::move(manifest)));
+    return true;
   };
+  // The kNN monitor: the teacher scored across ranks; `steps_done` is the x of its curve.
+  const auto monitor_knn = [&](int64_t steps_done) {
+    const auto start = Clock::now();
+    const eval::KnnReport k = knn->evaluate(model.teacher().backbone);
+    prometheus->record_knn(steps_done, k.top1);
+    summary.knn_top1 = k.top1;
+    if (rank0)
+      progress << "knn after " << steps_done << " step(s): top-1 " << 100 * k.top1 << "% ("
+               << k.bank_size << " bank / " << k.query_count << " query images, "
+               << seconds_since(start) << " s)\n"
+               << std::flush;
+    return k.top1;
+  };
+  // The step timeline: the window's phases of every rank, joined by rank 0 at its last step.
+  metrics::StepTimeline timeline(config.metrics.timeline_start_step, config.metrics.timeline_steps,
+                                 rank);
+  const std::vector<int64_t> bucket_bytes =
+      train_step.reducer() ? train_step.reducer()->bucket_sizes_bytes() : std::vector<int64_t>{};
+  const auto trace_buckets = [&](int64_t step) {
+    const dist::ReduceTimeline& t = train_step.reducer()->last_timeline();
+    for (size_t b = 0; b < t.buckets.size(); ++b)
+      timeline.add((shards ? "reduce-scatter bucket " : "all-reduce bucket ") + std::to_string(b) +
+                       " (" + std::to_string(bucket_bytes[b] >> 10) + " KiB)",
+                   metrics::StepTimeline::communication, step, t.buckets[b].started,
+                   t.buckets[b].finished);
+  };
+  const auto end_of_step = [&](int64_t step, bool last) {
+    const auto start = Clock::now();
+    const bool saved = checkpoint_step(step, last);
+    if (!timeline.in_window(step)) return;
+    if (saved)
+      timeline.add("checkpoint", metrics::StepTimeline::compute, step, start, Clock::now());
+    if (!timeline.is_last(step) && !last) return;
+    train_step.set_synchronize_phases(false);
+    const std::vector<std::string> ranks =
+        dist::all_gather_text(timeline.events_json(), control, "timeline events");
+    if (!rank0) return;
+    metrics::write_chrome_trace(run_dir / "timeline.json", ranks);
+    progress << "timeline: " << (run_dir / "timeline.json").string() << " (steps "
+             << config.metrics.timeline_start_step << " to " << step << ", " << world
+             << " rank(s); open in ui.perfetto.dev)\n"
+             << std::flush;
+  };
+  std::optional<double> knn_at_start;
+  if (knn && first_step == 0) knn_at_start = monitor_knn(0);
   for (int64_t step = first_step; step < total_steps; ++step) {
     control.set_step(step);
     // Every random stream of a step derives from (seed, step, rank): a resumed run draws exactly
@@ -395,28 +455,55 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     torch::manual_seed(
         data::mix_seed({seed, static_cast<uint64_t>(step), static_cast<uint64_t>(rank), 0xd409}));
     if (grad_comm != &control) grad_comm->set_step(step);
+    if (timeline.in_window(step) && (timeline.is_first(step) || step == first_step)) {
+      control.barrier("barrier(timeline start)");
+      timeline.start(Clock::now());
+      train_step.set_synchronize_phases(true);
+    }
     const auto step_start = Clock::now();
     std::vector<data::MultiCropBatch> batches;
     for (int64_t m = 0; m < micro; ++m) batches.push_back(queue.next());
     const double data_wait = seconds_since(step_start);
+    const auto to_device_start = Clock::now();
     std::vector<ssl::SslBatch> inputs;
     for (data::MultiCropBatch& batch : batches)
       inputs.push_back(to_ssl_batch(batch, device.device, pinned));
     const StepValues values = step_values(schedules, step);
     const StepResult r = train_step(inputs, step, values);
+    if (timeline.in_window(step)) {
+      timeline.add("data wait", metrics::StepTimeline::compute, step, step_start, to_device_start);
+      timeline.add("batch to device", metrics::StepTimeline::compute, step, to_device_start,
+                   r.phases.empty() ? Clock::now() : r.phases.front().start);
+      for (const PhaseSpan& p : r.phases)
+        timeline.add(p.name, metrics::StepTimeline::compute, step, p.start, p.end);
+      if (train_step.reducer() && r.backward_seconds > 0) trace_buckets(step);
+    }
     if (check_every > 0 && (step + 1) % check_every == 0)
       dist::require_same_on_all_ranks(dist::checksum(state),
                                       "the parameters after step " + std::to_string(step), control);
     const bool last = step + 1 == total_steps;
+    std::optional<double> knn_top1;
+    if (knn && ((step + 1) % config.eval.knn_every_steps == 0 || last)) {
+      const auto start = Clock::now();
+      knn_top1 = monitor_knn(step + 1);
+      timeline.add("knn", metrics::StepTimeline::compute, step, start, Clock::now());
+    }
     const bool progress_step = (step + 1) % log_every == 0 || last;
     if (progress_step) health = sum_over_ranks(source->health(), control);
     const double step_seconds = seconds_since(step_start);
     recent_seconds += step_seconds;
     ++recent_steps;
-    prometheus->record_step(step_metrics(step, global_batch, step_seconds, data_wait, values, r,
-                                         train_step.reducer(), gradient_bytes, source->health()));
+    metrics::StepMetrics step_numbers =
+        step_metrics(step, global_batch, step_seconds, data_wait, values, r, train_step.reducer(),
+                     gradient_bytes, source->health());
+    if (const auto memory =
+            system::cuda_memory(device.device.is_cuda() ? device.device.index() : -1)) {
+      step_numbers.cuda_allocated_bytes = memory->allocated_bytes;
+      step_numbers.cuda_reserved_bytes = memory->reserved_bytes;
+    }
+    prometheus->record_step(step_numbers);
     if (!rank0) {
-      checkpoint_step(step, last);
+      end_of_step(step, last);
       continue;
     }
 
@@ -442,6 +529,10 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
                       {"images_per_second", static_cast<double>(global_batch) / step_seconds},
                       {"step_seconds", step_seconds},
                       {"data_wait_seconds", data_wait}};
+    // kNN after this step; the run's first line also carries the kNN of the initialisation.
+    if (knn_top1) record.numbers.emplace_back("knn_top1", *knn_top1);
+    if (knn_at_start && step == first_step)
+      record.numbers.emplace_back("knn_top1_at_start", *knn_at_start);
     log->write(record);
 
     if (progress_step) {
@@ -458,7 +549,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
       recent_seconds = 0;
       recent_steps = 0;
     }
-    checkpoint_step(step, last);
+    end_of_step(step, last);
   }
   summary.parameter_checksum = dist::checksum(state);
   dist::require_same_on_all_ranks(summary.parameter_checksum, "the parameters at the end", control);
@@ -479,6 +570,14 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     model.teacher().backbone->to(torch::kCPU);
     models::export_backbone(model.teacher().backbone, info, summary.teacher_file);
   });
+  // A short job's numbers outlive it in the Pushgateway; a failed push only warns.
+  if (!config.metrics.pushgateway_url.empty()) {
+    const std::string failed = prometheus->push();
+    if (!failed.empty())
+      std::fprintf(stderr, "warning: rank %d: metrics: %s\n", rank, failed.c_str());
+    else if (rank0)
+      progress << "metrics pushed to " << config.metrics.pushgateway_url << "\n" << std::flush;
+  }
   return summary;
 }
 

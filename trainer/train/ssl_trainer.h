@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <optional>
 
 #include "data/source/image_source.h"
 #include "trainer/config/experiment_config.h"
@@ -28,6 +29,7 @@ struct TrainSummary {
   std::filesystem::path last_checkpoint;  // the newest checkpoint this run committed
   int64_t failed_saves = 0;
   double checkpoint_blocking_seconds = 0;  // training time spent in checkpoint saves
+  std::optional<double> knn_top1;          // the kNN monitor's last top-1 (eval.knn_every_steps)
 };
 
 struct TrainRequest {

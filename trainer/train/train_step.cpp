@@ -1,5 +1,6 @@
 #include "trainer/train/train_step.h"
 
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -110,6 +111,12 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
   const auto seconds_since = [](Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
   };
+  // A phase ends when the host gets here, or — when asked, on CUDA — when the device has done it.
+  const bool sync = synchronize_phases_ && model_.student().backbone->parameters()[0].is_cuda();
+  const auto phase = [&](const char* name, Clock::time_point start) {
+    if (sync) torch::cuda::synchronize();
+    r.phases.push_back({name, start, Clock::now()});
+  };
   for (int64_t m = 0; m < micro; ++m) {
     const auto forward_start = Clock::now();
     ssl::SslLosses losses;
@@ -129,6 +136,7 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
     r.dino += share * terms[0].item<double>();
     r.ibot += share * terms[1].item<double>();
     r.koleo += share * terms[2].item<double>();
+    phase("forward", forward_start);
     r.forward_seconds += seconds_since(forward_start);
     r.teacher_entropy += share * losses.teacher_entropy;
     r.teacher_kl_to_uniform += share * losses.teacher_kl_to_uniform;
@@ -152,9 +160,14 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
     if (reducer_) reducer_->begin_backward(/*reduce=*/last);
     const auto backward_start = Clock::now();
     (backward_scale != 1.0 ? losses.total * backward_scale : losses.total).backward();
+    phase("backward", backward_start);
     r.backward_seconds += seconds_since(backward_start);
   }
-  if (reducer_) reducer_->finish_backward();
+  if (reducer_) {
+    const auto wait_start = Clock::now();
+    reducer_->finish_backward();
+    phase("gradient wait", wait_start);
+  }
   const auto optimizer_start = Clock::now();
   model_.update_centers(all_reduce_);
   r.grad_norm = shards_ ? shards_->clip_grad_norms(
@@ -164,7 +177,12 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
   if (r.applied) {
     optimizer_->step();
     if (shards_) shards_->all_gather_parameters();
+    phase("optimizer", optimizer_start);
+    const auto ema_start = Clock::now();
     model_.update_teacher(values.teacher_momentum);
+    phase("ema", ema_start);
+  } else {
+    phase("optimizer", optimizer_start);
   }
   r.optimizer_seconds = seconds_since(optimizer_start);
   return r;

@@ -10,8 +10,10 @@
 // chunks, and the parameters are all-gathered before the EMA update (dist/optimizer_shards.h).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "trainer/dist/communicator.h"
 #include "trainer/dist/gradient_reducer.h"
@@ -31,6 +33,12 @@ struct StepValues {
 
 StepValues step_values(const optim::TrainingSchedules& schedules, int64_t step);
 
+// One phase of a step on this rank's host clock, for the step timeline (metrics/step_timeline.h).
+struct PhaseSpan {
+  const char* name;  // forward, backward, gradient wait, optimizer, ema
+  std::chrono::steady_clock::time_point start, end;
+};
+
 struct StepResult {
   double dino = 0, ibot = 0, koleo = 0, total = 0;  // total = weighted sum of the three
   double grad_norm = 0;                             // before clipping; NaN when not computed
@@ -39,6 +47,8 @@ struct StepResult {
   // Seconds on this rank: forwards (with the loss all-reduce), backward calls, and everything
   // after the gradients are reduced (centers, clipping, AdamW, ZeRO-1 all-gather, EMA).
   double forward_seconds = 0, backward_seconds = 0, optimizer_seconds = 0;
+  std::vector<PhaseSpan> phases;  // in order; on CUDA, device work is only in them under
+                                  // set_synchronize_phases(true)
 };
 
 // How a step talks to the other ranks; the default is one process.
@@ -73,11 +83,15 @@ class TrainStep {
   // Which rank holds which piece of each student tensor's optimizer state
   // (student().parameters() order): whole on every rank, or ZeRO-1's pieces.
   optim::OptimizerLayout optimizer_layout() const;
+  // Wait for the device at each phase boundary so the phase times hold its work (the timeline
+  // window only: it costs the overlap of consecutive phases).
+  void set_synchronize_phases(bool on) { synchronize_phases_ = on; }
 
  private:
   ssl::StudentTeacher& model_;
   double clip_grad_;
   bool bf16_autocast_;
+  bool synchronize_phases_ = false;
   ssl::AllReduceSum all_reduce_;
   std::vector<std::vector<torch::Tensor>> clip_modules_;
   std::vector<int> module_of_;  // per student parameter: index into clip_modules_

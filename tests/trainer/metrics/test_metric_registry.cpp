@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "trainer/metrics/metric_registry.h"
+#include "trainer/metrics/pushgateway.h"
 
 namespace pathodino::metrics {
 namespace {
@@ -49,6 +50,26 @@ TEST(MetricRegistry, RefusesWhatPrometheusWouldRefuse) {
   EXPECT_THROW(r.set("pathodino_nothing", 1), std::logic_error);
   EXPECT_THROW(MetricRegistry(MetricRegistry::Labels{{"bad-label", "x"}}), std::invalid_argument);
   EXPECT_EQ(escape_label_value("a\\b\n\"c\""), "a\\\\b\\n\\\"c\\\"");
+}
+
+}  // namespace
+}  // namespace pathodino::metrics
+
+namespace pathodino::metrics {
+namespace {
+
+TEST(Pushgateway, GroupingLabelsArePlainWhenSafeElseBase64) {
+  EXPECT_EQ(grouping_segment("rank", "3"), "rank/3");
+  EXPECT_EQ(grouping_segment("run", "vits16_lr-2e-4.b"), "run/vits16_lr-2e-4.b");
+  // Pushgateway's URL-safe base64 form (RFC 4648 section 5): '/' and '+' never reach the path.
+  EXPECT_EQ(grouping_segment("run", "a b/c?"), "run@base64/YSBiL2M_");
+  EXPECT_EQ(grouping_segment("run", ""), "run@base64/=");
+}
+
+TEST(Pushgateway, AnUnreachableGatewayIsAnErrorNotAnException) {
+  const std::string error = push_to_gateway("http://127.0.0.1:1", "r", 0, "x 1\n");
+  EXPECT_NE(error.find("127.0.0.1:1/metrics/job/pathodino/run/r/rank/0"), std::string::npos)
+      << error;
 }
 
 }  // namespace

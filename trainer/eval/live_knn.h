@@ -1,0 +1,35 @@
+// LiveKnn: the kNN monitor of a training run (eval.knn_every_steps) — weighted kNN top-1 of the
+// teacher backbone on the labelled set `pathodino eval knn` uses, computed across ranks: image i of
+// the bank and of the queries is embedded by rank i mod world, the bank is all-gathered, each rank
+// scores its own queries and the hit counts are summed. Every rank gets the same number, in about
+// 1/world of the time one rank would take.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "data/source/image_source.h"
+#include "models/vit/vision_transformer.h"
+#include "trainer/config/experiment_config.h"
+#include "trainer/dist/communicator.h"
+#include "trainer/eval/knn_evaluation.h"
+
+namespace pathodino::eval {
+
+class LiveKnn {
+ public:
+  // `comm` takes CPU tensors (the MPI control communicator). Builds the labelled sources once;
+  // throws std::runtime_error when the config has none.
+  LiveKnn(const ExperimentConfig& config, dist::Communicator& comm);
+
+  // Collective: every rank calls it with its copy of the backbone.
+  KnnReport evaluate(models::VisionTransformer& backbone);
+
+ private:
+  const ExperimentConfig& config_;
+  dist::Communicator& comm_;
+  std::shared_ptr<const data::ImageSource> bank_, queries_;
+  int64_t num_classes_ = 0;
+};
+
+}  // namespace pathodino::eval
