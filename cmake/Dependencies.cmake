@@ -70,6 +70,9 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 # OpenSSL's libcrypto: base64 of Pushgateway grouping labels (trainer/metrics/pushgateway.cpp).
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 
+# cairo: the PNG plots of `pathodino sweep report` (trainer/sweep/line_plot.cpp).
+pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)
+
 # xxHash: checksums of parameters across ranks (and of checkpoint shards).
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 

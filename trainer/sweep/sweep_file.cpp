@@ -1,0 +1,135 @@
+#include "trainer/sweep/sweep_file.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+#include <stdexcept>
+
+namespace pathodino::sweep {
+namespace {
+
+[[noreturn]] void refuse(const SweepFile& s, const std::string& key, const std::string& what) {
+  throw std::runtime_error(s.file.string() + ": " + (key.empty() ? "" : key + ": ") + what);
+}
+
+// A value as `--set KEY=VALUE` takes it: scalars verbatim, lists and maps as flow YAML.
+std::string override_value(const YAML::Node& node) {
+  if (node.IsScalar()) return node.Scalar();
+  YAML::Emitter out;
+  out << YAML::Flow << node;
+  return out.c_str();
+}
+
+Overrides read_overrides(const SweepFile& s, const YAML::Node& node, const std::string& where) {
+  if (!node.IsMap()) refuse(s, where, "expected a map of KEY: VALUE overrides");
+  Overrides overrides;
+  for (const auto& entry : node) {
+    if (entry.second.IsNull()) refuse(s, where + "." + entry.first.Scalar(), "has no value");
+    overrides.emplace_back(entry.first.Scalar(), override_value(entry.second));
+  }
+  return overrides;
+}
+
+template <typename T>
+T scalar(const SweepFile& s, const YAML::Node& node, const std::string& key) {
+  try {
+    return node.as<T>();
+  } catch (const YAML::Exception&) {
+    refuse(s, key, "cannot read '" + (node.IsScalar() ? node.Scalar() : "(not a scalar)") + "'");
+  }
+}
+
+}  // namespace
+
+SweepFile read_sweep_file(const std::filesystem::path& file) {
+  SweepFile s;
+  s.file = file;
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file.string());
+  } catch (const YAML::BadFile&) {
+    refuse(s, "", "cannot read the sweep file");
+  } catch (const YAML::Exception& e) {
+    refuse(s, "", "not YAML: " + std::string(e.what()));
+  }
+  if (!root.IsMap()) refuse(s, "", "expected a map (base, name, grid and/or runs, ...)");
+  static const std::set<std::string> known{"base", "name", "output_dir", "ranks",
+                                           "set",  "grid", "runs",       "slurm"};
+  for (const auto& entry : root)
+    if (!known.contains(entry.first.Scalar()))
+      refuse(s, entry.first.Scalar(),
+             "unknown key (known: base, name, output_dir, ranks, set, grid, runs, slurm)");
+  if (!root["base"]) refuse(s, "base", "missing: the experiment config the runs start from");
+  if (!root["name"]) refuse(s, "name", "missing: names the sweep's folder");
+  s.base = file.parent_path() / scalar<std::string>(s, root["base"], "base");
+  if (!std::filesystem::exists(s.base)) refuse(s, "base", "no such file: " + s.base.string());
+  s.name = scalar<std::string>(s, root["name"], "name");
+  if (s.name.empty() || s.name.find('/') != std::string::npos || s.name == "." || s.name == "..")
+    refuse(s, "name", "'" + s.name + "' is not a folder name");
+  if (root["output_dir"]) s.output_dir = scalar<std::string>(s, root["output_dir"], "output_dir");
+  if (root["ranks"]) s.ranks = scalar<int64_t>(s, root["ranks"], "ranks");
+  if (s.ranks < 1) refuse(s, "ranks", "must be at least 1");
+  if (root["set"]) s.common = read_overrides(s, root["set"], "set");
+  if (const YAML::Node grid = root["grid"]) {
+    if (!grid.IsMap()) refuse(s, "grid", "expected a map of KEY: [VALUE, ...]");
+    for (const auto& entry : grid) {
+      const std::string key = "grid." + entry.first.Scalar();
+      if (!entry.second.IsSequence() || entry.second.size() == 0)
+        refuse(s, key, "expected a non-empty list of values");
+      std::vector<std::string> values;
+      for (const auto& v : entry.second) values.push_back(override_value(v));
+      s.grid.emplace_back(entry.first.Scalar(), std::move(values));
+    }
+  }
+  if (const YAML::Node runs = root["runs"]) {
+    if (!runs.IsSequence()) refuse(s, "runs", "expected a list of override maps");
+    for (size_t i = 0; i < runs.size(); ++i)
+      s.runs.push_back(read_overrides(s, runs[i], "runs[" + std::to_string(i) + "]"));
+  }
+  if (s.grid.empty() && s.runs.empty()) refuse(s, "", "no runs: give a grid and/or a runs list");
+  if (const YAML::Node slurm = root["slurm"]) {
+    if (!slurm.IsMap()) refuse(s, "slurm", "expected a map");
+    for (const auto& entry : slurm) {
+      const std::string key = entry.first.Scalar(), where = "slurm." + key;
+      if (key == "partition")
+        s.slurm.partition = scalar<std::string>(s, entry.second, where);
+      else if (key == "time")
+        s.slurm.time = scalar<std::string>(s, entry.second, where);
+      else if (key == "account")
+        s.slurm.account = scalar<std::string>(s, entry.second, where);
+      else if (key == "cpus_per_task")
+        s.slurm.cpus_per_task = scalar<int64_t>(s, entry.second, where);
+      else if (key == "gpus_per_task")
+        s.slurm.gpus_per_task = scalar<int64_t>(s, entry.second, where);
+      else if (key == "extra")
+        s.slurm.extra = scalar<std::vector<std::string>>(s, entry.second, where);
+      else
+        refuse(
+            s, where,
+            "unknown key (known: partition, time, account, cpus_per_task, gpus_per_task, extra)");
+    }
+    if (s.slurm.cpus_per_task < 1) refuse(s, "slurm.cpus_per_task", "must be at least 1");
+    if (s.slurm.gpus_per_task < 0) refuse(s, "slurm.gpus_per_task", "must not be negative");
+  }
+  return s;
+}
+
+std::vector<Overrides> expand_runs(const SweepFile& sweep) {
+  std::vector<Overrides> runs;
+  if (!sweep.grid.empty()) {
+    std::vector<size_t> at(sweep.grid.size(), 0);
+    while (true) {
+      Overrides point;
+      for (size_t k = 0; k < sweep.grid.size(); ++k)
+        point.emplace_back(sweep.grid[k].first, sweep.grid[k].second[at[k]]);
+      runs.push_back(std::move(point));
+      size_t k = sweep.grid.size();
+      while (k > 0 && ++at[k - 1] == sweep.grid[k - 1].second.size()) at[--k] = 0;
+      if (k == 0) break;
+    }
+  }
+  for (const Overrides& run : sweep.runs) runs.push_back(run);
+  return runs;
+}
+
+}  // namespace pathodino::sweep
