@@ -48,6 +48,7 @@ run=(--set optim.epochs=20 --set optim.iterations_per_epoch=4 --set optim.warmup
      --set checkpoint.every_steps=40 --set "run.output_dir=$tmp/runs"
      --set metrics.prometheus=true --set metrics.port_base="$rank_port"
      --set eval.knn_every_steps=40 --set metrics.timeline_start_step=3 --set metrics.timeline_steps=2
+     --set eval.linear_probe=true
      --set metrics.pushgateway_url="http://127.0.0.1:$gateway_port")
 prometheus-pushgateway --web.listen-address="127.0.0.1:$gateway_port" \
   --persistence.file="$tmp/gateway.data" > "$tmp/gateway.log" 2>&1 &
@@ -115,6 +116,10 @@ check "the Pushgateway has the last step of rank 0 and rank 1, grouped by run an
   grep -Eq '^pathodino_step\{.*rank=\"0\".*run=\"metrics\".*\} 80\$' '$tmp/gateway.prom' &&
   grep -Eq '^pathodino_step\{.*rank=\"1\".*run=\"metrics\".*\} 80\$' '$tmp/gateway.prom' &&
   grep -q '^pathodino_checkpoint_saves_total{.*outcome=\"committed\"' '$tmp/gateway.prom'"
+check "the final linear probe: a progress line, linear_probe.json, a metric in the Pushgateway" bash -c "
+  grep -q '^linear probe: top-1 .* on 64 held-out images' '$tmp/train.out' &&
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(not (0 <= r[\"top1\"] <= 1 and r[\"val\"] == 64))' '$tmp/runs/metrics/linear_probe.json' &&
+  grep -q '^pathodino_linear_probe_top1_ratio{.*rank=\"1\"' '$tmp/gateway.prom'"
 check "promtool check metrics passes on the Pushgateway's exposition" \
   bash -c "promtool check metrics < '$tmp/gateway.prom'"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `pathodino train` and `pathodino eval knn` as a user runs them: a short vit_tiny run on the
+# `pathodino train` and `pathodino eval knn|linear` as a user runs them: a short vit_tiny run on the
 # synthetic source, its JSONL log, the exported teacher, kNN on it, and the refusals and the
 # divergence stop a user must be able to rely on.
 set -uo pipefail
@@ -51,6 +51,14 @@ check "eval knn reports top-1 with k=20 over 32 queries" \
   "$python" -c "import json,sys; r=json.load(open('$tmp/knn.json')); sys.exit(not (0 <= r['top1'] <= 1 and r['k'] == 20 and r['queries'] == 32))"
 "$bin" eval knn -c "$config" "${short[@]}" > "$tmp/knn_init.txt"; rc=$?
 check "eval knn on the initialisation (baseline)" grep -q '^kNN top-1 .*(init; k=20' "$tmp/knn_init.txt"
+"$bin" eval linear -c "$config" "${short[@]}" --backbone "$tmp/runs/short/teacher_backbone.safetensors" \
+  --json > "$tmp/linear.json"; rc=$?
+cat "$tmp/linear.json"
+check "eval linear on the teacher: held-out top-1 over 32 images, the probe's loss fell below log(4)" \
+  "$python" -c "import json,math,sys; r=json.load(open('$tmp/linear.json')); sys.exit(not (0 <= r['top1'] <= 1 and r['val'] == 32 and r['epochs'] == 300 and r['final_loss'] < math.log(4)))"
+"$bin" eval linear -c "$config" "${short[@]}" --set eval.linear_lr=-1 > /dev/null 2> "$tmp/linear_bad.txt"; rc=$?
+check "eval linear refuses a bad probe setting, naming it (exit 2)" \
+  bash -c "test $rc -eq 2 && grep -q 'eval.linear_lr' '$tmp/linear_bad.txt'"
 
 # A second run into the same folder is refused unless asked for.
 "$bin" train -c "$config" "${short[@]}" > "$tmp/again.out" 2>&1; rc=$?

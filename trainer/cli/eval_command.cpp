@@ -1,10 +1,12 @@
-// `pathodino eval knn --config F [--set …] [--backbone F.safetensors] [--json]`: weighted kNN
-// top-1 of a backbone's features on the config's labelled data; without --backbone, of the
-// backbone a run with this config starts from (the baseline).
+// `pathodino eval knn|linear --config F [--set …] [--backbone F.safetensors] [--json]`: weighted
+// kNN top-1, or the linear probe's held-out top-1, of a backbone's features on the config's
+// labelled data; without --backbone, of the backbone a run with this config starts from (the
+// baseline).
 #include <CLI/CLI.hpp>
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <iostream>
 
 #include "models/backbone_factory.h"
@@ -13,6 +15,7 @@
 #include "trainer/config/config_issue.h"
 #include "trainer/config/resolve.h"
 #include "trainer/eval/knn_evaluation.h"
+#include "trainer/eval/linear_probe.h"
 
 namespace pathodino::cli {
 namespace {
@@ -21,6 +24,26 @@ struct KnnArgs : ConfigArgs {
   std::string backbone;
   bool json = false;
 };
+
+// Runs `body` with the config and backbone the arguments name; maps errors to exit codes.
+void with_backbone(const KnnArgs& args, int& exit_code, const char* command,
+                   const std::function<void(models::VisionTransformer&, const ExperimentConfig&,
+                                            const std::string& what)>& body) {
+  try {
+    ExperimentConfig config = config::resolve_config(args.file, args.overrides);
+    if (!args.backbone.empty()) config.model.pretrained = args.backbone;
+    auto backbone = models::build_backbone(config.model, config.data.global_crops_size,
+                                           static_cast<uint64_t>(config.run.seed));
+    body(backbone, config, args.backbone.empty() ? "init" : args.backbone);
+    exit_code = 0;
+  } catch (const config::ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    exit_code = 2;
+  } catch (const std::exception& e) {
+    std::cerr << "eval " << command << ": " << e.what() << "\n";
+    exit_code = 1;
+  }
+}
 
 }  // namespace
 
@@ -34,6 +57,34 @@ void add_eval_command(CLI::App& app, int& exit_code) {
                   "backbone .safetensors (e.g. a run's teacher_backbone.safetensors); default: "
                   "the run's initialisation");
   knn->add_flag("--json", args->json, "print one JSON object instead of a sentence");
+
+  auto* linear = eval->add_subcommand(
+      "linear", "Linear probe on frozen features: held-out top-1 (eval.linear_* settings)");
+  add_config_args(*linear, *args);
+  linear->add_option("--backbone", args->backbone,
+                     "backbone .safetensors; default: the run's initialisation");
+  linear->add_flag("--json", args->json, "print one JSON object instead of a sentence");
+  linear->callback([args, &exit_code] {
+    with_backbone(*args, exit_code, "linear",
+                  [&](models::VisionTransformer& backbone, const ExperimentConfig& config,
+                      const std::string& what) {
+                    const eval::LinearProbeResult r = eval::evaluate_linear_probe(backbone, config);
+                    const eval::EvalOptions& o = config.eval;
+                    if (args->json)
+                      std::cout << fmt::format(
+                          "{{\"top1\": {:.6f}, \"train_top1\": {:.6f}, \"final_loss\": {:.6f}, "
+                          "\"epochs\": {}, \"lr\": {}, \"weight_decay\": {}, \"train\": {}, "
+                          "\"val\": {}, \"classes\": {}, \"backbone\": \"{}\"}}\n",
+                          r.val_top1, r.train_top1, r.losses.back(), o.linear_epochs, o.linear_lr,
+                          o.linear_weight_decay, r.train_count, r.val_count, r.num_classes, what);
+                    else
+                      std::cout << fmt::format(
+                          "linear probe top-1 {:.2f}% ({}; train {:.2f}%, {} AdamW steps lr={} "
+                          "wd={}, {} train / {} val images, {} classes)\n",
+                          100 * r.val_top1, what, 100 * r.train_top1, o.linear_epochs, o.linear_lr,
+                          o.linear_weight_decay, r.train_count, r.val_count, r.num_classes);
+                  });
+  });
   knn->callback([args, &exit_code] {
     try {
       ExperimentConfig config = config::resolve_config(args->file, args->overrides);

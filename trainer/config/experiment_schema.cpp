@@ -149,6 +149,9 @@ Schema make_experiment_schema() {
   KEY(eval.knn_k, "neighbours").at_least(1);
   KEY(eval.knn_temperature, "similarity weighting temperature").above(0);
   KEY(eval.linear_probe, "train a linear probe on the frozen teacher at the end");
+  KEY(eval.linear_epochs, "full-batch AdamW steps of the linear probe").at_least(1);
+  KEY(eval.linear_lr, "learning rate of the linear probe").above(0);
+  KEY(eval.linear_weight_decay, "weight decay of the linear probe").at_least(0);
   return schema;
 }
 

@@ -11,7 +11,10 @@ struct EvalOptions {
   std::string knn_dataset;      // labelled tiles (index or image folder); empty = synthetic
   int64_t knn_k = 20;
   double knn_temperature = 0.07;
-  bool linear_probe = false;  // train a linear probe on the frozen teacher at the end
+  bool linear_probe = false;    // train a linear probe on the frozen teacher at the end
+  int64_t linear_epochs = 300;  // full-batch AdamW steps
+  double linear_lr = 0.05;
+  double linear_weight_decay = 1e-4;
 };
 
 }  // namespace pathodino::eval

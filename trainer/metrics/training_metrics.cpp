@@ -48,6 +48,8 @@ void declare_all(MetricRegistry& r) {
   r.declare("pathodino_knn_top1_ratio", gauge,
             "Latest kNN top-1 accuracy of the teacher on the labelled set (0-1).");
   r.declare("pathodino_knn_step", gauge, "Steps completed when the latest kNN was measured.");
+  r.declare("pathodino_linear_probe_top1_ratio", gauge,
+            "Held-out top-1 of the linear probe on the final teacher (0-1).");
 }
 
 }  // namespace
@@ -128,6 +130,10 @@ void TrainingMetrics::record_checkpoint(const CheckpointMetrics& c) {
 void TrainingMetrics::record_knn(int64_t step, double top1) {
   registry_.set("pathodino_knn_top1_ratio", top1);
   registry_.set("pathodino_knn_step", static_cast<double>(step));
+}
+
+void TrainingMetrics::record_linear_probe(double top1) {
+  registry_.set("pathodino_linear_probe_top1_ratio", top1);
 }
 
 void TrainingMetrics::record_memory() {

@@ -50,6 +50,7 @@ class TrainingMetrics {
   void record_checkpoint(const CheckpointMetrics& checkpoint);
   void record_memory();                        // resident set size
   void record_knn(int64_t step, double top1);  // the kNN monitor's latest result
+  void record_linear_probe(double top1);       // the final linear probe's held-out top-1
 
   const MetricRegistry& registry() const { return registry_; }
   std::string url() const;  // empty without an endpoint

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +22,7 @@
 #include "trainer/config/resolve.h"
 #include "trainer/dist/make_communicator.h"
 #include "trainer/dist/rank_consistency.h"
+#include "trainer/eval/linear_probe.h"
 #include "trainer/eval/live_knn.h"
 #include "trainer/metrics/jsonl_log.h"
 #include "trainer/metrics/progress_line.h"
@@ -553,6 +556,33 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   }
   summary.parameter_checksum = dist::checksum(state);
   dist::require_same_on_all_ranks(summary.parameter_checksum, "the parameters at the end", control);
+
+  // The linear probe on the final teacher, embedded across ranks (every rank trains the same one).
+  if (config.eval.linear_probe) {
+    const auto start = Clock::now();
+    const eval::LinearProbeResult probe =
+        eval::evaluate_linear_probe(model.teacher().backbone, config, &control);
+    summary.linear_probe_top1 = probe.val_top1;
+    prometheus->record_linear_probe(probe.val_top1);
+    if (rank0) {
+      checkpoint::write_file_durably(
+          run_dir / "linear_probe.json",
+          fmt::format("{{\"step\": {}, \"top1\": {:.6f}, \"train_top1\": {:.6f}, \"final_loss\": "
+                      "{:.6f}, \"epochs\": {}, \"lr\": {}, \"weight_decay\": {}, \"train\": {}, "
+                      "\"val\": {}, \"classes\": {}}}\n",
+                      total_steps, probe.val_top1, probe.train_top1, probe.losses.back(),
+                      config.eval.linear_epochs, config.eval.linear_lr,
+                      config.eval.linear_weight_decay, probe.train_count, probe.val_count,
+                      probe.num_classes));
+      progress << fmt::format(
+                      "linear probe: top-1 {:.2f}% on {} held-out images (train {:.2f}%, {} AdamW "
+                      "steps; {:.1f} s) -> {}\n",
+                      100 * probe.val_top1, probe.val_count, 100 * probe.train_top1,
+                      config.eval.linear_epochs, seconds_since(start),
+                      (run_dir / "linear_probe.json").string())
+               << std::flush;
+    }
+  }
 
   // Finish: the teacher backbone is the model a run produces.
   summary.steps = total_steps;

@@ -28,8 +28,9 @@ struct TrainSummary {
   int64_t first_step = 0;            // > 0 when resumed from a checkpoint
   std::filesystem::path last_checkpoint;  // the newest checkpoint this run committed
   int64_t failed_saves = 0;
-  double checkpoint_blocking_seconds = 0;  // training time spent in checkpoint saves
-  std::optional<double> knn_top1;          // the kNN monitor's last top-1 (eval.knn_every_steps)
+  double checkpoint_blocking_seconds = 0;   // training time spent in checkpoint saves
+  std::optional<double> knn_top1;           // the kNN monitor's last top-1 (eval.knn_every_steps)
+  std::optional<double> linear_probe_top1;  // held-out top-1 of the final probe (eval.linear_probe)
 };
 
 struct TrainRequest {

@@ -1,5 +1,5 @@
 // Test helper for test_ssl_reference.py: random inputs (seeded) through every SSL loss, centering
-// method, schedule and the weighted kNN, written with their results to one safetensors file.
+// method, schedule, the weighted kNN and the linear probe, written with their results to one file.
 //   ssl_reference_dump OUT.safetensors CONFIG.yaml
 #include <torch/torch.h>
 
@@ -7,6 +7,7 @@
 #include "models/interchange/tensor_bytes.h"
 #include "trainer/config/resolve.h"
 #include "trainer/eval/knn.h"
+#include "trainer/eval/linear_probe.h"
 #include "trainer/optim/schedules.h"
 #include "trainer/ssl/centering.h"
 #include "trainer/ssl/dino_loss.h"
@@ -75,6 +76,19 @@ int main(int argc, char** argv) {
   put("knn.predictions", eval::knn_predict(bank, bank_labels, queries, 20, 0.07, 5));
   put("knn.top1",
       torch::tensor(eval::knn_top1(bank, bank_labels, queries, query_labels, 20, 0.07, 5)));
+
+  // The linear probe on the same clusters: 40 full-batch AdamW steps from zero.
+  {
+    eval::EvalOptions probe;
+    probe.linear_epochs = 40;
+    probe.linear_lr = 0.05;
+    probe.linear_weight_decay = 0.01;
+    const auto r = eval::train_linear_probe({bank, bank_labels}, {queries, query_labels}, 5, probe);
+    put("linear.losses", torch::tensor(r.losses, torch::kFloat64));
+    put("linear.weight", r.weight);
+    put("linear.bias", r.bias);
+    put("linear.val_top1", torch::tensor(r.val_top1));
+  }
 
   // Schedules of the given config at a global batch of 64.
   const auto config = config::resolve_config(argv[2]);

@@ -163,6 +163,36 @@ class SslReference(unittest.TestCase):
                                delta=1 - decided.float().mean().item() + 1e-12)
         self.assertTrue(0.2 < top1 < 0.95, top1)  # neither trivial nor chance: the test can fail
 
+    def test_linear_probe(self):
+        # Multinomial logistic regression from zero, full batch, AdamW written from its formula
+        # (Loshchilov & Hutter: decoupled decay, bias-corrected moments), in float64.
+        x, y = D["knn.bank"], D["knn.bank_labels"].long()
+        w, b = torch.zeros(5, x.shape[1], dtype=torch.float64), torch.zeros(5, dtype=torch.float64)
+        lr, wd, beta1, beta2, eps = 0.05, 0.01, 0.9, 0.999, 1e-8
+        moments = [[torch.zeros_like(w), torch.zeros_like(w)], [torch.zeros_like(b), torch.zeros_like(b)]]
+        losses = []
+        for t in range(1, 41):
+            w.requires_grad_(True), b.requires_grad_(True)
+            loss = F.cross_entropy(x @ w.t() + b, y)
+            gw, gb = torch.autograd.grad(loss, [w, b])
+            losses.append(loss.item())
+            with torch.no_grad():
+                for p, g, (m, v) in ((w, gw, moments[0]), (b, gb, moments[1])):
+                    p.mul_(1 - lr * wd)
+                    m.mul_(beta1).add_((1 - beta1) * g)
+                    v.mul_(beta2).add_((1 - beta2) * g * g)
+                    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+                    p.sub_(lr * m_hat / (v_hat.sqrt() + eps))
+            w, b = w.detach(), b.detach()
+        self.assertLessEqual(rel_err(D["linear.losses"], torch.tensor(losses, dtype=torch.float64)),
+                             TOLERANCE)
+        self.assertLess(losses[-1], 0.8 * losses[0])  # it learned: the test can fail
+        self.assertLessEqual((D["linear.weight"] - w).abs().max().item(), 1e-4)
+        self.assertLessEqual((D["linear.bias"] - b).abs().max().item(), 1e-4)
+        q, qy = D["knn.queries"], D["knn.query_labels"].long()
+        top1 = ((q @ w.t() + b).argmax(1) == qy).double().mean().item()
+        self.assertAlmostEqual(top1, D["linear.val_top1"].item(), delta=1 / len(qy) + 1e-9)
+
     def test_schedules_value_by_value(self):
         c = resolved_config()
         o, t = c["optim"], c["ssl"]["teacher"]

@@ -7,6 +7,7 @@
 
 #include "scratch_dir.h"
 #include "trainer/sweep/sweep_file.h"
+#include "trainer/sweep/sweep_plan.h"
 #include "trainer/sweep/sweep_report.h"
 
 namespace pathodino::sweep {
@@ -71,6 +72,17 @@ TEST(SweepFile, RefusalsNameTheFileAndTheKey) {
   EXPECT_NE(refusal(write(dir.path(), "name: s\nruns: [{optim.epochs: 1}]\nslurm: {gpu: 1}\n"))
                 .find("slurm.gpu: unknown key"),
             std::string::npos);
+}
+
+TEST(SweepFile, EveryShippedSweepPlansWithoutARefusedRun) {
+  int count = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(PATHODINO_SOURCE_DIR) + "/configs/sweeps")) {
+    ++count;
+    const SweepPlan plan = plan_sweep(read_sweep_file(entry.path()));  // throws when refused
+    EXPECT_GE(plan.runs.size(), 2u) << entry.path();
+  }
+  EXPECT_GE(count, 1);
 }
 
 TEST(SweepReport, TablesQuoteValuesAndLeaveMissingNumbersEmpty) {

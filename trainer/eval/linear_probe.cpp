@@ -1,0 +1,66 @@
+#include "trainer/eval/linear_probe.h"
+
+#include <torch/torch.h>
+
+#include "trainer/eval/embedding_shards.h"
+#include "trainer/train/data_source.h"
+
+namespace pathodino::eval {
+namespace {
+
+double top1(const torch::Tensor& weight, const torch::Tensor& bias, const Embeddings& e) {
+  if (e.features.size(0) == 0) return 0;
+  const auto predicted = torch::addmm(bias, e.features, weight.t()).argmax(1);
+  return predicted.eq(e.labels).to(torch::kFloat64).mean().item<double>();
+}
+
+}  // namespace
+
+LinearProbeResult train_linear_probe(const Embeddings& train, const Embeddings& val,
+                                     int64_t num_classes, const EvalOptions& options) {
+  const int64_t dim = train.features.size(1);
+  auto weight = torch::zeros({num_classes, dim}, torch::kFloat32).requires_grad_(true);
+  auto bias = torch::zeros({num_classes}, torch::kFloat32).requires_grad_(true);
+  torch::optim::AdamW adamw(
+      {weight, bias},
+      torch::optim::AdamWOptions(options.linear_lr).weight_decay(options.linear_weight_decay));
+  LinearProbeResult r;
+  for (int64_t epoch = 0; epoch < options.linear_epochs; ++epoch) {
+    adamw.zero_grad();
+    const auto loss = torch::nn::functional::cross_entropy(
+        torch::addmm(bias, train.features, weight.t()), train.labels);
+    loss.backward();
+    adamw.step();
+    r.losses.push_back(loss.item<double>());
+  }
+  torch::NoGradGuard no_grad;
+  r.weight = weight.detach();
+  r.bias = bias.detach();
+  r.train_top1 = top1(r.weight, r.bias, train);
+  r.val_top1 = top1(r.weight, r.bias, val);
+  r.train_count = train.features.size(0);
+  r.val_count = val.features.size(0);
+  r.num_classes = num_classes;
+  return r;
+}
+
+LinearProbeResult evaluate_linear_probe(models::VisionTransformer& backbone,
+                                        const ExperimentConfig& config, dist::Communicator* comm) {
+  const auto seed = static_cast<uint64_t>(config.run.seed);
+  const auto train_source =
+      train::make_labelled_source(config.data, config.eval.knn_dataset, seed, data::Split::train);
+  const auto val_source =
+      train::make_labelled_source(config.data, config.eval.knn_dataset, seed, data::Split::val);
+  const auto embed = [&](const data::ImageSource& source) {
+    if (comm == nullptr || comm->world_size() == 1)
+      return embed_images(backbone, source, config.data.global_crops_size, config.data.mean,
+                          config.data.std);
+    return gather_embeddings(embed_share(backbone, source, config, *comm), source.size(), *comm);
+  };
+  const Embeddings train = embed(*train_source);
+  const Embeddings val = embed(*val_source);
+  return train_linear_probe(train, val, static_cast<int64_t>(train_source->class_names().size()),
+                            config.eval);
+}
+
+}  // namespace pathodino::eval
