@@ -51,7 +51,8 @@ init=$("$pathodino" eval knn -c "$config" "$@" --json | top1)
 log "kNN top-1 of the initialisation: $init ($(elapsed "$t"))"
 
 t=$(date +%s)
-PATHODINO_BIN="$pathodino" "$repo/launch/mpirun.sh" -n "$ranks" train -c "$config" --overwrite "$@"
+PATHODINO_BIN="$pathodino" "$repo/launch/mpirun.sh" -n "$ranks" train -c "$config" --overwrite \
+  --set eval.knn_every_steps=50 "$@"
 log "pretraining over $ranks ranks took $(elapsed "$t")"
 
 run_dir=$("$pathodino" config show -c "$config" "$@" |

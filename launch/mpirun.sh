@@ -2,7 +2,7 @@
 # Runs pathodino on N MPI ranks of this machine (or of a --hostfile) with Open MPI's mpirun.
 #
 #   launch/mpirun.sh -n 2 train -c configs/debug/tiny_cpu.yaml [--set KEY=VALUE ...]
-#   launch/mpirun.sh -n 8 --gpus train -c configs/vits14_pathology.yaml        # one GPU per rank
+#   launch/mpirun.sh -n 8 --gpus train -c configs/pathology/vits16.yaml        # one GPU per rank
 #   launch/mpirun.sh -n 16 --hostfile hosts.txt train -c ...                   # several nodes
 #
 # Options (before the pathodino subcommand):
