@@ -53,6 +53,7 @@ run=(--set optim.epochs=20 --set optim.iterations_per_epoch=4 --set optim.warmup
 prometheus-pushgateway --web.listen-address="127.0.0.1:$gateway_port" \
   --persistence.file="$tmp/gateway.data" > "$tmp/gateway.log" 2>&1 &
 gateway_pid=$!
+trap 'kill "$gateway_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 mpirun -np 2 "$bin" train -c "$config" "${run[@]}" --set run.name=metrics > "$tmp/train.out" 2>&1 &
 train_pid=$!
 

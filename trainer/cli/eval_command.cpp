@@ -20,13 +20,13 @@
 namespace pathodino::cli {
 namespace {
 
-struct KnnArgs : ConfigArgs {
+struct BackboneArgs : ConfigArgs {
   std::string backbone;
   bool json = false;
 };
 
 // Runs `body` with the config and backbone the arguments name; maps errors to exit codes.
-void with_backbone(const KnnArgs& args, int& exit_code, const char* command,
+void with_backbone(const BackboneArgs& args, int& exit_code, const char* command,
                    const std::function<void(models::VisionTransformer&, const ExperimentConfig&,
                                             const std::string& what)>& body) {
   try {
@@ -50,7 +50,7 @@ void with_backbone(const KnnArgs& args, int& exit_code, const char* command,
 void add_eval_command(CLI::App& app, int& exit_code) {
   auto* eval = app.add_subcommand("eval", "Evaluate the features of a backbone");
   eval->require_subcommand(1);
-  auto args = std::make_shared<KnnArgs>();
+  auto args = std::make_shared<BackboneArgs>();
   auto* knn = eval->add_subcommand("knn", "Weighted kNN top-1 (DINO's protocol)");
   add_config_args(*knn, *args);
   knn->add_option("--backbone", args->backbone,
@@ -86,30 +86,22 @@ void add_eval_command(CLI::App& app, int& exit_code) {
                   });
   });
   knn->callback([args, &exit_code] {
-    try {
-      ExperimentConfig config = config::resolve_config(args->file, args->overrides);
-      if (!args->backbone.empty()) config.model.pretrained = args->backbone;
-      auto backbone = models::build_backbone(config.model, config.data.global_crops_size,
-                                             static_cast<uint64_t>(config.run.seed));
-      const eval::KnnReport r = eval::evaluate_knn(backbone, config);
-      const std::string what = args->backbone.empty() ? "init" : args->backbone;
-      if (args->json)
-        std::cout << fmt::format(
-            "{{\"top1\": {:.6f}, \"k\": {}, \"temperature\": {}, \"bank\": {}, \"queries\": {}, "
-            "\"classes\": {}, \"backbone\": \"{}\"}}\n",
-            r.top1, r.k, r.temperature, r.bank_size, r.query_count, r.num_classes, what);
-      else
-        std::cout << fmt::format(
-            "kNN top-1 {:.2f}% ({}; k={}, T={}, {} bank / {} query images, {} classes)\n",
-            100 * r.top1, what, r.k, r.temperature, r.bank_size, r.query_count, r.num_classes);
-      exit_code = 0;
-    } catch (const config::ConfigError& e) {
-      std::cerr << e.what() << "\n";
-      exit_code = 2;
-    } catch (const std::exception& e) {
-      std::cerr << "eval knn: " << e.what() << "\n";
-      exit_code = 1;
-    }
+    with_backbone(
+        *args, exit_code, "knn",
+        [&](models::VisionTransformer& backbone, const ExperimentConfig& config,
+            const std::string& what) {
+          const eval::KnnReport r = eval::evaluate_knn(backbone, config);
+          if (args->json)
+            std::cout << fmt::format(
+                "{{\"top1\": {:.6f}, \"k\": {}, \"temperature\": {}, \"bank\": {}, "
+                "\"queries\": {}, \"classes\": {}, \"backbone\": \"{}\"}}\n",
+                r.top1, r.k, r.temperature, r.bank_size, r.query_count, r.num_classes, what);
+          else
+            std::cout << fmt::format(
+                "kNN top-1 {:.2f}% ({}; k={}, T={}, {} bank / {} query images, {} "
+                "classes)\n",
+                100 * r.top1, what, r.k, r.temperature, r.bank_size, r.query_count, r.num_classes);
+        });
   });
 }
 

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <iostream>
 
 #include "trainer/cli/commands.h"
@@ -44,9 +45,12 @@ void guarded(int& exit_code, const std::function<int()>& body) {
   } catch (const sweep::SweepRefused& e) {
     std::cerr << e.what();
     exit_code = 2;
+  } catch (const sweep::SweepFileError& e) {
+    std::cerr << "sweep: " << e.what() << "\n";
+    exit_code = 2;
   } catch (const std::exception& e) {
     std::cerr << "sweep: " << e.what() << "\n";
-    exit_code = std::string(e.what()).find(".yaml: ") != std::string::npos ? 2 : 1;
+    exit_code = 1;
   }
 }
 

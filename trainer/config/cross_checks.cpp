@@ -87,6 +87,17 @@ void check_consistency(const ExperimentConfig& c, const ConfigNode& tree, Config
   if (c.run.device == DeviceKind::cpu && c.distributed.backend == dist::Backend::nccl)
     r.report("distributed.backend", "run.device", "NCCL needs CUDA tensors: use mpi on CPU");
 
+  // The kNN monitor and the linear probe score labelled images: refused now, not after training.
+  const bool labelled = !c.eval.knn_dataset.empty() || c.data.source == data::SourceKind::synthetic;
+  if (!labelled && c.eval.knn_every_steps > 0)
+    r.report("eval.knn_every_steps", "",
+             "the kNN monitor needs labelled images: set eval.knn_dataset (an image folder with "
+             "train/<class>/ and val/<class>/; `pathodino synth --labelled-tiles N` writes one)");
+  if (!labelled && c.eval.linear_probe)
+    r.report("eval.linear_probe", "",
+             "the linear probe needs labelled images: set eval.knn_dataset (an image folder with "
+             "train/<class>/ and val/<class>/)");
+
   const std::string& name = c.run.name;
   const bool bad_name = std::any_of(name.begin(), name.end(), [](unsigned char ch) {
     return !(std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.');

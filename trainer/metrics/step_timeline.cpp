@@ -1,5 +1,6 @@
 #include "trainer/metrics/step_timeline.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "trainer/checkpoint/durable_file.h"
@@ -21,14 +22,14 @@ void StepTimeline::add(const std::string& name, Track track, int64_t step, TimeP
 std::string StepTimeline::events_json() const {
   using nlohmann::json;
   json events = json::array();
-  const auto metadata = [&](const char* kind, int tid, const std::string& name) {
+  const auto metadata = [&](const char* kind, int tid, json args) {
     events.push_back(
-        {{"ph", "M"}, {"name", kind}, {"pid", rank_}, {"tid", tid}, {"args", {{"name", name}}}});
+        {{"ph", "M"}, {"name", kind}, {"pid", rank_}, {"tid", tid}, {"args", std::move(args)}});
   };
-  metadata("process_name", compute, "rank " + std::to_string(rank_));
-  metadata("process_sort_index", compute, std::to_string(rank_));
-  metadata("thread_name", compute, "compute");
-  metadata("thread_name", communication, "gradient all-reduce");
+  metadata("process_name", compute, {{"name", "rank " + std::to_string(rank_)}});
+  metadata("process_sort_index", compute, {{"sort_index", rank_}});
+  metadata("thread_name", compute, {{"name", "compute"}});
+  metadata("thread_name", communication, {{"name", "gradient all-reduce"}});
   for (const Event& e : events_)
     events.push_back({{"name", e.name},
                       {"cat", e.track == compute ? "step" : "allreduce"},

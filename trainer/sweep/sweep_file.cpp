@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 #include <stdexcept>
 
@@ -9,7 +11,7 @@ namespace pathodino::sweep {
 namespace {
 
 [[noreturn]] void refuse(const SweepFile& s, const std::string& key, const std::string& what) {
-  throw std::runtime_error(s.file.string() + ": " + (key.empty() ? "" : key + ": ") + what);
+  throw SweepFileError(s.file.string() + ": " + (key.empty() ? "" : key + ": ") + what);
 }
 
 // A value as `--set KEY=VALUE` takes it: scalars verbatim, lists and maps as flow YAML.
@@ -32,6 +34,7 @@ Overrides read_overrides(const SweepFile& s, const YAML::Node& node, const std::
 
 template <typename T>
 T scalar(const SweepFile& s, const YAML::Node& node, const std::string& key) {
+  if (node.IsNull()) refuse(s, key, "has no value");
   try {
     return node.as<T>();
   } catch (const YAML::Exception&) {
@@ -64,9 +67,16 @@ SweepFile read_sweep_file(const std::filesystem::path& file) {
   s.base = file.parent_path() / scalar<std::string>(s, root["base"], "base");
   if (!std::filesystem::exists(s.base)) refuse(s, "base", "no such file: " + s.base.string());
   s.name = scalar<std::string>(s, root["name"], "name");
-  if (s.name.empty() || s.name.find('/') != std::string::npos || s.name == "." || s.name == "..")
-    refuse(s, "name", "'" + s.name + "' is not a folder name");
+  // The name prefixes every run.name, so it has run.name's alphabet (and is safe in sbatch lines).
+  const bool bad_name = std::any_of(s.name.begin(), s.name.end(), [](unsigned char c) {
+    return !(std::isalnum(c) || c == '_' || c == '-' || c == '.');
+  });
+  if (s.name.empty() || bad_name || s.name == "." || s.name == "..")
+    refuse(s, "name", "'" + s.name + "' is not a folder name (letters, digits, . _ -)");
   if (root["output_dir"]) s.output_dir = scalar<std::string>(s, root["output_dir"], "output_dir");
+  const std::string dir = std::filesystem::absolute(s.output_dir).string();
+  if (dir.find_first_of(" \t\n%'\"") != std::string::npos)  // it goes into #SBATCH --output
+    refuse(s, "output_dir", "'" + dir + "' has a space, a quote or a %: choose another folder");
   if (root["ranks"]) s.ranks = scalar<int64_t>(s, root["ranks"], "ranks");
   if (s.ranks < 1) refuse(s, "ranks", "must be at least 1");
   if (root["set"]) s.common = read_overrides(s, root["set"], "set");
@@ -109,6 +119,14 @@ SweepFile read_sweep_file(const std::filesystem::path& file) {
             "unknown key (known: partition, time, account, cpus_per_task, gpus_per_task, extra)");
     }
     if (s.slurm.cpus_per_task < 1) refuse(s, "slurm.cpus_per_task", "must be at least 1");
+    // Each value becomes one `#SBATCH` line of the job script: a line break would start another.
+    std::vector<std::pair<std::string, std::string>> lines{{"slurm.partition", s.slurm.partition},
+                                                           {"slurm.time", s.slurm.time},
+                                                           {"slurm.account", s.slurm.account}};
+    for (const std::string& option : s.slurm.extra) lines.emplace_back("slurm.extra", option);
+    for (const auto& [key, value] : lines)
+      if (std::any_of(value.begin(), value.end(), [](unsigned char c) { return c < 0x20; }))
+        refuse(s, key, "control characters (a line break?) in '" + value + "'");
     if (s.slurm.gpus_per_task < 0) refuse(s, "slurm.gpus_per_task", "must not be negative");
   }
   return s;

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,8 +43,14 @@ struct SweepFile {
   std::filesystem::path sweep_dir() const { return output_dir / name; }
 };
 
-// Throws std::runtime_error naming the file, and the key at fault, for anything it cannot use
-// (unknown keys, a grid entry that is not a non-empty list, no runs at all, ...).
+// A sweep file that cannot be used; what() names the file and the key at fault.
+class SweepFileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws SweepFileError for anything it cannot use (unknown keys, an empty value, a grid entry
+// that is not a non-empty list, no runs at all, a name that is not a folder name, ...).
 SweepFile read_sweep_file(const std::filesystem::path& file);
 
 // Each run's overrides, in order: the grid's combinations (last key varying fastest), then `runs`.

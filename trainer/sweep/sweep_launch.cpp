@@ -28,8 +28,9 @@ int run_program(const std::vector<std::string>& argv, const std::filesystem::pat
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  int pipe_fds[2] = {-1, -1};
-  if (captured != nullptr && pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
+  int pipe_fds[2] = {-1, -1};  // close-on-exec: the child keeps only its dup2'ed stdout
+  if (captured != nullptr && pipe2(pipe_fds, O_CLOEXEC) != 0)
+    throw std::runtime_error(std::string("pipe failed: ") + std::strerror(errno));
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   const std::string log = log_file.string();
@@ -55,14 +56,20 @@ int run_program(const std::vector<std::string>& argv, const std::filesystem::pat
   }
   if (captured != nullptr) {
     char buffer[4096];
-    ssize_t n = 0;
-    while ((n = read(pipe_fds[0], buffer, sizeof buffer)) > 0)
-      captured->append(buffer, static_cast<size_t>(n));
+    while (true) {
+      const ssize_t n = read(pipe_fds[0], buffer, sizeof buffer);
+      if (n > 0)
+        captured->append(buffer, static_cast<size_t>(n));
+      else if (n == 0 || errno != EINTR)
+        break;
+    }
     close(pipe_fds[0]);
   }
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  pid_t waited = 0;
+  while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
   }
+  if (waited < 0) return 1;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 }
@@ -102,7 +109,8 @@ std::string slurm_array_script(const SweepPlan& plan, const std::filesystem::pat
       "export OMP_NUM_THREADS=${{SLURM_CPUS_PER_TASK:-1}}\n"
       "echo \"sweep {0}: run $run (array task $SLURM_ARRAY_TASK_ID of job $SLURM_ARRAY_JOB_ID) on "
       "$(hostname), $SLURM_NTASKS rank(s)\"\n"
-      "srun --mpi=pmix --kill-on-bad-exit=1 {1} train -c {2}/runs/\"$run\"/config.yaml "
+      "srun --mpi=pmix --cpu-bind=cores --kill-on-bad-exit=1 {1} train -c "
+      "{2}/runs/\"$run\"/config.yaml "
       "--resume auto\n",
       s.name, shell_quote(bin.string()), shell_quote(plan.dir.string()));
   return script;

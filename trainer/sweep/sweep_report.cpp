@@ -69,7 +69,10 @@ std::vector<RunOutcome> gather_outcomes(const SweepPlan& plan) {
         throw std::runtime_error(
             fmt::format("{}:{}: not JSON: {}", log.string(), line_number, e.what()));
       }
-      const int64_t done = j.value("step", int64_t{-1}) + 1;
+      if (!j.is_object() || !j.contains("step") || !j["step"].is_number_integer())
+        throw std::runtime_error(fmt::format("{}:{}: not a step record (no integer \"step\")",
+                                             log.string(), line_number));
+      const int64_t done = j["step"].get<int64_t>() + 1;
       r.steps = std::max(r.steps, done);
       if (j.contains("knn_top1_at_start") && j["knn_top1_at_start"].is_number())
         r.knn_curve.emplace_back(0, j["knn_top1_at_start"].get<double>());

@@ -141,6 +141,15 @@ metrics::StepMetrics step_metrics(int64_t step, int64_t global_batch, double ste
   return m;
 }
 
+// A file for people (a probe result): failing to write it warns, it does not stop the run.
+void write_report_file(const std::filesystem::path& file, const std::string& text) {
+  try {
+    checkpoint::write_file_durably(file, text);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "warning: %s was not written: %s\n", file.string().c_str(), e.what());
+  }
+}
+
 // Resume: rank 0 chooses and verifies the checkpoint (falling back when configured), every rank
 // loads that one; nullopt for a fresh run (or `auto` before the first checkpoint).
 std::optional<checkpoint::LoadedCheckpoint> load_resume_checkpoint(
@@ -335,7 +344,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
                      ? std::string()
                      : ", pushed to " + config.metrics.pushgateway_url + " at the end")
              << "\n";
-    if (config.metrics.timeline_steps > 0)
+    if (config.metrics.timeline_steps > 0 && config.metrics.timeline_start_step < total_steps)
       progress << "  timeline: steps " << config.metrics.timeline_start_step << " to "
                << config.metrics.timeline_start_step + config.metrics.timeline_steps - 1 << " -> "
                << (run_dir / "timeline.json").string() << "\n";
@@ -413,9 +422,10 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     prometheus->record_knn(steps_done, k.top1);
     summary.knn_top1 = k.top1;
     if (rank0)
-      progress << "knn after " << steps_done << " step(s): top-1 " << 100 * k.top1 << "% ("
-               << k.bank_size << " bank / " << k.query_count << " query images, "
-               << seconds_since(start) << " s)\n"
+      progress << fmt::format(
+                      "knn after {} step(s): top-1 {:.2f}% ({} bank / {} query images, "
+                      "{:.1f} s)\n",
+                      steps_done, 100 * k.top1, k.bank_size, k.query_count, seconds_since(start))
                << std::flush;
     return k.top1;
   };
@@ -443,7 +453,12 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     const std::vector<std::string> ranks =
         dist::all_gather_text(timeline.events_json(), control, "timeline events");
     if (!rank0) return;
-    metrics::write_chrome_trace(run_dir / "timeline.json", ranks);
+    try {
+      metrics::write_chrome_trace(run_dir / "timeline.json", ranks);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "warning: the timeline was not written: %s\n", e.what());
+      return;
+    }
     progress << "timeline: " << (run_dir / "timeline.json").string() << " (steps "
              << config.metrics.timeline_start_step << " to " << step << ", " << world
              << " rank(s); open in ui.perfetto.dev)\n"
@@ -557,6 +572,23 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   summary.parameter_checksum = dist::checksum(state);
   dist::require_same_on_all_ranks(summary.parameter_checksum, "the parameters at the end", control);
 
+  // Finish: the teacher backbone is the model a run produces.
+  summary.steps = total_steps;
+  summary.skipped_steps = train_step.skipped_total();
+  summary.source_health = health;
+  summary.seconds = seconds_since(run_start);
+  summary.images_per_second = static_cast<double>((total_steps - first_step) * global_batch) /
+                              std::max(1e-9, summary.seconds);
+  summary.teacher_file = run_dir / "teacher_backbone.safetensors";
+  dist::on_rank0_for_all(control, [&] {
+    models::BackboneInfo info;
+    info.image_mean = config.data.mean;
+    info.image_std = config.data.std;
+    info.origin = "pathodino run " + config.run.name + " step " + std::to_string(total_steps);
+    model.teacher().backbone->to(torch::kCPU);
+    models::export_backbone(model.teacher().backbone, info, summary.teacher_file);
+    model.teacher().backbone->to(device.device);  // for the probe
+  });
   // The linear probe on the final teacher, embedded across ranks (every rank trains the same one).
   if (config.eval.linear_probe) {
     const auto start = Clock::now();
@@ -565,7 +597,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     summary.linear_probe_top1 = probe.val_top1;
     prometheus->record_linear_probe(probe.val_top1);
     if (rank0) {
-      checkpoint::write_file_durably(
+      write_report_file(
           run_dir / "linear_probe.json",
           fmt::format("{{\"step\": {}, \"top1\": {:.6f}, \"train_top1\": {:.6f}, \"final_loss\": "
                       "{:.6f}, \"epochs\": {}, \"lr\": {}, \"weight_decay\": {}, \"train\": {}, "
@@ -584,22 +616,6 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     }
   }
 
-  // Finish: the teacher backbone is the model a run produces.
-  summary.steps = total_steps;
-  summary.skipped_steps = train_step.skipped_total();
-  summary.source_health = health;
-  summary.seconds = seconds_since(run_start);
-  summary.images_per_second = static_cast<double>((total_steps - first_step) * global_batch) /
-                              std::max(1e-9, summary.seconds);
-  summary.teacher_file = run_dir / "teacher_backbone.safetensors";
-  dist::on_rank0_for_all(control, [&] {
-    models::BackboneInfo info;
-    info.image_mean = config.data.mean;
-    info.image_std = config.data.std;
-    info.origin = "pathodino run " + config.run.name + " step " + std::to_string(total_steps);
-    model.teacher().backbone->to(torch::kCPU);
-    models::export_backbone(model.teacher().backbone, info, summary.teacher_file);
-  });
   // A short job's numbers outlive it in the Pushgateway; a failed push only warns.
   if (!config.metrics.pushgateway_url.empty()) {
     const std::string failed = prometheus->push();

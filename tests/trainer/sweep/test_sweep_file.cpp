@@ -66,7 +66,14 @@ TEST(SweepFile, RefusalsNameTheFileAndTheKey) {
   EXPECT_EQ(refusal(write(dir.path(), "name: s\n")),
             file.string() + ": no runs: give a grid and/or a runs list");
   EXPECT_EQ(refusal(write(dir.path(), "name: a/b\nruns: [{optim.epochs: 1}]\n")),
-            file.string() + ": name: 'a/b' is not a folder name");
+            file.string() + ": name: 'a/b' is not a folder name (letters, digits, . _ -)");
+  EXPECT_EQ(refusal(write(dir.path(), "name:\nruns: [{optim.epochs: 1}]\n")),
+            file.string() + ": name: has no value");
+  EXPECT_NE(refusal(write(dir.path(),
+                          "name: s\nruns: [{optim.epochs: 1}]\n"
+                          "slurm: {partition: \"gpu\\nrm -rf ~\"}\n"))
+                .find("slurm.partition: control characters"),
+            std::string::npos);
   EXPECT_EQ(refusal(write(dir.path(), "name: s\nranks: two\nruns: [{optim.epochs: 1}]\n")),
             file.string() + ": ranks: cannot read 'two'");
   EXPECT_NE(refusal(write(dir.path(), "name: s\nruns: [{optim.epochs: 1}]\nslurm: {gpu: 1}\n"))
