@@ -3,7 +3,9 @@
 # `pathodino train` over 2 MPI
 # ranks on the index with group-balanced sampling, while one slide has been corrupted since it was
 # indexed (the run must go on, skip and count) → `pathodino eval knn` on the labelled tile set.
-# And the refusals: a missing index, an unknown group column, kNN without a labelled set.
+# kNN on a labelled tile index: slides labelled and split in the manifest (columns label, split).
+# And the refusals: a missing index, an unknown group column, kNN without a labelled set, a label
+# column no slide has.
 set -uo pipefail
 bin=$1
 root=$2
@@ -56,9 +58,35 @@ check "eval knn on the labelled tile set exits 0" test $rc -eq 0
 check "kNN bank and queries: 4 classes x 4 tiles each" \
   python3 -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(not (r['bank']==16 and r['queries']==16 and r['classes']==4 and 0<=r['top1']<=1))" "$tmp/knn.json"
 
+# A labelled tile index: 4 slides, classes and splits from the manifest (train: slides 0 and 1).
+"$bin" synth --out "$tmp/lslides" --slides 4 --width 1024 --height 768 --seed 5 > /dev/null
+awk -F, 'NR == 1 { print $0 ",label,split"; next }
+         { print $0 "," (NR % 2 ? "stroma" : "tumour") "," (NR <= 3 ? "train" : "val") }' \
+  "$tmp/lslides/manifest.csv" > "$tmp/lslides/labelled.csv"
+"$bin" index --slides "$tmp/lslides/labelled.csv" --out "$tmp/labelled.pdidx" --target-mpp 0.5 \
+  --tile-size 224 > /dev/null
+"$bin" eval knn -c "$config" "${on_tiles[@]}" --set "eval.knn_dataset=$tmp/labelled.pdidx" \
+  --set eval.knn_k=3 --json > "$tmp/knn_index.json"; rc=$?
+cat "$tmp/knn_index.json"
+check "eval knn on a labelled tile index: bank = train slides' tiles, queries = val slides'" \
+  python3 - "$tmp/knn_index.json" "$tmp/labelled.pdidx.summary.csv" <<'PY'
+import csv, json, sys
+r = json.load(open(sys.argv[1]))
+rows = list(csv.DictReader(open(sys.argv[2])))
+tiles = [int(x["tiles"]) for x in sorted(rows, key=lambda x: x["path"])]
+print("tiles per slide:", tiles)
+sys.exit(not (r["classes"] == 2 and r["bank"] == tiles[0] + tiles[1] and
+              r["queries"] == tiles[2] + tiles[3] and 0 <= r["top1"] <= 1))
+PY
+"$bin" eval linear -c "$config" "${on_tiles[@]}" --set "eval.knn_dataset=$tmp/labelled.pdidx" \
+  --set eval.knn_label_column=diagnosis > /dev/null 2> "$tmp/err"; rc=$?
+check "a label column no slide has is refused, naming the index and the column" \
+  bash -c "test $rc -ne 0 && grep -q \"labelled.pdidx: no slide has a value in the label column 'diagnosis'\" '$tmp/err'"
+
 "$bin" eval knn -c "$config" --set "data.wsi.index=$tmp/tiles.pdidx" --set eval.knn_dataset= \
   > /dev/null 2> "$tmp/err"; rc=$?
 check "kNN without a labelled set is refused" test $rc -ne 0
+
 check "... saying eval.knn_dataset is needed" grep -q "eval.knn_dataset: a labelled image folder" "$tmp/err"
 
 "$bin" train -c "$config" --set "data.wsi.index=$tmp/nothing.pdidx" --set "run.output_dir=$tmp/runs2" \

@@ -9,9 +9,9 @@ namespace pathodino::eval {
 KnnReport evaluate_knn(models::VisionTransformer& backbone, const ExperimentConfig& config) {
   const auto seed = static_cast<uint64_t>(config.run.seed);
   const auto bank_source =
-      train::make_labelled_source(config.data, config.eval.knn_dataset, seed, data::Split::train);
+      train::make_labelled_source(config.data, config.eval, seed, data::Split::train);
   const auto query_source =
-      train::make_labelled_source(config.data, config.eval.knn_dataset, seed, data::Split::val);
+      train::make_labelled_source(config.data, config.eval, seed, data::Split::val);
   const int64_t size = config.data.global_crops_size;
   const Embeddings bank =
       embed_images(backbone, *bank_source, size, config.data.mean, config.data.std);

@@ -48,9 +48,9 @@ LinearProbeResult evaluate_linear_probe(models::VisionTransformer& backbone,
                                         const ExperimentConfig& config, dist::Communicator* comm) {
   const auto seed = static_cast<uint64_t>(config.run.seed);
   const auto train_source =
-      train::make_labelled_source(config.data, config.eval.knn_dataset, seed, data::Split::train);
+      train::make_labelled_source(config.data, config.eval, seed, data::Split::train);
   const auto val_source =
-      train::make_labelled_source(config.data, config.eval.knn_dataset, seed, data::Split::val);
+      train::make_labelled_source(config.data, config.eval, seed, data::Split::val);
   const auto embed = [&](const data::ImageSource& source) {
     if (comm == nullptr || comm->world_size() == 1)
       return embed_images(backbone, source, config.data.global_crops_size, config.data.mean,

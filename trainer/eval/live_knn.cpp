@@ -12,10 +12,8 @@ namespace pathodino::eval {
 LiveKnn::LiveKnn(const ExperimentConfig& config, dist::Communicator& comm)
     : config_(config), comm_(comm) {
   const auto seed = static_cast<uint64_t>(config.run.seed);
-  bank_ =
-      train::make_labelled_source(config.data, config.eval.knn_dataset, seed, data::Split::train);
-  queries_ =
-      train::make_labelled_source(config.data, config.eval.knn_dataset, seed, data::Split::val);
+  bank_ = train::make_labelled_source(config.data, config.eval, seed, data::Split::train);
+  queries_ = train::make_labelled_source(config.data, config.eval, seed, data::Split::val);
   num_classes_ = static_cast<int64_t>(bank_->class_names().size());
 }
 

@@ -1,11 +1,13 @@
 #include "trainer/train/data_source.h"
 
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
 
 #include "data/index/tile_groups.h"
 #include "data/source/image_folder_source.h"
+#include "data/source/labelled_index_source.h"
 #include "data/source/wsi_tile_source.h"
 #include "data/synthetic/synthetic_source.h"
 
@@ -72,9 +74,17 @@ data::BatchQueueOptions make_loader_options(const ExperimentConfig& config) {
 }
 
 std::shared_ptr<const data::ImageSource> make_labelled_source(const data::DataOptions& options,
-                                                              const std::string& knn_dataset,
+                                                              const eval::EvalOptions& eval,
                                                               uint64_t seed, data::Split split) {
-  if (!knn_dataset.empty()) return std::make_shared<data::ImageFolderSource>(knn_dataset, split);
+  if (!eval.knn_dataset.empty()) {
+    if (!std::filesystem::is_regular_file(eval.knn_dataset))
+      return std::make_shared<data::ImageFolderSource>(eval.knn_dataset, split);
+    data::WsiReadOptions read;
+    read.pool.tiff_fast_path = options.wsi.tiff_fast_path;
+    return std::make_shared<data::LabelledIndexSource>(
+        std::make_shared<const data::TileIndex>(eval.knn_dataset), eval.knn_label_column, split,
+        read);
+  }
   if (options.source == data::SourceKind::synthetic)
     return std::make_shared<data::SyntheticTissueSource>(options.synthetic, seed, split);
   throw std::runtime_error(

@@ -13,6 +13,7 @@
 #include "data/loader/sample_order.h"
 #include "data/source/image_source.h"
 #include "trainer/config/experiment_config.h"
+#include "trainer/eval/eval_options.h"
 
 namespace pathodino::train {
 
@@ -33,10 +34,11 @@ SampleOrderChoice make_sample_order(const data::DataOptions& options,
 // weight is 0) for a run of `config`; threads, prefetch and memory are the caller's.
 data::BatchQueueOptions make_loader_options(const ExperimentConfig& config);
 
-// eval.knn_dataset (an image folder with train/ and val/) when given, else the training source
-// when it is labelled (synthetic); refused for unlabelled sources.
+// eval.knn_dataset when given — an image folder with train/ and val/, or a tile index whose
+// manifest labels slides (eval.knn_label_column) and splits them (column `split`: train, val) —
+// else the training source when it is labelled (synthetic); refused for unlabelled sources.
 std::shared_ptr<const data::ImageSource> make_labelled_source(const data::DataOptions& options,
-                                                              const std::string& knn_dataset,
+                                                              const eval::EvalOptions& eval,
                                                               uint64_t seed, data::Split split);
 
 }  // namespace pathodino::train
