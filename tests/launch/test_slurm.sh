@@ -8,13 +8,9 @@
 set -uo pipefail
 bin=$1
 root=$2
-[ "$(id -u)" = 0 ] || { echo "skipped: standing up Slurm needs root"; exit 77; }
-source "$(dirname "$0")/../cli/check.sh"
-cluster="$(dirname "$0")/slurm_local.sh"
-export SLURM_LOCAL_DIR=$tmp/slurm SLURM_CONF=$tmp/slurm/etc/slurm.conf PATHODINO_BIN=$bin
-trap '"$cluster" down >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-"$cluster" up > "$tmp/up.log" 2>&1 || { cat "$tmp/up.log"; echo "could not start Slurm"; exit 1; }
-tail -1 "$tmp/up.log"
+source "$(dirname "$0")/slurm_test_cluster.sh"
+export PATHODINO_BIN=$bin
+slurm_up
 
 small=(--set optim.epochs=2 --set optim.iterations_per_epoch=3 --set data.batch_size_per_rank=2
        --set data.synthetic.images_per_class=8 --set "run.output_dir=$tmp/runs")

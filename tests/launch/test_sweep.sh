@@ -10,12 +10,8 @@
 set -uo pipefail
 bin=$1
 root=$2
-[ "$(id -u)" = 0 ] || { echo "skipped: standing up Slurm needs root"; exit 77; }
-source "$(dirname "$0")/../cli/check.sh"
-cluster="$(dirname "$0")/slurm_local.sh"
-export SLURM_LOCAL_DIR=$tmp/slurm SLURM_CONF=$tmp/slurm/etc/slurm.conf
+source "$(dirname "$0")/slurm_test_cluster.sh"
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
-trap '"$cluster" down >/dev/null 2>&1; rm -rf "$tmp"' EXIT
 
 small='{optim.epochs: 1, optim.iterations_per_epoch: 6, optim.warmup_epochs: 0,
         ssl.teacher.warmup_temp_epochs: 0, data.batch_size_per_rank: 4,
@@ -65,8 +61,7 @@ check "plan writes a resolved config per run" bash -c "test $rc -eq 0 &&
   grep -q 'base_lr: 0.004' '$tmp/sweeps/grid/runs/grid-03/config.yaml' &&
   grep -q 'name: grid-03' '$tmp/sweeps/grid/runs/grid-03/config.yaml'"
 
-"$cluster" up > "$tmp/up.log" 2>&1 || { cat "$tmp/up.log"; echo "could not start Slurm"; exit 1; }
-tail -1 "$tmp/up.log"
+slurm_up
 start=$(date +%s)
 "$bin" sweep submit --wait "$tmp/grid.yaml"; rc=$?
 echo "job array took $(( $(date +%s) - start )) s"
