@@ -17,6 +17,7 @@
 #include "trainer/dist/mpi_communicator.h"
 #include "trainer/dist/mpi_runtime.h"
 #include "trainer/ssl/student_teacher.h"
+#include "trainer/system/heap_policy.h"
 
 namespace {
 
@@ -41,6 +42,8 @@ double timed(MPI_Comm comm, F&& f) {
 
 int main(int argc, char** argv) {
   using namespace pathodino;
+  system::keep_freed_memory_in_heap();  // as `pathodino train` does: MPI's temporary buffers
+                                        // would otherwise be fresh mmaps, page-faulted per call
   dist::MpiRuntime mpi(&argc, &argv);
   if (argc != 3) {
     std::fprintf(stderr, "usage: allreduce_bandwidth CONFIG ROUNDS\n");

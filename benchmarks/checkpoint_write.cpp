@@ -73,6 +73,7 @@ double compute_steps(int steps, const torch::Tensor& a, checkpoint::CheckpointWr
   for (int s = 0; s < steps; ++s) {
     torch::Tensor c = a;
     for (int k = 0; k < 6; ++k) c = torch::mm(c, a) * 1e-3;
+    if (writer) writer->wait_until_staged();  // where a training step would update the state
     if (writer && writer->in_flight())
       if (auto outcome = writer->poll()) blocking = outcome->blocking_seconds;
   }

@@ -6,19 +6,25 @@
 #   (c) share of the all-reduce time hidden behind backward (2 ranks, from the reducer's timeline);
 #   and the machine's own ceiling for (b): two independent 1-rank processes at once, no
 #   communication at all (2 cores share memory bandwidth and caches).
-#   benchmarks/data_parallel.sh [BUILD_DIR] [ROUNDS]
+#   benchmarks/data_parallel.sh [BUILD_DIR] [ROUNDS] [STEPS]
+# Open MPI's single copy is on where the machine allows it (launch/single_copy.sh, as in training);
+# OMPI_MCA_btl_vader_single_copy_mechanism=none in the environment measures it off.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$repo/build}
 rounds=${2:-2}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+steps=${3:-6}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+bin=$build/bin/pathodino
+source "$repo/launch/single_copy.sh"  # single copy on where the machine allows it, as in training
+echo "# Open MPI single copy: ${OMPI_MCA_btl_vader_single_copy_mechanism:-default (on)}"
 run() { mpirun -np "$1" --bind-to none "${@:2}"; }
 
 echo "# (a) all-reduce bandwidth, vit_small/16 + DINOv2 heads gradients"
 run 2 "$build/bin/allreduce_bandwidth" "$repo/benchmarks/configs/ssl_step_vits16.yaml" 7
 
 echo "# (b, c) weak scaling and hidden all-reduce"
-step=("$build/bin/data_parallel_step" "$repo/benchmarks/configs/dp_step_vits16.yaml" 3 1 1)
+step=("$build/bin/data_parallel_step" "$repo/benchmarks/configs/dp_step_vits16.yaml" "$steps" 1 1)
 one=() two=() pair=()
 for r in $(seq "$rounds"); do
   a=$(run 1 "${step[@]}")

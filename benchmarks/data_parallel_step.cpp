@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "benchmarks/random_ssl_batch.h"
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
     torch::manual_seed(1 + mpi.rank());
     ssl::SslBatch batch = bench::random_ssl_batch(config, b);
     std::vector<double> step_s, backward_s, busy_s, exposed_s, hidden, optimizer_s;
+    std::map<std::string, std::vector<double>> phase_s;  // rank 0's own phases, by name
     for (int i = 0; i < warmup + steps; ++i) {
       bench::set_step_masks(batch, config, b * world, i, mpi.rank() * b);
       MPI_Barrier(mpi.world());
@@ -79,6 +82,8 @@ int main(int argc, char** argv) {
       }
       if (i < warmup) continue;
       step_s.push_back(slowest);
+      for (const train::PhaseSpan& phase : result.phases)
+        phase_s[phase.name].push_back(seconds(phase.start, phase.end));
       // After backward's buckets: clipping, AdamW and (ZeRO-1) the parameter all-gather, EMA.
       if (const dist::GradientReducer* reducer = step.reducer())
         optimizer_s.push_back(seconds(reducer->last_timeline().all_done, finished));
@@ -104,7 +109,13 @@ int main(int argc, char** argv) {
           median(hidden), parallel.zero1 ? "true" : "false",
           optimizer_s.empty() ? 0.0 : median(optimizer_s));
       for (size_t i = 0; i < step_s.size(); ++i) std::printf("%s%.4f", i ? ", " : "", step_s[i]);
-      std::printf("]}\n");
+      std::printf("], \"rank0_phase_s\": {");
+      const char* separator = "";
+      for (const auto& [name, values] : phase_s) {
+        std::printf("%s\"%s\": %.4f", separator, name.c_str(), median(values));
+        separator = ", ";
+      }
+      std::printf("}}\n");
     }
   }
   return 0;

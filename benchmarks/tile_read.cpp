@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
   app.add_option("--size", size, "side of the synthetic slide, px");
   app.add_option("--regions", regions, "regions per round and reader");
   app.add_option("--rounds", rounds, "interleaved rounds");
+  std::string only;
+  app.add_option("--only", only, "time one reader alone (for a profiler)")
+      ->check(CLI::IsMember({"fast", "openslide"}));
   CLI11_PARSE(app, argc, argv);
 
   std::filesystem::path file = slide_file;
@@ -65,6 +68,18 @@ int main(int argc, char** argv) {
     for (int64_t i = 0; i < regions; ++i)
       at.emplace_back(static_cast<int64_t>(rng() % static_cast<uint64_t>(width - side)),
                       static_cast<int64_t>(rng() % static_cast<uint64_t>(height - side)));
+    if (!only.empty()) {
+      const double rate =
+          only == "fast"
+              ? regions_per_second(
+                    at, [&](int64_t x, int64_t y) { return fast.read_region(x, y, 0, side, side); })
+              : regions_per_second(at, [&](int64_t x, int64_t y) {
+                  return openslide.read_region(x, y, 0, side, side);
+                });
+      std::printf("round %lld: %s alone %.0f regions/s\n", static_cast<long long>(round),
+                  only.c_str(), rate);
+      continue;
+    }
     const double slow = regions_per_second(
         at, [&](int64_t x, int64_t y) { return openslide.read_region(x, y, 0, side, side); });
     const double quick = regions_per_second(

@@ -8,7 +8,10 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$repo/build}
 rounds=${2:-3}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+bin=$build/bin/pathodino
+source "$repo/launch/single_copy.sh"  # single copy on where the machine allows it, as in training
+echo "# Open MPI single copy: ${OMPI_MCA_btl_vader_single_copy_mechanism:-default (on)}"
 run() { mpirun -np 2 --bind-to none "$build/bin/data_parallel_step" "$repo/benchmarks/configs/$1" 3 1 1; }
 rows=()
 for r in $(seq "$rounds"); do

@@ -3,6 +3,22 @@
 
 include(GoogleTest)
 
+# MPI tests run as the launchers run ranks (launch/single_copy.sh): Open MPI's single-copy
+# transport on unless this machine forbids it — asked once, at configure time, of the same probe.
+try_run(single_copy_runs single_copy_compiles
+        SOURCES ${CMAKE_SOURCE_DIR}/trainer/system/single_copy_probe_main.cpp
+                ${CMAKE_SOURCE_DIR}/trainer/system/single_copy_probe.cpp
+        CMAKE_FLAGS "-DINCLUDE_DIRECTORIES=${CMAKE_SOURCE_DIR}"
+        CXX_STANDARD 20 NO_CACHE
+        RUN_OUTPUT_VARIABLE single_copy_says)
+set(PATHODINO_MPI_TEST_ENV OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
+if(single_copy_compiles AND single_copy_runs EQUAL 0)
+  message(STATUS "MPI tests: Open MPI single copy (CMA) on")
+else()
+  list(APPEND PATHODINO_MPI_TEST_ENV OMPI_MCA_btl_vader_single_copy_mechanism=none)
+  message(STATUS "MPI tests: Open MPI single copy off (${single_copy_says})")
+endif()
+
 # A GoogleTest executable from sources, registered test by test with CTest.
 function(pathodino_add_gtest name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS;LABELS" ${ARGN})
@@ -31,6 +47,37 @@ function(pathodino_add_mpi_test target)
              WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
     set_tests_properties(${test_name} PROPERTIES
       LABELS "mpi;${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} PROCESSORS 2
-      ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_btl_vader_single_copy_mechanism=none")
+      ENVIRONMENT "${PATHODINO_MPI_TEST_ENV}")
   endforeach()
+endfunction()
+
+# A test that runs a command (a test script, a Python reference, a tool) and its CTest properties,
+# in one call:
+#   pathodino_add_command_test(NAME COMMAND cmd args... LABELS a b [TIMEOUT s] [PROCESSORS n]
+#                              [RUN_SERIAL] [SKIP_RETURN_CODE n] [ENVIRONMENT K=V ...]
+#                              [WORKING_DIRECTORY dir])
+function(pathodino_add_command_test name)
+  cmake_parse_arguments(ARG "RUN_SERIAL" "TIMEOUT;PROCESSORS;SKIP_RETURN_CODE;WORKING_DIRECTORY"
+                        "COMMAND;LABELS;ENVIRONMENT" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  if(ARG_WORKING_DIRECTORY)
+    add_test(NAME ${name} COMMAND ${ARG_COMMAND} WORKING_DIRECTORY ${ARG_WORKING_DIRECTORY})
+  else()
+    add_test(NAME ${name} COMMAND ${ARG_COMMAND})
+  endif()
+  set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+  if(ARG_PROCESSORS)
+    set_tests_properties(${name} PROPERTIES PROCESSORS ${ARG_PROCESSORS})
+  endif()
+  if(ARG_RUN_SERIAL)
+    set_tests_properties(${name} PROPERTIES RUN_SERIAL TRUE)
+  endif()
+  if(DEFINED ARG_SKIP_RETURN_CODE)
+    set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE ${ARG_SKIP_RETURN_CODE})
+  endif()
+  if(ARG_ENVIRONMENT)
+    set_tests_properties(${name} PROPERTIES ENVIRONMENT "${ARG_ENVIRONMENT}")
+  endif()
 endfunction()

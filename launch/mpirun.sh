@@ -13,7 +13,8 @@
 #   --hostfile F      Open MPI hostfile for multi-node runs
 # Environment: PATHODINO_BIN (default build/bin/pathodino); PATHODINO_*, OMP_*, NCCL_*, CUDA_*,
 # UCX_* and MKL_* variables are passed to every rank. As root (containers, CI) mpirun is allowed
-# to run as root.
+# to run as root. Single-copy shared memory stays on unless this machine forbids it
+# (launch/single_copy.sh).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin=${PATHODINO_BIN:-$repo/build/bin/pathodino}
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
     --oversubscribe) extra+=(--oversubscribe); shift ;;
     --gpus) binding=(--map-by slot --bind-to numa); shift ;;
     --hostfile) extra+=(--hostfile "$2"); shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) break ;;
   esac
 done
@@ -38,6 +39,6 @@ for name in $(compgen -e); do
   case "$name" in PATHODINO_*|OMP_*|NCCL_*|CUDA_*|UCX_*|MKL_*) pass_env+=(-x "$name") ;; esac
 done
 if [ "$(id -u)" = 0 ]; then extra+=(--allow-run-as-root); fi
+source "$repo/launch/single_copy.sh"  # OMPI_MCA_* variables reach every rank
 
-exec mpirun -np "$ranks" "${binding[@]}" "${extra[@]}" "${pass_env[@]}" \
-  --mca btl_vader_single_copy_mechanism none "$bin" "$@"
+exec mpirun -np "$ranks" "${binding[@]}" "${extra[@]}" "${pass_env[@]}" "$bin" "$@"

@@ -230,6 +230,15 @@ if mount -t tmpfs -o size=150m tmpfs "$mnt" 2>/dev/null; then
     bash -c "test $rc -ne 0 && grep -q 'resuming from' '$tmp/ro.out' && grep -q 'Read-only file system' '$tmp/ro.out'"
   check "read-only directory: the previous checkpoint is intact" \
     "$bin" checkpoint verify "$mnt/ck"
+  # Async: rank 0 fails to prepare step-N.partial/ and the other rank learns it in the background.
+  train 2 readonly_async --resume auto --set "checkpoint.directory=$mnt/ck" --set optim.epochs=4 \
+    --set checkpoint.async_save=true > "$tmp/ro_async.out" 2>&1; rc=$?
+  grep -v '^step' "$tmp/ro_async.out"
+  check "read-only directory, async saves: they fail naming the cause, training continues" \
+    bash -c "test $rc -eq 0 && grep -q 'rank 0 could not prepare .*Read-only file system' '$tmp/ro_async.out' &&
+             grep -q 'previous checkpoint stays latest' '$tmp/ro_async.out' && grep -q '^done: ' '$tmp/ro_async.out'"
+  check "read-only directory, async saves: the previous checkpoint is still latest and intact" \
+    "$bin" checkpoint verify "$mnt/ck"
   umount "$mnt"
 else
   echo "skip full/read-only disk checks: this machine does not allow mounting a tmpfs"

@@ -11,7 +11,6 @@ set -uo pipefail
 bin=$1
 root=$2
 source "$(dirname "$0")/slurm_test_cluster.sh"
-export OMPI_MCA_btl_vader_single_copy_mechanism=none
 
 small='{optim.epochs: 1, optim.iterations_per_epoch: 6, optim.warmup_epochs: 0,
         ssl.teacher.warmup_temp_epochs: 0, data.batch_size_per_rank: 4,

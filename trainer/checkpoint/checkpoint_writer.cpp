@@ -88,15 +88,35 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
   const int rank = comm_.rank(), world = comm_.world_size();
   Pending p;
   p.started = start;
-  try {
-    dist::on_rank0_for_all(comm_, [&] {
-      if (janitor_.joinable()) janitor_.join();
-      directory_.begin(manifest.step);
-    });
-  } catch (const std::exception& e) {
-    error = at_step(manifest.step) + ": rank 0 could not prepare " +
-            directory_.partial_path(manifest.step).string() + ": " + e.what();
-    return false;
+  const auto prepare = [&] {
+    if (janitor_.joinable()) janitor_.join();
+    directory_.begin(manifest.step);
+  };
+  const auto cannot_prepare = [&](const std::string& why) {
+    return at_step(manifest.step) + ": rank 0 could not prepare " +
+           directory_.partial_path(manifest.step).string() + why;
+  };
+  if (copy) {
+    // Async: rank 0 prepares the directory now, and the others learn that it did on their
+    // background thread, before they write into it — nobody waits here for rank 0.
+    torch::Tensor failed = torch::zeros({1}, torch::kInt64);
+    if (rank == 0) {
+      try {
+        prepare();
+      } catch (const std::exception& e) {
+        p.error = cannot_prepare(std::string(": ") + e.what());
+        failed[0] = 1;
+      }
+    }
+    p.prepared = comm_.start_all_reduce_sum(failed, "all_reduce(checkpoint directory prepared)");
+    p.prepare_failed = failed;
+  } else {
+    try {
+      dist::on_rank0_for_all(comm_, prepare);
+    } catch (const std::exception& e) {
+      error = cannot_prepare(std::string(": ") + e.what());
+      return false;
+    }
   }
   p.plan = plan_of(state, world);
   manifest.world_size = world;
@@ -119,16 +139,21 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
     }
   }
   // An async save copies into host buffers kept from save to save (no page faults after the
-  // first; copy_ runs on the intra-op threads); a synchronous one writes the live CPU tensors.
+  // first), later, on the background thread (copy_sources); a synchronous one writes the live
+  // CPU tensors (a device or strided tensor through a host buffer, copied now).
   torch::NoGradGuard no_grad;
   if (copy) allocate_staging(state, p.mine);
   write_from_.assign(p.mine.size(), torch::Tensor());
   for (size_t k = 0; k < p.mine.size(); ++k) {
-    const torch::Tensor source = state[p.mine[k]].tensor.detach();
-    if (!copy && source.is_cpu() && source.is_contiguous()) {
+    const torch::Tensor source = state[p.mine[k]].tensor.detach();  // shares the version counter
+    if (copy) {
+      p.sources.push_back(source);
+      p.versions.push_back(source._version());
+      write_from_[k] = staging_[k];
+    } else if (source.is_cpu() && source.is_contiguous()) {
       write_from_[k] = source;
     } else {
-      if (!copy) allocate_staging(state, p.mine);
+      allocate_staging(state, p.mine);
       staging_[k].copy_(source);
       write_from_[k] = staging_[k];
     }
@@ -140,11 +165,61 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
   written_ = false;
   committed_ = false;
   commit_error_.clear();
+  {
+    std::lock_guard lock(staged_mutex_);
+    staged_ = pending_->sources.empty();
+  }
   return true;
+}
+
+void CheckpointWriter::copy_sources() noexcept {
+  Pending& p = *pending_;
+  try {
+    torch::NoGradGuard no_grad;
+    for (size_t k = 0; k < p.sources.size(); ++k) {
+      const torch::Tensor& source = p.sources[k];
+      torch::Tensor& target = staging_[k];
+      // One plain memcpy per CPU tensor: copy_ would fan out over the intra-op threads, which
+      // the training thread is using right now. A CUDA tensor's copy is ordered after the step's
+      // kernels by the default stream, and the host waits for it.
+      if (source.is_cpu() && source.is_contiguous())
+        std::memcpy(target.data_ptr(), source.data_ptr(), source.nbytes());
+      else
+        target.copy_(source);
+    }
+    // A canary for callers that break the contract, not a guarantee: an in-place update bumps
+    // the version when it ends, so one still running now goes unseen.
+    for (size_t k = 0; k < p.sources.size(); ++k)
+      if (p.sources[k]._version() != p.versions[k])
+        throw std::runtime_error(p.names[k] +
+                                 " changed while it was being staged: the state was updated "
+                                 "before CheckpointWriter::wait_until_staged()");
+  } catch (const std::exception& e) {
+    p.error = std::string("staging: ") + e.what();
+  }
+  p.sources.clear();  // no alias of the live state kept
+  {
+    std::lock_guard lock(staged_mutex_);
+    staged_ = true;
+  }
+  staged_cv_.notify_all();
+}
+
+void CheckpointWriter::wait_until_staged() {
+  std::unique_lock lock(staged_mutex_);
+  if (staged_) return;
+  const auto start = Clock::now();
+  staged_cv_.wait(lock, [&] { return staged_; });
+  lock.unlock();
+  if (pending_) pending_->blocking_seconds += seconds_since(start);
 }
 
 void CheckpointWriter::write_staged() noexcept {
   Pending& p = *pending_;
+  if (!p.error.empty()) {  // staging failed: nothing worth writing
+    written_ = true;
+    return;
+  }
   try {
     std::vector<models::StTensorView> views;
     p.checksums.clear();
@@ -172,28 +247,34 @@ void CheckpointWriter::write_staged() noexcept {
   written_ = true;
 }
 
-bool CheckpointWriter::gather(SaveOutcome& outcome) {
+torch::Tensor CheckpointWriter::shard_outcome_message() const {
+  const Pending& p = *pending_;
+  const int rank = comm_.rank(), world = comm_.world_size();
+  const int64_t n = static_cast<int64_t>(p.plan.size());
+  torch::Tensor message = torch::zeros({2 + world + n}, torch::kInt64);
+  if (!written_.load()) return message;  // the shard is not written yet: only zeros
+  auto m = message.accessor<int64_t, 1>();
+  m[0] = 1;
+  if (p.error.empty())
+    for (size_t k = 0; k < p.mine.size(); ++k) {
+      m[2 + world + static_cast<int64_t>(p.mine[k])] = as_int64(p.checksums[k]);
+      m[1 + world] += static_cast<int64_t>(write_from_[k].nbytes());
+    }
+  else
+    m[1 + rank] = 1;
+  return message;
+}
+
+bool CheckpointWriter::take_shard_outcomes(const torch::Tensor& sum, SaveOutcome& outcome) {
   Pending& p = *pending_;
   const int rank = comm_.rank(), world = comm_.world_size();
   const int64_t n = static_cast<int64_t>(p.plan.size());
+  const auto m = sum.accessor<int64_t, 1>();
   outcome.step = p.manifest.step;
-  // Checksums of every tensor (each from its writer; zeros elsewhere), failures per rank, bytes.
-  torch::Tensor checksums = torch::zeros({n}, torch::kInt64);
-  torch::Tensor failed = torch::zeros({world + 1}, torch::kInt64);
-  if (p.error.empty())
-    for (size_t k = 0; k < p.mine.size(); ++k) {
-      checksums[static_cast<int64_t>(p.mine[k])] = as_int64(p.checksums[k]);
-      failed[world] += static_cast<int64_t>(write_from_[k].nbytes());
-    }
-  else
-    failed[rank] = 1;
-  comm_.all_reduce_sum(checksums, "all_reduce(checkpoint checksums)");
-  comm_.all_reduce_sum(failed, "all_reduce(checkpoint shard outcomes)");
-  outcome.bytes = failed[world].item<int64_t>();
+  outcome.bytes = m[1 + world];
   std::string failed_ranks;
   for (int r = 0; r < world; ++r)
-    if (failed[r].item<int64_t>() != 0)
-      failed_ranks += (failed_ranks.empty() ? "" : ", ") + std::to_string(r);
+    if (m[1 + r] != 0) failed_ranks += (failed_ranks.empty() ? "" : ", ") + std::to_string(r);
   if (!failed_ranks.empty()) {
     outcome.error =
         at_step(outcome.step) + ": rank(s) " + failed_ranks + " could not write their shard" +
@@ -201,7 +282,7 @@ bool CheckpointWriter::gather(SaveOutcome& outcome) {
     return false;
   }
   for (int64_t i = 0; i < n; ++i)
-    p.manifest.tensors.at(p.all_names[i]).xxh3 = as_uint64(checksums[i].item<int64_t>());
+    p.manifest.tensors.at(p.all_names[i]).xxh3 = as_uint64(m[2 + world + i]);
   return true;
 }
 
@@ -244,7 +325,9 @@ SaveOutcome CheckpointWriter::save(const std::vector<NamedTensor>& state, Manife
     return outcome;
   }
   write_staged();
-  if (gather(outcome)) {
+  torch::Tensor outcomes = shard_outcome_message();
+  comm_.all_reduce_sum(outcomes, "all_reduce(checkpoint shard outcomes)");
+  if (take_shard_outcomes(outcomes, outcome)) {
     try {
       dist::on_rank0_for_all(comm_, [&] {
         commit_on_rank0(/*retention_now=*/false);
@@ -273,7 +356,15 @@ void CheckpointWriter::start_async(const std::vector<NamedTensor>& state, Manife
     failed_start_->error = error;
     return;
   }
-  writer_ = std::thread([this] { write_staged(); });
+  writer_ = std::thread([this] {
+    copy_sources();
+    Pending& p = *pending_;
+    p.prepared->wait();  // rank 0's step-N.partial/ exists (or could not be made)
+    if (p.error.empty() && p.prepare_failed[0].item<int64_t>() != 0)
+      p.error = at_step(p.manifest.step) + ": rank 0 could not prepare " +
+                directory_.partial_path(p.manifest.step).string() + " (see rank 0's log)";
+    write_staged();
+  });
 }
 
 std::optional<SaveOutcome> CheckpointWriter::poll() {
@@ -281,51 +372,60 @@ std::optional<SaveOutcome> CheckpointWriter::poll() {
   if (!in_flight()) return std::nullopt;
   const auto start = Clock::now();
   Pending& p = *pending_;
-  const int rank = comm_.rank();
-  const auto done = [&](SaveOutcome outcome) {
-    p.blocking_seconds += seconds_since(start);
-    outcome.seconds = seconds_since(p.started);
-    outcome.blocking_seconds = p.blocking_seconds;
-    pending_.reset();
-    return std::optional<SaveOutcome>(std::move(outcome));
-  };
-  if (p.phase == Pending::Phase::writing) {
-    // Every rank must know that every shard is written before anyone commits.
-    torch::Tensor written = torch::tensor({int64_t{written_.load() ? 1 : 0}}, torch::kInt64);
-    comm_.all_reduce_sum(written, "all_reduce(checkpoint write progress)");
-    if (written.item<int64_t>() < comm_.world_size()) {
+  const int rank = comm_.rank(), world = comm_.world_size();
+  // Progress travels in small all-reduces started at one poll and read at the next (a step
+  // later: long done), so a step boundary never waits for the other ranks; every rank reads the
+  // same sums at the same poll, so all of them decide alike.
+  if (p.exchange) {
+    p.exchange->wait();
+    const torch::Tensor sum = std::move(p.exchange_values);
+    p.exchange.reset();
+    if (p.phase == Pending::Phase::writing) {
+      if (sum[0].item<int64_t>() == world) {  // every shard written (or failed): one outcome
+        writer_.join();
+        SaveOutcome outcome;
+        if (!take_shard_outcomes(sum, outcome)) {
+          p.blocking_seconds += seconds_since(start);
+          outcome.seconds = seconds_since(p.started);
+          outcome.blocking_seconds = p.blocking_seconds;
+          pending_.reset();
+          return outcome;
+        }
+        gathered_ = outcome;
+        p.phase = Pending::Phase::committing;
+        if (rank == 0) writer_ = std::thread([this] { commit_on_rank0(/*retention_now=*/true); });
+      }
+    } else if (sum[0].item<int64_t>() != 0) {  // rank 0's commit has ended
+      if (writer_.joinable()) writer_.join();
+      SaveOutcome outcome = gathered_;
+      if (sum[1].item<int64_t>() != 0) {
+        outcome.error = at_step(outcome.step) + ": rank 0 could not commit" +
+                        (rank == 0 ? ": " + commit_error_ : std::string(" (see rank 0's log)"));
+      } else {
+        outcome.ok = true;
+        outcome.path = directory_.step_path(outcome.step);
+      }
       p.blocking_seconds += seconds_since(start);
-      return std::nullopt;
+      outcome.seconds = seconds_since(p.started);
+      outcome.blocking_seconds = p.blocking_seconds;
+      pending_.reset();
+      return outcome;
     }
-    writer_.join();
-    SaveOutcome outcome;
-    if (!gather(outcome)) return done(std::move(outcome));
-    gathered_ = outcome;
-    p.phase = Pending::Phase::committing;
-    if (rank == 0) writer_ = std::thread([this] { commit_on_rank0(/*retention_now=*/true); });
-    p.blocking_seconds += seconds_since(start);
-    return std::nullopt;
   }
-  // Committing on rank 0's thread: its state reaches everyone through one small all-reduce.
-  const bool mine_done = rank == 0 && committed_.load();
-  torch::Tensor state = torch::tensor(
-      {int64_t{mine_done ? 1 : 0}, int64_t{mine_done && !commit_error_.empty() ? 1 : 0}},
-      torch::kInt64);
-  comm_.all_reduce_sum(state, "all_reduce(checkpoint commit progress)");
-  if (state[0].item<int64_t>() == 0) {
-    p.blocking_seconds += seconds_since(start);
-    return std::nullopt;
-  }
-  if (writer_.joinable()) writer_.join();
-  SaveOutcome outcome = gathered_;
-  if (state[1].item<int64_t>() != 0) {
-    outcome.error = at_step(outcome.step) + ": rank 0 could not commit" +
-                    (rank == 0 ? ": " + commit_error_ : std::string(" (see rank 0's log)"));
+  if (p.phase == Pending::Phase::writing) {
+    p.exchange_values = shard_outcome_message();
+    p.exchange =
+        comm_.start_all_reduce_sum(p.exchange_values, "all_reduce(checkpoint write progress)");
   } else {
-    outcome.ok = true;
-    outcome.path = directory_.step_path(outcome.step);
+    const bool mine_done = rank == 0 && committed_.load();
+    p.exchange_values = torch::tensor(
+        {int64_t{mine_done ? 1 : 0}, int64_t{mine_done && !commit_error_.empty() ? 1 : 0}},
+        torch::kInt64);
+    p.exchange =
+        comm_.start_all_reduce_sum(p.exchange_values, "all_reduce(checkpoint commit progress)");
   }
-  return done(std::move(outcome));
+  p.blocking_seconds += seconds_since(start);
+  return std::nullopt;
 }
 
 SaveOutcome CheckpointWriter::finish() {

@@ -1,7 +1,10 @@
 // Saving a checkpoint, a collective over every rank, in three phases:
-//   stage  — at the step boundary: rank 0 creates step-N.partial/; for an async save each rank
-//            copies its share of the tensors (shard_plan) into host buffers kept from save to
-//            save (a synchronous save writes straight from the live tensors);
+//   stage  — at the step boundary: rank 0 creates step-N.partial/. A synchronous save writes
+//            straight from the live tensors. An async save copies each rank's share of the
+//            tensors (shard_plan) into host buffers kept from save to save — on the background
+//            thread, while the next step's forward and backward run: those only read the state,
+//            so training waits for the copy (wait_until_staged) only where it would change the
+//            state, before the optimizer step, and by then the copy is normally done;
 //   write  — each rank writes its share as one safetensors file, durably, with an XXH3-64
 //            checksum per tensor: in the caller's thread (save), or on a background thread while
 //            training goes on (start_async; at most one save in flight);
@@ -16,8 +19,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -56,11 +62,18 @@ class CheckpointWriter {
   // Allocates (and faults in) the host buffers async saves stage into, so that the first async
   // save costs no more than the next ones. Not collective.
   void prepare_async(const std::vector<NamedTensor>& state);
-  // Collective: stages now, writes in the background. Call only when nothing is in flight.
+  // Collective: stages and writes in the background. Call only when nothing is in flight. The
+  // state's tensors must not change until wait_until_staged() returns (an update that finished
+  // during the copy fails the save, naming the tensor).
   void start_async(const std::vector<NamedTensor>& state, Manifest manifest);
+  // Blocks until the in-flight async save has copied the state (returns at once when nothing is
+  // being copied). Call before the first in-place change of the state after start_async; the
+  // wait counts as blocking time.
+  void wait_until_staged();
   bool in_flight() const { return pending_.has_value() || failed_start_.has_value(); }
   // Collective, at every step boundary while a save is in flight (same steps on every rank):
   // commits it once every rank's shard is written and returns the outcome; nullopt meanwhile.
+  // It never waits for the other ranks: each poll reads the progress exchanged since the last.
   std::optional<SaveOutcome> poll();
   // Collective: waits for the in-flight save and commits it.
   SaveOutcome finish();
@@ -79,13 +92,28 @@ class CheckpointWriter {
     std::string error;                   // this rank's failure; empty when fine
     std::chrono::steady_clock::time_point started;
     double blocking_seconds = 0;
+    // Async: the live tensors the background thread copies into staging_, with their versions
+    // at start_async.
+    std::vector<torch::Tensor> sources;
+    std::vector<int64_t> versions;
+    // Async: whether rank 0 could prepare step-N.partial/, summed over ranks.
+    std::unique_ptr<dist::PendingCollective> prepared;
+    torch::Tensor prepare_failed;
+    // The progress all-reduce started by the last poll, and its tensor.
+    std::unique_ptr<dist::PendingCollective> exchange;
+    torch::Tensor exchange_values;
   };
   void allocate_staging(const std::vector<NamedTensor>& state, const std::vector<size_t>& mine);
   bool stage(const std::vector<NamedTensor>& state, Manifest manifest, bool copy,
              std::string& error);
+  void copy_sources() noexcept;  // the background part of staging, then sets staged_
   void write_staged() noexcept;
-  // Sums checksums and failures over ranks; false (with the outcome's error) when a shard failed.
-  bool gather(SaveOutcome& outcome);
+  // This rank's part of the shard outcomes, summed over ranks: [shard written, failed per rank,
+  // bytes, checksum per tensor] (all zeros until the shard is written).
+  torch::Tensor shard_outcome_message() const;
+  // From the sum: checksums into the manifest; false (with the outcome's error) when a shard
+  // failed.
+  bool take_shard_outcomes(const torch::Tensor& sum, SaveOutcome& outcome);
   // Manifest, rename, latest, then retention (now, or on the janitor thread); sets commit_error_.
   void commit_on_rank0(bool retention_now);
 
@@ -98,6 +126,9 @@ class CheckpointWriter {
   std::optional<SaveOutcome> failed_start_;  // an async save that failed while staging
   std::thread writer_;                       // the shard write, then (rank 0, async) the commit
   std::atomic<bool> written_{false}, committed_{false};
+  std::mutex staged_mutex_;
+  std::condition_variable staged_cv_;
+  bool staged_ = true;        // under staged_mutex_: no copy of the live state outstanding
   std::thread janitor_;       // rank 0: retention after a synchronous save
   std::string commit_error_;  // rank 0's, read after committed_
   SaveOutcome gathered_;      // between gather and the commit's confirmation

@@ -37,17 +37,23 @@ int count_of(const torch::Tensor& t) { return static_cast<int>(t.numel()); }
 
 // Large collectives (gradient buckets) first wait, sleeping, until every rank has reached them, so
 // that the blocking collective's busy-wait only covers the transfer itself: a rank that arrives
-// early at a bucket would otherwise spin a core that its own backward needs.
+// early at a bucket would otherwise spin a core that its own backward needs. (Whether to wait is
+// decided by size alone, so that every rank makes the same choice: the wait is a collective.) The
+// first 200 µs spin: when the others are already there (buckets queued back to back, as at the end
+// of backward), going to sleep cost ~5 ms per bucket here (the wake-up of an idle core), halving
+// the bucketed bandwidth (benchmarks/RESULTS.md, issue 5).
 constexpr int64_t kHandshakeBytes = 256 << 10;
+constexpr auto kHandshakeSpin = std::chrono::microseconds(200);
 
 void wait_for_all_ranks(MPI_Comm comm) {
   MPI_Request request;
   MPI_Ibarrier(comm, &request);
   int done = 0;
+  const auto spin_until = Clock::now() + kHandshakeSpin;
   for (;;) {
     MPI_Test(&request, &done, MPI_STATUS_IGNORE);
     if (done) return;
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
+    if (Clock::now() >= spin_until) std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
 }
 

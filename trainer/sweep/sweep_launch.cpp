@@ -9,12 +9,14 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ostream>
 #include <stdexcept>
 #include <vector>
 
 #include "trainer/checkpoint/durable_file.h"
+#include "trainer/system/single_copy_probe.h"
 
 extern char** environ;
 
@@ -107,12 +109,19 @@ std::string slurm_array_script(const SweepPlan& plan, const std::filesystem::pat
       " )\n"
       "run=${{runs[$SLURM_ARRAY_TASK_ID]}}\n"
       "export OMP_NUM_THREADS=${{SLURM_CPUS_PER_TASK:-1}}\n"
+      "# Open MPI's single copy stays on unless the node forbids it (as launch/single_copy.sh)\n"
+      "probe={3}\n"
+      "if [ -z \"${{OMPI_MCA_btl_vader_single_copy_mechanism:-}}\" ] && [ -x \"$probe\" ] &&\n"
+      "   ! \"$probe\" > /dev/null 2>&1; then\n"
+      "  export OMPI_MCA_btl_vader_single_copy_mechanism=none\n"
+      "fi\n"
       "echo \"sweep {0}: run $run (array task $SLURM_ARRAY_TASK_ID of job $SLURM_ARRAY_JOB_ID) on "
       "$(hostname), $SLURM_NTASKS rank(s)\"\n"
       "srun --mpi=pmix --cpu-bind=cores --kill-on-bad-exit=1 {1} train -c "
       "{2}/runs/\"$run\"/config.yaml "
       "--resume auto\n",
-      s.name, shell_quote(bin.string()), shell_quote(plan.dir.string()));
+      s.name, shell_quote(bin.string()), shell_quote(plan.dir.string()),
+      shell_quote((bin.parent_path() / "single_copy_probe").string()));
   return script;
 }
 
@@ -151,6 +160,9 @@ int run_locally(const SweepPlan& plan, const std::filesystem::path& bin, std::os
       argv = {"mpirun"};
       if (geteuid() == 0) argv.push_back("--allow-run-as-root");
       argv.insert(argv.end(), {"-np", std::to_string(plan.sweep.ranks), "--bind-to", "none"});
+      if (!std::getenv("OMPI_MCA_btl_vader_single_copy_mechanism") &&
+          !system::cross_memory_attach_problem().empty())
+        argv.insert(argv.end(), {"--mca", "btl_vader_single_copy_mechanism", "none"});
     }
     argv.insert(argv.end(),
                 {bin.string(), "train", "-c", plan.config_file(run).string(), "--resume", "auto"});

@@ -9,6 +9,7 @@
 #include "data/openslide_library.h"
 #include "trainer/dist/mpi_runtime.h"
 #include "trainer/dist/nccl_library.h"
+#include "trainer/system/single_copy_probe.h"
 
 namespace pathodino::system {
 namespace {
@@ -50,6 +51,8 @@ SystemReport collect_system_report() {
   add("NCCL compiled against", dist::nccl_version_compiled());
   add("NCCL loaded", dist::nccl_version_runtime());
   add("MPI library", dist::mpi_library_version());
+  const std::string single_copy = cross_memory_attach_problem();
+  add("MPI single copy (CMA)", single_copy.empty() ? "yes" : "no: " + single_copy);
   add("OpenSlide", data::openslide_version());
   add("intra-op threads", std::to_string(at::get_num_threads()));
   add("inter-op threads", std::to_string(at::get_num_interop_threads()));

@@ -369,7 +369,10 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   const int64_t check_every = config.distributed.param_check_every_steps;
   const int64_t log_every = std::max<int64_t>(1, config.run.log_every_steps);
   data::SourceHealth health;  // summed over ranks at every progress line
-  if (config.checkpoint.async_save) writer.prepare_async(train_state.tensors());
+  if (config.checkpoint.async_save) {
+    writer.prepare_async(train_state.tensors());
+    train_step.set_before_state_update([&writer] { writer.wait_until_staged(); });
+  }
   const auto report = [&](const checkpoint::SaveOutcome& saved) {
     summary.checkpoint_blocking_seconds += saved.blocking_seconds;
     prometheus->record_checkpoint(

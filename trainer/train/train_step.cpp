@@ -169,6 +169,7 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
     phase("gradient wait", wait_start);
   }
   const auto optimizer_start = Clock::now();
+  if (before_state_update_) before_state_update_();
   model_.update_centers(all_reduce_);
   r.grad_norm = shards_ ? shards_->clip_grad_norms(
                               module_of_, static_cast<int>(clip_modules_.size()), clip_grad_)

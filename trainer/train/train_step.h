@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -86,12 +87,18 @@ class TrainStep {
   // Wait for the device at each phase boundary so the phase times hold its work (the timeline
   // window only: it costs the overlap of consecutive phases).
   void set_synchronize_phases(bool on) { synchronize_phases_ = on; }
+  // Called once per step after backward, before the step's first in-place change of the state
+  // (centers, optimizer, EMA): where an async checkpoint waits for its copy of the state.
+  void set_before_state_update(std::function<void()> hook) {
+    before_state_update_ = std::move(hook);
+  }
 
  private:
   ssl::StudentTeacher& model_;
   double clip_grad_;
   bool bf16_autocast_;
   bool synchronize_phases_ = false;
+  std::function<void()> before_state_update_;
   ssl::AllReduceSum all_reduce_;
   std::vector<std::vector<torch::Tensor>> clip_modules_;
   std::vector<int> module_of_;  // per student parameter: index into clip_modules_

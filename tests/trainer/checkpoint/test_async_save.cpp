@@ -1,0 +1,74 @@
+// Async saves copy the state on their background thread while the next step's forward and
+// backward run (trainer/checkpoint/checkpoint_writer.h), on real MPI ranks: the caller that waits
+// (wait_until_staged) before changing the state gets a checkpoint of the state as it was at
+// start_async, and the wait counts as blocking time. That the trainer waits where it must is
+// checked end to end by tests/cli/test_checkpoint.sh (async saves hold the same state as
+// synchronous ones, tensor by tensor).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "mpi_test_main.h"
+#include "trainer/checkpoint/checkpoint_reader.h"
+#include "trainer/checkpoint/checkpoint_writer.h"
+#include "trainer/dist/mpi_communicator.h"
+
+namespace {
+
+using namespace pathodino;
+
+// One scratch folder for all ranks (rank 0 names it; every rank reads its name).
+std::filesystem::path shared_scratch(const std::string& test, dist::Communicator& comm) {
+  torch::Tensor stamp = torch::zeros({1}, torch::kInt64);
+  if (comm.rank() == 0) stamp[0] = static_cast<int64_t>(::getpid());
+  comm.all_reduce_sum(stamp, "all_reduce(scratch name)");
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("pathodino_async_" + test + "_" + std::to_string(stamp[0].item<int64_t>()));
+  if (comm.rank() == 0) std::filesystem::remove_all(dir);
+  comm.barrier("barrier(scratch)");
+  return dir;
+}
+
+std::vector<checkpoint::NamedTensor> make_state(int tensors, int64_t floats) {
+  std::vector<checkpoint::NamedTensor> state;
+  torch::manual_seed(7);  // the same state on every rank, as data-parallel replicas are
+  for (int i = 0; i < tensors; ++i)
+    state.push_back({"student.w" + std::to_string(i), torch::randn({floats}), -1});
+  return state;
+}
+
+checkpoint::Manifest manifest_at(int64_t step) {
+  checkpoint::Manifest m;
+  m.step = step;
+  m.config_yaml = "run: {name: async-test}\n";
+  return m;
+}
+
+TEST(AsyncSave, WaitingBeforeTheUpdateSavesTheStateOfTheStepBoundary) {
+  dist::MpiCommunicator comm(mpi_runtime().world(), 120.0);
+  const auto dir = shared_scratch("wait", comm);
+  auto state = make_state(6, 1 << 21);  // 6 × 8 MiB
+  std::vector<torch::Tensor> before;
+  for (const auto& t : state) before.push_back(t.tensor.clone());
+  {
+    checkpoint::CheckpointWriter writer(checkpoint::CheckpointDirectory(dir), {}, comm);
+    writer.prepare_async(state);
+    writer.start_async(state, manifest_at(1));
+    writer.wait_until_staged();
+    for (auto& t : state) t.tensor.add_(1.0f);  // the optimizer step of the next step
+    const checkpoint::SaveOutcome saved = writer.finish();
+    ASSERT_TRUE(saved.ok) << saved.error;
+    EXPECT_GT(saved.blocking_seconds, 0.0);
+    const checkpoint::LoadedCheckpoint loaded = checkpoint::load_checkpoint(saved.path);
+    for (size_t i = 0; i < state.size(); ++i)
+      EXPECT_TRUE(torch::equal(loaded.tensors.at(state[i].name), before[i])) << state[i].name;
+  }
+  comm.barrier("barrier(done)");
+  if (comm.rank() == 0) std::filesystem::remove_all(dir);
+}
+
+}  // namespace
