@@ -51,6 +51,11 @@ std::string at_step(int64_t step) { return "checkpoint at step " + std::to_strin
 
 }  // namespace
 
+std::string CheckpointWriter::cannot_prepare(int64_t step, const std::string& why) const {
+  return at_step(step) + ": rank 0 could not prepare " + directory_.partial_path(step).string() +
+         why;
+}
+
 CheckpointWriter::CheckpointWriter(CheckpointDirectory directory, CheckpointOptions options,
                                    dist::Communicator& comm)
     : directory_(std::move(directory)), options_(options), comm_(comm) {}
@@ -92,10 +97,6 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
     if (janitor_.joinable()) janitor_.join();
     directory_.begin(manifest.step);
   };
-  const auto cannot_prepare = [&](const std::string& why) {
-    return at_step(manifest.step) + ": rank 0 could not prepare " +
-           directory_.partial_path(manifest.step).string() + why;
-  };
   if (copy) {
     // Async: rank 0 prepares the directory now, and the others learn that it did on their
     // background thread, before they write into it — nobody waits here for rank 0.
@@ -104,7 +105,7 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
       try {
         prepare();
       } catch (const std::exception& e) {
-        p.error = cannot_prepare(std::string(": ") + e.what());
+        p.error = cannot_prepare(manifest.step, std::string(": ") + e.what());
         failed[0] = 1;
       }
     }
@@ -114,7 +115,7 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
     try {
       dist::on_rank0_for_all(comm_, prepare);
     } catch (const std::exception& e) {
-      error = cannot_prepare(std::string(": ") + e.what());
+      error = cannot_prepare(manifest.step, std::string(": ") + e.what());
       return false;
     }
   }
@@ -361,8 +362,7 @@ void CheckpointWriter::start_async(const std::vector<NamedTensor>& state, Manife
     Pending& p = *pending_;
     p.prepared->wait();  // rank 0's step-N.partial/ exists (or could not be made)
     if (p.error.empty() && p.prepare_failed[0].item<int64_t>() != 0)
-      p.error = at_step(p.manifest.step) + ": rank 0 could not prepare " +
-                directory_.partial_path(p.manifest.step).string() + " (see rank 0's log)";
+      p.error = cannot_prepare(p.manifest.step, " (see rank 0's log)");
     write_staged();
   });
 }
@@ -373,6 +373,13 @@ std::optional<SaveOutcome> CheckpointWriter::poll() {
   const auto start = Clock::now();
   Pending& p = *pending_;
   const int rank = comm_.rank(), world = comm_.world_size();
+  const auto done = [&](SaveOutcome outcome) {
+    p.blocking_seconds += seconds_since(start);
+    outcome.seconds = seconds_since(p.started);
+    outcome.blocking_seconds = p.blocking_seconds;
+    pending_.reset();
+    return std::optional<SaveOutcome>(std::move(outcome));
+  };
   // Progress travels in small all-reduces started at one poll and read at the next (a step
   // later: long done), so a step boundary never waits for the other ranks; every rank reads the
   // same sums at the same poll, so all of them decide alike.
@@ -384,13 +391,7 @@ std::optional<SaveOutcome> CheckpointWriter::poll() {
       if (sum[0].item<int64_t>() == world) {  // every shard written (or failed): one outcome
         writer_.join();
         SaveOutcome outcome;
-        if (!take_shard_outcomes(sum, outcome)) {
-          p.blocking_seconds += seconds_since(start);
-          outcome.seconds = seconds_since(p.started);
-          outcome.blocking_seconds = p.blocking_seconds;
-          pending_.reset();
-          return outcome;
-        }
+        if (!take_shard_outcomes(sum, outcome)) return done(std::move(outcome));
         gathered_ = outcome;
         p.phase = Pending::Phase::committing;
         if (rank == 0) writer_ = std::thread([this] { commit_on_rank0(/*retention_now=*/true); });
@@ -405,11 +406,7 @@ std::optional<SaveOutcome> CheckpointWriter::poll() {
         outcome.ok = true;
         outcome.path = directory_.step_path(outcome.step);
       }
-      p.blocking_seconds += seconds_since(start);
-      outcome.seconds = seconds_since(p.started);
-      outcome.blocking_seconds = p.blocking_seconds;
-      pending_.reset();
-      return outcome;
+      return done(std::move(outcome));
     }
   }
   if (p.phase == Pending::Phase::writing) {

@@ -106,6 +106,8 @@ class CheckpointWriter {
   void allocate_staging(const std::vector<NamedTensor>& state, const std::vector<size_t>& mine);
   bool stage(const std::vector<NamedTensor>& state, Manifest manifest, bool copy,
              std::string& error);
+  // "checkpoint at step N: rank 0 could not prepare <step-N.partial>" + why.
+  std::string cannot_prepare(int64_t step, const std::string& why) const;
   void copy_sources() noexcept;  // the background part of staging, then sets staged_
   void write_staged() noexcept;
   // This rank's part of the shard outcomes, summed over ranks: [shard written, failed per rank,
