@@ -95,9 +95,11 @@ std::filesystem::path CheckpointDirectory::begin(int64_t step) const {
                           name.find(".tmp.") != std::string::npos;
     if (leftover) std::filesystem::remove_all(entry.path());
   }
+  // No fsync of the root here: a step-N.partial/ lost in a crash is a leftover anyway, and the
+  // commit's rename fsyncs the root after the directory's own entries are durable (1–4 ms of the
+  // step boundary saved per async save).
   const std::filesystem::path partial = partial_path(step);
   std::filesystem::create_directories(partial);
-  sync_directory(root_);
   return partial;
 }
 

@@ -49,6 +49,23 @@ std::vector<int> plan_of(const std::vector<NamedTensor>& state, int world) {
 
 std::string at_step(int64_t step) { return "checkpoint at step " + std::to_string(step); }
 
+// The manifest's tensor table (shard, dtype, shape; checksums come with the outcomes) and the
+// tensors' names in state order. Only rank 0 writes a manifest.
+void fill_tensor_table(const std::vector<NamedTensor>& state, const std::vector<int>& plan,
+                       Manifest& manifest, std::vector<std::string>& names) {
+  manifest.tensors.clear();
+  names.clear();
+  for (size_t i = 0; i < state.size(); ++i) {
+    names.push_back(state[i].name);
+    TensorEntry entry;
+    entry.shard = plan[i];
+    entry.dtype =
+        models::dtype_name(models::to_st_dtype(state[i].tensor.scalar_type(), state[i].name));
+    entry.shape.assign(state[i].tensor.sizes().begin(), state[i].tensor.sizes().end());
+    manifest.tensors[state[i].name] = std::move(entry);
+  }
+}
+
 }  // namespace
 
 std::string CheckpointWriter::cannot_prepare(int64_t step, const std::string& why) const {
@@ -109,7 +126,8 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
         failed[0] = 1;
       }
     }
-    p.prepared = comm_.start_all_reduce_sum(failed, "all_reduce(checkpoint directory prepared)");
+    p.prepared =
+        comm_.start_unhurried_all_reduce_sum(failed, "all_reduce(checkpoint directory prepared)");
     p.prepare_failed = failed;
   } else {
     try {
@@ -125,20 +143,17 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
   manifest.libtorch_version = TORCH_VERSION;
   manifest.shards.clear();
   for (int r = 0; r < world; ++r) manifest.shards.push_back(shard_file_name(r, world));
-  manifest.tensors.clear();
-  for (size_t i = 0; i < state.size(); ++i) {
-    p.all_names.push_back(state[i].name);
-    TensorEntry entry;
-    entry.shard = p.plan[i];
-    entry.dtype =
-        models::dtype_name(models::to_st_dtype(state[i].tensor.scalar_type(), state[i].name));
-    entry.shape.assign(state[i].tensor.sizes().begin(), state[i].tensor.sizes().end());
-    manifest.tensors[state[i].name] = std::move(entry);
+  for (size_t i = 0; i < state.size(); ++i)
     if (p.plan[i] == rank) {
       p.mine.push_back(i);
       p.names.push_back(state[i].name);
     }
-  }
+  // Rank 0's tensor table: ~1 ms for ~900 tensors, so an async save builds it on the background
+  // thread from handles to the tensors (only their shapes and dtypes are read there).
+  if (rank == 0 && copy)
+    p.layout = state;
+  else if (rank == 0)
+    fill_tensor_table(state, p.plan, manifest, p.all_names);
   // An async save copies into host buffers kept from save to save (no page faults after the
   // first), later, on the background thread (copy_sources); a synchronous one writes the live
   // CPU tensors (a device or strided tensor through a host buffer, copied now).
@@ -146,7 +161,7 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
   if (copy) allocate_staging(state, p.mine);
   write_from_.assign(p.mine.size(), torch::Tensor());
   for (size_t k = 0; k < p.mine.size(); ++k) {
-    const torch::Tensor source = state[p.mine[k]].tensor.detach();  // shares the version counter
+    const torch::Tensor& source = state[p.mine[k]].tensor;
     if (copy) {
       p.sources.push_back(source);
       p.versions.push_back(source._version());
@@ -269,7 +284,6 @@ torch::Tensor CheckpointWriter::shard_outcome_message() const {
 bool CheckpointWriter::take_shard_outcomes(const torch::Tensor& sum, SaveOutcome& outcome) {
   Pending& p = *pending_;
   const int rank = comm_.rank(), world = comm_.world_size();
-  const int64_t n = static_cast<int64_t>(p.plan.size());
   const auto m = sum.accessor<int64_t, 1>();
   outcome.step = p.manifest.step;
   outcome.bytes = m[1 + world];
@@ -282,15 +296,18 @@ bool CheckpointWriter::take_shard_outcomes(const torch::Tensor& sum, SaveOutcome
         (p.error.empty() ? "" : " (rank " + std::to_string(rank) + ": " + p.error + ")");
     return false;
   }
-  for (int64_t i = 0; i < n; ++i)
-    p.manifest.tensors.at(p.all_names[i]).xxh3 = as_uint64(m[2 + world + i]);
   return true;
 }
 
-void CheckpointWriter::commit_on_rank0(bool retention_now) {
-  const Pending& p = *pending_;
+void CheckpointWriter::commit_on_rank0(const torch::Tensor& outcomes, bool retention_now) {
+  Pending& p = *pending_;
   const std::filesystem::path partial = directory_.partial_path(p.manifest.step);
   try {
+    const auto m = outcomes.accessor<int64_t, 1>();
+    const int64_t first_checksum = 2 + comm_.world_size();
+    for (size_t i = 0; i < p.all_names.size(); ++i)
+      p.manifest.tensors.at(p.all_names[i]).xxh3 =
+          as_uint64(m[first_checksum + static_cast<int64_t>(i)]);
     write_file_durably(partial / "config.yaml", p.manifest.config_yaml, /*sync_parent=*/false);
     write_manifest(partial, p.manifest, /*sync_directory=*/false);
     sync_directory(partial);  // every shard, config.yaml and the manifest: one fsync
@@ -331,7 +348,7 @@ SaveOutcome CheckpointWriter::save(const std::vector<NamedTensor>& state, Manife
   if (take_shard_outcomes(outcomes, outcome)) {
     try {
       dist::on_rank0_for_all(comm_, [&] {
-        commit_on_rank0(/*retention_now=*/false);
+        commit_on_rank0(outcomes, /*retention_now=*/false);
         if (!commit_error_.empty()) throw std::runtime_error(commit_error_);
       });
       outcome.ok = true;
@@ -360,6 +377,10 @@ void CheckpointWriter::start_async(const std::vector<NamedTensor>& state, Manife
   writer_ = std::thread([this] {
     copy_sources();
     Pending& p = *pending_;
+    if (!p.layout.empty()) {
+      fill_tensor_table(p.layout, p.plan, p.manifest, p.all_names);
+      p.layout.clear();  // no handle to the live state kept
+    }
     p.prepared->wait();  // rank 0's step-N.partial/ exists (or could not be made)
     if (p.error.empty() && p.prepare_failed[0].item<int64_t>() != 0)
       p.error = cannot_prepare(p.manifest.step, " (see rank 0's log)");
@@ -394,7 +415,8 @@ std::optional<SaveOutcome> CheckpointWriter::poll() {
         if (!take_shard_outcomes(sum, outcome)) return done(std::move(outcome));
         gathered_ = outcome;
         p.phase = Pending::Phase::committing;
-        if (rank == 0) writer_ = std::thread([this] { commit_on_rank0(/*retention_now=*/true); });
+        if (rank == 0)
+          writer_ = std::thread([this, sum] { commit_on_rank0(sum, /*retention_now=*/true); });
       }
     } else if (sum[0].item<int64_t>() != 0) {  // rank 0's commit has ended
       if (writer_.joinable()) writer_.join();
@@ -411,15 +433,15 @@ std::optional<SaveOutcome> CheckpointWriter::poll() {
   }
   if (p.phase == Pending::Phase::writing) {
     p.exchange_values = shard_outcome_message();
-    p.exchange =
-        comm_.start_all_reduce_sum(p.exchange_values, "all_reduce(checkpoint write progress)");
+    p.exchange = comm_.start_unhurried_all_reduce_sum(p.exchange_values,
+                                                      "all_reduce(checkpoint write progress)");
   } else {
     const bool mine_done = rank == 0 && committed_.load();
     p.exchange_values = torch::tensor(
         {int64_t{mine_done ? 1 : 0}, int64_t{mine_done && !commit_error_.empty() ? 1 : 0}},
         torch::kInt64);
-    p.exchange =
-        comm_.start_all_reduce_sum(p.exchange_values, "all_reduce(checkpoint commit progress)");
+    p.exchange = comm_.start_unhurried_all_reduce_sum(p.exchange_values,
+                                                      "all_reduce(checkpoint commit progress)");
   }
   p.blocking_seconds += seconds_since(start);
   return std::nullopt;

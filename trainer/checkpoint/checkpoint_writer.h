@@ -87,7 +87,8 @@ class CheckpointWriter {
     std::vector<int> plan;               // writing rank of each tensor
     std::vector<size_t> mine;            // this rank's tensors, indices into the state
     std::vector<std::string> names;      // of `mine`
-    std::vector<std::string> all_names;  // every tensor, in state order
+    std::vector<std::string> all_names;  // rank 0: every tensor, in state order
+    std::vector<NamedTensor> layout;     // rank 0, async: the state, until its table is built
     std::vector<uint64_t> checksums;     // of `mine`, computed by the write
     std::string error;                   // this rank's failure; empty when fine
     std::chrono::steady_clock::time_point started;
@@ -113,11 +114,11 @@ class CheckpointWriter {
   // This rank's part of the shard outcomes, summed over ranks: [shard written, failed per rank,
   // bytes, checksum per tensor] (all zeros until the shard is written).
   torch::Tensor shard_outcome_message() const;
-  // From the sum: checksums into the manifest; false (with the outcome's error) when a shard
-  // failed.
+  // From the sum: bytes, and false (with the outcome's error) when a shard failed.
   bool take_shard_outcomes(const torch::Tensor& sum, SaveOutcome& outcome);
-  // Manifest, rename, latest, then retention (now, or on the janitor thread); sets commit_error_.
-  void commit_on_rank0(bool retention_now);
+  // The sum's checksums into the manifest, which is written; rename, latest, then retention (now,
+  // or on the janitor thread); sets commit_error_.
+  void commit_on_rank0(const torch::Tensor& outcomes, bool retention_now);
 
   CheckpointDirectory directory_;
   CheckpointOptions options_;

@@ -38,7 +38,9 @@ int count_of(const torch::Tensor& t) { return static_cast<int>(t.numel()); }
 // Large collectives (gradient buckets) first wait, sleeping, until every rank has reached them, so
 // that the blocking collective's busy-wait only covers the transfer itself: a rank that arrives
 // early at a bucket would otherwise spin a core that its own backward needs. (Whether to wait is
-// decided by size alone, so that every rank makes the same choice: the wait is a collective.) The
+// decided by size, or by the call — start_unhurried_all_reduce_sum —, so that every rank makes the
+// same choice: the wait is a collective.) An unhurried sum waits so too: spinning through the
+// other rank's lateness, the comm thread took 2–5 ms of a checkpoint poll's core here. The
 // first 200 µs spin: when the others are already there (buckets queued back to back, as at the end
 // of backward), going to sleep cost ~5 ms per bucket here (the wake-up of an idle core), halving
 // the bucketed bandwidth (benchmarks/RESULTS.md, issue 5).
@@ -61,7 +63,7 @@ void wait_for_all_ranks(MPI_Comm comm) {
 
 struct MpiCommunicator::Task {
   std::string what;
-  int64_t bytes = 0;
+  bool handshake = false;
   int64_t sequence = 0, step = 0;
   std::function<void(MPI_Comm)> run;
   std::mutex mutex;
@@ -126,9 +128,9 @@ void MpiCommunicator::set_step(int64_t step) {
 
 std::unique_ptr<PendingCollective> MpiCommunicator::submit(std::string what,
                                                            std::function<void(MPI_Comm)> run,
-                                                           int64_t bytes) {
+                                                           bool handshake) {
   auto task = std::make_shared<Task>();
-  task->bytes = bytes;
+  task->handshake = handshake;
   task->what = std::move(what);
   task->run = std::move(run);
   {
@@ -152,7 +154,7 @@ void MpiCommunicator::run() {
       task = queue_.front();
       queue_.pop_front();
     }
-    if (task->bytes >= kHandshakeBytes) wait_for_all_ranks(comm_);
+    if (task->handshake) wait_for_all_ranks(comm_);
     task->started = Clock::now();  // the transfer, not the wait for the other ranks
     task->run(comm_);
     {
@@ -164,8 +166,9 @@ void MpiCommunicator::run() {
   }
 }
 
-std::unique_ptr<PendingCollective> MpiCommunicator::start_all_reduce_sum(torch::Tensor tensor,
-                                                                         std::string what) {
+std::unique_ptr<PendingCollective> MpiCommunicator::all_reduce_sum_task(torch::Tensor tensor,
+                                                                        std::string what,
+                                                                        bool handshake) {
   check_host_contiguous(tensor, what);
   const MPI_Datatype type = mpi_type(tensor, what);
   return submit(
@@ -173,7 +176,18 @@ std::unique_ptr<PendingCollective> MpiCommunicator::start_all_reduce_sum(torch::
       [tensor, type](MPI_Comm comm) {
         MPI_Allreduce(MPI_IN_PLACE, tensor.data_ptr(), count_of(tensor), type, MPI_SUM, comm);
       },
-      tensor.numel() * tensor.element_size());
+      handshake);
+}
+
+std::unique_ptr<PendingCollective> MpiCommunicator::start_all_reduce_sum(torch::Tensor tensor,
+                                                                         std::string what) {
+  const bool large = static_cast<int64_t>(tensor.nbytes()) >= kHandshakeBytes;
+  return all_reduce_sum_task(std::move(tensor), std::move(what), large);
+}
+
+std::unique_ptr<PendingCollective> MpiCommunicator::start_unhurried_all_reduce_sum(
+    torch::Tensor tensor, std::string what) {
+  return all_reduce_sum_task(std::move(tensor), std::move(what), /*handshake=*/true);
 }
 
 void MpiCommunicator::broadcast(torch::Tensor tensor, int root, std::string what) {
@@ -214,7 +228,7 @@ std::unique_ptr<PendingCollective> MpiCommunicator::start_reduce_scatter_sum(tor
         MPI_Reduce_scatter_block(input.data_ptr(), output.data_ptr(), count_of(output), type,
                                  MPI_SUM, comm);
       },
-      input.numel() * input.element_size());
+      static_cast<int64_t>(input.nbytes()) >= kHandshakeBytes);
 }
 
 std::unique_ptr<PendingCollective> MpiCommunicator::start_all_gather_in_place(torch::Tensor flat,
@@ -230,7 +244,7 @@ std::unique_ptr<PendingCollective> MpiCommunicator::start_all_gather_in_place(to
       [flat, type, chunk](MPI_Comm comm) {
         MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, flat.data_ptr(), chunk, type, comm);
       },
-      flat.numel() * flat.element_size());
+      static_cast<int64_t>(flat.nbytes()) >= kHandshakeBytes);
 }
 
 void MpiCommunicator::barrier(std::string what) {

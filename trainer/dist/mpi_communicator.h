@@ -33,6 +33,8 @@ class MpiCommunicator final : public Communicator {
 
   std::unique_ptr<PendingCollective> start_all_reduce_sum(torch::Tensor tensor,
                                                           std::string what) override;
+  std::unique_ptr<PendingCollective> start_unhurried_all_reduce_sum(torch::Tensor tensor,
+                                                                    std::string what) override;
   void broadcast(torch::Tensor tensor, int root, std::string what) override;
   torch::Tensor all_gather(const torch::Tensor& tensor, std::string what) override;
   std::unique_ptr<PendingCollective> start_reduce_scatter_sum(torch::Tensor input,
@@ -45,8 +47,12 @@ class MpiCommunicator final : public Communicator {
   struct Task;  // one collective: how to start it, and its completion state
 
  private:
+  // `handshake`: wait, mostly sleeping, until every rank has reached this collective before
+  // starting it (see wait_for_all_ranks); every rank must decide alike.
   std::unique_ptr<PendingCollective> submit(std::string what, std::function<void(MPI_Comm)> run,
-                                            int64_t bytes = 0);
+                                            bool handshake = false);
+  std::unique_ptr<PendingCollective> all_reduce_sum_task(torch::Tensor tensor, std::string what,
+                                                         bool handshake);
   void run();
 
   MPI_Comm comm_ = MPI_COMM_NULL;

@@ -10,8 +10,11 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include <chrono>
+#include <ctime>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "data/augment/multi_crop.h"
@@ -205,6 +208,35 @@ TEST_P(SameParametersOnAnySplit, RanksAndMicroBatchesMatchOneProcess) {
 
 INSTANTIATE_TEST_SUITE_P(Centering, SameParametersOnAnySplit,
                          testing::Values("softmax_center", "sinkhorn_knopp"));
+
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// A checkpoint's progress sum waits for a late rank mostly asleep: rank 0 starts it 0.3 s before
+// the others and goes on; its process burns far less than 0.3 s of CPU meanwhile (a spinning
+// MPI_Allreduce on the comm thread would burn all of it), and the sum is right.
+TEST(MpiCommunicator, UnhurriedSumWaitsForLateRanksWithoutSpinning) {
+  auto& comm = world_comm();
+  const int rank = comm.rank(), world = comm.world_size();
+  comm.barrier("test: line up");
+  torch::Tensor value = torch::full({3}, rank + 1, torch::kInt64);
+  const auto wall_start = std::chrono::steady_clock::now();
+  const double cpu_start = process_cpu_seconds();
+  if (rank != 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto pending = comm.start_unhurried_all_reduce_sum(value, "test: unhurried sum");
+  pending->wait();
+  const double cpu = process_cpu_seconds() - cpu_start;
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  EXPECT_TRUE(torch::equal(value, torch::full({3}, world * (world + 1) / 2, torch::kInt64)));
+  if (rank == 0 && world > 1) {
+    EXPECT_GE(wall, 0.25) << "rank 0 should have waited for the late ranks";
+    EXPECT_LT(cpu, 0.3 * wall) << "rank 0 used " << cpu << " s of CPU in " << wall << " s";
+  }
+}
 
 TEST(GradientReducer, ReduceScatterLeavesEachRankItsSummedChunk) {
   auto& comm = world_comm();
