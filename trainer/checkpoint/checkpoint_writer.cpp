@@ -185,48 +185,65 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
     std::lock_guard lock(staged_mutex_);
     staged_ = pending_->sources.empty();
   }
+  copy_count_ = pending_->sources.size();
+  next_copy_ = 0;
+  copies_done_ = 0;
+  copy_failed_ = false;
   return true;
 }
 
 void CheckpointWriter::copy_sources() noexcept {
   Pending& p = *pending_;
-  try {
-    torch::NoGradGuard no_grad;
-    for (size_t k = 0; k < p.sources.size(); ++k) {
-      const torch::Tensor& source = p.sources[k];
-      torch::Tensor& target = staging_[k];
-      // One plain memcpy per CPU tensor: copy_ would fan out over the intra-op threads, which
-      // the training thread is using right now. A CUDA tensor's copy is ordered after the step's
-      // kernels by the default stream, and the host waits for it.
-      if (source.is_cpu() && source.is_contiguous())
-        std::memcpy(target.data_ptr(), source.data_ptr(), source.nbytes());
-      else
-        target.copy_(source);
+  torch::NoGradGuard no_grad;
+  // Tensors are claimed one at a time, by the background thread and by a training thread that
+  // reached wait_until_staged early; whoever finishes the last one marks the state staged.
+  for (size_t k; (k = next_copy_.fetch_add(1)) < copy_count_;) {
+    if (!copy_failed_.load()) try {
+        const torch::Tensor& source = p.sources[k];
+        torch::Tensor& target = staging_[k];
+        // One plain memcpy per CPU tensor: copy_ would fan out over the intra-op threads, which
+        // the training thread is using right now. A CUDA tensor's copy is ordered after the
+        // step's kernels by the default stream, and the host waits for it.
+        if (source.is_cpu() && source.is_contiguous())
+          std::memcpy(target.data_ptr(), source.data_ptr(), source.nbytes());
+        else
+          target.copy_(source);
+        // A canary for callers that break the contract, not a guarantee: an in-place update
+        // bumps the version when it ends, so one still running now goes unseen.
+        if (source._version() != p.versions[k])
+          throw std::runtime_error(p.names[k] +
+                                   " changed while it was being staged: the state was updated "
+                                   "before CheckpointWriter::wait_until_staged()");
+      } catch (const std::exception& e) {
+        std::lock_guard lock(staged_mutex_);
+        if (p.error.empty()) p.error = std::string("staging: ") + e.what();
+        copy_failed_ = true;  // the rest are skipped: nothing will be written
+      }
+    if (copies_done_.fetch_add(1) + 1 == copy_count_) {
+      p.sources.clear();  // no alias of the live state kept
+      {
+        std::lock_guard lock(staged_mutex_);
+        staged_ = true;
+      }
+      staged_cv_.notify_all();
     }
-    // A canary for callers that break the contract, not a guarantee: an in-place update bumps
-    // the version when it ends, so one still running now goes unseen.
-    for (size_t k = 0; k < p.sources.size(); ++k)
-      if (p.sources[k]._version() != p.versions[k])
-        throw std::runtime_error(p.names[k] +
-                                 " changed while it was being staged: the state was updated "
-                                 "before CheckpointWriter::wait_until_staged()");
-  } catch (const std::exception& e) {
-    p.error = std::string("staging: ") + e.what();
   }
-  p.sources.clear();  // no alias of the live state kept
-  {
-    std::lock_guard lock(staged_mutex_);
-    staged_ = true;
-  }
-  staged_cv_.notify_all();
+}
+
+void CheckpointWriter::await_staged() {
+  std::unique_lock lock(staged_mutex_);
+  staged_cv_.wait(lock, [&] { return staged_; });
 }
 
 void CheckpointWriter::wait_until_staged() {
-  std::unique_lock lock(staged_mutex_);
-  if (staged_) return;
+  {
+    std::lock_guard lock(staged_mutex_);
+    if (staged_) return;
+  }
+  // Training would only wait here: copy the tensors that the background thread has not reached.
   const auto start = Clock::now();
-  staged_cv_.wait(lock, [&] { return staged_; });
-  lock.unlock();
+  copy_sources();
+  await_staged();
   if (pending_) pending_->blocking_seconds += seconds_since(start);
 }
 
@@ -376,6 +393,7 @@ void CheckpointWriter::start_async(const std::vector<NamedTensor>& state, Manife
   }
   writer_ = std::thread([this] {
     copy_sources();
+    await_staged();  // a training thread may still be copying its last tensor
     Pending& p = *pending_;
     if (!p.layout.empty()) {
       fill_tensor_table(p.layout, p.plan, p.manifest, p.all_names);

@@ -66,9 +66,10 @@ class CheckpointWriter {
   // state's tensors must not change until wait_until_staged() returns (an update that finished
   // during the copy fails the save, naming the tensor).
   void start_async(const std::vector<NamedTensor>& state, Manifest manifest);
-  // Blocks until the in-flight async save has copied the state (returns at once when nothing is
-  // being copied). Call before the first in-place change of the state after start_async; the
-  // wait counts as blocking time.
+  // Returns once the in-flight async save has copied the state (at once when nothing is being
+  // copied), copying, in the caller's thread, the tensors the background thread has not reached
+  // yet. Call before the first in-place change of the state after start_async; the time counts
+  // as blocking time.
   void wait_until_staged();
   bool in_flight() const { return pending_.has_value() || failed_start_.has_value(); }
   // Collective, at every step boundary while a save is in flight (same steps on every rank):
@@ -109,7 +110,9 @@ class CheckpointWriter {
              std::string& error);
   // "checkpoint at step N: rank 0 could not prepare <step-N.partial>" + why.
   std::string cannot_prepare(int64_t step, const std::string& why) const;
-  void copy_sources() noexcept;  // the background part of staging, then sets staged_
+  // Copies unclaimed tensors into staging_; the thread that copies the last one sets staged_.
+  void copy_sources() noexcept;
+  void await_staged();
   void write_staged() noexcept;
   // This rank's part of the shard outcomes, summed over ranks: [shard written, failed per rank,
   // bytes, checksum per tensor] (all zeros until the shard is written).
@@ -131,7 +134,10 @@ class CheckpointWriter {
   std::atomic<bool> written_{false}, committed_{false};
   std::mutex staged_mutex_;
   std::condition_variable staged_cv_;
-  bool staged_ = true;        // under staged_mutex_: no copy of the live state outstanding
+  bool staged_ = true;     // under staged_mutex_: no copy of the live state outstanding
+  size_t copy_count_ = 0;  // tensors to stage, claimed in order through next_copy_
+  std::atomic<size_t> next_copy_{0}, copies_done_{0};
+  std::atomic<bool> copy_failed_{false};
   std::thread janitor_;       // rank 0: retention after a synchronous save
   std::string commit_error_;  // rank 0's, read after committed_
   SaveOutcome gathered_;      // between gather and the commit's confirmation
