@@ -19,13 +19,9 @@ python=$3
 source "$(dirname "$0")/check.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 
-config="$root/configs/debug/tiny_cpu.yaml"
-base=(--set optim.epochs=3 --set optim.iterations_per_epoch=4 --set optim.warmup_epochs=1
-      --set ssl.teacher.warmup_temp_epochs=1 --set data.batch_size_per_rank=4
-      --set data.synthetic.images_per_class=16 --set ssl.dino.head.n_prototypes=256
-      --set ssl.dino.head.hidden_dim=128 --set ssl.dino.head.bottleneck_dim=64
-      --set run.log_every_steps=1 --set checkpoint.every_steps=3 --set checkpoint.keep_last=2
-      --set "run.output_dir=$tmp/runs")
+config="$root/tests/cli/checkpoint_tiny.yaml"
+base=(--set optim.epochs=3 --set data.batch_size_per_rank=4 --set data.synthetic.images_per_class=16
+      --set checkpoint.every_steps=3 --set "run.output_dir=$tmp/runs")
 train() {  # train RANKS NAME [ARGS...]
   local ranks=$1 name=$2; shift 2
   mpirun -np "$ranks" "$bin" train -c "$config" "${base[@]}" --set run.name="$name" "$@"

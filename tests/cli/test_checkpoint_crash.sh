@@ -12,13 +12,9 @@ trials=${3:-20}
 source "$(dirname "$0")/check.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
-config="$root/configs/debug/tiny_cpu.yaml"
-base=(--set optim.epochs=4 --set optim.iterations_per_epoch=4 --set optim.warmup_epochs=1
-      --set ssl.teacher.warmup_temp_epochs=1 --set data.batch_size_per_rank=2
-      --set data.synthetic.images_per_class=8 --set ssl.dino.head.n_prototypes=256
-      --set ssl.dino.head.hidden_dim=128 --set ssl.dino.head.bottleneck_dim=64
-      --set run.log_every_steps=1 --set checkpoint.every_steps=1 --set checkpoint.keep_last=2
-      --set "run.output_dir=$tmp/runs")
+config="$root/tests/cli/checkpoint_tiny.yaml"
+base=(--set optim.epochs=4 --set data.batch_size_per_rank=2 --set data.synthetic.images_per_class=8
+      --set checkpoint.every_steps=1 --set "run.output_dir=$tmp/runs")
 RANDOM=7  # reproducible kill instants
 verified=0 mid_save=0 no_checkpoint=0 resumed=0 finished=0
 for trial in $(seq "$trials"); do
