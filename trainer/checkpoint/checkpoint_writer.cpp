@@ -192,33 +192,38 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
   return true;
 }
 
+void CheckpointWriter::copy_source(size_t k) {
+  Pending& p = *pending_;
+  const torch::Tensor& source = p.sources[k];
+  torch::Tensor& target = staging_[k];
+  // One plain memcpy per CPU tensor: copy_ would fan out over the intra-op threads, which the
+  // training thread is using right now. A CUDA tensor's copy is ordered after the step's kernels
+  // by the default stream, and the host waits for it.
+  if (source.is_cpu() && source.is_contiguous())
+    std::memcpy(target.data_ptr(), source.data_ptr(), source.nbytes());
+  else
+    target.copy_(source);
+  // A canary for callers that break the contract, not a guarantee: an in-place update bumps the
+  // version when it ends, so one still running now goes unseen.
+  if (source._version() != p.versions[k])
+    throw std::runtime_error(p.names[k] +
+                             " changed while it was being staged: the state was updated before "
+                             "CheckpointWriter::wait_until_staged()");
+}
+
 void CheckpointWriter::copy_sources() noexcept {
   Pending& p = *pending_;
   torch::NoGradGuard no_grad;
   // Tensors are claimed one at a time, by the background thread and by a training thread that
   // reached wait_until_staged early; whoever finishes the last one marks the state staged.
   for (size_t k; (k = next_copy_.fetch_add(1)) < copy_count_;) {
-    if (!copy_failed_.load()) try {
-        const torch::Tensor& source = p.sources[k];
-        torch::Tensor& target = staging_[k];
-        // One plain memcpy per CPU tensor: copy_ would fan out over the intra-op threads, which
-        // the training thread is using right now. A CUDA tensor's copy is ordered after the
-        // step's kernels by the default stream, and the host waits for it.
-        if (source.is_cpu() && source.is_contiguous())
-          std::memcpy(target.data_ptr(), source.data_ptr(), source.nbytes());
-        else
-          target.copy_(source);
-        // A canary for callers that break the contract, not a guarantee: an in-place update
-        // bumps the version when it ends, so one still running now goes unseen.
-        if (source._version() != p.versions[k])
-          throw std::runtime_error(p.names[k] +
-                                   " changed while it was being staged: the state was updated "
-                                   "before CheckpointWriter::wait_until_staged()");
-      } catch (const std::exception& e) {
-        std::lock_guard lock(staged_mutex_);
-        if (p.error.empty()) p.error = std::string("staging: ") + e.what();
-        copy_failed_ = true;  // the rest are skipped: nothing will be written
-      }
+    try {
+      if (!copy_failed_.load()) copy_source(k);
+    } catch (const std::exception& e) {
+      std::lock_guard lock(staged_mutex_);
+      if (p.error.empty()) p.error = std::string("staging: ") + e.what();
+      copy_failed_ = true;  // the rest are skipped: nothing will be written
+    }
     if (copies_done_.fetch_add(1) + 1 == copy_count_) {
       p.sources.clear();  // no alias of the live state kept
       {

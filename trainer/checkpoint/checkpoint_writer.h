@@ -112,6 +112,7 @@ class CheckpointWriter {
   std::string cannot_prepare(int64_t step, const std::string& why) const;
   // Copies unclaimed tensors into staging_; the thread that copies the last one sets staged_.
   void copy_sources() noexcept;
+  void copy_source(size_t k);  // tensor k of the pending save into its host buffer
   void await_staged();
   void write_staged() noexcept;
   // This rank's part of the shard outcomes, summed over ranks: [shard written, failed per rank,

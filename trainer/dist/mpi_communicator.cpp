@@ -47,6 +47,8 @@ int count_of(const torch::Tensor& t) { return static_cast<int>(t.numel()); }
 constexpr int64_t kHandshakeBytes = 256 << 10;
 constexpr auto kHandshakeSpin = std::chrono::microseconds(200);
 
+bool large(const torch::Tensor& t) { return static_cast<int64_t>(t.nbytes()) >= kHandshakeBytes; }
+
 void wait_for_all_ranks(MPI_Comm comm) {
   MPI_Request request;
   MPI_Ibarrier(comm, &request);
@@ -181,8 +183,8 @@ std::unique_ptr<PendingCollective> MpiCommunicator::all_reduce_sum_task(torch::T
 
 std::unique_ptr<PendingCollective> MpiCommunicator::start_all_reduce_sum(torch::Tensor tensor,
                                                                          std::string what) {
-  const bool large = static_cast<int64_t>(tensor.nbytes()) >= kHandshakeBytes;
-  return all_reduce_sum_task(std::move(tensor), std::move(what), large);
+  const bool handshake = large(tensor);
+  return all_reduce_sum_task(std::move(tensor), std::move(what), handshake);
 }
 
 std::unique_ptr<PendingCollective> MpiCommunicator::start_unhurried_all_reduce_sum(
@@ -228,7 +230,7 @@ std::unique_ptr<PendingCollective> MpiCommunicator::start_reduce_scatter_sum(tor
         MPI_Reduce_scatter_block(input.data_ptr(), output.data_ptr(), count_of(output), type,
                                  MPI_SUM, comm);
       },
-      static_cast<int64_t>(input.nbytes()) >= kHandshakeBytes);
+      large(input));
 }
 
 std::unique_ptr<PendingCollective> MpiCommunicator::start_all_gather_in_place(torch::Tensor flat,
@@ -244,7 +246,7 @@ std::unique_ptr<PendingCollective> MpiCommunicator::start_all_gather_in_place(to
       [flat, type, chunk](MPI_Comm comm) {
         MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, flat.data_ptr(), chunk, type, comm);
       },
-      static_cast<int64_t>(flat.nbytes()) >= kHandshakeBytes);
+      large(flat));
 }
 
 void MpiCommunicator::barrier(std::string what) {
