@@ -10,6 +10,7 @@
 #include "trainer/checkpoint/durable_file.h"
 #include "trainer/checkpoint/shard_plan.h"
 #include "trainer/dist/rank_consistency.h"
+#include "trainer/system/background_thread.h"
 
 #ifndef PATHODINO_VERSION
 #define PATHODINO_VERSION "unknown"
@@ -340,6 +341,7 @@ void CheckpointWriter::commit_on_rank0(const torch::Tensor& outcomes, bool reten
       // Deleting old checkpoints (hundreds of MB) is off the training path: a janitor thread,
       // joined before the next save touches the directory.
       janitor_ = std::thread([this] {
+        system::run_calling_thread_in_background();
         try {
           directory_.apply_retention(options_);
         } catch (const std::exception&) {
@@ -396,7 +398,9 @@ void CheckpointWriter::start_async(const std::vector<NamedTensor>& state, Manife
     failed_start_->error = error;
     return;
   }
+  const auto start = Clock::now();
   writer_ = std::thread([this] {
+    system::run_calling_thread_in_background();
     copy_sources();
     await_staged();  // a training thread may still be copying its last tensor
     Pending& p = *pending_;
@@ -409,6 +413,7 @@ void CheckpointWriter::start_async(const std::vector<NamedTensor>& state, Manife
       p.error = cannot_prepare(p.manifest.step, " (see rank 0's log)");
     write_staged();
   });
+  pending_->blocking_seconds += seconds_since(start);  // starting the thread holds training too
 }
 
 std::optional<SaveOutcome> CheckpointWriter::poll() {
@@ -439,7 +444,10 @@ std::optional<SaveOutcome> CheckpointWriter::poll() {
         gathered_ = outcome;
         p.phase = Pending::Phase::committing;
         if (rank == 0)
-          writer_ = std::thread([this, sum] { commit_on_rank0(sum, /*retention_now=*/true); });
+          writer_ = std::thread([this, sum] {
+            system::run_calling_thread_in_background();
+            commit_on_rank0(sum, /*retention_now=*/true);
+          });
       }
     } else if (sum[0].item<int64_t>() != 0) {  // rank 0's commit has ended
       if (writer_.joinable()) writer_.join();
@@ -475,7 +483,9 @@ SaveOutcome CheckpointWriter::finish() {
   if (!in_flight()) throw std::logic_error("finish: no save in flight");
   while (true) {
     if (auto outcome = poll()) return *outcome;
+    const auto slept = Clock::now();  // training waits here as well
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    pending_->blocking_seconds += seconds_since(slept);
   }
 }
 

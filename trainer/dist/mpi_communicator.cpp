@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "trainer/system/background_thread.h"
+
 namespace pathodino::dist {
 namespace {
 
@@ -103,13 +105,16 @@ class MpiPending final : public PendingCollective {
 
 }  // namespace
 
-MpiCommunicator::MpiCommunicator(MPI_Comm parent, double timeout_seconds)
+MpiCommunicator::MpiCommunicator(MPI_Comm parent, double timeout_seconds, bool background)
     : timeout_seconds_(timeout_seconds) {
   MPI_Comm_dup(parent, &comm_);
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
   watchdog_ = std::make_unique<StallWatchdog>(comm_);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this, background] {
+    if (background) system::run_calling_thread_in_background();
+    run();
+  });
 }
 
 MpiCommunicator::~MpiCommunicator() {

@@ -23,7 +23,10 @@ namespace pathodino::dist {
 class MpiCommunicator final : public Communicator {
  public:
   // Duplicates `parent`, so its traffic never mixes with other users of that communicator.
-  MpiCommunicator(MPI_Comm parent, double timeout_seconds);
+  // `background`: the communicator's thread does not preempt the thread that wakes it
+  // (system/background_thread.h) — for traffic that must never hold training up, such as the
+  // checkpoint's progress sums; gradient buckets want the default.
+  MpiCommunicator(MPI_Comm parent, double timeout_seconds, bool background = false);
   ~MpiCommunicator() override;
 
   int rank() const override { return rank_; }

@@ -21,6 +21,7 @@
 #include "trainer/checkpoint/train_state.h"
 #include "trainer/config/resolve.h"
 #include "trainer/dist/make_communicator.h"
+#include "trainer/dist/mpi_communicator.h"
 #include "trainer/dist/rank_consistency.h"
 #include "trainer/eval/linear_probe.h"
 #include "trainer/eval/live_knn.h"
@@ -361,8 +362,12 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   summary.run_dir = run_dir;
   summary.metrics_file = run_dir / "metrics.jsonl";
   summary.first_step = first_step;
+  // The checkpoint's collectives on their own communicator, whose thread does not preempt
+  // training when a step boundary wakes it (an async save's progress sums; issue 7's stall).
+  dist::MpiCommunicator checkpoint_comm(mpi.world(), config.distributed.timeout_s,
+                                        /*background=*/true);
   checkpoint::CheckpointWriter writer(checkpoint::CheckpointDirectory(checkpoints_root),
-                                      config.checkpoint, control);
+                                      config.checkpoint, checkpoint_comm);
   const auto run_start = Clock::now();
   double recent_seconds = 0;
   int64_t recent_steps = 0;

@@ -71,4 +71,23 @@ TEST(AsyncSave, WaitingBeforeTheUpdateSavesTheStateOfTheStepBoundary) {
   if (comm.rank() == 0) std::filesystem::remove_all(dir);
 }
 
+// A caller that finishes a save still being written waits for all of it: that wait, sleeps
+// included, is time the save held training up.
+TEST(AsyncSave, FinishingASaveInFlightCountsTheWholeWaitAsBlocking) {
+  dist::MpiCommunicator comm(mpi_runtime().world(), 120.0);
+  const auto dir = shared_scratch("finish", comm);
+  auto state = make_state(6, 1 << 21);  // 6 × 8 MiB
+  {
+    checkpoint::CheckpointWriter writer(checkpoint::CheckpointDirectory(dir), {}, comm);
+    writer.prepare_async(state);
+    writer.start_async(state, manifest_at(1));
+    const checkpoint::SaveOutcome saved = writer.finish();
+    ASSERT_TRUE(saved.ok) << saved.error;
+    EXPECT_GE(saved.blocking_seconds, 0.9 * saved.seconds)
+        << "blocked " << saved.blocking_seconds << " s of the save's " << saved.seconds << " s";
+  }
+  comm.barrier("barrier(done)");
+  if (comm.rank() == 0) std::filesystem::remove_all(dir);
+}
+
 }  // namespace

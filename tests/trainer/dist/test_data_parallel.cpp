@@ -10,9 +10,14 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include <sched.h>
+
 #include <chrono>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -236,6 +241,39 @@ TEST(MpiCommunicator, UnhurriedSumWaitsForLateRanksWithoutSpinning) {
     EXPECT_GE(wall, 0.25) << "rank 0 should have waited for the late ranks";
     EXPECT_LT(cpu, 0.3 * wall) << "rank 0 used " << cpu << " s of CPU in " << wall << " s";
   }
+}
+
+// How many of this process's threads run under SCHED_BATCH (field 41 of /proc/self/task/*/stat).
+int batch_threads() {
+  int count = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string line;
+    std::getline(in, line);
+    std::istringstream after_name(line.substr(line.rfind(')') + 2));  // field 3 onwards
+    std::string field;
+    for (int i = 3; i <= 41 && after_name >> field; ++i) {
+    }
+    if (field == std::to_string(SCHED_BATCH)) ++count;
+  }
+  return count;
+}
+
+// A background communicator (the checkpoint's) runs its thread under SCHED_BATCH, so that a step
+// boundary that wakes it is not preempted; the default one (gradient buckets) does not.
+TEST(MpiCommunicator, BackgroundCommunicatorThreadGivesUpWakeUpPreemption) {
+  const int before = batch_threads();
+  {
+    dist::MpiCommunicator normal(mpi_runtime().world(), 60.0);
+    normal.barrier("test: normal communicator up");
+    EXPECT_EQ(batch_threads(), before);
+  }
+  dist::MpiCommunicator background(mpi_runtime().world(), 60.0, /*background=*/true);
+  torch::Tensor one = torch::ones({1}, torch::kInt64);
+  background.start_unhurried_all_reduce_sum(one, "test: background sum")->wait();
+  EXPECT_EQ(one.item<int64_t>(), background.world_size());
+  EXPECT_EQ(batch_threads(), before + 1);
+  EXPECT_NE(sched_getscheduler(0), SCHED_BATCH) << "the calling thread keeps its policy";
 }
 
 TEST(GradientReducer, ReduceScatterLeavesEachRankItsSummedChunk) {
