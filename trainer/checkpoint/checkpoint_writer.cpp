@@ -10,7 +10,6 @@
 #include "trainer/checkpoint/durable_file.h"
 #include "trainer/checkpoint/shard_plan.h"
 #include "trainer/dist/rank_consistency.h"
-#include "trainer/system/background_thread.h"
 
 #ifndef PATHODINO_VERSION
 #define PATHODINO_VERSION "unknown"
@@ -78,10 +77,7 @@ CheckpointWriter::CheckpointWriter(CheckpointDirectory directory, CheckpointOpti
                                    dist::Communicator& comm)
     : directory_(std::move(directory)), options_(options), comm_(comm) {}
 
-CheckpointWriter::~CheckpointWriter() {
-  if (writer_.joinable()) writer_.join();
-  if (janitor_.joinable()) janitor_.join();
-}
+CheckpointWriter::~CheckpointWriter() { worker_.wait(); }
 
 void CheckpointWriter::allocate_staging(const std::vector<NamedTensor>& state,
                                         const std::vector<size_t>& mine) {
@@ -112,7 +108,7 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
   Pending p;
   p.started = start;
   const auto prepare = [&] {
-    if (janitor_.joinable()) janitor_.join();
+    worker_.wait();  // retention of the last synchronous save
     directory_.begin(manifest.step);
   };
   if (copy) {
@@ -338,10 +334,9 @@ void CheckpointWriter::commit_on_rank0(const torch::Tensor& outcomes, bool reten
     if (retention_now) {
       directory_.apply_retention(options_);
     } else {
-      // Deleting old checkpoints (hundreds of MB) is off the training path: a janitor thread,
-      // joined before the next save touches the directory.
-      janitor_ = std::thread([this] {
-        system::run_calling_thread_in_background();
+      // Deleting old checkpoints (hundreds of MB) is off the training path: on the worker,
+      // waited for before the next save touches the directory.
+      worker_.post([this] {
         try {
           directory_.apply_retention(options_);
         } catch (const std::exception&) {
@@ -399,8 +394,7 @@ void CheckpointWriter::start_async(const std::vector<NamedTensor>& state, Manife
     return;
   }
   const auto start = Clock::now();
-  writer_ = std::thread([this] {
-    system::run_calling_thread_in_background();
+  worker_.post([this] {
     copy_sources();
     await_staged();  // a training thread may still be copying its last tensor
     Pending& p = *pending_;
@@ -413,7 +407,7 @@ void CheckpointWriter::start_async(const std::vector<NamedTensor>& state, Manife
       p.error = cannot_prepare(p.manifest.step, " (see rank 0's log)");
     write_staged();
   });
-  pending_->blocking_seconds += seconds_since(start);  // starting the thread holds training too
+  pending_->blocking_seconds += seconds_since(start);
 }
 
 std::optional<SaveOutcome> CheckpointWriter::poll() {
@@ -438,19 +432,15 @@ std::optional<SaveOutcome> CheckpointWriter::poll() {
     p.exchange.reset();
     if (p.phase == Pending::Phase::writing) {
       if (sum[0].item<int64_t>() == world) {  // every shard written (or failed): one outcome
-        writer_.join();
+        worker_.wait();
         SaveOutcome outcome;
         if (!take_shard_outcomes(sum, outcome)) return done(std::move(outcome));
         gathered_ = outcome;
         p.phase = Pending::Phase::committing;
-        if (rank == 0)
-          writer_ = std::thread([this, sum] {
-            system::run_calling_thread_in_background();
-            commit_on_rank0(sum, /*retention_now=*/true);
-          });
+        if (rank == 0) worker_.post([this, sum] { commit_on_rank0(sum, /*retention_now=*/true); });
       }
     } else if (sum[0].item<int64_t>() != 0) {  // rank 0's commit has ended
-      if (writer_.joinable()) writer_.join();
+      worker_.wait();
       SaveOutcome outcome = gathered_;
       if (sum[1].item<int64_t>() != 0) {
         outcome.error = at_step(outcome.step) + ": rank 0 could not commit" +

@@ -10,9 +10,9 @@
 //            training goes on (start_async; at most one save in flight);
 //   commit — checksums and failures are summed over ranks; when every shard is durable, rank 0
 //            writes config.yaml and the manifest, renames the directory to step-N/, points
-//            `latest` at it and applies retention (for an async save on a background thread of
-//            rank 0, confirmed to every rank at a later poll; after a synchronous save retention
-//            runs on a janitor thread, joined before the next save).
+//            `latest` at it and applies retention (for an async save on rank 0's background
+//            worker, confirmed to every rank at a later poll; after a synchronous save retention
+//            runs on that worker, waited for before the next save).
 // A failure in any phase leaves `latest` and the checkpoint it names untouched, and every rank
 // gets the same outcome, so all of them continue or stop together.
 #pragma once
@@ -26,7 +26,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "trainer/checkpoint/checkpoint_directory.h"
@@ -34,6 +33,7 @@
 #include "trainer/checkpoint/checkpoint_options.h"
 #include "trainer/checkpoint/train_state.h"
 #include "trainer/dist/communicator.h"
+#include "trainer/system/background_worker.h"
 
 namespace pathodino::checkpoint {
 
@@ -121,7 +121,7 @@ class CheckpointWriter {
   // From the sum: bytes, and false (with the outcome's error) when a shard failed.
   bool take_shard_outcomes(const torch::Tensor& sum, SaveOutcome& outcome);
   // The sum's checksums into the manifest, which is written; rename, latest, then retention (now,
-  // or on the janitor thread); sets commit_error_.
+  // or on the worker); sets commit_error_.
   void commit_on_rank0(const torch::Tensor& outcomes, bool retention_now);
 
   CheckpointDirectory directory_;
@@ -131,7 +131,6 @@ class CheckpointWriter {
   std::vector<torch::Tensor> write_from_;  // what the write reads: staging_ or the live tensors
   std::optional<Pending> pending_;
   std::optional<SaveOutcome> failed_start_;  // an async save that failed while staging
-  std::thread writer_;                       // the shard write, then (rank 0, async) the commit
   std::atomic<bool> written_{false}, committed_{false};
   std::mutex staged_mutex_;
   std::condition_variable staged_cv_;
@@ -139,9 +138,11 @@ class CheckpointWriter {
   size_t copy_count_ = 0;  // tensors to stage, claimed in order through next_copy_
   std::atomic<size_t> next_copy_{0}, copies_done_{0};
   std::atomic<bool> copy_failed_{false};
-  std::thread janitor_;       // rank 0: retention after a synchronous save
   std::string commit_error_;  // rank 0's, read after committed_
   SaveOutcome gathered_;      // between gather and the commit's confirmation
+  // The async shard write, then (rank 0) its commit; rank 0's retention after a synchronous
+  // save. Last, so that it stops before the state its jobs use is destroyed.
+  system::BackgroundWorker worker_;
 };
 
 }  // namespace pathodino::checkpoint
