@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "benchmarks/median.h"
 #include "trainer/config/resolve.h"
 #include "trainer/dist/gradient_reducer.h"
 #include "trainer/dist/mpi_communicator.h"
@@ -23,10 +24,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using pathodino::bench::median;
 
 template <typename F>
 double timed(MPI_Comm comm, F&& f) {

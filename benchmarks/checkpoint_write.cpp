@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "benchmarks/median.h"
 #include "trainer/checkpoint/checkpoint_writer.h"
 #include "trainer/checkpoint/shard_plan.h"
 #include "trainer/checkpoint/train_state.h"
@@ -47,11 +48,7 @@ void settle(double seconds) {
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using pathodino::bench::median;
 
 double since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();

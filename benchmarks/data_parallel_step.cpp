@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/median.h"
 #include "benchmarks/random_ssl_batch.h"
 #include "trainer/config/resolve.h"
 #include "trainer/dist/mpi_communicator.h"
@@ -32,10 +33,7 @@ double seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
+using pathodino::bench::median;
 
 }  // namespace
 
