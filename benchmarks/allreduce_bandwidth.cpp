@@ -3,7 +3,8 @@
 // once as one buffer, once bucket by bucket — on the gradients of a real model. Rounds are
 // interleaved.
 //   mpirun -np 2 allreduce_bandwidth CONFIG ROUNDS
-// Rank 0 prints one JSON line with seconds per round (median) and bandwidths.
+// Rank 0 prints one JSON line with seconds per round (median), bandwidths, and the reducer's own
+// time outside the transfers.
 #include <mpi.h>
 #include <torch/torch.h>
 
@@ -67,7 +68,7 @@ int main(int argc, char** argv) {
     for (int64_t bytes : reducer.bucket_sizes_bytes())
       per_bucket.push_back(torch::randn({bytes / 4}));
 
-    std::vector<double> ours, raw_one, raw_buckets;
+    std::vector<double> ours, raw_one, raw_buckets, outside_transfers;
     for (int r = 0; r < rounds + 1; ++r) {  // round 0 warms up
       const double a = timed(mpi.world(), [&] {
         reducer.begin_backward(true);
@@ -83,6 +84,16 @@ int main(int argc, char** argv) {
                         mpi.world());
       });
       if (r == 0) continue;
+      // The reducer's own cost, apart from the transfers' noise: rank 0's time in
+      // finish_backward() outside the buckets' MPI_Allreduce calls (hand-off to the comm thread,
+      // the arrival handshakes, waking the caller).
+      const auto& timeline = reducer.last_timeline();
+      using Seconds = std::chrono::duration<double>;
+      double transfers = 0;
+      for (const auto& bucket : timeline.buckets)
+        transfers += Seconds(bucket.finished - bucket.started).count();
+      outside_transfers.push_back(Seconds(timeline.all_done - timeline.backward_end).count() -
+                                  transfers);
       ours.push_back(a);
       raw_one.push_back(b);
       raw_buckets.push_back(c);
@@ -93,11 +104,13 @@ int main(int argc, char** argv) {
           "{\"ranks\": %d, \"bytes\": %.0f, \"buckets\": %lld, \"reducer_s\": %.5f, "
           "\"raw_one_buffer_s\": %.5f, \"raw_per_bucket_s\": %.5f, \"reducer_GBps\": %.3f, "
           "\"raw_one_buffer_GBps\": %.3f, \"raw_per_bucket_GBps\": %.3f, "
-          "\"ratio_vs_one_buffer\": %.3f, \"ratio_vs_per_bucket\": %.3f}\n",
+          "\"ratio_vs_one_buffer\": %.3f, \"ratio_vs_per_bucket\": %.3f, "
+          "\"rank0_outside_transfers_s\": %.5f, \"reducer_own_share\": %.4f}\n",
           mpi.world_size(), bytes, static_cast<long long>(reducer.bucket_count()), median(ours),
           median(raw_one), median(raw_buckets), bytes / median(ours) / 1e9,
           bytes / median(raw_one) / 1e9, bytes / median(raw_buckets) / 1e9,
-          median(raw_one) / median(ours), median(raw_buckets) / median(ours));
+          median(raw_one) / median(ours), median(raw_buckets) / median(ours),
+          median(outside_transfers), median(outside_transfers) / median(ours));
     }
   }
   return 0;

@@ -6,7 +6,10 @@
 #   (c) share of the all-reduce time hidden behind backward (2 ranks, from the reducer's timeline);
 #   and the machine's own ceiling for (b): two independent 1-rank processes at once, no
 #   communication at all (2 cores share memory bandwidth and caches).
-#   benchmarks/data_parallel.sh [BUILD_DIR] [ROUNDS] [STEPS]
+#   benchmarks/data_parallel.sh [BUILD_DIR] [ROUNDS] [STEPS] [WARMUP]
+# WARMUP steps (default 3) are run and not counted, alike in every configuration: a process's first
+# steps fault in its ~2.7 GB of heap, and on this VM two ranks doing that at once pay 6-7 s of
+# kernel time instead of 1 s (page clearing; the 2-rank steps 0-1 took 7-9 s instead of 3.5 s).
 # Open MPI's single copy is on where the machine allows it (launch/single_copy.sh, as in training);
 # OMPI_MCA_btl_vader_single_copy_mechanism=none in the environment measures it off.
 set -euo pipefail
@@ -14,6 +17,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$repo/build}
 rounds=${2:-2}
 steps=${3:-6}
+warmup=${4:-3}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 bin=$build/bin/pathodino
 source "$repo/launch/single_copy.sh"  # single copy on where the machine allows it, as in training
@@ -21,10 +25,10 @@ echo "# Open MPI single copy: ${OMPI_MCA_btl_vader_single_copy_mechanism:-defaul
 run() { mpirun -np "$1" --bind-to none "${@:2}"; }
 
 echo "# (a) all-reduce bandwidth, vit_small/16 + DINOv2 heads gradients"
-run 2 "$build/bin/allreduce_bandwidth" "$repo/benchmarks/configs/ssl_step_vits16.yaml" 7
+run 2 "$build/bin/allreduce_bandwidth" "$repo/benchmarks/configs/ssl_step_vits16.yaml" 15
 
 echo "# (b, c) weak scaling and hidden all-reduce"
-step=("$build/bin/data_parallel_step" "$repo/benchmarks/configs/dp_step_vits16.yaml" "$steps" 1 1)
+step=("$build/bin/data_parallel_step" "$repo/benchmarks/configs/dp_step_vits16.yaml" "$steps" "$warmup" 1)
 one=() two=() pair=()
 for r in $(seq "$rounds"); do
   a=$(run 1 "${step[@]}")

@@ -154,6 +154,10 @@ void GradientReducer::finish_backward() {
   reducing_ = false;  // from here on, buckets are started by finish_backward, not by hooks
   for (Bucket& b : buckets_) b.waiting = 0;
   start_ready_buckets();
+  // Buckets finish in order (one comm thread, or one stream), so waiting for the last one first
+  // wakes this thread once instead of once per bucket: each wake-up could take a core from a
+  // transfer still running.
+  if (!buckets_.empty()) buckets_.back().pending->wait();
   for (size_t i = 0; i < buckets_.size(); ++i) {
     buckets_[i].pending->wait();
     timeline_.buckets[i].started = buckets_[i].pending->started();

@@ -80,9 +80,13 @@ namespace {
 
 class MpiPending final : public PendingCollective {
  public:
+  using Oldest = std::function<std::shared_ptr<MpiCommunicator::Task>()>;
   MpiPending(std::shared_ptr<MpiCommunicator::Task> task, double timeout_seconds,
-             StallWatchdog* watchdog)
-      : task_(std::move(task)), timeout_seconds_(timeout_seconds), watchdog_(watchdog) {}
+             StallWatchdog* watchdog, Oldest oldest_unfinished)
+      : task_(std::move(task)),
+        timeout_seconds_(timeout_seconds),
+        watchdog_(watchdog),
+        oldest_unfinished_(std::move(oldest_unfinished)) {}
 
   void wait() override {
     std::unique_lock lock(task_->mutex);
@@ -90,7 +94,11 @@ class MpiPending final : public PendingCollective {
     if (!task_->finished_cv.wait_for(lock, std::chrono::duration<double>(timeout_seconds_),
                                      [&] { return task_->done; })) {
       lock.unlock();
-      watchdog_->abort_stalled(task_->sequence, task_->what, task_->step,
+      // Collectives run in order, so the one that hangs is the oldest unfinished, which need not
+      // be the one waited for (the reducer waits for its last bucket first).
+      std::shared_ptr<MpiCommunicator::Task> stalled = oldest_unfinished_();
+      if (!stalled) stalled = task_;
+      watchdog_->abort_stalled(stalled->sequence, stalled->what, stalled->step,
                                std::chrono::duration<double>(Clock::now() - waited_from).count());
     }
   }
@@ -101,6 +109,7 @@ class MpiPending final : public PendingCollective {
   std::shared_ptr<MpiCommunicator::Task> task_;
   double timeout_seconds_;
   StallWatchdog* watchdog_;
+  Oldest oldest_unfinished_;
 };
 
 }  // namespace
@@ -148,7 +157,14 @@ std::unique_ptr<PendingCollective> MpiCommunicator::submit(std::string what,
     queue_.push_back(task);
   }
   work_ready_.notify_one();
-  return std::make_unique<MpiPending>(task, timeout_seconds_, watchdog_.get());
+  return std::make_unique<MpiPending>(task, timeout_seconds_, watchdog_.get(),
+                                      [this] { return oldest_unfinished(); });
+}
+
+std::shared_ptr<MpiCommunicator::Task> MpiCommunicator::oldest_unfinished() {
+  std::lock_guard lock(mutex_);
+  if (running_) return running_;
+  return queue_.empty() ? nullptr : queue_.front();
 }
 
 void MpiCommunicator::run() {
@@ -160,6 +176,7 @@ void MpiCommunicator::run() {
       if (queue_.empty()) return;
       task = queue_.front();
       queue_.pop_front();
+      running_ = task;
     }
     if (task->handshake) wait_for_all_ranks(comm_);
     task->started = Clock::now();  // the transfer, not the wait for the other ranks
@@ -168,6 +185,10 @@ void MpiCommunicator::run() {
       std::lock_guard lock(task->mutex);
       task->finished = Clock::now();
       task->done = true;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      running_.reset();
     }
     task->finished_cv.notify_all();
   }
