@@ -163,10 +163,10 @@ std::unique_ptr<PendingCollective> MpiCommunicator::submit(std::string what,
 
 std::shared_ptr<MpiCommunicator::Task> MpiCommunicator::oldest_unfinished() {
   std::lock_guard lock(mutex_);
-  if (running_) return running_;
   return queue_.empty() ? nullptr : queue_.front();
 }
 
+// A task stays at the queue's front while it runs, so the front is always the oldest unfinished.
 void MpiCommunicator::run() {
   for (;;) {
     std::shared_ptr<Task> task;
@@ -175,8 +175,6 @@ void MpiCommunicator::run() {
       work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;
       task = queue_.front();
-      queue_.pop_front();
-      running_ = task;
     }
     if (task->handshake) wait_for_all_ranks(comm_);
     task->started = Clock::now();  // the transfer, not the wait for the other ranks
@@ -188,7 +186,7 @@ void MpiCommunicator::run() {
     }
     {
       std::lock_guard lock(mutex_);
-      running_.reset();
+      queue_.pop_front();
     }
     task->finished_cv.notify_all();
   }

@@ -57,7 +57,7 @@ class MpiCommunicator final : public Communicator {
   std::unique_ptr<PendingCollective> all_reduce_sum_task(torch::Tensor tensor, std::string what,
                                                          bool handshake);
   void run();
-  std::shared_ptr<Task> oldest_unfinished();  // running or first queued; null when idle
+  std::shared_ptr<Task> oldest_unfinished();  // the queue's front; null when idle
 
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;
@@ -65,8 +65,7 @@ class MpiCommunicator final : public Communicator {
   std::unique_ptr<StallWatchdog> watchdog_;
   std::mutex mutex_;
   std::condition_variable work_ready_;
-  std::deque<std::shared_ptr<Task>> queue_;
-  std::shared_ptr<Task> running_;
+  std::deque<std::shared_ptr<Task>> queue_;  // front: running (or next to run)
   int64_t sequence_ = 0, step_ = -1;
   bool stopping_ = false;
   std::thread thread_;
