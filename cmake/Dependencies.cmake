@@ -73,6 +73,10 @@ find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 # cairo: the PNG plots of `pathodino sweep report` (trainer/sweep/line_plot.cpp).
 pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)
 
+# tcmalloc (gperftools, Debian's libgoogle-perftools-dev): the allocator of every pathodino process
+# (trainer/system/heap_policy.h says why glibc's malloc is not).
+pkg_check_modules(TCMALLOC REQUIRED IMPORTED_TARGET libtcmalloc_minimal)
+
 # xxHash: checksums of parameters across ranks (and of checkpoint shards).
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 

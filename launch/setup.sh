@@ -17,7 +17,7 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config ccache clang-format
   openmpi-bin libopenmpi-dev
   libopenslide-dev libtiff-dev libtiff-tools libjpeg62-turbo-dev libturbojpeg0-dev libpng-dev libvips-tools
-  libyaml-cpp-dev libcpp-httplib-dev
+  libyaml-cpp-dev libcpp-httplib-dev libgoogle-perftools-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libxxhash-dev libssl-dev
   prometheus prometheus-pushgateway libcairo2-dev

@@ -9,6 +9,7 @@
 #include "data/openslide_library.h"
 #include "trainer/dist/mpi_runtime.h"
 #include "trainer/dist/nccl_library.h"
+#include "trainer/system/heap_policy.h"
 #include "trainer/system/single_copy_probe.h"
 
 namespace pathodino::system {
@@ -57,6 +58,11 @@ SystemReport collect_system_report() {
   add("intra-op threads", std::to_string(at::get_num_threads()));
   add("inter-op threads", std::to_string(at::get_num_interop_threads()));
   add("MKL", at::hasMKL() ? "yes" : "no");
+  add("allocator", allocator_description());
+  if (!tcmalloc_serves_malloc())
+    report.problems.push_back(
+        "tcmalloc is linked but glibc's malloc serves allocations: training faults pages afresh "
+        "every few steps");
 
   try {
     // A matmul with a known answer: catches a LibTorch that loads but cannot compute.
