@@ -1,7 +1,7 @@
 // Bucketed gradient all-reduce (GradientReducer over MpiCommunicator, as TrainStep uses it: comm
 // thread, blocking tuned MPI collectives) against raw blocking MPI_Allreduce of the same bytes —
 // once as one buffer, once bucket by bucket — on the gradients of a real model. Rounds are
-// interleaved.
+// interleaved, and which of the three goes first rotates from round to round.
 //   mpirun -np 2 allreduce_bandwidth CONFIG ROUNDS
 // Rank 0 prints one JSON line with seconds per round (median), bandwidths, and the reducer's own
 // time outside the transfers.
@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <vector>
 
 #include "benchmarks/median.h"
@@ -64,25 +65,38 @@ int main(int argc, char** argv) {
     int64_t total = 0;
     for (const auto& p : params) total += p.numel();
     auto flat = torch::randn({total});
+    // The buckets hold gradient-like random numbers, as the raw buffers do — not the zeros the
+    // reducer starts with (benchmarks/RESULTS.md, issue 5, session 12).
+    for (torch::Tensor& p : params)
+      if (p.grad().defined()) p.mutable_grad().normal_();
     std::vector<torch::Tensor> per_bucket;
     for (int64_t bytes : reducer.bucket_sizes_bytes())
       per_bucket.push_back(torch::randn({bytes / 4}));
 
     std::vector<double> ours, raw_one, raw_buckets, outside_transfers;
     for (int r = 0; r < rounds + 1; ++r) {  // round 0 warms up
-      const double a = timed(mpi.world(), [&] {
-        reducer.begin_backward(true);
-        reducer.finish_backward();  // no hooks fired: every bucket launched here, in order
-      });
-      const double b = timed(mpi.world(), [&] {
-        MPI_Allreduce(MPI_IN_PLACE, flat.data_ptr(), static_cast<int>(total), MPI_FLOAT, MPI_SUM,
-                      mpi.world());
-      });
-      const double c = timed(mpi.world(), [&] {
-        for (auto& t : per_bucket)
-          MPI_Allreduce(MPI_IN_PLACE, t.data_ptr(), static_cast<int>(t.numel()), MPI_FLOAT, MPI_SUM,
-                        mpi.world());
-      });
+      // The three take turns at going first, so that no fixed order favours one of them (each
+      // would otherwise always run right after the same other one).
+      const std::function<void()> runs[3] = {
+          [&] {
+            reducer.begin_backward(true);
+            reducer.finish_backward();  // no hooks fired: every bucket launched here, in order
+          },
+          [&] {
+            MPI_Allreduce(MPI_IN_PLACE, flat.data_ptr(), static_cast<int>(total), MPI_FLOAT,
+                          MPI_SUM, mpi.world());
+          },
+          [&] {
+            for (auto& t : per_bucket)
+              MPI_Allreduce(MPI_IN_PLACE, t.data_ptr(), static_cast<int>(t.numel()), MPI_FLOAT,
+                            MPI_SUM, mpi.world());
+          }};
+      double took[3];
+      for (int k = 0; k < 3; ++k) {
+        const int which = (r + k) % 3;
+        took[which] = timed(mpi.world(), runs[which]);
+      }
+      const double a = took[0], b = took[1], c = took[2];
       if (r == 0) continue;
       // The reducer's own cost, apart from the transfers' noise: rank 0's time in
       // finish_backward() outside the buckets' MPI_Allreduce calls (hand-off to the comm thread,
