@@ -33,6 +33,7 @@
 #include "trainer/dist/mpi_communicator.h"
 #include "trainer/dist/mpi_runtime.h"
 #include "trainer/ssl/student_teacher.h"
+#include "trainer/system/heap_policy.h"
 #include "trainer/train/train_step.h"
 
 namespace {
@@ -99,6 +100,7 @@ double compute_steps(int steps, const torch::Tensor& a, checkpoint::CheckpointWr
 }  // namespace
 
 int main(int argc, char** argv) {
+  system::keep_freed_memory_in_heap();  // as `pathodino train` does
   dist::MpiRuntime mpi(&argc, &argv);
   if (argc != 5 && argc != 6) {
     std::fprintf(stderr, "usage: checkpoint_write CONFIG DIR ROUNDS STEPS [SETTLE_S]\n");

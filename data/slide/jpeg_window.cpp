@@ -31,14 +31,14 @@ void on_message(j_common_ptr cinfo, int level) {
   if (level < 0) on_error(cinfo);
 }
 
-// Rows are decoded into a small ring and copied out kLag rows later, from rows that do NOT start
-// on a 32-byte boundary: libjpeg-turbo's AVX2 colour conversion writes a 32-byte-aligned output row
-// with non-temporal stores (vmovntdq), which send it past the caches to memory, and copying it out
-// then read it back from memory. Whether a plain buffer was aligned varied from process to process,
-// and with it the fast path: ~1,250 or ~1,800 regions/s (benchmarks/RESULTS.md, issue 6). The lag
-// lets a row's stores land before they are read.
+// Rows are decoded into a small ring and copied out kLag rows later, from rows that start on no
+// 16-byte boundary: libjpeg-turbo's colour conversion writes an aligned output row (32 bytes for
+// AVX2, 16 for SSE2) with non-temporal stores (vmovntdq / movntdq), which send it past the caches
+// to memory, and copying it out then read it back from memory. Whether a plain buffer was aligned
+// varied from process to process, and with it the fast path: ~1,250 or ~1,800 regions/s
+// (benchmarks/RESULTS.md, issue 6). The lag lets a row's stores land before they are read.
 constexpr JDIMENSION kLag = 4, kRing = 2 * kLag;
-constexpr size_t kRowAlignment = 32, kRowOffset = 16;  // every row ≡ 16 (mod 32)
+constexpr size_t kRowAlignment = 32, kRowOffset = 8;  // every row ≡ 8 (mod 32)
 
 // The decoding proper, in a function without C++ objects so that longjmp skips no destructor.
 bool decode(jpeg_decompress_struct* cinfo, ErrorManager* errors, const uint8_t* data, size_t size,

@@ -107,7 +107,7 @@ std::vector<uint8_t> TiffRegionReader::raw_tile(const Level& level, int64_t colu
   if (stream[soi_at] != 0xFF || stream[soi_at + 1] != 0xD8)
     throw std::runtime_error(file_.string() + ": tile " + std::to_string(tile) +
                              " does not start a JPEG stream");
-  std::memcpy(stream.data(), level.jpeg_tables.data(), tables);
+  if (tables > 0) std::memcpy(stream.data(), level.jpeg_tables.data(), tables);
   return stream;
 }
 

@@ -19,11 +19,12 @@ long minor_faults() {
   return usage.ru_minflt;
 }
 
-// Touches every page of a fresh block of `bytes`, frees it, and returns the page faults it took.
+// Touches every page of a fresh block of `bytes`, frees it, and returns the page faults it took
+// (-1 if the block could not be had).
 long faults_to_fill_and_free(size_t bytes) {
   const long before = minor_faults();
   auto* block = static_cast<char*>(std::malloc(bytes));
-  EXPECT_NE(block, nullptr);
+  if (block == nullptr) return -1;
   std::memset(block, 7, bytes);
   asm volatile("" : : "r"(block) : "memory");  // the fill must happen: no malloc+free elision
   const long faults = minor_faults() - before;
@@ -43,7 +44,11 @@ TEST(HeapPolicy, FreedLargeBlocksAreReusedWithoutPageFaults) {
       << system::allocator_description();
   constexpr size_t kBytes = 192 << 20;  // an activation-sized block (glibc would mmap it afresh)
   const long first = faults_to_fill_and_free(kBytes);
-  EXPECT_GT(first, static_cast<long>(kBytes / 4096 / 2)) << "the first fill must fault its pages";
+  ASSERT_GE(first, 0) << "no 192 MB block";
+  // Where the kernel backs the heap with transparent huge pages, a fill faults ~100 times, not
+  // 49 k, and there is nothing to tell apart.
+  if (first < static_cast<long>(kBytes / 4096 / 2))
+    GTEST_SKIP() << "the first fill took only " << first << " page faults (huge pages?)";
   // Freed, then needed again, as every training step does — also from another thread, as the comm
   // thread's MPI scratch buffers are.
   const long again = faults_to_fill_and_free(kBytes);
