@@ -95,8 +95,7 @@ std::vector<uint8_t> TiffRegionReader::raw_tile(const Level& level, int64_t colu
     throw std::runtime_error(file_.string() + ": tile " + std::to_string(tile) + " is too short");
   // Abbreviated stream: the level's tables (without their EOI), then the tile (without its SOI).
   // The tile is read so that its SOI lands on the tables' last two bytes, which are copied in
-  // afterwards: no shifting the tile by two bytes (an overlapping memmove took 8 % of a region's
-  // time in some processes and ran the fast path at 1,250 instead of 1,800 regions/s).
+  // afterwards, so the tile is never moved two bytes back in memory.
   const size_t tables = level.jpeg_tables.size() >= 4 ? level.jpeg_tables.size() - 2 : 0;
   const size_t soi_at = tables > 0 ? tables - 2 : 0;
   std::vector<uint8_t> stream(soi_at + size);
