@@ -214,6 +214,15 @@ if mount -t tmpfs -o size=150m tmpfs "$mnt" 2>/dev/null; then
     --set checkpoint.on_save_failure=stop > "$tmp/full_stop.out" 2>&1; rc=$?
   check "disk full with on_save_failure=stop: the run stops with the reason" \
     bash -c "test $rc -ne 0 && grep -q 'No space left on device.*(checkpoint.on_save_failure: stop)' '$tmp/full_stop.out'"
+  # Async: the failure reaches the ranks in the background; they stop together at the next save.
+  train 2 full_stop_async --overwrite --set "checkpoint.directory=$mnt/ck" \
+    --set checkpoint.async_save=true --set checkpoint.on_save_failure=stop > "$tmp/full_stop_async.out" 2>&1; rc=$?
+  grep -v '^step' "$tmp/full_stop_async.out"
+  check "disk full, async saves, on_save_failure=stop: the run stops with the reason, at the next save" \
+    bash -c "test $rc -ne 0 && grep -q 'No space left on device.*(checkpoint.on_save_failure: stop)' '$tmp/full_stop_async.out' &&
+             ! grep -q '^done' '$tmp/full_stop_async.out'"
+  check "disk full, async saves: latest is still the first checkpoint, intact" \
+    bash -c "grep -q step-00000003 '$mnt/ck/latest' && '$bin' checkpoint verify '$mnt/ck/step-00000003'"
   umount "$mnt"
 
   mount -t tmpfs -o size=200m tmpfs "$mnt"

@@ -107,34 +107,26 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
   const int rank = comm_.rank(), world = comm_.world_size();
   Pending p;
   p.started = start;
-  const auto prepare = [&] {
-    worker_.wait();  // retention of the last synchronous save
-    directory_.begin(manifest.step);
-  };
+  worker_.wait();  // retention of the last save: done long ago, normally
+  comm_.set_step(manifest.step);  // a stall report names the save's step
+  p.plan = plan_of(state, world);
+  // Rank 0's tensor table: ~1 ms for ~900 tensors, so an async save builds it on the background
+  // thread from handles to the tensors (only their shapes and dtypes are read there), where it
+  // also prepares the directory (save_in_background). A synchronous save does both now; every
+  // rank learns whether rank 0 could.
   if (copy) {
-    // Async: rank 0 prepares the directory now, and the others learn that it did on their
-    // background thread, before they write into it — nobody waits here for rank 0.
-    torch::Tensor failed = torch::zeros({1}, torch::kInt64);
-    if (rank == 0) {
-      try {
-        prepare();
-      } catch (const std::exception& e) {
-        p.error = cannot_prepare(manifest.step, std::string(": ") + e.what());
-        failed[0] = 1;
-      }
-    }
-    p.prepared =
-        comm_.start_unhurried_all_reduce_sum(failed, "all_reduce(checkpoint directory prepared)");
-    p.prepare_failed = failed;
+    if (rank == 0) p.layout = state;
   } else {
     try {
-      dist::on_rank0_for_all(comm_, prepare);
+      dist::on_rank0_for_all(comm_, [&] {
+        fill_tensor_table(state, p.plan, manifest, p.all_names);
+        directory_.begin(manifest.step);
+      });
     } catch (const std::exception& e) {
       error = cannot_prepare(manifest.step, std::string(": ") + e.what());
       return false;
     }
   }
-  p.plan = plan_of(state, world);
   manifest.world_size = world;
   manifest.pathodino_version = PATHODINO_VERSION;
   manifest.libtorch_version = TORCH_VERSION;
@@ -145,12 +137,6 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
       p.mine.push_back(i);
       p.names.push_back(state[i].name);
     }
-  // Rank 0's tensor table: ~1 ms for ~900 tensors, so an async save builds it on the background
-  // thread from handles to the tensors (only their shapes and dtypes are read there).
-  if (rank == 0 && copy)
-    p.layout = state;
-  else if (rank == 0)
-    fill_tensor_table(state, p.plan, manifest, p.all_names);
   // An async save copies into host buffers kept from save to save (no page faults after the
   // first), later, on the background thread (copy_sources); a synchronous one writes the live
   // CPU tensors (a device or strided tensor through a host buffer, copied now).
@@ -175,8 +161,7 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
   p.blocking_seconds = seconds_since(start);
 
   pending_ = std::move(p);
-  written_ = false;
-  committed_ = false;
+  done_ = false;
   commit_error_.clear();
   {
     std::lock_guard lock(staged_mutex_);
@@ -251,10 +236,7 @@ void CheckpointWriter::wait_until_staged() {
 
 void CheckpointWriter::write_staged() noexcept {
   Pending& p = *pending_;
-  if (!p.error.empty()) {  // staging failed: nothing worth writing
-    written_ = true;
-    return;
-  }
+  if (!p.error.empty()) return;  // staging or preparing failed: nothing worth writing
   try {
     std::vector<models::StTensorView> views;
     p.checksums.clear();
@@ -279,7 +261,6 @@ void CheckpointWriter::write_staged() noexcept {
   } catch (const std::exception& e) {
     p.error = e.what();
   }
-  written_ = true;
 }
 
 torch::Tensor CheckpointWriter::shard_outcome_message() const {
@@ -287,7 +268,6 @@ torch::Tensor CheckpointWriter::shard_outcome_message() const {
   const int rank = comm_.rank(), world = comm_.world_size();
   const int64_t n = static_cast<int64_t>(p.plan.size());
   torch::Tensor message = torch::zeros({2 + world + n}, torch::kInt64);
-  if (!written_.load()) return message;  // the shard is not written yet: only zeros
   auto m = message.accessor<int64_t, 1>();
   m[0] = 1;
   if (p.error.empty())
@@ -318,7 +298,7 @@ bool CheckpointWriter::take_shard_outcomes(const torch::Tensor& sum, SaveOutcome
   return true;
 }
 
-void CheckpointWriter::commit_on_rank0(const torch::Tensor& outcomes, bool retention_now) {
+void CheckpointWriter::commit_on_rank0(const torch::Tensor& outcomes) {
   Pending& p = *pending_;
   const std::filesystem::path partial = directory_.partial_path(p.manifest.step);
   try {
@@ -331,24 +311,18 @@ void CheckpointWriter::commit_on_rank0(const torch::Tensor& outcomes, bool reten
     write_manifest(partial, p.manifest, /*sync_directory=*/false);
     sync_directory(partial);  // every shard, config.yaml and the manifest: one fsync
     directory_.commit(p.manifest.step);
-    if (retention_now) {
-      directory_.apply_retention(options_);
-    } else {
-      // Deleting old checkpoints (hundreds of MB) is off the training path: on the worker,
-      // waited for before the next save touches the directory.
-      worker_.post([this] {
-        try {
-          directory_.apply_retention(options_);
-        } catch (const std::exception&) {
-          // An undeletable old checkpoint costs disk, not correctness; the next save retries.
-        }
-      });
-    }
   } catch (const std::exception& e) {
     commit_error_ = e.what();
     if (commit_error_.empty()) commit_error_ = "unknown error";
   }
-  committed_ = true;
+}
+
+void CheckpointWriter::apply_retention() noexcept {
+  try {
+    directory_.apply_retention(options_);
+  } catch (const std::exception&) {
+    // An undeletable old checkpoint costs disk, not correctness; the next save retries.
+  }
 }
 
 SaveOutcome CheckpointWriter::save(const std::vector<NamedTensor>& state, Manifest manifest) {
@@ -367,11 +341,14 @@ SaveOutcome CheckpointWriter::save(const std::vector<NamedTensor>& state, Manife
   if (take_shard_outcomes(outcomes, outcome)) {
     try {
       dist::on_rank0_for_all(comm_, [&] {
-        commit_on_rank0(outcomes, /*retention_now=*/false);
+        commit_on_rank0(outcomes);
         if (!commit_error_.empty()) throw std::runtime_error(commit_error_);
       });
       outcome.ok = true;
       outcome.path = directory_.step_path(step);
+      // Deleting old checkpoints (hundreds of MB) is off the training path: on the worker,
+      // waited for before the next save touches the directory.
+      if (comm_.rank() == 0) worker_.post([this] { apply_retention(); });
     } catch (const std::exception& e) {
       outcome.error = at_step(step) + ": rank 0 could not commit: " + e.what();
     }
@@ -386,97 +363,85 @@ SaveOutcome CheckpointWriter::save(const std::vector<NamedTensor>& state, Manife
 void CheckpointWriter::start_async(const std::vector<NamedTensor>& state, Manifest manifest) {
   if (in_flight()) throw std::logic_error("start_async: a save is already in flight");
   std::string error;
-  const int64_t step = manifest.step;
-  if (!stage(state, std::move(manifest), /*copy=*/true, error)) {
-    failed_start_ = SaveOutcome{};
-    failed_start_->step = step;
-    failed_start_->error = error;
-    return;
-  }
+  stage(state, std::move(manifest), /*copy=*/true, error);  // cannot fail: nothing on disk yet
   const auto start = Clock::now();
-  worker_.post([this] {
-    copy_sources();
-    await_staged();  // a training thread may still be copying its last tensor
-    Pending& p = *pending_;
-    if (!p.layout.empty()) {
-      fill_tensor_table(p.layout, p.plan, p.manifest, p.all_names);
-      p.layout.clear();  // no handle to the live state kept
-    }
-    p.prepared->wait();  // rank 0's step-N.partial/ exists (or could not be made)
-    if (p.error.empty() && p.prepare_failed[0].item<int64_t>() != 0)
-      p.error = cannot_prepare(p.manifest.step, " (see rank 0's log)");
-    write_staged();
-  });
+  worker_.post([this] { save_in_background(); });
   pending_->blocking_seconds += seconds_since(start);
 }
 
-std::optional<SaveOutcome> CheckpointWriter::poll() {
-  if (failed_start_) return std::exchange(failed_start_, std::nullopt);
-  if (!in_flight()) return std::nullopt;
-  const auto start = Clock::now();
+void CheckpointWriter::save_in_background() noexcept {
   Pending& p = *pending_;
-  const int rank = comm_.rank(), world = comm_.world_size();
-  const auto done = [&](SaveOutcome outcome) {
-    p.blocking_seconds += seconds_since(start);
-    outcome.seconds = seconds_since(p.started);
-    outcome.blocking_seconds = p.blocking_seconds;
-    pending_.reset();
-    return std::optional<SaveOutcome>(std::move(outcome));
+  const int rank = comm_.rank();
+  const int64_t step = p.manifest.step;
+  const auto sum = [&](torch::Tensor& values, const char* what) {
+    comm_.start_unhurried_all_reduce_sum(values, what)->wait();
   };
-  // Progress travels in small all-reduces started at one poll and read at the next (a step
-  // later: long done), so a step boundary never waits for the other ranks; every rank reads the
-  // same sums at the same poll, so all of them decide alike.
-  if (p.exchange) {
-    p.exchange->wait();
-    const torch::Tensor sum = std::move(p.exchange_values);
-    p.exchange.reset();
-    if (p.phase == Pending::Phase::writing) {
-      if (sum[0].item<int64_t>() == world) {  // every shard written (or failed): one outcome
-        worker_.wait();
-        SaveOutcome outcome;
-        if (!take_shard_outcomes(sum, outcome)) return done(std::move(outcome));
-        gathered_ = outcome;
-        p.phase = Pending::Phase::committing;
-        if (rank == 0) worker_.post([this, sum] { commit_on_rank0(sum, /*retention_now=*/true); });
-      }
-    } else if (sum[0].item<int64_t>() != 0) {  // rank 0's commit has ended
-      worker_.wait();
-      SaveOutcome outcome = gathered_;
-      if (sum[1].item<int64_t>() != 0) {
-        outcome.error = at_step(outcome.step) + ": rank 0 could not commit" +
-                        (rank == 0 ? ": " + commit_error_ : std::string(" (see rank 0's log)"));
-      } else {
-        outcome.ok = true;
-        outcome.path = directory_.step_path(outcome.step);
-      }
-      return done(std::move(outcome));
+  SaveOutcome outcome;
+  outcome.step = step;
+  // Every rank enters the three sums, in this order, whatever failed locally: a rank that skipped
+  // one would leave the others waiting until the watchdog aborts the job. Local failures become
+  // flags in the sums instead.
+  copy_sources();
+  await_staged();  // a training thread may still be copying its last tensor
+  // Rank 0 writes the tensor table and creates step-N.partial/; the others learn whether it could
+  // before writing into it.
+  torch::Tensor prepare_failed = torch::zeros({1}, torch::kInt64);
+  if (rank == 0) {
+    try {
+      if (!p.layout.empty()) fill_tensor_table(p.layout, p.plan, p.manifest, p.all_names);
+      directory_.begin(step);
+    } catch (const std::exception& e) {
+      if (p.error.empty()) p.error = cannot_prepare(step, std::string(": ") + e.what());
+      prepare_failed[0] = 1;
+    }
+    p.layout.clear();  // no handle to the live state kept
+  }
+  sum(prepare_failed, "all_reduce(checkpoint directory prepared)");
+  if (p.error.empty() && prepare_failed[0].item<int64_t>() != 0)
+    p.error = cannot_prepare(step, " (see rank 0's log)");
+  write_staged();  // writes nothing once p.error is set; reports its own failure
+  torch::Tensor outcomes = shard_outcome_message();
+  sum(outcomes, "all_reduce(checkpoint shard outcomes)");
+  if (take_shard_outcomes(outcomes, outcome)) {  // the same answer on every rank
+    torch::Tensor commit_failed = torch::zeros({1}, torch::kInt64);
+    if (rank == 0) {
+      commit_on_rank0(outcomes);
+      if (!commit_error_.empty()) commit_failed[0] = 1;
+    }
+    sum(commit_failed, "all_reduce(checkpoint committed)");
+    if (commit_failed[0].item<int64_t>() != 0) {
+      outcome.error = at_step(step) + ": rank 0 could not commit" +
+                      (rank == 0 ? ": " + commit_error_ : std::string(" (see rank 0's log)"));
+    } else {
+      outcome.ok = true;
+      outcome.path = directory_.step_path(step);
     }
   }
-  if (p.phase == Pending::Phase::writing) {
-    p.exchange_values = shard_outcome_message();
-    p.exchange = comm_.start_unhurried_all_reduce_sum(p.exchange_values,
-                                                      "all_reduce(checkpoint write progress)");
-  } else {
-    const bool mine_done = rank == 0 && committed_.load();
-    p.exchange_values = torch::tensor(
-        {int64_t{mine_done ? 1 : 0}, int64_t{mine_done && !commit_error_.empty() ? 1 : 0}},
-        torch::kInt64);
-    p.exchange = comm_.start_unhurried_all_reduce_sum(p.exchange_values,
-                                                      "all_reduce(checkpoint commit progress)");
-  }
-  p.blocking_seconds += seconds_since(start);
-  return std::nullopt;
+  outcome.seconds = seconds_since(p.started);
+  if (outcome.ok && rank == 0) apply_retention();  // before the next save prepares its directory
+  p.outcome = std::move(outcome);
+  done_.store(true, std::memory_order_release);
+}
+
+SaveOutcome CheckpointWriter::take_outcome() {
+  SaveOutcome outcome = std::move(pending_->outcome);
+  outcome.blocking_seconds = pending_->blocking_seconds;
+  pending_.reset();
+  write_from_.clear();
+  return outcome;
+}
+
+std::optional<SaveOutcome> CheckpointWriter::poll() {
+  if (!in_flight() || !done_.load(std::memory_order_acquire)) return std::nullopt;
+  return take_outcome();
 }
 
 SaveOutcome CheckpointWriter::finish() {
-  if (failed_start_) return *std::exchange(failed_start_, std::nullopt);
   if (!in_flight()) throw std::logic_error("finish: no save in flight");
-  while (true) {
-    if (auto outcome = poll()) return *outcome;
-    const auto slept = Clock::now();  // training waits here as well
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    pending_->blocking_seconds += seconds_since(slept);
-  }
+  const auto start = Clock::now();  // training waits here
+  worker_.wait();
+  pending_->blocking_seconds += seconds_since(start);
+  return take_outcome();
 }
 
 }  // namespace pathodino::checkpoint

@@ -1,20 +1,22 @@
 // Saving a checkpoint, a collective over every rank, in three phases:
-//   stage  — at the step boundary: rank 0 creates step-N.partial/. A synchronous save writes
-//            straight from the live tensors. An async save copies each rank's share of the
-//            tensors (shard_plan) into host buffers kept from save to save — on the background
-//            thread, while the next step's forward and backward run: those only read the state,
-//            so training waits for the copy (wait_until_staged) only where it would change the
-//            state, before the optimizer step, and by then the copy is normally done;
-//   write  — each rank writes its share as one safetensors file, durably, with an XXH3-64
-//            checksum per tensor: in the caller's thread (save), or on a background thread while
-//            training goes on (start_async; at most one save in flight);
+//   stage  — at the step boundary. A synchronous save writes straight from the live tensors. An
+//            async save copies each rank's share of the tensors (shard_plan) into host buffers
+//            kept from save to save — on the background worker, while the next step's forward
+//            and backward run: those only read the state, so training waits for the copy
+//            (wait_until_staged) only where it would change the state, before the optimizer
+//            step, and by then the copy is normally done;
+//   write  — rank 0 creates step-N.partial/; each rank writes its share as one safetensors file,
+//            durably, with an XXH3-64 checksum per tensor;
 //   commit — checksums and failures are summed over ranks; when every shard is durable, rank 0
 //            writes config.yaml and the manifest, renames the directory to step-N/, points
-//            `latest` at it and applies retention (for an async save on rank 0's background
-//            worker, confirmed to every rank at a later poll; after a synchronous save retention
-//            runs on that worker, waited for before the next save).
+//            `latest` at it and applies retention.
+// A synchronous save runs all of it in the caller's thread. An async save hands everything after
+// the step boundary to a background worker, collectives included (on the writer's communicator,
+// which training does not use meanwhile): the training thread posts one job at the boundary and
+// afterwards only reads a flag — no collective, no wait for the other ranks (issue 7's stall).
 // A failure in any phase leaves `latest` and the checkpoint it names untouched, and every rank
-// gets the same outcome, so all of them continue or stop together.
+// gets the same outcome (it is the result of the same sums on every rank), so all of them can
+// continue or stop together.
 #pragma once
 
 #include <atomic>
@@ -51,7 +53,7 @@ class CheckpointWriter {
  public:
   CheckpointWriter(CheckpointDirectory directory, CheckpointOptions options,
                    dist::Communicator& comm);
-  ~CheckpointWriter();  // waits for a background write (never commits it)
+  ~CheckpointWriter();  // waits for the save in flight, which runs to its end on every rank
   CheckpointWriter(const CheckpointWriter&) = delete;
   CheckpointWriter& operator=(const CheckpointWriter&) = delete;
 
@@ -62,28 +64,30 @@ class CheckpointWriter {
   // Allocates (and faults in) the host buffers async saves stage into, so that the first async
   // save costs no more than the next ones. Not collective.
   void prepare_async(const std::vector<NamedTensor>& state);
-  // Collective: stages and writes in the background. Call only when nothing is in flight. The
-  // state's tensors must not change until wait_until_staged() returns (an update that finished
-  // during the copy fails the save, naming the tensor).
+  // Collective (every rank, same step): stages, writes and commits in the background. Call only
+  // when nothing is in flight. The state's tensors must not change until wait_until_staged()
+  // returns (an update that finished during the copy fails the save, naming the tensor).
   void start_async(const std::vector<NamedTensor>& state, Manifest manifest);
   // Returns once the in-flight async save has copied the state (at once when nothing is being
   // copied), copying, in the caller's thread, the tensors the background thread has not reached
   // yet. Call before the first in-place change of the state after start_async; the time counts
   // as blocking time.
   void wait_until_staged();
-  bool in_flight() const { return pending_.has_value() || failed_start_.has_value(); }
-  // Collective, at every step boundary while a save is in flight (same steps on every rank):
-  // commits it once every rank's shard is written and returns the outcome; nullopt meanwhile.
-  // It never waits for the other ranks: each poll reads the progress exchanged since the last.
+  bool in_flight() const { return pending_.has_value(); }
+  // Not collective, never waits: the in-flight save's outcome once this rank's background work on
+  // it has ended, nullopt meanwhile. The outcome is the same on every rank, but ranks may see it at
+  // different steps: act on it collectively (stop the run) only at a step every rank agrees on,
+  // such as the next call to finish().
   std::optional<SaveOutcome> poll();
-  // Collective: waits for the in-flight save and commits it.
+  // Waits for the in-flight save to be committed (or to fail) and returns its outcome. Every rank
+  // must call it, or poll() until it returns, for the same save: the background work's sums need
+  // every rank.
   SaveOutcome finish();
 
   const CheckpointDirectory& directory() const { return directory_; }
 
  private:
   struct Pending {
-    enum class Phase { writing, committing } phase = Phase::writing;
     Manifest manifest;
     std::vector<int> plan;               // writing rank of each tensor
     std::vector<size_t> mine;            // this rank's tensors, indices into the state
@@ -93,17 +97,12 @@ class CheckpointWriter {
     std::vector<uint64_t> checksums;     // of `mine`, computed by the write
     std::string error;                   // this rank's failure; empty when fine
     std::chrono::steady_clock::time_point started;
-    double blocking_seconds = 0;
+    double blocking_seconds = 0;  // the caller's thread only
     // Async: the live tensors the background thread copies into staging_, with their versions
     // at start_async.
     std::vector<torch::Tensor> sources;
     std::vector<int64_t> versions;
-    // Async: whether rank 0 could prepare step-N.partial/, summed over ranks.
-    std::unique_ptr<dist::PendingCollective> prepared;
-    torch::Tensor prepare_failed;
-    // The progress all-reduce started by the last poll, and its tensor.
-    std::unique_ptr<dist::PendingCollective> exchange;
-    torch::Tensor exchange_values;
+    SaveOutcome outcome;  // async: set by the worker before it sets done_
   };
   void allocate_staging(const std::vector<NamedTensor>& state, const std::vector<size_t>& mine);
   bool stage(const std::vector<NamedTensor>& state, Manifest manifest, bool copy,
@@ -115,14 +114,17 @@ class CheckpointWriter {
   void copy_source(size_t k);  // tensor k of the pending save into its host buffer
   void await_staged();
   void write_staged() noexcept;
+  // The worker's whole async save after the step boundary: copy, prepare, write, commit.
+  void save_in_background() noexcept;
   // This rank's part of the shard outcomes, summed over ranks: [shard written, failed per rank,
-  // bytes, checksum per tensor] (all zeros until the shard is written).
+  // bytes, checksum per tensor]; a rank that failed sends only its flag.
   torch::Tensor shard_outcome_message() const;
   // From the sum: bytes, and false (with the outcome's error) when a shard failed.
   bool take_shard_outcomes(const torch::Tensor& sum, SaveOutcome& outcome);
-  // The sum's checksums into the manifest, which is written; rename, latest, then retention (now,
-  // or on the worker); sets commit_error_.
-  void commit_on_rank0(const torch::Tensor& outcomes, bool retention_now);
+  // The sum's checksums into the manifest, which is written; rename, latest; sets commit_error_.
+  void commit_on_rank0(const torch::Tensor& outcomes);
+  void apply_retention() noexcept;  // rank 0, after a commit
+  SaveOutcome take_outcome();       // the async save's, once done_; nothing in flight afterwards
 
   CheckpointDirectory directory_;
   CheckpointOptions options_;
@@ -130,18 +132,16 @@ class CheckpointWriter {
   std::vector<torch::Tensor> staging_;     // host copies of this rank's share, reused
   std::vector<torch::Tensor> write_from_;  // what the write reads: staging_ or the live tensors
   std::optional<Pending> pending_;
-  std::optional<SaveOutcome> failed_start_;  // an async save that failed while staging
-  std::atomic<bool> written_{false}, committed_{false};
+  std::atomic<bool> done_{false};  // the async save's background work has ended
   std::mutex staged_mutex_;
   std::condition_variable staged_cv_;
   bool staged_ = true;     // under staged_mutex_: no copy of the live state outstanding
   size_t copy_count_ = 0;  // tensors to stage, claimed in order through next_copy_
   std::atomic<size_t> next_copy_{0}, copies_done_{0};
   std::atomic<bool> copy_failed_{false};
-  std::string commit_error_;  // rank 0's, read after committed_
-  SaveOutcome gathered_;      // between gather and the commit's confirmation
-  // The async shard write, then (rank 0) its commit; rank 0's retention after a synchronous
-  // save. Last, so that it stops before the state its jobs use is destroyed.
+  std::string commit_error_;  // rank 0's
+  // The async save's background work; rank 0's retention after a synchronous save. Last, so that
+  // it stops before the state its jobs use is destroyed.
   system::BackgroundWorker worker_;
 };
 

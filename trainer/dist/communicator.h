@@ -38,8 +38,9 @@ class Communicator {
   // In-place sum over ranks. `what` names the operation in timeout reports.
   virtual std::unique_ptr<PendingCollective> start_all_reduce_sum(torch::Tensor tensor,
                                                                   std::string what) = 0;
-  // The same, for a small sum the caller reads a step or more later (checkpoint progress): the
-  // backend may wait for late ranks without spinning a core that training needs meanwhile.
+  // The same, for a small sum waited for off the training path (an async checkpoint save's
+  // steps, on its background thread): the backend may wait for late ranks without spinning a
+  // core that training needs meanwhile.
   virtual std::unique_ptr<PendingCollective> start_unhurried_all_reduce_sum(torch::Tensor tensor,
                                                                             std::string what) {
     return start_all_reduce_sum(std::move(tensor), std::move(what));

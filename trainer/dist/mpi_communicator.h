@@ -25,7 +25,8 @@ class MpiCommunicator final : public Communicator {
   // Duplicates `parent`, so its traffic never mixes with other users of that communicator.
   // `background`: the communicator's thread does not preempt the thread that wakes it
   // (system/background_thread.h) — for traffic that must never hold training up, such as the
-  // checkpoint's progress sums; gradient buckets want the default.
+  // checkpoint's sums, run by the async save's background thread; gradient buckets want the
+  // default.
   MpiCommunicator(MPI_Comm parent, double timeout_seconds, bool background = false);
   ~MpiCommunicator() override;
 

@@ -363,7 +363,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   summary.metrics_file = run_dir / "metrics.jsonl";
   summary.first_step = first_step;
   // The checkpoint's collectives on their own communicator, whose thread does not preempt
-  // training when a step boundary wakes it (an async save's progress sums; issue 7's stall).
+  // training when the async save's background thread waits on them (issue 7's stall).
   dist::MpiCommunicator checkpoint_comm(mpi.world(), config.distributed.timeout_s,
                                         /*background=*/true);
   checkpoint::CheckpointWriter writer(checkpoint::CheckpointDirectory(checkpoints_root),
@@ -378,6 +378,9 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     writer.prepare_async(train_state.tensors());
     train_step.set_before_state_update([&writer] { writer.wait_until_staged(); });
   }
+  // A failed save under checkpoint.on_save_failure: stop, acted on at the next save's step, where
+  // every rank has its outcome (an async save's outcome reaches the ranks at different steps).
+  std::string stop_for_failed_save;
   const auto report = [&](const checkpoint::SaveOutcome& saved) {
     summary.checkpoint_blocking_seconds += saved.blocking_seconds;
     prometheus->record_checkpoint(
@@ -392,22 +395,26 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
       return;
     }
     ++summary.failed_saves;
-    if (config.checkpoint.on_save_failure == checkpoint::OnSaveFailure::stop)
-      throw std::runtime_error(saved.error + " (checkpoint.on_save_failure: stop)");
+    if (config.checkpoint.on_save_failure == checkpoint::OnSaveFailure::stop) {
+      stop_for_failed_save = saved.error + " (checkpoint.on_save_failure: stop)";
+      return;
+    }
     if (rank0)
       progress << "warning: " << saved.error
                << "; the previous checkpoint stays latest, training continues\n"
                << std::flush;
   };
-  // At every step boundary: commit a background save whose shards are all written; start a save
-  // when due (after the step's log line, so that a resumed run's log is complete). At most one
-  // save is in flight; the last one is synchronous. True when a save started.
+  // At every step boundary: report a background save that has ended; start a save when due
+  // (after the step's log line, so that a resumed run's log is complete). At most one save is in
+  // flight: a due save first finishes the previous one. The last save is synchronous. True when a
+  // save started.
   const auto checkpoint_step = [&](int64_t step, bool last) {
     if (writer.in_flight())
       if (auto saved = writer.poll()) report(*saved);
     const int64_t every = config.checkpoint.every_steps;
     if (!last && (every <= 0 || (step + 1) % every != 0)) return false;
     if (writer.in_flight()) report(writer.finish());
+    if (!stop_for_failed_save.empty()) throw std::runtime_error(stop_for_failed_save);
     checkpoint::Manifest manifest;
     manifest.step = step + 1;
     manifest.config_yaml = config_yaml;
@@ -417,10 +424,12 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     manifest.counters = {{"skipped_steps_total", train_step.skipped_total()},
                          {"consecutive_nonfinite", train_step.guard().consecutive()}};
     manifest.rng = "none stored: every random stream derives from (run.seed, step, rank, image)";
-    if (config.checkpoint.async_save && !last)
+    if (config.checkpoint.async_save && !last) {
       writer.start_async(train_state.tensors(), std::move(manifest));
-    else
+    } else {
       report(writer.save(train_state.tensors(), std::move(manifest)));
+      if (!stop_for_failed_save.empty()) throw std::runtime_error(stop_for_failed_save);
+    }
     return true;
   };
   // The kNN monitor: the teacher scored across ranks; `steps_done` is the x of its curve.

@@ -8,8 +8,11 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mpi_test_main.h"
@@ -71,6 +74,46 @@ TEST(AsyncSave, WaitingBeforeTheUpdateSavesTheStateOfTheStepBoundary) {
   if (comm.rank() == 0) std::filesystem::remove_all(dir);
 }
 
+// The background worker runs the whole save, its sums over ranks included: with no poll and no
+// finish on any rank, `latest` comes to name the new checkpoint, and rank 1 may reach its next
+// step boundary 0.5 s after rank 0 without rank 0 waiting for it there. (Before, progress sums
+// started by polls at the step boundaries drove the save, and it never committed without them.)
+TEST(AsyncSave, CommitsInTheBackgroundWithoutPollsOrCollectivesInTheCallersThread) {
+  dist::MpiCommunicator comm(mpi_runtime().world(), 120.0);
+  const auto dir = shared_scratch("background", comm);
+  auto state = make_state(4, 1 << 18);  // 4 × 1 MiB
+  {
+    checkpoint::CheckpointWriter writer(checkpoint::CheckpointDirectory(dir), {}, comm);
+    writer.prepare_async(state);
+    writer.start_async(state, manifest_at(1));
+    if (comm.rank() == 1) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const auto latest = dir / "latest";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline && !std::filesystem::exists(latest))
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(std::filesystem::exists(latest)) << "no commit without polls";
+    // Rank 0 polls while rank 1 may still be asleep: a poll never waits for it.
+    const auto start = std::chrono::steady_clock::now();
+    std::optional<checkpoint::SaveOutcome> saved;
+    while (!(saved = writer.poll()) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_TRUE(saved.has_value());
+    if (comm.rank() == 0) {
+      EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                0.4);
+    }
+    ASSERT_TRUE(saved->ok) << saved->error;
+    EXPECT_EQ(saved->path, dir / "step-00000001");
+    EXPECT_FALSE(writer.in_flight());
+    EXPECT_LT(saved->blocking_seconds, saved->seconds);
+    const checkpoint::LoadedCheckpoint loaded = checkpoint::load_checkpoint(saved->path);
+    for (const auto& t : state)
+      EXPECT_TRUE(torch::equal(loaded.tensors.at(t.name), t.tensor)) << t.name;
+  }
+  comm.barrier("barrier(done)");
+  if (comm.rank() == 0) std::filesystem::remove_all(dir);
+}
+
 // A caller that finishes a save still being written waits for all of it: that wait, sleeps
 // included, is time the save held training up.
 TEST(AsyncSave, FinishingASaveInFlightCountsTheWholeWaitAsBlocking) {
@@ -85,6 +128,33 @@ TEST(AsyncSave, FinishingASaveInFlightCountsTheWholeWaitAsBlocking) {
     ASSERT_TRUE(saved.ok) << saved.error;
     EXPECT_GE(saved.blocking_seconds, 0.9 * saved.seconds)
         << "blocked " << saved.blocking_seconds << " s of the save's " << saved.seconds << " s";
+  }
+  comm.barrier("barrier(done)");
+  if (comm.rank() == 0) std::filesystem::remove_all(dir);
+}
+
+// A failure on rank 0 alone (here its tensor table: a dtype safetensors cannot hold) still
+// takes every rank through the same sums: both saves fail with the tensor named, `latest`
+// stays unset, and nobody waits for the watchdog (10 s here, which would abort the test).
+TEST(AsyncSave, AFailureOnRankZeroAloneFailsTheSaveOnEveryRankWithoutAStall) {
+  dist::MpiCommunicator comm(mpi_runtime().world(), 10.0);
+  const auto dir = shared_scratch("rank0_fails", comm);
+  auto state = make_state(4, 1 << 10);
+  state.push_back({"student.phase", torch::zeros({4}, torch::kComplexFloat), -1});
+  {
+    checkpoint::CheckpointWriter writer(checkpoint::CheckpointDirectory(dir), {}, comm);
+    writer.prepare_async(state);
+    writer.start_async(state, manifest_at(1));
+    const checkpoint::SaveOutcome async_saved = writer.finish();
+    EXPECT_FALSE(async_saved.ok);
+    if (comm.rank() == 0) {
+      EXPECT_NE(async_saved.error.find("student.phase"), std::string::npos) << async_saved.error;
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir / "latest"));
+    const checkpoint::SaveOutcome sync_saved = writer.save(state, manifest_at(2));
+    EXPECT_FALSE(sync_saved.ok);
+    EXPECT_NE(sync_saved.error.find("student.phase"), std::string::npos) << sync_saved.error;
+    EXPECT_FALSE(std::filesystem::exists(dir / "latest"));
   }
   comm.barrier("barrier(done)");
   if (comm.rank() == 0) std::filesystem::remove_all(dir);
