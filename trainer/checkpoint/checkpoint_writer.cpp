@@ -107,7 +107,7 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
   const int rank = comm_.rank(), world = comm_.world_size();
   Pending p;
   p.started = start;
-  worker_.wait();  // retention of the last save: done long ago, normally
+  worker_.wait();                 // retention of the last save: done long ago, normally
   comm_.set_step(manifest.step);  // a stall report names the save's step
   p.plan = plan_of(state, world);
   // Rank 0's tensor table: ~1 ms for ~900 tensors, so an async save builds it on the background
