@@ -68,11 +68,12 @@ class DinoHead(nn.Module):
         super().__init__()
         h, bn = head_cfg["hidden_dim"], head_cfg["bottleneck_dim"]
         self.mlp = nn.Sequential(nn.Linear(dim, h), nn.GELU(), nn.Linear(h, h), nn.GELU(), nn.Linear(h, bn))
-        self.last_layer = nn.Linear(bn, K, bias=False)
+        # DINOv2's last layer: weight_norm with a trainable gain filled with 1.
+        self.last_layer = nn.utils.weight_norm(nn.Linear(bn, K, bias=False))
+        self.last_layer.weight_g.data.fill_(1)
 
     def forward(self, x):
-        x = F.normalize(self.mlp(x), dim=-1)
-        return x @ F.normalize(self.last_layer.weight, dim=1).t()
+        return self.last_layer(F.normalize(self.mlp(x), dim=-1))
 
 
 def param_groups(backbone, head):
@@ -81,8 +82,7 @@ def param_groups(backbone, head):
         layer = 0 if any(k in name for k in ("pos_embed", "patch_embed", "mask_token", "cls_token")) else (
             int(name.split(".")[1]) + 1 if name.startswith("blocks.") else depth + 1)
         lr_mult = o["layerwise_decay"] ** (depth + 1 - layer) * (o["patch_embed_lr_mult"] if "patch_embed" in name else 1)
-        wd_mult = 0.0 if name.endswith(".bias") or "norm" in name or "gamma" in name or name in (
-            "pos_embed", "cls_token", "mask_token") else 1.0
+        wd_mult = 0.0 if name.endswith(".bias") or "norm" in name or "gamma" in name else 1.0
         groups.setdefault((lr_mult, wd_mult, False), []).append(p_)
     for name, p_ in head.named_parameters():
         groups.setdefault((1.0, 0.0 if name.endswith(".bias") else 1.0, "last_layer" in name), []).append(p_)

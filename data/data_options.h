@@ -50,6 +50,9 @@ struct DataOptions {
   int64_t local_crops_size = 96;
   std::vector<double> local_crops_scale{0.05, 0.32};
   AugmentationPreset augmentation = AugmentationPreset::dinov2;
+  // Blur probability of global crop 1, global crop 2 and the local crops: what DINOv2's released
+  // code does (Note [Blur probabilities] in data/augment/multi_crop.h).
+  std::vector<double> blur_probabilities{0.0, 0.9, 0.5};
   double hed_jitter = 0.0;  // HED stain jitter σ per crop (data/augment/stain_jitter); 0 = off
   std::vector<double> mean{0.485, 0.456, 0.406};
   std::vector<double> std{0.229, 0.224, 0.225};

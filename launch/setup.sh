@@ -41,8 +41,9 @@ else
 fi
 
 req="$repo/launch/requirements.txt"
+req_no_deps="$repo/launch/requirements-no-deps.txt"
 torch_pin=$(grep -E '^torch==' "$req" | cut -d= -f3)
-want=$(sha256sum "$req" | cut -c1-16)
+want=$(cat "$req" "$req_no_deps" | sha256sum | cut -c1-16)
 venv="$cache/venv-torch-$torch_pin"
 stamp="$venv/.pathodino-requirements"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
@@ -55,6 +56,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "updating Python environment $venv to launch/requirements.txt"
   fi
   "$venv/bin/python" -m pip install --quiet -r "$req"
+  # Packages whose own pins would replace ours (dinov2 pins torch 2.0): installed without them.
+  "$venv/bin/python" -m pip install --quiet --no-deps -r "$req_no_deps"
   "$venv/bin/python" -c 'import torch; print("[setup] torch", torch.__version__, "cuda", torch.version.cuda)'
   log "Python environment ready in $(( $(date +%s) - start )) s ($(du -sh "$venv" | cut -f1))"
   echo "$want" > "$stamp"

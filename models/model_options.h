@@ -20,6 +20,8 @@ struct ModelOptions {
   double layerscale_init = 1e-5;  // 0 turns LayerScale off
   FfnKind ffn = FfnKind::mlp;
   bool qkv_bias = true;
+  // Position-grid resampling for other crop sizes: DINOv2's 0.1, or 0 (by size, as timm).
+  double interpolate_offset = 0.1;
   std::string pretrained;  // safetensors backbone to start from; empty = random init
 };
 

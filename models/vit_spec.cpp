@@ -66,6 +66,7 @@ VitSpec vit_spec_from_options(const ModelOptions& options, int64_t img_size) {
   spec.drop_path_schedule = options.drop_path_schedule;
   spec.ffn = options.ffn;
   spec.qkv_bias = options.qkv_bias;
+  spec.interpolate_offset = options.interpolate_offset;
   return spec;
 }
 

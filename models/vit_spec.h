@@ -23,6 +23,7 @@ struct VitSpec {
   DropPathSchedule drop_path_schedule = DropPathSchedule::uniform;
   FfnKind ffn = FfnKind::mlp;
   bool qkv_bias = true;
+  double interpolate_offset = 0.1;  // Note [Interpolation offset] (models/vit/position_grid.h)
 
   // Width of the block MLP's hidden layer; for SwiGLU the width of each of its two halves
   // (DINOv2: 2/3 of 4×, rounded up to a multiple of 8).

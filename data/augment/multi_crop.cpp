@@ -18,9 +18,10 @@ MultiCropAugment::MultiCropAugment(const DataOptions& options)
       hed_sigma_(options.hed_jitter) {
   const double g_min = options.global_crops_scale.at(0), g_max = options.global_crops_scale.at(1);
   const double l_min = options.local_crops_scale.at(0), l_max = options.local_crops_scale.at(1);
-  globals_[0] = {options.global_crops_size, g_min, g_max, 1.0, 0.0};
-  globals_[1] = {options.global_crops_size, g_min, g_max, 0.1, 0.2};
-  local_ = {options.local_crops_size, l_min, l_max, 0.5, 0.0};
+  const std::vector<double>& blur = options.blur_probabilities;  // Note [Blur probabilities]
+  globals_[0] = {"global1", options.global_crops_size, g_min, g_max, blur.at(0), 0.0};
+  globals_[1] = {"global2", options.global_crops_size, g_min, g_max, blur.at(1), 0.2};
+  local_ = {"local", options.local_crops_size, l_min, l_max, blur.at(2), 0.0};
   if (pathology_) {
     jitter_ = {0.4, 0.4, 0.1, 0.03};
     grayscale_probability_ = 0.0;
@@ -33,17 +34,22 @@ FloatImage MultiCropAugment::crop(const RgbImage& image, const CropRecipe& recip
   const CropBox box =
       random_resized_crop_box(image.height, image.width, recipe.min_scale, recipe.max_scale, rng);
   FloatImage out = crop_and_resize(image, box, recipe.size);
-  if (chance(0.5, rng)) flip_horizontal(out);
+  const auto fired = [&](double probability, const char* operation) {
+    const bool yes = chance(probability, rng);
+    if (yes && observer_) observer_(recipe.name, operation);
+    return yes;
+  };
+  if (fired(0.5, "flip")) flip_horizontal(out);
   if (pathology_) {
     if (chance(0.5, rng)) flip_vertical(out);
     rotate_quarter_turns(out, std::uniform_int_distribution<int>(0, 3)(rng));
   }
   hed_jitter(out, hed_sigma_, rng);  // draws nothing when off: DINOv2's streams stay as they are
-  if (chance(jitter_probability_, rng)) color_jitter(out, jitter_, rng);
-  if (chance(grayscale_probability_, rng)) to_grayscale(out);
-  if (chance(recipe.blur_probability, rng))
+  if (fired(jitter_probability_, "color_jitter")) color_jitter(out, jitter_, rng);
+  if (fired(grayscale_probability_, "grayscale")) to_grayscale(out);
+  if (fired(recipe.blur_probability, "blur"))
     gaussian_blur(out, std::uniform_real_distribution<double>(0.1, 2.0)(rng));
-  if (chance(recipe.solarize_probability, rng)) solarize(out);
+  if (fired(recipe.solarize_probability, "solarize")) solarize(out);
   return out;
 }
 

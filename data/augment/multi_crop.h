@@ -1,8 +1,12 @@
 // MultiCropAugment: one image → 2 global + N local crops, DINOv2's recipe
 // (dinov2/data/augmentations.py), written for pathology as well:
 //   every crop: random resized crop, horizontal flip (p 0.5), colour jitter (0.4, 0.4, 0.2, 0.1;
-//   p 0.8), greyscale (p 0.2);  global 1: blur p 1.0;  global 2: blur p 0.1, solarize p 0.2;
-//   locals: blur p 0.5.
+//   p 0.8), greyscale (p 0.2), Gaussian blur (kernel 9, σ 0.1–2) with data.blur_probabilities
+//   (global 1, global 2, locals);  global 2: solarize p 0.2.
+// Note [Blur probabilities]: augmentations.py asks for blur with p 1.0 / 0.1 / 0.5, but its
+// GaussianBlur(p) wraps RandomApply(p = 1 − p) (dinov2/data/transforms.py), so the released code
+// blurs global 1 never, global 2 with 0.9 and locals with 0.5 — the defaults here, since that is
+// what trained the released models. [1.0, 0.1, 0.5] gives the paper's (and DINO v1's) recipe.
 // The `pathology` preset keeps the crops and blur but treats orientation and colour as H&E
 // demands: vertical flips and quarter turns (tissue has no up), milder hue/saturation jitter
 // (stain variation, not arbitrary colour), no greyscale and no solarize. data.hed_jitter > 0 adds
@@ -10,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -21,10 +26,15 @@
 namespace pathodino::data {
 
 struct CropRecipe {
+  const char* name = "global1";  // global1, global2, local
   int64_t size = 224;
   double min_scale = 0.32, max_scale = 1.0;
   double blur_probability = 1.0, solarize_probability = 0.0;
 };
+
+// Told of every random operation that fired on a crop (flip, color_jitter, grayscale, blur,
+// solarize), with the recipe's name: what the comparison with DINOv2's pipeline counts.
+using AugmentObserver = std::function<void(const char* crop, const char* operation)>;
 
 class MultiCropAugment {
  public:
@@ -37,6 +47,7 @@ class MultiCropAugment {
   // Crops in order: global 1, global 2, locals 1..N.
   std::vector<FloatImage> operator()(const RgbImage& image, std::mt19937_64& rng) const;
   FloatImage crop(const RgbImage& image, const CropRecipe& recipe, std::mt19937_64& rng) const;
+  void set_observer(AugmentObserver observer) { observer_ = std::move(observer); }
 
  private:
   CropRecipe globals_[2];
@@ -46,6 +57,7 @@ class MultiCropAugment {
   double hed_sigma_ = 0;
   ColorJitter jitter_;
   double jitter_probability_ = 0.8, grayscale_probability_ = 0.2;
+  AugmentObserver observer_;
 };
 
 }  // namespace pathodino::data

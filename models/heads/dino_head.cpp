@@ -1,5 +1,6 @@
 #include "models/heads/dino_head.h"
 
+#include <ATen/ops/_weight_norm.h>
 #include <torch/nn/functional/normalization.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/linear.h>
@@ -21,9 +22,13 @@ DinoHeadImpl::DinoHeadImpl(const DinoHeadSpec& spec, uint64_t seed) {
     if (layer + 1 < spec.nlayers) mlp_->push_back(torch::nn::GELU());
     in = out;
   }
+  auto last_layer = register_module("last_layer", std::make_shared<torch::nn::Module>());
   const double bound = 1.0 / std::sqrt(static_cast<double>(spec.bottleneck_dim));
-  last_layer_ = register_parameter(
-      "last_layer",
+  auto gain = torch::ones({spec.n_prototypes, 1});
+  weight_g_ = spec.trainable_gain ? last_layer->register_parameter("weight_g", gain)
+                                  : last_layer->register_buffer("weight_g", gain);
+  weight_v_ = last_layer->register_parameter(
+      "weight_v",
       torch::empty({spec.n_prototypes, spec.bottleneck_dim}).uniform_(-bound, bound, gen));
 }
 
@@ -32,7 +37,7 @@ torch::Tensor DinoHeadImpl::forward(const torch::Tensor& x) {
   const double eps = x.scalar_type() == torch::kFloat16 ? 1e-6 : 1e-12;
   const auto bottleneck =
       F::normalize(mlp_->forward(x), F::NormalizeFuncOptions().dim(-1).eps(eps));
-  const auto prototypes = F::normalize(last_layer_, F::NormalizeFuncOptions().dim(1).eps(eps));
+  const auto prototypes = at::_weight_norm(weight_v_, weight_g_, /*dim=*/0);
   return torch::matmul(bottleneck, prototypes.to(bottleneck.scalar_type()).t());
 }
 

@@ -1,8 +1,12 @@
-// DinoHead: the DINO/iBOT projection head —
+// DinoHead: the DINO/iBOT projection head, DINOv2's layers/dino_head.py —
 //   MLP (nlayers Linear layers, GELU between) → L2-normalised bottleneck → prototypes,
-// where the prototype layer is weight-normalised with its gain fixed to 1: each prototype row is
-// unit length, so logits are cosine similarities. Initialised as DINOv2 (truncated normal 0.02,
-// zero bias; the prototype layer keeps PyTorch's Linear default).
+// where the prototype layer is weight-normalised (torch.nn.utils.weight_norm, dim 0): prototype k
+// is g_k · v_k / ‖v_k‖. DINOv2 fills the gains g with 1 and trains them; with `trainable_gain`
+// false they stay 1 (a buffer), so every prototype is unit length and logits are cosines (DINO v1's
+// norm_last_layer). Tensor names are DINOv2's, so its head checkpoints load:
+// mlp.{0,2,4}.weight/bias, last_layer.weight_g [K, 1], last_layer.weight_v [K, bottleneck].
+// Initialised as DINOv2 (truncated normal 0.02, zero bias; the prototype layer keeps PyTorch's
+// Linear default).
 #pragma once
 
 #include <torch/nn/module.h>
@@ -16,19 +20,21 @@ struct DinoHeadSpec {
   int64_t hidden_dim = 2048;
   int64_t bottleneck_dim = 256;
   int64_t nlayers = 3;
+  bool trainable_gain = true;  // DINOv2: the weight-norm gains g are parameters
 };
 
 class DinoHeadImpl : public torch::nn::Module {
  public:
   DinoHeadImpl(const DinoHeadSpec& spec, uint64_t seed);
   torch::Tensor forward(const torch::Tensor& x);  // [..., in_dim] → [..., n_prototypes]
-  // The prototype matrix before normalisation (its rows are normalised in forward); the trainer
-  // freezes it during the first epoch.
-  torch::Tensor& last_layer_weight() { return last_layer_; }
+  // The prototype directions v before normalisation, and their gains g; the trainer freezes both
+  // during the first epoch(s) (names containing "last_layer").
+  torch::Tensor& last_layer_weight() { return weight_v_; }
+  torch::Tensor& last_layer_gain() { return weight_g_; }
 
  private:
   torch::nn::Sequential mlp_{nullptr};
-  torch::Tensor last_layer_;
+  torch::Tensor weight_v_, weight_g_;
 };
 TORCH_MODULE(DinoHead);
 

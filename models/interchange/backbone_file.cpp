@@ -1,12 +1,12 @@
 #include "models/interchange/backbone_file.h"
 
-#include <torch/nn/functional/upsampling.h>
 #include <torch/version.h>
 
 #include <nlohmann/json.hpp>
 
 #include "models/interchange/safetensors.h"
 #include "models/interchange/tensor_bytes.h"
+#include "models/vit/position_grid.h"
 
 namespace pathodino::models {
 namespace {
@@ -49,23 +49,6 @@ std::string get(const std::map<std::string, std::string>& meta, const std::strin
   return it->second;
 }
 
-// A DINOv2 position embedding [1, 1 + g², D] resampled to [1, 1 + G², D].
-torch::Tensor resample_position_embedding(const torch::Tensor& pos, int64_t grid) {
-  const int64_t dim = pos.size(2);
-  const auto old_grid =
-      static_cast<int64_t>(std::lround(std::sqrt(static_cast<double>(pos.size(1) - 1))));
-  auto patch = pos.slice(1, 1)
-                   .reshape({1, old_grid, old_grid, dim})
-                   .permute({0, 3, 1, 2})
-                   .to(torch::kFloat32);
-  patch = torch::nn::functional::interpolate(patch, torch::nn::functional::InterpolateFuncOptions()
-                                                        .size(std::vector<int64_t>{grid, grid})
-                                                        .mode(torch::kBicubic)
-                                                        .align_corners(false));
-  patch = patch.permute({0, 2, 3, 1}).reshape({1, grid * grid, dim});
-  return torch::cat({pos.slice(1, 0, 1).to(torch::kFloat32), patch}, 1);
-}
-
 }  // namespace
 
 void export_backbone(VisionTransformer& backbone, const BackboneInfo& info,
@@ -87,6 +70,7 @@ void export_backbone(VisionTransformer& backbone, const BackboneInfo& info,
       {"ffn", spec.ffn == FfnKind::mlp ? "mlp" : "swiglu"},
       {"layerscale_init", nlohmann::json(spec.layerscale_init).dump()},
       {"qkv_bias", spec.qkv_bias ? "true" : "false"},
+      {"interpolate_offset", nlohmann::json(spec.interpolate_offset).dump()},
       {"image_mean", list_text(info.image_mean)},
       {"image_std", list_text(info.image_std)},
       {"mpp", list_text(info.mpp)},
@@ -118,6 +102,9 @@ VitSpec read_backbone_spec(const std::filesystem::path& path) {
     spec.ffn = get(meta, "ffn", path) == "swiglu" ? FfnKind::swiglu : FfnKind::mlp;
     spec.layerscale_init = std::stod(get(meta, "layerscale_init", path));
     spec.qkv_bias = get(meta, "qkv_bias", path) == "true";
+    // Files written before the offset was recorded resampled by size.
+    const auto offset = meta.find("interpolate_offset");
+    spec.interpolate_offset = offset == meta.end() ? 0.0 : std::stod(offset->second);
   } catch (const std::logic_error& e) {  // stoll/stod on a malformed value
     throw BackboneFileError(path.string() + ": malformed architecture metadata (" + e.what() + ")");
   }
@@ -139,7 +126,10 @@ void import_backbone(VisionTransformer& backbone, const std::filesystem::path& p
     torch::Tensor value = from_st_tensor(*entry);
     if (item.key() == "pos_embed" && value.dim() == 3 && value.size(0) == 1 &&
         value.size(2) == item.value().size(2) && !value.sizes().equals(item.value().sizes()))
-      value = resample_position_embedding(value, grid);
+      value = torch::cat(
+          {value.slice(1, 0, 1), resample_patch_positions(value.slice(1, 1), grid, grid,
+                                                          backbone->spec().interpolate_offset)},
+          1);
     if (!value.sizes().equals(item.value().sizes())) {
       std::ostringstream text;
       text << "tensor '" << item.key() << "' has shape " << value.sizes()

@@ -1,9 +1,9 @@
 #include "models/vit/vision_transformer.h"
 
-#include <torch/nn/functional/upsampling.h>
 #include <torch/nn/init.h>
 
 #include "models/vit/block.h"
+#include "models/vit/position_grid.h"
 
 namespace pathodino::models {
 namespace {
@@ -71,21 +71,10 @@ void VisionTransformerImpl::reset_parameters(uint64_t seed) {
 torch::Tensor VisionTransformerImpl::position_embedding(int64_t grid_h, int64_t grid_w) const {
   const int64_t stored = spec_.img_size / spec_.patch_size;
   if (grid_h == stored && grid_w == stored) return pos_embed_;
-  const int64_t dim = spec_.embed_dim;
-  const auto cls_pos = pos_embed_.slice(1, 0, 1);
-  auto patch_pos = pos_embed_.slice(1, 1)
-                       .to(torch::kFloat32)
-                       .reshape({1, stored, stored, dim})
-                       .permute({0, 3, 1, 2});
-  patch_pos =
-      torch::nn::functional::interpolate(patch_pos, torch::nn::functional::InterpolateFuncOptions()
-                                                        .size(std::vector<int64_t>{grid_h, grid_w})
-                                                        .mode(torch::kBicubic)
-                                                        .align_corners(false));
-  patch_pos = patch_pos.permute({0, 2, 3, 1})
-                  .reshape({1, grid_h * grid_w, dim})
-                  .to(pos_embed_.scalar_type());
-  return torch::cat({cls_pos, patch_pos}, 1);
+  return torch::cat(
+      {pos_embed_.slice(1, 0, 1),
+       resample_patch_positions(pos_embed_.slice(1, 1), grid_h, grid_w, spec_.interpolate_offset)},
+      1);
 }
 
 VitOutput VisionTransformerImpl::forward(const torch::Tensor& images, const torch::Tensor& masks) {

@@ -1,7 +1,8 @@
 // VisionTransformer: DINOv2's backbone. Tokens are [CLS + pos₀, registers (no position),
-// patches + pos₁..]; the learned position embedding is resampled (bicubic) to any crop whose sides
-// are multiples of the patch; masked patches (iBOT) are replaced by a learned mask token before
-// positions are added. Parameter names are DINOv2's, so named_parameters() is the export.
+// patches + pos₁..]; the learned position embedding is resampled (bicubic, Note [Interpolation
+// offset] in position_grid.h) to any crop whose sides are multiples of the patch; masked patches
+// (iBOT) are replaced by a learned mask token before positions are added. Parameter names are
+// DINOv2's, so named_parameters() is the export.
 #pragma once
 
 #include <torch/nn/module.h>

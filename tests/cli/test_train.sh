@@ -27,7 +27,8 @@ rows = [json.loads(line) for line in open(sys.argv[1])]
 assert [r["step"] for r in rows] == list(range(6)), rows
 keys = {"loss", "dino_loss", "ibot_loss", "koleo_loss", "lr", "last_layer_lr", "weight_decay",
         "teacher_momentum", "teacher_temp", "grad_norm", "teacher_entropy",
-        "teacher_kl_to_uniform", "images_per_second"}
+        "teacher_kl_to_uniform", "student_entropy", "student_kl_to_uniform", "prototypes_for_90pct",
+        "cls_effective_rank", "center_norm", "images_per_second"}
 for r in rows:
     missing = keys - r.keys()
     assert not missing, missing
@@ -39,6 +40,10 @@ assert all(r["last_layer_lr"] == 0.0 for r in rows[:3]) and rows[3]["last_layer_
 assert abs(rows[0]["teacher_temp"] - 0.04) < 1e-12 and rows[5]["teacher_temp"] > 0.04
 assert abs(rows[0]["teacher_momentum"] - 0.992) < 1e-12 and rows[5]["teacher_momentum"] > 0.992
 assert 0 <= rows[0]["teacher_entropy"] <= math.log(4096) + 1e-6
+# Health monitors in their ranges: K = 4096 prototypes, 2 x 4 global crops per step.
+assert all(1 <= r["prototypes_for_90pct"] <= 4096 for r in rows)
+assert all(1 <= r["cls_effective_rank"] <= 8 + 1e-6 for r in rows)
+assert rows[0]["center_norm"] == 0 and rows[5]["center_norm"] > 0  # moves from zero
 print("metrics.jsonl: 6 rows, all keys finite, schedules as configured")
 PY
 check "metrics.jsonl holds every schedule value and loss term" test $rc -eq 0
@@ -76,10 +81,15 @@ check "bad config leaves no run folder" test ! -e "$tmp/runs/bad"
 check "a missing checkpoint to resume from is refused by path" grep -q "$tmp/nowhere" "$tmp/noresume.out"
 check "refusal exits 1 and leaves no run folder" test $rc -eq 1 -a ! -e "$tmp/runs/noresume"
 
-# Gradient accumulation: the global batch counts every micro-batch.
-"$bin" train -c "$config" "${short[@]}" --set run.name=accum --set optim.grad_accumulation_steps=2 > "$tmp/accum.out" 2>&1; rc=$?
+# Gradient accumulation: the global batch counts every micro-batch. The teacher temperature of 1
+# makes its targets near-uniform (logits are cosines), so the DINO term, a cross-entropy against
+# them, cannot fall below their entropy ≈ log K: the collapse warning must name it.
+"$bin" train -c "$config" "${short[@]}" --set run.name=accum --set optim.grad_accumulation_steps=2 \
+  --set ssl.teacher.temp=1.0 --set ssl.teacher.warmup_temp=1.0 > "$tmp/accum.out" 2>&1; rc=$?
 check "gradient accumulation trains" test $rc -eq 0
 check "global batch = ranks x micro-batches x batch" grep -q "steps of 8 images (1 rank(s) x 2 micro-batch(es) x 4)" "$tmp/accum.out"
+check "a DINO term at log K after warm-up is named in a warning line" \
+  grep -Eq '^warning: uniform collapse: after step 6 the DINO loss is [0-9.]+, at log K = 8.318' "$tmp/accum.out"
 
 # A loss that cannot be finite: skipped steps, then a stop naming the term and the step.
 "$bin" train -c "$config" "${short[@]}" --set run.name=nan --set ssl.student_temp=1e-300 \

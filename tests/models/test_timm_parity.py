@@ -23,9 +23,10 @@ PATHODINO, VIT_FEATURES = sys.argv[1], sys.argv[2]
 TOLERANCE = 1e-5
 
 
-def export(name, out, seed=0, img_size=224, layerscale_init=1e-5, ffn=None):
+def export(name, out, seed=0, img_size=224, layerscale_init=1e-5, ffn=None, offset=0.1):
     cmd = [PATHODINO, "export", "--init", name, "--seed", str(seed), "--out", str(out),
-           "--img-size", str(img_size), "--layerscale-init", str(layerscale_init)]
+           "--img-size", str(img_size), "--layerscale-init", str(layerscale_init),
+           "--interpolate-offset", str(offset)]
     if ffn:
         cmd += ["--ffn", ffn]
     subprocess.run(cmd, check=True, capture_output=True)
@@ -42,11 +43,17 @@ def timm_model(path, img_size=None):
         kwargs["act_layer"] = torch.nn.SiLU
     state = load_file(str(path))
     if img_size is not None and img_size != kwargs["img_size"]:
-        # DINOv2's resampling: bicubic to the new grid, no antialiasing, CLS row kept.
+        # Bicubic to the new grid, no antialiasing, CLS row kept: with an offset, as DINOv2's
+        # interpolate_pos_encoding (scale factors (new + offset) / old), else by size (timm).
         pos = state["pos_embed"]
         old, new = kwargs["img_size"] // kwargs["patch_size"], img_size // kwargs["patch_size"]
         grid = pos[:, 1:].reshape(1, old, old, -1).permute(0, 3, 1, 2)
-        grid = F.interpolate(grid, size=(new, new), mode="bicubic", antialias=False, align_corners=False)
+        offset = float(meta["interpolate_offset"])
+        if offset > 0:
+            scale = (new + offset) / old
+            grid = F.interpolate(grid, scale_factor=(scale, scale), mode="bicubic", align_corners=False)
+        else:
+            grid = F.interpolate(grid, size=(new, new), mode="bicubic", antialias=False, align_corners=False)
         state["pos_embed"] = torch.cat([pos[:, :1], grid.permute(0, 2, 3, 1).reshape(1, new * new, -1)], 1)
         kwargs["img_size"] = img_size
     model = VisionTransformer(**kwargs).eval()
@@ -63,11 +70,12 @@ def cpp_features(backbone, images, work):
 
 
 class TimmParity(unittest.TestCase):
-    def check(self, name, img_size=224, layerscale_init=1e-5, ffn=None, input_size=None):
+    def check(self, name, img_size=224, layerscale_init=1e-5, ffn=None, input_size=None, offset=0.1):
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             path = work / "backbone.safetensors"
-            export(name, path, seed=3, img_size=img_size, layerscale_init=layerscale_init, ffn=ffn)
+            export(name, path, seed=3, img_size=img_size, layerscale_init=layerscale_init, ffn=ffn,
+                   offset=offset)
             input_size = input_size or img_size
             model, meta = timm_model(path, img_size=input_size)
             regs = int(meta["num_register_tokens"])
@@ -117,8 +125,20 @@ class TimmParity(unittest.TestCase):
         self.check("vit_tiny_patch8", img_size=64, layerscale_init=0.5)
 
     def test_position_embedding_resampled_to_another_crop(self):
-        # Trained at 224, applied to 288 (grid 14 → 18): DINOv2's bicubic resampling.
+        # Trained at 224, applied to 288 (grid 14 → 18): DINOv2's bicubic resampling, offset 0.1.
         self.check("vit_small_patch16_reg4", layerscale_init=0.5, input_size=288)
+
+    def test_position_embedding_resampled_by_size_without_offset(self):
+        # model.interpolate_offset 0: timm's resampling by size; differs from the offset's.
+        self.check("vit_small_patch16_reg4", layerscale_init=0.5, input_size=288, offset=0)
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            export("vit_tiny_patch16", work / "a.safetensors", seed=3, layerscale_init=0.5, offset=0.1)
+            export("vit_tiny_patch16", work / "b.safetensors", seed=3, layerscale_init=0.5, offset=0)
+            images = torch.randn(1, 3, 288, 288)
+            a = cpp_features(work / "a.safetensors", images, work)["patches"]
+            b = cpp_features(work / "b.safetensors", images, work)["patches"]
+            self.assertGreater((a - b).abs().max().item(), 100 * TOLERANCE)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <iostream>
+#include <optional>
 
 #include "models/backbone_factory.h"
 #include "trainer/cli/commands.h"
@@ -23,6 +24,9 @@ namespace {
 struct BackboneArgs : ConfigArgs {
   std::string backbone;
   bool json = false;
+  // Seeds the random initialisation apart from run.seed, which also renders synthetic data: the
+  // random-feature baseline is then drawn over several inits on the same labelled images.
+  std::optional<uint64_t> init_seed;
 };
 
 // Runs `body` with the config and backbone the arguments name; maps errors to exit codes.
@@ -32,8 +36,8 @@ void with_backbone(const BackboneArgs& args, int& exit_code, const char* command
   try {
     ExperimentConfig config = config::resolve_config(args.file, args.overrides);
     if (!args.backbone.empty()) config.model.pretrained = args.backbone;
-    auto backbone = models::build_backbone(config.model, config.data.global_crops_size,
-                                           static_cast<uint64_t>(config.run.seed));
+    const auto seed = args.init_seed.value_or(static_cast<uint64_t>(config.run.seed));
+    auto backbone = models::build_backbone(config.model, config.data.global_crops_size, seed);
     body(backbone, config, args.backbone.empty() ? "init" : args.backbone);
     exit_code = 0;
   } catch (const config::ConfigError& e) {
@@ -57,6 +61,9 @@ void add_eval_command(CLI::App& app, int& exit_code) {
                   "backbone .safetensors (e.g. a run's teacher_backbone.safetensors); default: "
                   "the run's initialisation");
   knn->add_flag("--json", args->json, "print one JSON object instead of a sentence");
+  knn->add_option("--init-seed", args->init_seed,
+                  "seed of the random initialisation (default: run.seed, which also seeds "
+                  "synthetic data)");
 
   auto* linear = eval->add_subcommand(
       "linear", "Linear probe on frozen features: held-out top-1 (eval.linear_* settings)");
@@ -64,6 +71,9 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   linear->add_option("--backbone", args->backbone,
                      "backbone .safetensors; default: the run's initialisation");
   linear->add_flag("--json", args->json, "print one JSON object instead of a sentence");
+  linear->add_option("--init-seed", args->init_seed,
+                     "seed of the random initialisation (default: run.seed, which also seeds "
+                     "synthetic data)");
   linear->callback([args, &exit_code] {
     with_backbone(*args, exit_code, "linear",
                   [&](models::VisionTransformer& backbone, const ExperimentConfig& config,

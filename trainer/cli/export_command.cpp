@@ -22,6 +22,7 @@ struct ExportArgs {
   std::string out;
   int64_t img_size = 224;
   double layerscale_init = 1e-5;
+  double interpolate_offset = 0.1;
   std::string ffn;
 };
 
@@ -74,6 +75,8 @@ void add_export_command(CLI::App& app, int& exit_code) {
                       "image side the position embedding is made for");
   command->add_option("--layerscale-init", args->layerscale_init,
                       "LayerScale init; 0 = no LayerScale");
+  command->add_option("--interpolate-offset", args->interpolate_offset,
+                      "position-grid resampling offset at other sizes: 0.1 (DINOv2) or 0 (timm)");
   command->add_option("--ffn", args->ffn, "mlp or swiglu (default: the size's own)")
       ->check(CLI::IsMember({"mlp", "swiglu"}));
   command->callback([args, &exit_code] {
@@ -87,6 +90,7 @@ void add_export_command(CLI::App& app, int& exit_code) {
       models::VitSpec spec = models::vit_spec_from_name(args->init);
       spec.img_size = args->img_size;
       spec.layerscale_init = args->layerscale_init;
+      spec.interpolate_offset = args->interpolate_offset;
       if (!args->ffn.empty())
         spec.ffn = args->ffn == "swiglu" ? models::FfnKind::swiglu : models::FfnKind::mlp;
       models::VisionTransformer backbone(spec);

@@ -65,7 +65,6 @@ void check_consistency(const ExperimentConfig& c, const ConfigNode& tree, Config
   };
   within_run(c.optim.warmup_epochs, "optim.warmup_epochs");
   within_run(c.optim.freeze_last_layer_epochs, "optim.freeze_last_layer_epochs");
-  within_run(c.ssl.teacher.warmup_temp_epochs, "ssl.teacher.warmup_temp_epochs");
 
   if (c.optim.min_lr > c.optim.base_lr)
     r.report("optim.min_lr", "optim.base_lr", "min_lr is above base_lr");

@@ -35,6 +35,10 @@ Schema make_experiment_schema() {
   KEY(model.layerscale_init, "LayerScale initial value; 0 = no LayerScale").at_least(0);
   KEY(model.ffn, "block MLP: GELU MLP x4, or SwiGLU");
   KEY(model.qkv_bias, "bias in the attention qkv projection");
+  KEY(model.interpolate_offset,
+      "position-grid resampling at other crop sizes: DINOv2's offset 0.1, or 0 = by size (timm)")
+      .at_least(0)
+      .below(1);
   KEY(model.pretrained, "safetensors backbone (DINOv2/timm names) to start from; empty = random");
 
   KEY(ssl.dino.loss_weight, "weight of the DINO CLS-token loss").at_least(0);
@@ -42,6 +46,8 @@ Schema make_experiment_schema() {
   KEY(ssl.dino.head.bottleneck_dim, "L2-normalised bottleneck width").at_least(1);
   KEY(ssl.dino.head.hidden_dim, "MLP hidden width").at_least(1);
   KEY(ssl.dino.head.nlayers, "MLP layers").at_least(1);
+  KEY(ssl.dino.head.trainable_gain,
+      "train the prototypes' weight-norm gains (DINOv2); false = fixed at 1");
   KEY(ssl.ibot.loss_weight, "weight of the iBOT masked-patch loss").at_least(0);
   KEY(ssl.ibot.mask_sample_probability, "share of images that get masked").at_least(0).at_most(1);
   KEY(ssl.ibot.mask_ratio_min_max, "share of patches masked in a masked image")
@@ -53,6 +59,7 @@ Schema make_experiment_schema() {
   KEY(ssl.ibot.head.bottleneck_dim, "bottleneck of a separate iBOT head").at_least(1);
   KEY(ssl.ibot.head.hidden_dim, "hidden width of a separate iBOT head").at_least(1);
   KEY(ssl.ibot.head.nlayers, "MLP layers of a separate iBOT head").at_least(1);
+  KEY(ssl.ibot.head.trainable_gain, "train the gains of a separate iBOT head's prototypes");
   KEY(ssl.koleo.loss_weight, "weight of the KoLeo regulariser on student CLS").at_least(0);
   KEY(ssl.centering, "teacher centering: EMA center, or Sinkhorn-Knopp");
   KEY(ssl.center_momentum, "EMA momentum of the teacher center").at_least(0).at_most(1);
@@ -75,6 +82,8 @@ Schema make_experiment_schema() {
   KEY(optim.betas, "AdamW betas").of_length(2).at_least(0).below(1);
   KEY(optim.layerwise_decay, "lr multiplier per block, from the top").above(0).at_most(1);
   KEY(optim.patch_embed_lr_mult, "lr multiplier of the patch embedding").at_least(0);
+  KEY(optim.decay_embeddings,
+      "weight decay on pos_embed and the cls/register/mask tokens (DINOv2); false exempts them");
   KEY(optim.clip_grad, "max global gradient norm; 0 = no clipping").at_least(0);
   KEY(optim.freeze_last_layer_epochs, "epochs with the heads' last layer frozen").at_least(0);
   KEY(optim.grad_accumulation_steps, "micro-steps per optimizer step").at_least(1);
@@ -96,6 +105,11 @@ Schema make_experiment_schema() {
       .above(0)
       .at_most(1);
   KEY(data.augmentation, "augmentation preset");
+  KEY(data.blur_probabilities,
+      "blur probability of global crop 1, global crop 2, local crops (DINOv2's code: 0, 0.9, 0.5)")
+      .of_length(3)
+      .at_least(0)
+      .at_most(1);
   KEY(data.hed_jitter, "HED stain jitter sigma per crop (Tellez 2018); 0 = off")
       .at_least(0)
       .at_most(1);

@@ -23,8 +23,24 @@ void declare_all(MetricRegistry& r) {
   r.declare("pathodino_teacher_momentum", gauge, "EMA momentum of the teacher, last step.");
   r.declare("pathodino_teacher_temperature", gauge, "Teacher softmax temperature, last step.");
   r.declare("pathodino_grad_norm", gauge, "Global gradient L2 norm before clipping, last step.");
-  r.declare("pathodino_teacher_entropy", gauge,
-            "Entropy of the teacher's mean target distribution (log K under collapse).");
+  r.declare(
+      "pathodino_teacher_entropy", gauge,
+      "Mean per-sample entropy of the teacher's DINO targets, nats (log K: uniform collapse).");
+  r.declare("pathodino_student_entropy", gauge,
+            "Mean per-sample entropy of the student's DINO softmax over all crops, nats.");
+  r.declare("pathodino_kl_to_uniform", gauge,
+            "KL(mean distribution over the batch || uniform) by network, nats (log K: one "
+            "prototype takes every sample).");
+  r.declare("pathodino_log_prototypes", gauge,
+            "log K of the DINO head: the entropy of a uniform target (divide entropies by it).");
+  r.declare("pathodino_prototypes_for_90pct_mass", gauge,
+            "Fewest prototypes carrying 90% of the teacher's mean target mass.");
+  r.declare("pathodino_cls_effective_rank", gauge,
+            "RankMe effective rank of the teacher's CLS embeddings of the global batch.");
+  r.declare("pathodino_center_norm", gauge, "L2 norm of the DINO softmax center.");
+  r.declare("pathodino_uniform_collapse", gauge,
+            "1 while the DINO loss sits at log K after warm-up (the teacher's targets are "
+            "uniform), else 0.");
   r.declare("pathodino_nonfinite_steps_total", counter, "Steps skipped as non-finite.");
   r.declare("pathodino_step_seconds", gauge, "Wall time of the last step on this rank.");
   r.declare("pathodino_phase_seconds_total", counter,
@@ -88,7 +104,15 @@ void TrainingMetrics::record_step(const StepMetrics& s) {
     r.set("pathodino_loss", s.koleo, {{"term", "koleo"}});
     r.set("pathodino_grad_norm", s.grad_norm);
     r.set("pathodino_teacher_entropy", s.teacher_entropy);
+    r.set("pathodino_student_entropy", s.student_entropy);
+    r.set("pathodino_kl_to_uniform", s.teacher_kl_to_uniform, {{"network", "teacher"}});
+    r.set("pathodino_kl_to_uniform", s.student_kl_to_uniform, {{"network", "student"}});
+    r.set("pathodino_prototypes_for_90pct_mass", s.prototypes_for_90pct);
+    r.set("pathodino_cls_effective_rank", s.cls_effective_rank);
+    r.set("pathodino_center_norm", s.center_norm);
   }
+  r.set("pathodino_log_prototypes", s.log_prototypes);
+  r.set("pathodino_uniform_collapse", s.uniform_collapse ? 1.0 : 0.0);
   r.set("pathodino_learning_rate", s.lr);
   r.set("pathodino_weight_decay", s.weight_decay);
   r.set("pathodino_teacher_momentum", s.teacher_momentum);

@@ -22,8 +22,13 @@ struct StepMetrics {
   double images_per_second = 0;
   double loss = 0, dino = 0, ibot = 0, koleo = 0;
   double lr = 0, weight_decay = 0, teacher_momentum = 0, teacher_temp = 0;
-  double grad_norm = 0, teacher_entropy = 0;
-  bool applied = true;  // false: skipped as non-finite
+  double grad_norm = 0;
+  // Collapse monitors (trainer/ssl/ssl_health.h); log_prototypes = log K, the uniform entropy.
+  double teacher_entropy = 0, student_entropy = 0, teacher_kl_to_uniform = 0,
+         student_kl_to_uniform = 0, prototypes_for_90pct = 0, cls_effective_rank = 0,
+         center_norm = 0, log_prototypes = 0;
+  bool uniform_collapse = false;  // the DINO loss sits at log K after warm-up (collapse_watch.h)
+  bool applied = true;            // false: skipped as non-finite
   // Seconds of this step on this rank, by phase.
   double step_seconds = 0, data_wait = 0, forward = 0, backward = 0, optimizer = 0;
   double allreduce_busy = 0, allreduce_exposed = 0;  // gradient buckets' transfer; not hidden

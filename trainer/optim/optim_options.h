@@ -22,6 +22,9 @@ struct OptimOptions {
   std::vector<double> betas{0.9, 0.999};
   double layerwise_decay = 0.9;
   double patch_embed_lr_mult = 0.2;
+  // DINOv2 decays the position embedding and the CLS/register/mask tokens like any weight
+  // (dinov2/utils/param_groups.py exempts only biases, norms and LayerScale); false exempts them.
+  bool decay_embeddings = true;
   double clip_grad = 3.0;  // max global gradient norm; 0 = no clipping
   int64_t freeze_last_layer_epochs = 1;
   int64_t grad_accumulation_steps = 1;

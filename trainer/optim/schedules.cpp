@@ -56,7 +56,10 @@ TrainingSchedules make_training_schedules(const OptimOptions& optim, const ssl::
       lr_schedule.zeroed_before(optim.freeze_last_layer_epochs * epoch),
       CosineSchedule({optim.weight_decay, optim.weight_decay_end, total, 0, 0, 0.0}),
       CosineSchedule({ssl.teacher.momentum, ssl.teacher.final_momentum, total, 0, 0, 0.0}),
-      CosineSchedule({ssl.teacher.temp, ssl.teacher.temp, total,
+      // DINOv2's teacher-temperature ramp is its own schedule of warmup length: a ramp longer
+      // than the run is cut off by the run's end, not stretched or refused.
+      CosineSchedule({ssl.teacher.temp, ssl.teacher.temp,
+                      std::max(total, ssl.teacher.warmup_temp_epochs * epoch),
                       ssl.teacher.warmup_temp_epochs * epoch, 0, ssl.teacher.warmup_temp}),
   };
 }

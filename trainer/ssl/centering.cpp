@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "trainer/ssl/loss_precision.h"
+
 namespace pathodino::ssl {
 
 SoftmaxCenter::SoftmaxCenter(int64_t n_prototypes, double momentum)
@@ -9,8 +11,8 @@ SoftmaxCenter::SoftmaxCenter(int64_t n_prototypes, double momentum)
 
 torch::Tensor SoftmaxCenter::apply(const torch::Tensor& teacher_logits, double temperature) {
   torch::NoGradGuard no_grad;
-  const auto logits = teacher_logits.to(torch::kFloat32);
-  center_ = center_.to(logits.device());
+  const auto logits = in_loss_precision(teacher_logits);
+  center_ = center_.to(logits.device(), logits.scalar_type());
   const auto targets = torch::softmax((logits - center_) / temperature, -1);
   const auto sums =
       torch::cat({logits.sum(0, /*keepdim=*/true),
@@ -35,6 +37,8 @@ void SoftmaxCenter::discard_pending() { pending_ = torch::Tensor(); }
 torch::Tensor sinkhorn_knopp(const torch::Tensor& teacher_logits, double temperature,
                              int64_t iterations, const AllReduceSum& all_reduce) {
   torch::NoGradGuard no_grad;
+  // fp32 whatever the logits' precision, as DINOv2's sinkhorn_knopp_teacher
+  // (teacher_output.float()).
   auto q = torch::exp(teacher_logits.to(torch::kFloat32) / temperature).t();  // [K, N]
   const int64_t prototypes = q.size(0);
   auto count = torch::full({1}, static_cast<float>(q.size(1)), q.options());

@@ -2,11 +2,13 @@
 
 #include <torch/torch.h>
 
+#include "trainer/ssl/loss_precision.h"
+
 namespace pathodino::ssl {
 
 torch::Tensor koleo_loss(const torch::Tensor& features, double eps) {
   const auto x = torch::nn::functional::normalize(
-      features.to(torch::kFloat32), torch::nn::functional::NormalizeFuncOptions().dim(-1).eps(eps));
+      in_loss_precision(features), torch::nn::functional::NormalizeFuncOptions().dim(-1).eps(eps));
   const int64_t n = x.size(0);
   if (n < 2) return (x * 0).sum();  // no neighbour; keeps the graph connected
   torch::Tensor neighbour;

@@ -4,7 +4,8 @@ namespace pathodino::ssl {
 namespace {
 
 models::DinoHeadSpec head_spec(const HeadOptions& head, int64_t embed_dim) {
-  return {embed_dim, head.n_prototypes, head.hidden_dim, head.bottleneck_dim, head.nlayers};
+  return {embed_dim,           head.n_prototypes, head.hidden_dim,
+          head.bottleneck_dim, head.nlayers,      head.trainable_gain};
 }
 
 }  // namespace

@@ -15,6 +15,8 @@ struct HeadOptions {
   int64_t bottleneck_dim = 256;
   int64_t hidden_dim = 2048;
   int64_t nlayers = 3;
+  bool trainable_gain =
+      true;  // DINOv2 trains the prototypes' weight-norm gains; false fixes them at 1
 };
 
 struct DinoOptions {

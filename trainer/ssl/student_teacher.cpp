@@ -2,8 +2,6 @@
 
 #include <torch/torch.h>
 
-#include <cmath>
-
 #include "models/backbone_factory.h"
 #include "trainer/ssl/dino_loss.h"
 #include "trainer/ssl/ema_teacher.h"
@@ -92,27 +90,17 @@ SslLosses StudentTeacher::forward(const SslBatch& batch, double teacher_temp,
   SslLosses losses;
 
   // Teacher: targets for the student.
-  torch::Tensor dino_targets, ibot_targets;
+  torch::Tensor dino_targets, ibot_targets, teacher_cls;
   {
     torch::NoGradGuard no_grad;
     const models::VitOutput out = teacher_.backbone->forward(batch.global_crops);
+    teacher_cls = out.cls;
     const auto logits = teacher_.heads.dino->forward(out.cls);  // [2B, K]
     dino_targets = centre(logits, teacher_temp, dino_center_, all_reduce);
     if (use_ibot) {
       const auto patch_logits = teacher_.heads.ibot->forward(out.patches.index({batch.masks}));
       ibot_targets = centre(patch_logits, teacher_temp, ibot_center_, all_reduce);
     }
-    // Collapse monitors over the global batch.
-    const auto p = dino_targets.to(torch::kFloat32);
-    const double k = static_cast<double>(p.size(1));
-    auto sums = torch::cat({p.sum(0), (-(p * torch::log(p.clamp_min(1e-12)))).sum().reshape({1}),
-                            torch::full({1}, static_cast<float>(p.size(0)), p.options())});
-    all_reduce(sums);
-    const double rows = sums[-1].item<double>();
-    losses.teacher_entropy = sums[-2].item<double>() / rows;
-    const auto mean_p = sums.slice(0, 0, p.size(1)) / rows;
-    losses.teacher_kl_to_uniform =
-        (mean_p * torch::log(mean_p.clamp_min(1e-12) * k)).sum().item<double>();
   }
   dino_targets = dino_targets.view({2, b, -1});
 
@@ -130,6 +118,10 @@ SslLosses StudentTeacher::forward(const SslBatch& batch, double teacher_temp,
                : torch::zeros({}, losses.dino.options());
   const auto global_cls = global_out.cls.chunk(2);
   losses.koleo = koleo_loss(global_cls[0]) + koleo_loss(global_cls[1]);  // DINOv2: a sum
+  const bool softmax_center = options_.centering == Centering::softmax_center;
+  losses.health = measure_health(
+      dino_targets.flatten(0, 1), student_logits.flatten(0, 1), options_.student_temp, teacher_cls,
+      softmax_center ? dino_center_.center() : torch::Tensor(), all_reduce);
   losses.total = options_.dino.loss_weight * losses.dino + options_.ibot.loss_weight * losses.ibot +
                  options_.koleo.loss_weight * losses.koleo;
   return losses;

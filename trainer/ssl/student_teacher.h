@@ -17,6 +17,7 @@
 #include "trainer/ssl/centering.h"
 #include "trainer/ssl/collectives.h"
 #include "trainer/ssl/ssl_heads.h"
+#include "trainer/ssl/ssl_health.h"
 #include "trainer/ssl/ssl_options.h"
 
 namespace pathodino::ssl {
@@ -42,9 +43,7 @@ struct SslBatch {
 struct SslLosses {
   torch::Tensor dino, ibot, koleo;  // unweighted scalar terms
   torch::Tensor total;              // weighted sum; what backward() is called on
-  // Collapse monitors of the DINO targets: mean per-sample entropy, and KL(mean target ‖ uniform)
-  // over the global batch. Uniform collapse: entropy → log K; one-prototype collapse: KL → log K.
-  double teacher_entropy = 0, teacher_kl_to_uniform = 0;
+  SslHealth health;                 // collapse monitors over the global batch (ssl_health.h)
 };
 
 class StudentTeacher {

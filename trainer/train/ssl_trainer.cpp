@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <ostream>
 #include <thread>
 
@@ -34,6 +35,7 @@
 #include "trainer/system/cpu_share.h"
 #include "trainer/system/cuda_memory.h"
 #include "trainer/train/batch_tensors.h"
+#include "trainer/train/collapse_watch.h"
 #include "trainer/train/data_source.h"
 #include "trainer/train/device_choice.h"
 #include "trainer/train/train_step.h"
@@ -123,7 +125,13 @@ metrics::StepMetrics step_metrics(int64_t step, int64_t global_batch, double ste
   m.teacher_momentum = values.teacher_momentum;
   m.teacher_temp = values.teacher_temp;
   m.grad_norm = r.grad_norm;
-  m.teacher_entropy = r.teacher_entropy;
+  m.teacher_entropy = r.health.teacher_entropy;
+  m.student_entropy = r.health.student_entropy;
+  m.teacher_kl_to_uniform = r.health.teacher_kl_to_uniform;
+  m.student_kl_to_uniform = r.health.student_kl_to_uniform;
+  m.prototypes_for_90pct = r.health.prototypes_for_90pct;
+  m.cls_effective_rank = r.health.cls_effective_rank;
+  m.center_norm = r.health.center_norm;
   m.applied = r.applied;
   m.step_seconds = step_seconds;
   m.data_wait = data_wait;
@@ -373,6 +381,11 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   int64_t recent_steps = 0;
   const int64_t check_every = config.distributed.param_check_every_steps;
   const int64_t log_every = std::max<int64_t>(1, config.run.log_every_steps);
+  const int64_t warmup_steps =
+      std::max(config.optim.warmup_epochs, config.ssl.teacher.warmup_temp_epochs) *
+      config.optim.iterations_per_epoch;
+  CollapseWatch collapse_watch(config.ssl.dino.head.n_prototypes,
+                               std::min(warmup_steps, total_steps - 1));
   data::SourceHealth health;  // summed over ranks at every progress line
   if (config.checkpoint.async_save) {
     writer.prepare_async(train_state.tensors());
@@ -525,6 +538,9 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     }
     const bool progress_step = (step + 1) % log_every == 0 || last;
     if (progress_step) health = sum_over_ranks(source->health(), control);
+    if (r.applied) collapse_watch.add(r.dino);
+    std::optional<std::string> collapse_warning;
+    if (progress_step) collapse_warning = collapse_watch.check(step, r.health.teacher_entropy);
     const double step_seconds = seconds_since(step_start);
     recent_seconds += step_seconds;
     ++recent_steps;
@@ -536,6 +552,8 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
       step_numbers.cuda_allocated_bytes = memory->allocated_bytes;
       step_numbers.cuda_reserved_bytes = memory->reserved_bytes;
     }
+    step_numbers.log_prototypes = collapse_watch.log_prototypes();
+    step_numbers.uniform_collapse = collapse_watch.collapsed();
     prometheus->record_step(step_numbers);
     if (!rank0) {
       end_of_step(step, last);
@@ -559,8 +577,13 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
                       {"teacher_momentum", values.teacher_momentum},
                       {"teacher_temp", values.teacher_temp},
                       {"grad_norm", r.grad_norm},
-                      {"teacher_entropy", r.teacher_entropy},
-                      {"teacher_kl_to_uniform", r.teacher_kl_to_uniform},
+                      {"teacher_entropy", r.health.teacher_entropy},
+                      {"teacher_kl_to_uniform", r.health.teacher_kl_to_uniform},
+                      {"student_entropy", r.health.student_entropy},
+                      {"student_kl_to_uniform", r.health.student_kl_to_uniform},
+                      {"prototypes_for_90pct", r.health.prototypes_for_90pct},
+                      {"cls_effective_rank", r.health.cls_effective_rank},
+                      {"center_norm", r.health.center_norm},
                       {"images_per_second", static_cast<double>(global_batch) / step_seconds},
                       {"step_seconds", step_seconds},
                       {"data_wait_seconds", data_wait}};
@@ -576,11 +599,18 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
       p.total_steps = total_steps;
       p.seconds_per_step = recent_seconds / static_cast<double>(recent_steps);
       p.images_per_second = static_cast<double>(global_batch) / p.seconds_per_step;
-      p.terms = {{"loss", r.total},  {"dino", r.dino},  {"ibot", r.ibot},
-                 {"koleo", r.koleo}, {"lr", values.lr}, {"H(teacher)", r.teacher_entropy}};
+      p.terms = {{"loss", r.total},
+                 {"dino", r.dino},
+                 {"ibot", r.ibot},
+                 {"koleo", r.koleo},
+                 {"lr", values.lr},
+                 {"H(teacher)", r.health.teacher_entropy},
+                 {"rank(CLS)", r.health.cls_effective_rank}};
       if (health.skipped_reads > 0) p.terms.emplace_back("skipped reads", health.skipped_reads);
       if (health.quarantined > 0) p.terms.emplace_back("quarantined", health.quarantined);
-      progress << metrics::progress_line(p) << "\n" << std::flush;
+      progress << metrics::progress_line(p) << "\n";
+      if (collapse_warning) progress << *collapse_warning << "\n";
+      progress << std::flush;
       recent_seconds = 0;
       recent_steps = 0;
     }

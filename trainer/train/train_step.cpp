@@ -61,8 +61,7 @@ TrainStep::TrainStep(ssl::StudentTeacher& model, const optim::OptimOptions& opti
   }
   for (const std::string& name : module_names) module_of_.push_back(module_index.at(name));
   std::vector<optim::ParamGroup> groups =
-      optim::make_param_groups(backbone, model_.student().backbone->spec().depth, heads,
-                               optim.layerwise_decay, optim.patch_embed_lr_mult);
+      optim::make_param_groups(backbone, model_.student().backbone->spec().depth, heads, optim);
   if (shards_) {  // ZeRO-1: this rank's optimizer steps only its pieces, with their tensor's rules
     const std::vector<torch::Tensor> params = model_.student().parameters();
     std::vector<optim::ParamGroup> mine;
@@ -138,8 +137,7 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
     r.koleo += share * terms[2].item<double>();
     phase("forward", forward_start);
     r.forward_seconds += seconds_since(forward_start);
-    r.teacher_entropy += share * losses.teacher_entropy;
-    r.teacher_kl_to_uniform += share * losses.teacher_kl_to_uniform;
+    r.health.add(losses.health, share);
     const bool last = m + 1 == micro;
     if (last) {
       r.total =
@@ -170,12 +168,14 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
   }
   const auto optimizer_start = Clock::now();
   if (before_state_update_) before_state_update_();
-  model_.update_centers(all_reduce_);
   r.grad_norm = shards_ ? shards_->clip_grad_norms(
                               module_of_, static_cast<int>(clip_modules_.size()), clip_grad_)
                         : optim::clip_grad_norms(clip_modules_, clip_grad_);
+  // The norm is global (reduced gradients), so every rank takes the same branch and the centers'
+  // all-reduce runs on all of them or on none.
   r.applied = guard_.accept(step, {{"gradient norm", r.grad_norm}});
   if (r.applied) {
+    model_.update_centers(all_reduce_);
     optimizer_->step();
     if (shards_) shards_->all_gather_parameters();
     phase("optimizer", optimizer_start);
@@ -183,6 +183,7 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
     model_.update_teacher(values.teacher_momentum);
     phase("ema", ema_start);
   } else {
+    model_.discard_center_updates();  // a skipped step leaves every piece of state as it was
     phase("optimizer", optimizer_start);
   }
   r.optimizer_seconds = seconds_since(optimizer_start);

@@ -43,8 +43,8 @@ struct PhaseSpan {
 struct StepResult {
   double dino = 0, ibot = 0, koleo = 0, total = 0;  // total = weighted sum of the three
   double grad_norm = 0;                             // before clipping; NaN when not computed
-  double teacher_entropy = 0, teacher_kl_to_uniform = 0;
-  bool applied = false;  // false: skipped as non-finite
+  ssl::SslHealth health;  // collapse monitors, averaged over micro-batches
+  bool applied = false;   // false: skipped as non-finite
   // Seconds on this rank: forwards (with the loss all-reduce), backward calls, and everything
   // after the gradients are reduced (centers, clipping, AdamW, ZeRO-1 all-gather, EMA).
   double forward_seconds = 0, backward_seconds = 0, optimizer_seconds = 0;

@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "trainer/optim/schedules.h"
 #include "trainer/ssl/centering.h"
 #include "trainer/ssl/dino_loss.h"
 #include "trainer/ssl/koleo_loss.h"
+#include "trainer/ssl/ssl_health.h"
 
 using namespace pathodino::ssl;
 
@@ -68,4 +70,72 @@ TEST(Centering, MicroBatchesOfAStepMoveTheCenterLikeOneBatch) {
   split.update(single_process());
   EXPECT_TRUE(torch::allclose(torch::cat({b0, b1}), a, 1e-6, 1e-7));
   EXPECT_TRUE(torch::allclose(split.center(), whole.center(), 1e-6, 1e-7));
+}
+
+TEST(Schedules, TeacherTemperatureRampLongerThanTheRunIsCutOffNotRefused) {
+  // DINOv2: CosineScheduler(temp, temp, warmup, warmup, start=warmup_temp) — a ramp of its own
+  // length whatever the run's; a run shorter than the ramp ends part-way up.
+  pathodino::optim::OptimOptions optim;
+  optim.epochs = 2;
+  optim.iterations_per_epoch = 10;
+  optim.warmup_epochs = 1;
+  SslOptions ssl;
+  ssl.teacher.warmup_temp = 0.04;
+  ssl.teacher.temp = 0.07;
+  ssl.teacher.warmup_temp_epochs = 5;  // 50 steps of ramp, 20 steps of run
+  const auto s = pathodino::optim::make_training_schedules(optim, ssl, 64);
+  for (int64_t i = 0; i < 20; ++i)
+    EXPECT_NEAR(s.teacher_temp[i], 0.04 + 0.03 * static_cast<double>(i) / 49.0, 1e-12) << i;
+  ssl.teacher.warmup_temp_epochs = 1;  // a ramp inside the run reaches temp and stays
+  const auto t = pathodino::optim::make_training_schedules(optim, ssl, 64);
+  EXPECT_NEAR(t.teacher_temp[9], 0.07, 1e-12);
+  EXPECT_NEAR(t.teacher_temp[19], 0.07, 1e-12);
+}
+
+TEST(SslHealth, UniformAndOnePrototypeCollapseAndEffectiveRank) {
+  const int64_t K = 40, N = 8, D = 16;
+  const auto cls = torch::eye(D).slice(0, 0, N);  // N orthonormal embeddings: rank N
+  const auto uniform = torch::full({N, K}, 1.0 / K);
+  const auto h = measure_health(uniform, torch::zeros({3 * N, K}), 0.1, cls, torch::Tensor(),
+                                single_process());
+  EXPECT_NEAR(h.teacher_entropy, std::log(K), 1e-5);
+  EXPECT_NEAR(h.student_entropy, std::log(K), 1e-5);
+  EXPECT_NEAR(h.teacher_kl_to_uniform, 0.0, 1e-5);
+  EXPECT_EQ(h.prototypes_for_90pct, 36);  // 0.9 · 40
+  EXPECT_NEAR(h.cls_effective_rank, N, 1e-3);
+  EXPECT_EQ(h.center_norm, 0.0);
+  // Every sample on prototype 3, every embedding the same direction.
+  auto one_hot = torch::zeros({N, K});
+  one_hot.select(1, 3).fill_(1);
+  auto sharp = torch::full({N, K}, -10.0);
+  sharp.select(1, 3).fill_(10);
+  const auto c = torch::full({1, K}, 0.5);
+  const auto g = measure_health(one_hot, sharp, 0.1, torch::ones({N, D}), c, single_process());
+  EXPECT_NEAR(g.teacher_entropy, 0.0, 1e-5);
+  EXPECT_LT(g.student_entropy, 1e-3);
+  EXPECT_NEAR(g.teacher_kl_to_uniform, std::log(K), 1e-4);
+  EXPECT_NEAR(g.student_kl_to_uniform, std::log(K), 1e-3);
+  EXPECT_EQ(g.prototypes_for_90pct, 1);
+  EXPECT_NEAR(g.cls_effective_rank, 1.0, 1e-3);
+  EXPECT_NEAR(g.center_norm, 0.5 * std::sqrt(K), 1e-6);
+}
+
+TEST(SslHealth, RanksContributeTheirShareOfTheGlobalBatch) {
+  // Two ranks, each holding half of the batch: the sums make it one batch.
+  const int64_t K = 10, D = 6;
+  const auto targets = torch::softmax(torch::randn({8, K}) * 3, 1);
+  const auto student = torch::randn({16, K});
+  const auto cls = torch::randn({8, D});
+  const auto whole = measure_health(targets, student, 0.1, cls, {}, single_process());
+  const auto half = [&](const torch::Tensor& t, int part) { return t.chunk(2)[part]; };
+  torch::Tensor sums_of_rank1;
+  measure_health(half(targets, 1), half(student, 1), 0.1, half(cls, 1), {},
+                 [&](torch::Tensor& t) { sums_of_rank1 = t.clone(); });
+  const auto split = measure_health(half(targets, 0), half(student, 0), 0.1, half(cls, 0), {},
+                                    [&](torch::Tensor& t) { t.add_(sums_of_rank1); });
+  EXPECT_NEAR(split.teacher_entropy, whole.teacher_entropy, 1e-5);
+  EXPECT_NEAR(split.student_entropy, whole.student_entropy, 1e-5);
+  EXPECT_NEAR(split.teacher_kl_to_uniform, whole.teacher_kl_to_uniform, 1e-5);
+  EXPECT_EQ(split.prototypes_for_90pct, whole.prototypes_for_90pct);
+  EXPECT_NEAR(split.cls_effective_rank, whole.cls_effective_rank, 1e-4);
 }

@@ -15,6 +15,7 @@
 #include "trainer/ssl/student_teacher.h"
 #include "trainer/train/batch_tensors.h"
 #include "trainer/train/nonfinite_guard.h"
+#include "trainer/train/train_step.h"
 
 namespace pathodino {
 namespace {
@@ -65,9 +66,18 @@ TEST(StudentTeacher, LossesGradientsAndEma) {
       losses.total.item<double>(),
       losses.dino.item<double>() + losses.ibot.item<double>() + 0.1 * losses.koleo.item<double>(),
       1e-4);
-  EXPECT_GE(losses.teacher_entropy, 0);
-  EXPECT_LE(losses.teacher_entropy, std::log(256.0) + 1e-4);
-  EXPECT_GE(losses.teacher_kl_to_uniform, -1e-6);
+  const ssl::SslHealth& h = losses.health;
+  for (double entropy : {h.teacher_entropy, h.student_entropy}) {
+    EXPECT_GE(entropy, 0);
+    EXPECT_LE(entropy, std::log(256.0) + 1e-4);
+  }
+  EXPECT_GE(h.teacher_kl_to_uniform, -1e-6);
+  EXPECT_GE(h.student_kl_to_uniform, -1e-6);
+  EXPECT_GE(h.prototypes_for_90pct, 1);
+  EXPECT_LE(h.prototypes_for_90pct, 256);
+  EXPECT_GT(h.cls_effective_rank, 1.0);
+  EXPECT_LE(h.cls_effective_rank, 8.0 + 1e-6);  // 2·4 global crops
+  EXPECT_EQ(h.center_norm, 0.0);                // no update yet
   losses.total.backward();
   int64_t with_grad = 0;
   for (auto& [name, p] : student)
@@ -93,7 +103,7 @@ TEST(ScheduledAdamW, GroupValuesAndFrozenLastLayer) {
   for (auto& [name, p] : model.student().named_parameters())
     (name.rfind("backbone.", 0) == 0 ? backbone : heads)
         .emplace_back(name.rfind("backbone.", 0) == 0 ? name.substr(9) : name, p);
-  const auto groups = optim::make_param_groups(backbone, 12, heads, 0.9, 0.2);
+  const auto groups = optim::make_param_groups(backbone, 12, heads, optim::OptimOptions{});
   optim::ScheduledAdamW optimizer(groups, optim::OptimOptions{});
   optimizer.set_schedule_values(1e-3, 0.0, 0.04);
   for (auto& group : optimizer.optimizer().param_groups()) {
@@ -112,13 +122,44 @@ TEST(ScheduledAdamW, GroupValuesAndFrozenLastLayer) {
         }
 
   const auto last_layer = model.student().heads.dino->last_layer_weight().clone();
+  const auto gain = model.student().heads.dino->last_layer_gain().clone();
   const auto qkv = model.student().backbone->named_parameters()["blocks.3.attn.qkv.weight"].clone();
   optimizer.zero_grad();
   model.forward(random_batch(2), 0.04, ssl::single_process()).total.backward();
   optimizer.step();
   EXPECT_TRUE(torch::equal(model.student().heads.dino->last_layer_weight(), last_layer));
+  EXPECT_TRUE(torch::equal(model.student().heads.dino->last_layer_gain(), gain));
   EXPECT_FALSE(
       torch::equal(model.student().backbone->named_parameters()["blocks.3.attn.qkv.weight"], qkv));
+}
+
+TEST(TrainStep, ASkippedStepLeavesCentersStudentAndTeacherAsTheyWere) {
+  torch::manual_seed(2);
+  ssl::StudentTeacher model(tiny_model(), small_heads(), 32, 5);
+  optim::OptimOptions optim;
+  optim.freeze_last_layer_epochs = 0;
+  train::TrainStep step(model, optim, /*max_consecutive_nonfinite=*/3, /*bf16_autocast=*/false);
+  const train::StepValues values{1e-3, 1e-3, 0.04, 0.9, 0.04};
+  ASSERT_TRUE(step(random_batch(2), 0, values).applied);  // moves the centers away from zero
+  const auto dino_center = model.dino_center().center().clone();
+  const auto ibot_center = model.ibot_center().center().clone();
+  const auto student = model.student().parameters()[3].clone();
+  const auto teacher = model.teacher().parameters()[3].clone();
+  ASSERT_GT(dino_center.abs().sum().item<double>(), 0.0);
+  // A finite loss whose gradient is not: the step is dropped after the centers saw its batch.
+  step.set_before_state_update([&] { model.student().parameters()[0].grad().fill_(NAN); });
+  const train::StepResult r = step(random_batch(2), 1, values);
+  EXPECT_FALSE(r.applied);
+  EXPECT_TRUE(std::isfinite(r.dino));
+  EXPECT_EQ(step.skipped_total(), 1);
+  EXPECT_TRUE(torch::equal(model.dino_center().center(), dino_center));
+  EXPECT_TRUE(torch::equal(model.ibot_center().center(), ibot_center));
+  EXPECT_TRUE(torch::equal(model.student().parameters()[3], student));
+  EXPECT_TRUE(torch::equal(model.teacher().parameters()[3], teacher));
+  // The next good step centres with the old center and moves it.
+  step.set_before_state_update({});
+  ASSERT_TRUE(step(random_batch(2), 2, values).applied);
+  EXPECT_FALSE(torch::equal(model.dino_center().center(), dino_center));
 }
 
 TEST(GradClip, ClipsEachModuleAndReportsTheGlobalNorm) {
@@ -183,6 +224,40 @@ TEST(Logs, JsonLinesAndProgress) {
   metrics::Progress p{50, 200, 12.5, 2.0, {{"loss", 7.25}, {"dino", 7.0}}};
   EXPECT_EQ(metrics::progress_line(p),
             "step 50/200 (25%) | 12.5 img/s | ETA 5m00s | loss 7.25 dino 7");
+}
+
+}  // namespace
+}  // namespace pathodino
+
+#include "trainer/train/collapse_watch.h"
+
+namespace pathodino {
+namespace {
+
+TEST(CollapseWatch, WarnsAfterWarmupWhileTheDinoLossSitsAtLogK) {
+  const double log_k = std::log(4096.0);
+  train::CollapseWatch watch(4096, /*warmup_end=*/20, 0.01, /*remind_every=*/3);
+  EXPECT_NEAR(watch.log_prototypes(), log_k, 1e-12);
+  for (int i = 0; i < 10; ++i) watch.add(log_k);
+  EXPECT_FALSE(watch.check(9, log_k)) << "warm-up is not judged";
+  for (int i = 0; i < 10; ++i) watch.add(log_k - 0.001);
+  EXPECT_FALSE(watch.check(19, log_k)) << "still warm-up";
+  for (int i = 0; i < 10; ++i) watch.add(log_k - 0.01);
+  const auto warning = watch.check(29, log_k);
+  ASSERT_TRUE(warning);
+  EXPECT_NE(warning->find("after step 30"), std::string::npos) << *warning;
+  EXPECT_NE(warning->find("log K = 8.318"), std::string::npos) << *warning;
+  EXPECT_TRUE(watch.collapsed());
+  int reminders = 0;
+  for (int line = 0; line < 6; ++line) {
+    for (int i = 0; i < 10; ++i) watch.add(log_k);
+    if (watch.check(39 + 10 * line, log_k)) ++reminders;
+  }
+  EXPECT_EQ(reminders, 2) << "reminded every 3rd line, not every line";
+  // A loss clearly below log K is learning: no warning, the flag drops.
+  for (int i = 0; i < 10; ++i) watch.add(0.8 * log_k);
+  EXPECT_FALSE(watch.check(99, 0.7 * log_k));
+  EXPECT_FALSE(watch.collapsed());
 }
 
 }  // namespace
