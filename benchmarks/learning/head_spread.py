@@ -45,3 +45,12 @@ zc = z - z.mean(0)
 print(f"{run.name}: CLS cosine spread (1 - mean cos to mean) {1 - F.cosine_similarity(cls, cls.mean(0, keepdim=True)).mean():.4f}; "
       f"head z: mean |z - mean z| {zc.norm(dim=1).mean():.4f}, mean cos to mean {F.cosine_similarity(z, z.mean(0, keepdim=True)).mean():.4f}; "
       f"centred logit std per image {centred.std(1).mean():.4f} (over T: {centred.std(1).mean()/args.teacher_temp:.3f}); H/logK {H / math.log(v.shape[0]):.4f}")
+# Per layer of the head's MLP: the size of W x, of its part that differs between images, and of
+# the bias; and how far the weights moved from their trunc-normal(0.02) init.
+with torch.no_grad():
+    x_in = cls
+    for i in range(3):
+        wx = F.linear(x_in, W[i])
+        print(f"  mlp.{2 * i}: |W x| {wx.norm(dim=1).mean():.3f}, its image-dependent part "
+              f"{(wx - wx.mean(0)).norm(dim=1).mean():.3f}, |b| {B[i].norm():.3f}, W std {W[i].std():.4f}")
+        x_in = F.gelu(wx + B[i]) if i < 2 else x_in
