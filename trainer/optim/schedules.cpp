@@ -61,6 +61,7 @@ TrainingSchedules make_training_schedules(const OptimOptions& optim, const ssl::
       CosineSchedule({ssl.teacher.temp, ssl.teacher.temp,
                       std::max(total, ssl.teacher.warmup_temp_epochs * epoch),
                       ssl.teacher.warmup_temp_epochs * epoch, 0, ssl.teacher.warmup_temp}),
+      std::max(optim.warmup_epochs, ssl.teacher.warmup_temp_epochs) * epoch,
   };
 }
 

@@ -34,6 +34,9 @@ double scaled_learning_rate(const OptimOptions& options, int64_t global_batch);
 
 struct TrainingSchedules {
   CosineSchedule lr, last_layer_lr, weight_decay, teacher_momentum, teacher_temp;
+  // The first step at which both warm-ups (lr, teacher temperature) are over; past the run's
+  // last step when a warm-up outlasts the run.
+  int64_t warmups_end = 0;
 };
 
 // All schedules of a run, DINOv2's way: lr (warmup from 0, cosine to min_lr), last-layer lr (the

@@ -381,11 +381,8 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   int64_t recent_steps = 0;
   const int64_t check_every = config.distributed.param_check_every_steps;
   const int64_t log_every = std::max<int64_t>(1, config.run.log_every_steps);
-  const int64_t warmup_steps =
-      std::max(config.optim.warmup_epochs, config.ssl.teacher.warmup_temp_epochs) *
-      config.optim.iterations_per_epoch;
   CollapseWatch collapse_watch(config.ssl.dino.head.n_prototypes,
-                               std::min(warmup_steps, total_steps - 1));
+                               std::min(schedules.warmups_end, total_steps - 1));
   data::SourceHealth health;  // summed over ranks at every progress line
   if (config.checkpoint.async_save) {
     writer.prepare_async(train_state.tensors());

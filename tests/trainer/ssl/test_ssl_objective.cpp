@@ -86,10 +86,12 @@ TEST(Schedules, TeacherTemperatureRampLongerThanTheRunIsCutOffNotRefused) {
   const auto s = pathodino::optim::make_training_schedules(optim, ssl, 64);
   for (int64_t i = 0; i < 20; ++i)
     EXPECT_NEAR(s.teacher_temp[i], 0.04 + 0.03 * static_cast<double>(i) / 49.0, 1e-12) << i;
+  EXPECT_EQ(s.warmups_end, 50);  // the longer warm-up decides, even past the run's end
   ssl.teacher.warmup_temp_epochs = 1;  // a ramp inside the run reaches temp and stays
   const auto t = pathodino::optim::make_training_schedules(optim, ssl, 64);
   EXPECT_NEAR(t.teacher_temp[9], 0.07, 1e-12);
   EXPECT_NEAR(t.teacher_temp[19], 0.07, 1e-12);
+  EXPECT_EQ(t.warmups_end, 10);
 }
 
 TEST(SslHealth, UniformAndOnePrototypeCollapseAndEffectiveRank) {
