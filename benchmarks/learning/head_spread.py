@@ -26,7 +26,11 @@ for f in glob.glob(ckpt + '/shard-*.safetensors'):
     with safe_open(f, 'pt') as h:
         for k in h.keys():
             if k.startswith('teacher.dino_head.') or k == 'center.dino': t[k] = h.get_tensor(k)
-W = [t[f'teacher.dino_head.mlp.{i}.weight'] for i in (0, 2, 4)]; B = [t[f'teacher.dino_head.mlp.{i}.bias'] for i in (0, 2, 4)]
+# DINOv2's names: mlp.{0,2,4}.* for a deep MLP, mlp.* for a one-layer one.
+layers = sorted(f'mlp.{k.split(".")[3]}' for k in t if k.startswith('teacher.dino_head.mlp.') and k.endswith('.weight')
+                and k.count('.') == 4) or ['mlp']
+layers.sort(key=lambda n: int(n.split('.')[1]) if '.' in n else 0)
+W = [t[f'teacher.dino_head.{n}.weight'] for n in layers]; B = [t[f'teacher.dino_head.{n}.bias'] for n in layers]
 v, g = t['teacher.dino_head.last_layer.weight_v'], t['teacher.dino_head.last_layer.weight_g']
 mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
 imgs = []
@@ -36,7 +40,9 @@ for p in sorted(glob.glob(args.labelled + '/val/*/*.png')):
 x = torch.stack(imgs)
 with torch.no_grad():
     cls = model.forward_features(x)[:, 0]
-    h = F.gelu(F.linear(cls, W[0], B[0])); h = F.gelu(F.linear(h, W[1], B[1])); z = F.normalize(F.linear(h, W[2], B[2]), dim=-1)
+    h = cls
+    for i in range(len(W)): h = F.linear(h, W[i], B[i]) if i == len(W) - 1 else F.gelu(F.linear(h, W[i], B[i]))
+    z = F.normalize(h, dim=-1)
     logits = z @ (g * F.normalize(v, dim=1)).t()
     centred = logits - t['center.dino']
     q = F.softmax(centred / args.teacher_temp, dim=-1)
@@ -49,8 +55,8 @@ print(f"{run.name}: CLS cosine spread (1 - mean cos to mean) {1 - F.cosine_simil
 # the bias; and how far the weights moved from their trunc-normal(0.02) init.
 with torch.no_grad():
     x_in = cls
-    for i in range(3):
+    for i in range(len(W)):
         wx = F.linear(x_in, W[i])
-        print(f"  mlp.{2 * i}: |W x| {wx.norm(dim=1).mean():.3f}, its image-dependent part "
+        print(f"  {layers[i]}: |W x| {wx.norm(dim=1).mean():.3f}, its image-dependent part "
               f"{(wx - wx.mean(0)).norm(dim=1).mean():.3f}, |b| {B[i].norm():.3f}, W std {W[i].std():.4f}")
-        x_in = F.gelu(wx + B[i]) if i < 2 else x_in
+        x_in = F.gelu(wx + B[i]) if i < len(W) - 1 else x_in

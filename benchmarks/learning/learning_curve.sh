@@ -35,11 +35,8 @@ mkdir -p "$out"
 set -- --set "data.wsi.index=$data/tiles.pdidx" --set "eval.knn_dataset=$data/slides/labelled" \
   --set "run.output_dir=$out/runs" --set run.name=curve --set optim.epochs=$((steps / per_epoch)) \
   --set optim.iterations_per_epoch=$per_epoch --set eval.knn_every_steps="$every" "$@"
-random=()
-for seed in 0 1 2; do
-  random+=("$("$pathodino" eval knn -c "$config" "$@" --set model.layerscale_init=0 \
-    --init-seed $seed --json | "$python" -c 'import json,sys; print(json.load(sys.stdin)["top1"])')")
-done
+random=($("$pathodino" eval knn -c "$config" "$@" --random-baseline 3 --json |
+  "$python" -c 'import json,sys; print(*json.load(sys.stdin)["seeds"])'))
 raw=$("$python" "$repo/benchmarks/learning/raw_pixel_knn.py" "$data/slides/labelled")
 echo "[learning] random features (seeds 0 1 2): ${random[*]}; raw pixels: $raw"
 

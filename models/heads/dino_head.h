@@ -4,13 +4,14 @@
 // is g_k · v_k / ‖v_k‖. DINOv2 fills the gains g with 1 and trains them; with `trainable_gain`
 // false they stay 1 (a buffer), so every prototype is unit length and logits are cosines (DINO v1's
 // norm_last_layer). Tensor names are DINOv2's, so its head checkpoints load:
-// mlp.{0,2,4}.weight/bias, last_layer.weight_g [K, 1], last_layer.weight_v [K, bottleneck].
-// Initialised as DINOv2 (truncated normal 0.02, zero bias; the prototype layer keeps PyTorch's
-// Linear default).
+// mlp.{0,2,4}.weight/bias (a one-layer MLP: mlp.weight/bias), last_layer.weight_g [K, 1],
+// last_layer.weight_v [K, bottleneck]. Initialised as DINOv2 (truncated normal 0.02, zero bias; the
+// prototype layer keeps PyTorch's Linear default).
 #pragma once
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/linear.h>
 
 namespace pathodino::models {
 
@@ -33,7 +34,9 @@ class DinoHeadImpl : public torch::nn::Module {
   torch::Tensor& last_layer_gain() { return weight_g_; }
 
  private:
-  torch::nn::Sequential mlp_{nullptr};
+  // One of the two, as DINOv2 builds the MLP: a bare Linear for one layer, else a Sequential.
+  torch::nn::Linear linear_mlp_{nullptr};
+  torch::nn::Sequential deep_mlp_{nullptr};
   torch::Tensor weight_v_, weight_g_;
 };
 TORCH_MODULE(DinoHead);

@@ -56,6 +56,19 @@ check "eval knn reports top-1 with k=20 over 32 queries" \
   "$python" -c "import json,sys; r=json.load(open('$tmp/knn.json')); sys.exit(not (0 <= r['top1'] <= 1 and r['k'] == 20 and r['queries'] == 32))"
 "$bin" eval knn -c "$config" "${short[@]}" > "$tmp/knn_init.txt"; rc=$?
 check "eval knn on the initialisation (baseline)" grep -q '^kNN top-1 .*(init; k=20' "$tmp/knn_init.txt"
+# The random-feature yardstick: seeds 0..2 of the architecture without LayerScale, each the score
+# `--set model.layerscale_init=0 --init-seed S` gives, the best of them reported.
+"$bin" eval knn -c "$config" "${short[@]}" --random-baseline 3 --json > "$tmp/random.json"; rc=$?
+cat "$tmp/random.json"
+for seed in 0 1 2; do
+  "$bin" eval knn -c "$config" "${short[@]}" --set model.layerscale_init=0 --init-seed $seed \
+    --json > "$tmp/random_$seed.json"
+done
+check "eval knn --random-baseline 3: every seed scored as without LayerScale, the best reported" \
+  "$python" -c "import json,sys; r=json.load(open('$tmp/random.json')); each=[json.load(open(f'$tmp/random_{s}.json'))['top1'] for s in range(3)]; sys.exit(not (r['seeds'] == each and r['top1'] == max(each) and 'LayerScale' in r['backbone']))"
+"$bin" eval knn -c "$config" "${short[@]}" --random-baseline 2 \
+  --backbone "$tmp/runs/short/teacher_backbone.safetensors" > /dev/null 2> "$tmp/random_bad.txt"
+check "--random-baseline with --backbone is refused" grep -q "excludes" "$tmp/random_bad.txt"
 "$bin" eval linear -c "$config" "${short[@]}" --backbone "$tmp/runs/short/teacher_backbone.safetensors" \
   --json > "$tmp/linear.json"; rc=$?
 cat "$tmp/linear.json"

@@ -49,5 +49,8 @@ TEST(DinoHead, Dinov2Structure) {
   EXPECT_NEAR(params["mlp.2.weight"].std().item<float>(), 0.02, 0.001);
   EXPECT_EQ(params["mlp.0.bias"].abs().sum().item<float>(), 0.0f);
   DinoHead one_layer(DinoHeadSpec{16, 8, 32, 4, 1}, 0);
-  EXPECT_EQ(one_layer->named_parameters()["mlp.0.weight"].sizes(), (std::vector<int64_t>{4, 16}));
+  const auto one = one_layer->named_parameters();  // DINOv2: a bare Linear, no index
+  EXPECT_EQ(one["mlp.weight"].sizes(), (std::vector<int64_t>{4, 16}));
+  EXPECT_EQ(one["mlp.bias"].sizes(), (std::vector<int64_t>{4}));
+  EXPECT_EQ(one_layer->forward(torch::randn({2, 16})).sizes(), (std::vector<int64_t>{2, 8}));
 }

@@ -5,6 +5,10 @@
 #include <cmath>
 
 namespace pathodino::train {
+namespace {
+// Teacher entropy, as a share of log K, from which its targets count as uniform.
+constexpr double kUniformTeacher = 0.98;
+}  // namespace
 
 CollapseWatch::CollapseWatch(int64_t prototypes, int64_t warmup_end, double tolerance,
                              int64_t remind_every)
@@ -27,13 +31,19 @@ std::optional<std::string> CollapseWatch::check(int64_t step, double teacher_ent
   if (!collapsed_) return std::nullopt;
   if (checks_since_warning_ >= 0 && ++checks_since_warning_ < remind_every_) return std::nullopt;
   checks_since_warning_ = 0;
+  // The loss sits at log K when either side is near uniform; which one decides what to change.
+  const bool teacher_uniform = teacher_entropy >= kUniformTeacher * log_k_;
   return fmt::format(
       "warning: uniform collapse: after step {} the DINO loss is {:.3f}, at log K = {:.3f} "
-      "(teacher entropy {:.3f} = {:.2f} log K): the centred teacher targets are uniform, so the "
-      "student learns nothing about the images from the DINO term. Usual causes: LayerScale so "
-      "small that the CLS token ignores the image, a learning rate too low for the batch, a "
-      "teacher that moves too slowly (ssl.teacher.momentum), too many prototypes for the batch.",
-      step + 1, mean, log_k_, teacher_entropy, teacher_entropy / log_k_);
+      "(teacher entropy {:.3f} = {:.2f} log K): {}. Usual causes: LayerScale so small that the "
+      "CLS token ignores the image, a head whose outputs barely differ between images, a "
+      "learning rate too low for the batch, a teacher that moves too slowly "
+      "(ssl.teacher.momentum), too many prototypes for the batch.",
+      step + 1, mean, log_k_, teacher_entropy, teacher_entropy / log_k_,
+      teacher_uniform ? "the centred teacher targets are uniform, so the student learns nothing "
+                        "about the images from the DINO term"
+                      : "the teacher's targets are off uniform but the student's predictions stay "
+                        "near it, so the DINO term teaches the student little");
 }
 
 }  // namespace pathodino::train

@@ -247,6 +247,7 @@ TEST(CollapseWatch, WarnsAfterWarmupWhileTheDinoLossSitsAtLogK) {
   ASSERT_TRUE(warning);
   EXPECT_NE(warning->find("after step 30"), std::string::npos) << *warning;
   EXPECT_NE(warning->find("log K = 8.318"), std::string::npos) << *warning;
+  EXPECT_NE(warning->find("teacher targets are uniform"), std::string::npos) << *warning;
   EXPECT_TRUE(watch.collapsed());
   int reminders = 0;
   for (int line = 0; line < 6; ++line) {
@@ -254,6 +255,14 @@ TEST(CollapseWatch, WarnsAfterWarmupWhileTheDinoLossSitsAtLogK) {
     if (watch.check(39 + 10 * line, log_k)) ++reminders;
   }
   EXPECT_EQ(reminders, 2) << "reminded every 3rd line, not every line";
+  // A sharp teacher with a near-uniform student keeps the loss at log K too; the line says so.
+  train::CollapseWatch sharp(4096, 0, 0.01, 1);
+  for (int i = 0; i < 10; ++i) sharp.add(log_k - 0.02);
+  const auto student_side = sharp.check(9, 0.94 * log_k);
+  ASSERT_TRUE(student_side);
+  EXPECT_NE(student_side->find("off uniform but the student's predictions stay near it"),
+            std::string::npos)
+      << *student_side;
   // A loss clearly below log K is learning: no warning, the flag drops.
   for (int i = 0; i < 10; ++i) watch.add(0.8 * log_k);
   EXPECT_FALSE(watch.check(99, 0.7 * log_k));
