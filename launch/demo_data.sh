@@ -10,13 +10,13 @@ work=$2
 log() { printf '[demo] %s\n' "$*"; }
 elapsed() { echo "$(( $(date +%s) - $1 )) s"; }
 
-recipe="synth --slides 6 --width 4096 --height 3072 --seed 7 --labelled-tiles 64 --tile-size 224
+recipe="synth --slides 6 --width 4096 --height 3072 --seed 7 --labelled-tiles 256 --tile-size 224
 index --target-mpp 0.5 --tile-size 224 --tissue-threshold 0.6 $(sha1sum "$pathodino" | cut -c1-12)"
 if [ "$(cat "$work/recipe" 2>/dev/null)" != "$recipe" ]; then
   rm -rf "$work/slides" "$work/tiles.pdidx" "$work/tiles.pdidx.summary.csv" "$work/tiles.pdidx.qa" && mkdir -p "$work"
   t=$(date +%s)
   "$pathodino" synth --out "$work/slides" --slides 6 --width 4096 --height 3072 --seed 7 \
-    --labelled-tiles 64 --tile-size 224 | tail -n 2
+    --labelled-tiles 256 --tile-size 224 | tail -n 2
   log "slides written in $(elapsed "$t")"
   t=$(date +%s)
   "$pathodino" index --slides "$work/slides/manifest.csv" --out "$work/tiles.pdidx" \
