@@ -23,4 +23,8 @@ struct LabelledTileOptions {
 int64_t write_labelled_tiles(const SyntheticSlideOptions& slide, const LabelledTileOptions& options,
                              const std::filesystem::path& dir);
 
+// One split of write_labelled_tiles (0: DIR/train, 1: DIR/val), independent of the other.
+int64_t write_labelled_split(const SyntheticSlideOptions& slide, const LabelledTileOptions& options,
+                             const std::filesystem::path& dir, int split);
+
 }  // namespace pathodino::data

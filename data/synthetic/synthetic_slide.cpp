@@ -117,9 +117,7 @@ RgbImage render_slide(const SyntheticSlideOptions& o) {
     if (layout[i] < 0) continue;
     const int64_t x0 = static_cast<int64_t>(i) % cols * o.region_size;
     const int64_t y0 = static_cast<int64_t>(i) / cols * o.region_size;
-    RgbImage region =
-        render_tissue(tissue_class(layout[i]), o.region_size, mix_seed({o.seed, 0x7e55, i}));
-    apply_stain_variation(region, o.stain_variation, mix_seed({o.seed, 0x57a1, i}));
+    const RgbImage region = render_region(o, layout[i], i);
     for (int64_t y = 0; y < o.region_size && y0 + y < o.height; ++y) {
       const int64_t n = std::min(o.region_size, o.width - x0);
       std::copy_n(&region.pixels[y * o.region_size * 3], n * 3,
@@ -127,6 +125,13 @@ RgbImage render_slide(const SyntheticSlideOptions& o) {
     }
   }
   return slide;
+}
+
+RgbImage render_region(const SyntheticSlideOptions& o, int64_t tissue, size_t region) {
+  RgbImage pixels =
+      render_tissue(tissue_class(tissue), o.region_size, mix_seed({o.seed, 0x7e55, region}));
+  apply_stain_variation(pixels, o.stain_variation, mix_seed({o.seed, 0x57a1, region}));
+  return pixels;
 }
 
 void write_synthetic_slide(const SyntheticSlideOptions& o, const std::filesystem::path& file) {

@@ -39,6 +39,10 @@ std::vector<int64_t> slide_layout(const SyntheticSlideOptions& options);
 // Level 0 as pixels (what the slide file holds before JPEG compression).
 RgbImage render_slide(const SyntheticSlideOptions& options);
 
+// Region `region` (row-major in the layout) of render_slide's image, region_size square, before
+// clipping at the slide's edges; `tissue_class` is slide_layout(options)[region], not background.
+RgbImage render_region(const SyntheticSlideOptions& options, int64_t tissue_class, size_t region);
+
 // Writes the slide (level 0 then, with `pyramid`, halvings until the longer side is ≤ 1024 px);
 // throws std::runtime_error naming the file when libtiff fails.
 void write_synthetic_slide(const SyntheticSlideOptions& options, const std::filesystem::path& file);

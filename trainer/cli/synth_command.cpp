@@ -1,15 +1,21 @@
 // `pathodino synth --out DIR [--slides N] [--seed S] [--width W --height H] [--mpp M]
-// [--labelled-tiles N]`: synthetic whole-slide images for tests and the demo — pyramidal tiled
-// JPEG TIFFs, alternating Aperio flavour (slide_000.svs, …) and generic TIFF (slide_001.tiff, …),
-// with a manifest.csv (group columns `site` — every third slide at site_b — and `scanner`) — and a
-// labelled tile set from further slides for kNN evaluation
+// [--labelled-tiles N] [--threads N]`: synthetic whole-slide images for tests and the demo —
+// pyramidal tiled JPEG TIFFs, alternating Aperio flavour (slide_000.svs, …) and generic TIFF
+// (slide_001.tiff, …), with a manifest.csv (group columns `site` — every third slide at site_b —
+// and `scanner`) — and a labelled tile set from further slides for kNN evaluation
 // (DIR/labelled/{train,val}/<class>/*.png).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "data/synthetic/labelled_tiles.h"
 #include "data/synthetic/synthetic_slide.h"
@@ -24,7 +30,71 @@ struct SynthArgs {
   uint64_t seed = 0;
   data::SyntheticSlideOptions slide;
   data::LabelledTileOptions labelled{.tiles_per_class = 0};
+  int64_t threads = 0;
 };
+
+data::SyntheticSlideOptions slide_options(const SynthArgs& args, int64_t i) {
+  data::SyntheticSlideOptions o = args.slide;
+  o.seed = args.seed + static_cast<uint64_t>(i);
+  o.flavour = i % 2 == 0 ? data::SlideFlavour::aperio : data::SlideFlavour::generic;
+  return o;
+}
+
+std::string slide_name(int64_t i, const data::SyntheticSlideOptions& o) {
+  char name[64];
+  std::snprintf(name, sizeof(name), "slide_%03lld.%s", static_cast<long long>(i),
+                o.flavour == data::SlideFlavour::aperio ? "svs" : "tiff");
+  return name;
+}
+
+// Every slide and each split of the labelled set are independent renders: workers take them in
+// turn, the labelled splits (the longest jobs) first. The first failure is rethrown once all
+// have stopped.
+void run_synth(const SynthArgs& args) {
+  const std::filesystem::path dir(args.out);
+  std::filesystem::create_directories(dir);
+  const int64_t splits = args.labelled.tiles_per_class > 0 ? 2 : 0;
+  const int64_t jobs = splits + args.slides;
+  std::atomic<int64_t> next{0}, labelled_written{0};
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(jobs));
+  const auto work = [&] {
+    for (int64_t job = next++; job < jobs; job = next++) try {
+        if (job < splits) {
+          data::SyntheticSlideOptions o = args.slide;
+          o.seed = args.seed;
+          labelled_written +=
+              data::write_labelled_split(o, args.labelled, dir / "labelled", static_cast<int>(job));
+        } else {
+          const auto o = slide_options(args, job - splits);
+          data::write_synthetic_slide(o, dir / slide_name(job - splits, o));
+        }
+      } catch (...) {
+        errors[static_cast<size_t>(job)] = std::current_exception();
+      }
+  };
+  const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  std::vector<std::thread> workers;
+  for (int64_t t = 0; t < std::min(jobs, args.threads > 0 ? args.threads : cores); ++t)
+    workers.emplace_back(work);
+  for (auto& w : workers) w.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+
+  std::ofstream manifest(dir / "manifest.csv");
+  manifest << "path,site,scanner\n";
+  for (int64_t i = 0; i < args.slides; ++i) {
+    const auto o = slide_options(args, i);
+    const bool aperio = o.flavour == data::SlideFlavour::aperio;
+    manifest << slide_name(i, o) << ",site_"
+             << "ab"[i % 3 == 2] << "," << (aperio ? "aperio" : "generic") << "\n";
+    std::cout << (dir / slide_name(i, o)).string() << ": " << o.width << " x " << o.height
+              << " px, " << o.mpp << " µm/px\n";
+  }
+  if (splits > 0)
+    std::cout << (dir / "labelled").string() << ": " << labelled_written.load()
+              << " labelled tiles (" << args.labelled.tiles_per_class
+              << " per class in train/ and in val/)\n";
+}
 
 }  // namespace
 
@@ -54,33 +124,11 @@ void add_synth_command(CLI::App& app, int& exit_code) {
       ->check(CLI::NonNegativeNumber);
   command->add_option("--tile-size", args->labelled.tile_size, "side of the labelled tiles, px")
       ->check(CLI::Range(16, 512));
+  command->add_option("--threads", args->threads, "slides written at once; 0 = all cores")
+      ->check(CLI::NonNegativeNumber);
   command->callback([args, &exit_code] {
     try {
-      const std::filesystem::path dir(args->out);
-      std::filesystem::create_directories(dir);
-      std::ofstream manifest(dir / "manifest.csv");
-      manifest << "path,site,scanner\n";
-      for (int64_t i = 0; i < args->slides; ++i) {
-        data::SyntheticSlideOptions o = args->slide;
-        o.seed = args->seed + static_cast<uint64_t>(i);
-        o.flavour = i % 2 == 0 ? data::SlideFlavour::aperio : data::SlideFlavour::generic;
-        char name[64];
-        std::snprintf(name, sizeof(name), "slide_%03lld.%s", static_cast<long long>(i),
-                      o.flavour == data::SlideFlavour::aperio ? "svs" : "tiff");
-        data::write_synthetic_slide(o, dir / name);
-        manifest << name << ",site_"
-                 << "ab"[i % 3 == 2] << ","
-                 << (o.flavour == data::SlideFlavour::aperio ? "aperio" : "generic") << "\n";
-        std::cout << (dir / name).string() << ": " << o.width << " x " << o.height << " px, "
-                  << o.mpp << " µm/px\n";
-      }
-      if (args->labelled.tiles_per_class > 0) {
-        data::SyntheticSlideOptions o = args->slide;
-        o.seed = args->seed;
-        const int64_t n = data::write_labelled_tiles(o, args->labelled, dir / "labelled");
-        std::cout << (dir / "labelled").string() << ": " << n << " labelled tiles ("
-                  << args->labelled.tiles_per_class << " per class in train/ and in val/)\n";
-      }
+      run_synth(*args);
       exit_code = 0;
     } catch (const std::exception& e) {
       std::cerr << "synth: " << e.what() << "\n";

@@ -35,6 +35,7 @@ PATHODINO_ENUM_NAMES(ssl::Centering, {{E::softmax_center, "softmax_center"},
                                       {E::sinkhorn_knopp, "sinkhorn_knopp"}});
 PATHODINO_ENUM_NAMES(optim::LrScaling,
                      {{E::sqrt, "sqrt"}, {E::linear, "linear"}, {E::none, "none"}});
+PATHODINO_ENUM_NAMES(optim::ScheduleKind, {{E::cosine, "cosine"}, {E::constant, "constant"}});
 PATHODINO_ENUM_NAMES(data::SourceKind,
                      {{E::synthetic, "synthetic"}, {E::wsi, "wsi"}, {E::images, "images"}});
 PATHODINO_ENUM_NAMES(data::AugmentationPreset,

@@ -75,6 +75,9 @@ Schema make_experiment_schema() {
   KEY(optim.iterations_per_epoch, "steps per epoch (not a pass over the data)").at_least(1);
   KEY(optim.base_lr, "peak learning rate per 1024 images of global batch").above(0);
   KEY(optim.lr_scaling, "lr = base_lr x f(global batch / 1024)");
+  KEY(optim.schedule,
+      "after warm-up: cosine to min_lr, weight_decay_end, final_momentum (DINOv2), or constant "
+      "at base_lr, weight_decay, momentum (DINOv3)");
   KEY(optim.min_lr, "learning rate at the end of the cosine").at_least(0);
   KEY(optim.warmup_epochs, "epochs of linear lr warmup").at_least(0);
   KEY(optim.weight_decay, "weight decay at step 0 (cosine to weight_decay_end)").at_least(0);

@@ -9,12 +9,17 @@
 namespace pathodino::optim {
 
 enum class LrScaling { sqrt, linear, none };
+// What lr, weight decay and EMA momentum do after the lr warm-up: DINOv2 anneals all three by a
+// cosine to their end values; DINOv3 holds them at their start values, so that a run can be
+// stopped, extended or resumed at any length without a schedule tied to its planned end.
+enum class ScheduleKind { cosine, constant };
 
 struct OptimOptions {
   int64_t epochs = 100;
   int64_t iterations_per_epoch = 1250;
   double base_lr = 0.004;  // per 1024 images of global batch, scaled by lr_scaling
   LrScaling lr_scaling = LrScaling::sqrt;
+  ScheduleKind schedule = ScheduleKind::cosine;
   double min_lr = 1e-6;
   int64_t warmup_epochs = 10;
   double weight_decay = 0.04;  // cosine from weight_decay to weight_decay_end

@@ -50,12 +50,17 @@ TrainingSchedules make_training_schedules(const OptimOptions& optim, const ssl::
                                           int64_t global_batch) {
   const int64_t epoch = optim.iterations_per_epoch, total = optim.epochs * epoch;
   const double lr = scaled_learning_rate(optim, global_batch);
-  const CosineSchedule lr_schedule({lr, optim.min_lr, total, optim.warmup_epochs * epoch, 0, 0.0});
+  // A constant schedule is a cosine whose end is its start.
+  const bool anneal = optim.schedule == ScheduleKind::cosine;
+  const double lr_end = anneal ? optim.min_lr : lr;
+  const double decay_end = anneal ? optim.weight_decay_end : optim.weight_decay;
+  const double momentum_end = anneal ? ssl.teacher.final_momentum : ssl.teacher.momentum;
+  const CosineSchedule lr_schedule({lr, lr_end, total, optim.warmup_epochs * epoch, 0, 0.0});
   return {
       lr_schedule,
       lr_schedule.zeroed_before(optim.freeze_last_layer_epochs * epoch),
-      CosineSchedule({optim.weight_decay, optim.weight_decay_end, total, 0, 0, 0.0}),
-      CosineSchedule({ssl.teacher.momentum, ssl.teacher.final_momentum, total, 0, 0, 0.0}),
+      CosineSchedule({optim.weight_decay, decay_end, total, 0, 0, 0.0}),
+      CosineSchedule({ssl.teacher.momentum, momentum_end, total, 0, 0, 0.0}),
       // DINOv2's teacher-temperature ramp is its own schedule of warmup length: a ramp longer
       // than the run is cut off by the run's end, not stretched or refused.
       CosineSchedule({ssl.teacher.temp, ssl.teacher.temp,

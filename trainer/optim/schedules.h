@@ -41,7 +41,8 @@ struct TrainingSchedules {
 
 // All schedules of a run, DINOv2's way: lr (warmup from 0, cosine to min_lr), last-layer lr (the
 // same values, but 0 during freeze_last_layer_epochs), weight decay (cosine), EMA momentum
-// (cosine), teacher temperature (linear warmup, then constant).
+// (cosine), teacher temperature (linear warmup, then constant). With `optim.schedule: constant`
+// (DINOv3) lr, weight decay and momentum stay at their peak/start values after the warm-up.
 TrainingSchedules make_training_schedules(const OptimOptions& optim, const ssl::SslOptions& ssl,
                                           int64_t global_batch);
 

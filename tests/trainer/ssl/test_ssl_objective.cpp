@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "trainer/optim/schedules.h"
 #include "trainer/ssl/centering.h"
 #include "trainer/ssl/dino_loss.h"
 #include "trainer/ssl/koleo_loss.h"
@@ -70,28 +69,6 @@ TEST(Centering, MicroBatchesOfAStepMoveTheCenterLikeOneBatch) {
   split.update(single_process());
   EXPECT_TRUE(torch::allclose(torch::cat({b0, b1}), a, 1e-6, 1e-7));
   EXPECT_TRUE(torch::allclose(split.center(), whole.center(), 1e-6, 1e-7));
-}
-
-TEST(Schedules, TeacherTemperatureRampLongerThanTheRunIsCutOffNotRefused) {
-  // DINOv2: CosineScheduler(temp, temp, warmup, warmup, start=warmup_temp) — a ramp of its own
-  // length whatever the run's; a run shorter than the ramp ends part-way up.
-  pathodino::optim::OptimOptions optim;
-  optim.epochs = 2;
-  optim.iterations_per_epoch = 10;
-  optim.warmup_epochs = 1;
-  SslOptions ssl;
-  ssl.teacher.warmup_temp = 0.04;
-  ssl.teacher.temp = 0.07;
-  ssl.teacher.warmup_temp_epochs = 5;  // 50 steps of ramp, 20 steps of run
-  const auto s = pathodino::optim::make_training_schedules(optim, ssl, 64);
-  for (int64_t i = 0; i < 20; ++i)
-    EXPECT_NEAR(s.teacher_temp[i], 0.04 + 0.03 * static_cast<double>(i) / 49.0, 1e-12) << i;
-  EXPECT_EQ(s.warmups_end, 50);  // the longer warm-up decides, even past the run's end
-  ssl.teacher.warmup_temp_epochs = 1;  // a ramp inside the run reaches temp and stays
-  const auto t = pathodino::optim::make_training_schedules(optim, ssl, 64);
-  EXPECT_NEAR(t.teacher_temp[9], 0.07, 1e-12);
-  EXPECT_NEAR(t.teacher_temp[19], 0.07, 1e-12);
-  EXPECT_EQ(t.warmups_end, 10);
 }
 
 TEST(SslHealth, UniformAndOnePrototypeCollapseAndEffectiveRank) {
