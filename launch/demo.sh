@@ -43,7 +43,7 @@ log "kNN top-1 of random features (no LayerScale, seeds 0 1 2): $(python3 -c \
 
 t=$(date +%s)
 PATHODINO_BIN="$pathodino" "$repo/launch/mpirun.sh" -n "$ranks" train -c "$config" --overwrite \
-  --set eval.knn_every_steps=150 "$@"
+  --set eval.knn_every_steps=325 "$@"
 log "pretraining over $ranks ranks took $(elapsed "$t")"
 
 run_dir=$("$pathodino" config show -c "$config" "$@" |

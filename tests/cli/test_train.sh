@@ -9,7 +9,10 @@ python=$3
 source "$(dirname "$0")/check.sh"
 
 config="$root/configs/debug/tiny_cpu.yaml"
+# DINOv2's cosine schedules and teacher temperature ramp (tiny_cpu.yaml holds them constant), so
+# that the checks below see every schedule move.
 short=(--set optim.epochs=2 --set optim.iterations_per_epoch=3 --set optim.warmup_epochs=1
+       --set optim.schedule=cosine --set ssl.teacher.temp=0.07 --set ssl.teacher.momentum=0.992
        --set data.batch_size_per_rank=4 --set data.synthetic.images_per_class=8
        --set run.log_every_steps=2 --set "run.output_dir=$tmp/runs" --set run.name=short)
 

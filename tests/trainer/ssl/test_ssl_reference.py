@@ -199,15 +199,21 @@ class SslReference(unittest.TestCase):
         epoch = o["iterations_per_epoch"]
         total = o["epochs"] * epoch
         scale = {"sqrt": math.sqrt(64 / 1024), "linear": 64 / 1024, "none": 1.0}[o["lr_scaling"]]
-        lr = dict(base_value=o["base_lr"] * scale, final_value=o["min_lr"], total_iters=total,
+        # DINOv3's constant schedule holds the values reached after the warm-up: DINOv2's cosine
+        # with its end set to its start.
+        constant = o["schedule"] == "constant"
+        lr = dict(base_value=o["base_lr"] * scale, total_iters=total,
+                  final_value=o["base_lr"] * scale if constant else o["min_lr"],
                   warmup_iters=o["warmup_epochs"] * epoch, start_warmup_value=0)
+        wd_end = o["weight_decay"] if constant else o["weight_decay_end"]
+        momentum_end = t["momentum"] if constant else t["final_momentum"]
         last_layer = CosineScheduler(**lr)
         last_layer.schedule[: o["freeze_last_layer_epochs"] * epoch] = 0
         refs = {
             "lr": CosineScheduler(**lr),
             "last_layer_lr": last_layer,
-            "weight_decay": CosineScheduler(o["weight_decay"], o["weight_decay_end"], total),
-            "teacher_momentum": CosineScheduler(t["momentum"], t["final_momentum"], total),
+            "weight_decay": CosineScheduler(o["weight_decay"], wd_end, total),
+            "teacher_momentum": CosineScheduler(t["momentum"], momentum_end, total),
             "teacher_temp": CosineScheduler(t["temp"], t["temp"], t["warmup_temp_epochs"] * epoch,
                                             warmup_iters=t["warmup_temp_epochs"] * epoch,
                                             start_warmup_value=t["warmup_temp"]),
