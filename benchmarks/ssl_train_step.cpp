@@ -1,13 +1,16 @@
 // Times full SSL training steps — teacher forward, student forward on all crops, DINO + iBOT +
 // KoLeo, backward, clipping, AdamW, EMA — on random crops, with exactly the trainer's TrainStep.
 //   ssl_train_step CONFIG STEPS WARMUP THREADS
-// Prints one JSON line: {"images_per_s": ..., "step_s": [...]}.
+// Prints one JSON line: {"images_per_s": ..., "step_s": [...], "phase_s": {"forward": ...}},
+// phase_s holding the median seconds of each phase of the step (forward, backward, optimizer, ema).
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <map>
+#include <string>
 
 #include "benchmarks/random_ssl_batch.h"
 #include "trainer/config/resolve.h"
@@ -34,6 +37,7 @@ int main(int argc, char** argv) {
   const auto schedules = optim::make_training_schedules(config.optim, config.ssl, b);
   ssl::SslBatch batch = bench::random_ssl_batch(config, b);
   std::vector<double> times;
+  std::map<std::string, std::vector<double>> phases;
   for (int i = 0; i < warmup + steps; ++i) {
     bench::set_step_masks(batch, config, b, i, 0);
     const auto start = std::chrono::steady_clock::now();
@@ -44,13 +48,25 @@ int main(int argc, char** argv) {
       std::cerr << "step " << i << " was skipped as non-finite\n";
       return 1;
     }
-    if (i >= warmup) times.push_back(seconds);
+    if (i < warmup) continue;
+    times.push_back(seconds);
+    std::map<std::string, double> step_phases;  // a phase may repeat over micro-batches
+    for (const train::PhaseSpan& span : result.phases)
+      step_phases[span.name] += std::chrono::duration<double>(span.end - span.start).count();
+    for (const auto& [name, spent] : step_phases) phases[name].push_back(spent);
   }
-  std::vector<double> sorted = times;
-  std::sort(sorted.begin(), sorted.end());
-  std::cout << "{\"images_per_s\": " << static_cast<double>(b) / sorted[sorted.size() / 2]
-            << ", \"step_s\": [";
+  const auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::cout << "{\"images_per_s\": " << static_cast<double>(b) / median(times) << ", \"step_s\": [";
   for (size_t i = 0; i < times.size(); ++i) std::cout << (i ? ", " : "") << times[i];
-  std::cout << "]}" << std::endl;
+  std::cout << "], \"phase_s\": {";
+  const char* sep = "";
+  for (const auto& [name, spent] : phases) {
+    std::cout << sep << "\"" << name << "\": " << median(spent);
+    sep = ", ";
+  }
+  std::cout << "}}" << std::endl;
   return 0;
 }

@@ -41,29 +41,34 @@ random=$("$pathodino" eval knn -c "$config" "$@" --random-baseline 3 --json)
 log "kNN top-1 of random features (no LayerScale, seeds 0 1 2): $(python3 -c \
   'import json,sys; print(*json.load(sys.stdin)["seeds"])' <<< "$random") ($(elapsed "$t"))"
 
+# The run's folder and length from its resolved config; the live kNN runs halfway and at the end.
+py="$repo/.venv/bin/python"
+resolved=$("$pathodino" config show -c "$config" "$@")
+shape=$("$py" -c 'import sys, yaml
+c = yaml.safe_load(sys.stdin)
+print(c["run"]["output_dir"] + "/" + c["run"]["name"],
+      c["optim"]["epochs"] * c["optim"]["iterations_per_epoch"] // 2)' <<< "$resolved")
+read -r run_dir half <<< "$shape"
+
 t=$(date +%s)
 PATHODINO_BIN="$pathodino" "$repo/launch/mpirun.sh" -n "$ranks" train -c "$config" --overwrite \
-  --set eval.knn_every_steps=325 "$@"
+  --set eval.knn_every_steps="$half" "$@"
 log "pretraining over $ranks ranks took $(elapsed "$t")"
 
-run_dir=$("$pathodino" config show -c "$config" "$@" |
-  awk '/^run:/{r=1;next} /^[^ ]/{r=0} r&&$1=="name:"{n=$2} r&&$1=="output_dir:"{d=$2} END{print d"/"n}')
 trained=$("$pathodino" eval knn -c "$config" "$@" --backbone "$run_dir/teacher_backbone.safetensors" --json | top1)
-"$repo/.venv/bin/python" - "$init" "$trained" "$(elapsed "$start")" "${PATHODINO_DEMO_MIN_GAIN:-}" \
-  "$(top1 <<< "$random")" "$run_dir" <<'PY'
-import json, math, sys, yaml
+health=$("$py" "$repo/launch/teacher_entropy.py" "$run_dir")
+read -r entropy rows <<< "$health"
+"$py" - "$init" "$trained" "$(elapsed "$start")" "${PATHODINO_DEMO_MIN_GAIN:-}" \
+  "$(top1 <<< "$random")" "$entropy" "$rows" <<'PY'
+import sys
 init, trained, took, need = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4]
-best_random = float(sys.argv[5])
-run = sys.argv[6]
-log_k = math.log(yaml.safe_load(open(f"{run}/config.yaml"))["ssl"]["dino"]["head"]["n_prototypes"])
-rows = [r for r in map(json.loads, open(f"{run}/metrics.jsonl")) if "teacher_entropy" in r][-10:]
-entropy = sum(r["teacher_entropy"] for r in rows) / len(rows) / log_k
+best_random, entropy, rows = float(sys.argv[5]), sys.argv[6], sys.argv[7]
 gain, over_random = 100 * (trained - init), 100 * (trained - best_random)
 print(f"[demo] kNN top-1 on held-out labelled tiles: init {100*init:.2f}% -> trained {100*trained:.2f}% "
       f"(gain {gain:+.2f} points); synth + index + eval + training took {took}")
 print(f"[demo] against random features of the same ViT (best of 3 seeds, {100*best_random:.2f}%): "
       f"{over_random:+.2f} points")
-print(f"[demo] teacher entropy over the last {len(rows)} logged steps: {entropy:.3f} log K "
+print(f"[demo] teacher entropy over the last {rows} logged steps: {entropy} log K "
       "(1 = uniform targets: the DINO term teaches nothing)")
 if need and over_random < float(need):
     sys.exit(f"[demo] the gain over random features is below {need} points")

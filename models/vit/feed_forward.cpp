@@ -2,6 +2,8 @@
 
 #include <torch/nn/functional/activation.h>
 
+#include "models/vit/linear.h"
+
 namespace pathodino::models {
 
 MlpImpl::MlpImpl(int64_t dim, int64_t hidden_dim) {
@@ -10,7 +12,7 @@ MlpImpl::MlpImpl(int64_t dim, int64_t hidden_dim) {
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
-  return fc2_->forward(torch::gelu(fc1_->forward(x)));  // exact (erf) GELU, as nn.GELU()
+  return apply_linear(fc2_, torch::gelu(apply_linear(fc1_, x)));  // exact (erf) GELU, as nn.GELU()
 }
 
 SwiGluImpl::SwiGluImpl(int64_t dim, int64_t hidden_dim) {
@@ -19,8 +21,8 @@ SwiGluImpl::SwiGluImpl(int64_t dim, int64_t hidden_dim) {
 }
 
 torch::Tensor SwiGluImpl::forward(const torch::Tensor& x) {
-  const auto halves = w12_->forward(x).chunk(2, -1);
-  return w3_->forward(torch::silu(halves[0]) * halves[1]);
+  const auto halves = apply_linear(w12_, x).chunk(2, -1);
+  return apply_linear(w3_, torch::silu(halves[0]) * halves[1]);
 }
 
 }  // namespace pathodino::models

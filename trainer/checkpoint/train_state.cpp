@@ -19,19 +19,6 @@ std::vector<std::pair<std::string, torch::Tensor>> network_state(ssl::SslNetwork
   return out;
 }
 
-torch::optim::AdamWParamState& adam_state(torch::optim::AdamW& adam, const torch::Tensor& stepped) {
-  auto& state = adam.state();
-  auto found = state.find(stepped.unsafeGetTensorImpl());
-  if (found == state.end()) {
-    auto fresh = std::make_unique<torch::optim::AdamWParamState>();
-    fresh->step(0);
-    fresh->exp_avg(torch::zeros_like(stepped, torch::MemoryFormat::Contiguous));
-    fresh->exp_avg_sq(torch::zeros_like(stepped, torch::MemoryFormat::Contiguous));
-    found = state.emplace(stepped.unsafeGetTensorImpl(), std::move(fresh)).first;
-  }
-  return static_cast<torch::optim::AdamWParamState&>(*found->second);
-}
-
 std::string describe(const torch::Tensor& t) {
   std::ostringstream out;
   out << t.scalar_type() << t.sizes();
@@ -98,7 +85,7 @@ TrainState::TrainState(ssl::StudentTeacher& model, optim::ScheduledAdamW& optimi
     throw std::logic_error("TrainState: the optimizer layout does not cover the student");
   for (const auto& pieces : layout_)
     for (const optim::OptimizerPiece& piece : pieces)
-      if (piece.stepped.defined()) adam_state(optimizer_.optimizer(), piece.stepped);
+      if (piece.stepped.defined()) optimizer_.state_of(piece.stepped);
 }
 
 std::vector<NamedTensor> TrainState::tensors() const {
@@ -118,7 +105,7 @@ std::vector<NamedTensor> TrainState::tensors() const {
         out.push_back({prefix + ".step" + suffix, meta({}, torch::kInt64), piece.owner});
         continue;
       }
-      auto& state = adam_state(optimizer_.optimizer(), piece.stepped);
+      auto& state = optimizer_.state_of(piece.stepped);
       out.push_back({prefix + ".exp_avg" + suffix, state.exp_avg(), piece.owner});
       out.push_back({prefix + ".exp_avg_sq" + suffix, state.exp_avg_sq(), piece.owner});
       out.push_back(
@@ -176,7 +163,7 @@ void TrainState::restore(const std::map<std::string, torch::Tensor>& loaded_piec
   for (auto& [name, param] : model_.student().named_parameters())
     for (const optim::OptimizerPiece& piece : layout_[i++]) {
       if (!piece.stepped.defined()) continue;
-      auto& state = adam_state(optimizer_.optimizer(), piece.stepped);
+      auto& state = optimizer_.state_of(piece.stepped);
       const auto slice = [&](const char* moment) {
         return loaded.at("optim." + name + moment).reshape(-1).narrow(0, piece.offset, piece.numel);
       };

@@ -1,5 +1,6 @@
 #include "trainer/optim/scheduled_adamw.h"
 
+#include <ATen/ops/_fused_adamw.h>
 #include <torch/torch.h>
 
 #include <map>
@@ -34,8 +35,49 @@ void ScheduledAdamW::set_schedule_values(double lr, double last_layer_lr, double
   }
 }
 
+torch::optim::AdamWParamState& ScheduledAdamW::state_of(const torch::Tensor& stepped) {
+  auto& state = optimizer_->state();
+  auto found = state.find(stepped.unsafeGetTensorImpl());
+  if (found == state.end()) {
+    auto fresh = std::make_unique<torch::optim::AdamWParamState>();
+    fresh->step(0);
+    fresh->exp_avg(torch::zeros_like(stepped, torch::MemoryFormat::Contiguous));
+    fresh->exp_avg_sq(torch::zeros_like(stepped, torch::MemoryFormat::Contiguous));
+    found = state.emplace(stepped.unsafeGetTensorImpl(), std::move(fresh)).first;
+  }
+  return static_cast<torch::optim::AdamWParamState&>(*found->second);
+}
+
 void ScheduledAdamW::zero_grad() { optimizer_->zero_grad(/*set_to_none=*/true); }
 
-void ScheduledAdamW::step() { optimizer_->step(); }
+// Tensors without a gradient are left alone, as torch's AdamW does. The fused kernel reads the
+// bias-correction step from a float tensor on the parameter's device and does not advance it,
+// so the counts live in the int64 state and are handed over already advanced.
+void ScheduledAdamW::step() {
+  torch::NoGradGuard no_grad;
+  for (auto& group : optimizer_->param_groups()) {
+    const auto& o = static_cast<const torch::optim::AdamWOptions&>(group.options());
+    std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
+    std::map<std::pair<int64_t, std::string>, torch::Tensor> step_tensors;
+    for (const torch::Tensor& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      auto& s = state_of(p);
+      s.step(s.step() + 1);
+      torch::Tensor& count = step_tensors[{s.step(), p.device().str()}];
+      if (!count.defined())
+        count = torch::full({}, static_cast<double>(s.step()),
+                            torch::TensorOptions().dtype(torch::kFloat32).device(p.device()));
+      params.push_back(p);
+      grads.push_back(p.grad());
+      exp_avgs.push_back(s.exp_avg());
+      exp_avg_sqs.push_back(s.exp_avg_sq());
+      steps.push_back(count);
+    }
+    if (params.empty()) continue;
+    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, o.lr(),
+                      std::get<0>(o.betas()), std::get<1>(o.betas()), o.weight_decay(), o.eps(),
+                      /*amsgrad=*/false, /*maximize=*/false);
+  }
+}
 
 }  // namespace pathodino::optim

@@ -1,18 +1,23 @@
 // AdamW over DINOv2's parameter groups: tensors with equal (lr multiplier, wd multiplier,
 // last-layer flag) share one torch optimizer group, and every step sets each group's
 //   lr = (last-layer lr if last layer else lr) × lr multiplier,  weight decay = wd × wd multiplier
-// from the schedules, as DINOv2's apply_optim_scheduler does.
+// from the schedules, as DINOv2's apply_optim_scheduler does. A step runs torch's fused AdamW
+// kernel once per group (the update of torch.optim.AdamW(fused=True)); the moments stay in the
+// torch optimizer's per-tensor state, which checkpoints read and write.
 #pragma once
 
 #include <memory>
 #include <vector>
+
+#include <torch/types.h>
 
 #include "trainer/optim/optim_options.h"
 #include "trainer/optim/param_groups.h"
 
 namespace torch::optim {
 class AdamW;
-}
+struct AdamWParamState;
+}  // namespace torch::optim
 
 namespace pathodino::optim {
 
@@ -26,7 +31,10 @@ class ScheduledAdamW {
   void step();
 
   int64_t group_count() const { return static_cast<int64_t>(multipliers_.size()); }
-  torch::optim::AdamW& optimizer() { return *optimizer_; }  // checkpointed state
+  torch::optim::AdamW& optimizer() { return *optimizer_; }
+  // The AdamW state of a stepped tensor, created (zeros, step 0) on first use: what the first
+  // step would create, so that a checkpoint can name and fill it before any step.
+  torch::optim::AdamWParamState& state_of(const torch::Tensor& stepped);
 
  private:
   struct Multipliers {

@@ -1,7 +1,6 @@
 #include "trainer/ssl/ema_teacher.h"
 
-#include <ATen/ops/_foreach_add.h>
-#include <ATen/ops/_foreach_mul.h>
+#include <ATen/ops/_foreach_lerp.h>
 #include <torch/torch.h>
 
 namespace pathodino::ssl {
@@ -11,8 +10,8 @@ void ema_update(std::vector<torch::Tensor>& teacher, const std::vector<torch::Te
   TORCH_CHECK(teacher.size() == student.size(), "teacher has ", teacher.size(),
               " tensors, student ", student.size());
   torch::NoGradGuard no_grad;
-  at::_foreach_mul_(teacher, momentum);
-  at::_foreach_add_(teacher, student, 1.0 - momentum);
+  // teacher + (1 - m)(student - teacher) = m teacher + (1 - m) student, in one pass over memory
+  at::_foreach_lerp_(teacher, student, 1.0 - momentum);
 }
 
 }  // namespace pathodino::ssl

@@ -10,10 +10,19 @@
 
 namespace pathodino::ssl {
 
+// What the heads make of one network's tokens: DINO logits of the CLS tokens and iBOT logits of
+// the masked patch tokens (undefined when no patch tokens were given).
+struct HeadLogits {
+  torch::Tensor dino, ibot;
+};
+
 struct SslHeads {
   models::DinoHead dino{nullptr};
   models::DinoHead ibot{nullptr};  // == dino when shared
   bool shared() const { return dino.ptr() == ibot.ptr(); }
+  // A shared head takes both token sets as one batch, as DINOv2's ssl_meta_arch.py does: the
+  // prototypes are normalised once and the matmuls are one larger one. Rows keep their results.
+  HeadLogits forward(const torch::Tensor& cls, const torch::Tensor& patches);
 };
 
 SslHeads make_ssl_heads(const SslOptions& options, int64_t embed_dim, uint64_t seed);

@@ -95,12 +95,10 @@ SslLosses StudentTeacher::forward(const SslBatch& batch, double teacher_temp,
     torch::NoGradGuard no_grad;
     const models::VitOutput out = teacher_.backbone->forward(batch.global_crops);
     teacher_cls = out.cls;
-    const auto logits = teacher_.heads.dino->forward(out.cls);  // [2B, K]
-    dino_targets = centre(logits, teacher_temp, dino_center_, all_reduce);
-    if (use_ibot) {
-      const auto patch_logits = teacher_.heads.ibot->forward(out.patches.index({batch.masks}));
-      ibot_targets = centre(patch_logits, teacher_temp, ibot_center_, all_reduce);
-    }
+    const HeadLogits logits = teacher_.heads.forward(
+        out.cls, use_ibot ? out.patches.index({batch.masks}) : torch::Tensor());  // [2B, K], [M, K]
+    dino_targets = centre(logits.dino, teacher_temp, dino_center_, all_reduce);
+    if (use_ibot) ibot_targets = centre(logits.ibot, teacher_temp, ibot_center_, all_reduce);
   }
   dino_targets = dino_targets.view({2, b, -1});
 
@@ -110,12 +108,12 @@ SslLosses StudentTeacher::forward(const SslBatch& batch, double teacher_temp,
   torch::Tensor cls = global_out.cls;
   if (batch.local_crops.defined() && batch.local_crops.size(0) > 0)
     cls = torch::cat({cls, student_.backbone->forward(batch.local_crops).cls});
-  const auto student_logits = student_.heads.dino->forward(cls).view({cls.size(0) / b, b, -1});
+  const HeadLogits logits = student_.heads.forward(
+      cls, use_ibot ? global_out.patches.index({batch.masks}) : torch::Tensor());
+  const auto student_logits = logits.dino.view({cls.size(0) / b, b, -1});
   losses.dino = dino_loss(student_logits, dino_targets, options_.student_temp);
-  losses.ibot =
-      use_ibot ? ibot_loss(student_.heads.ibot->forward(global_out.patches.index({batch.masks})),
-                           ibot_targets, batch.masks, options_.student_temp)
-               : torch::zeros({}, losses.dino.options());
+  losses.ibot = use_ibot ? ibot_loss(logits.ibot, ibot_targets, batch.masks, options_.student_temp)
+                         : torch::zeros({}, losses.dino.options());
   const auto global_cls = global_out.cls.chunk(2);
   losses.koleo = koleo_loss(global_cls[0]) + koleo_loss(global_cls[1]);  // DINOv2: a sum
   const bool softmax_center = options_.centering == Centering::softmax_center;

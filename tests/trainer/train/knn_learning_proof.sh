@@ -26,23 +26,20 @@ reference=$("$bin" eval knn -c "$config" "${common[@]}" --json --random-baseline
 echo "init:      $init"
 echo "trained:   $trained"
 echo "reference: $reference"
-python3 - "$init" "$trained" "$min_gain" "$train_seconds" "$reference" "$tmp/proof" <<'PY'
-import json, math, re, sys
+health=$("$root/.venv/bin/python" "$root/launch/teacher_entropy.py" "$tmp/proof")
+read -r entropy rows <<< "$health"
+python3 - "$init" "$trained" "$min_gain" "$train_seconds" "$reference" "$entropy" "$rows" <<'PY'
+import json, sys
 init, trained = json.loads(sys.argv[1])["top1"], json.loads(sys.argv[2])["top1"]
 gain, need, seconds = 100 * (trained - init), float(sys.argv[3]), int(sys.argv[4])
 best_random = json.loads(sys.argv[5])["top1"]
+entropy, rows = float(sys.argv[6]), sys.argv[7]
 over_random = 100 * (trained - best_random)
 print(f"kNN top-1: init {100 * init:.2f}% -> trained {100 * trained:.2f}% "
       f"(gain {gain:+.2f} points); training took {seconds} s")
 print(f"against random features (best of 3 seeds, {100 * best_random:.2f}%): "
       f"{over_random:+.2f} points, need >= {need:g}")
 # The teacher's targets must have left uniform (log K): otherwise the DINO term teaches nothing.
-rows = [json.loads(line) for line in open(f"{sys.argv[6]}/metrics.jsonl")]
-rows = [r for r in rows if "teacher_entropy" in r][-10:]
-# K: the first n_prototypes of the saved config is the DINO head's (ssl.dino precedes ssl.ibot).
-config = open(f"{sys.argv[6]}/config.yaml").read()
-log_k = math.log(int(re.search(r"n_prototypes: (\d+)", config).group(1)))
-entropy = sum(r["teacher_entropy"] for r in rows) / len(rows) / log_k
-print(f"teacher entropy over the last {len(rows)} logged steps: {entropy:.3f} log K, need <= 0.95")
+print(f"teacher entropy over the last {rows} logged steps: {entropy:.3f} log K, need <= 0.95")
 sys.exit(0 if over_random >= need and entropy <= 0.95 else 1)
 PY
