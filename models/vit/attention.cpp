@@ -19,7 +19,10 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
   const auto qkv = apply_linear(qkv_, x)
                        .reshape({batch, tokens, 3, num_heads_, dim / num_heads_})
                        .permute({2, 0, 3, 1, 4});
-  const auto out = at::scaled_dot_product_attention(qkv[0], qkv[1], qkv[2]);
+  // unbind, not three selects: each select's backward writes its gradient into a zero-filled
+  // tensor of the whole qkv shape, where unbind's backward stacks the three once.
+  const std::vector<torch::Tensor> q_k_v = qkv.unbind(0);
+  const auto out = at::scaled_dot_product_attention(q_k_v[0], q_k_v[1], q_k_v[2]);
   return apply_linear(proj_, out.transpose(1, 2).reshape({batch, tokens, dim}));
 }
 
