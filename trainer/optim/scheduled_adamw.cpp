@@ -51,22 +51,22 @@ torch::optim::AdamWParamState& ScheduledAdamW::state_of(const torch::Tensor& ste
 void ScheduledAdamW::zero_grad() { optimizer_->zero_grad(/*set_to_none=*/true); }
 
 // Tensors without a gradient are left alone, as torch's AdamW does. The fused kernel reads the
-// bias-correction step from a float tensor on the parameter's device and does not advance it,
-// so the counts live in the int64 state and are handed over already advanced.
+// bias-correction step from a float tensor on the parameters' device (one device per model) and
+// does not advance it, so the counts live in the int64 state and are handed over advanced; the
+// tensors with equal counts (in practice all of them) share one.
 void ScheduledAdamW::step() {
   torch::NoGradGuard no_grad;
   for (auto& group : optimizer_->param_groups()) {
     const auto& o = static_cast<const torch::optim::AdamWOptions&>(group.options());
     std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
-    std::map<std::pair<int64_t, std::string>, torch::Tensor> step_tensors;
+    std::map<int64_t, torch::Tensor> step_tensors;
     for (const torch::Tensor& p : group.params()) {
       if (!p.grad().defined()) continue;
       auto& s = state_of(p);
       s.step(s.step() + 1);
-      torch::Tensor& count = step_tensors[{s.step(), p.device().str()}];
+      torch::Tensor& count = step_tensors[s.step()];
       if (!count.defined())
-        count = torch::full({}, static_cast<double>(s.step()),
-                            torch::TensorOptions().dtype(torch::kFloat32).device(p.device()));
+        count = torch::full({}, static_cast<double>(s.step()), p.options().dtype(torch::kFloat32));
       params.push_back(p);
       grads.push_back(p.grad());
       exp_avgs.push_back(s.exp_avg());
