@@ -34,7 +34,10 @@ p.add_argument("--steps", type=int, default=3)
 p.add_argument("--warmup", type=int, default=1)
 p.add_argument("--rounds", type=int, default=3)
 p.add_argument("--threads", type=int, default=2)
+p.add_argument("--read-tokens", action="store_true",
+               help="Python's last block also runs for the tokens the losses read only")
 a = p.parse_args()
+read_tokens = [a.read_tokens]  # flipped while counting the FLOPs of each variant
 torch.set_num_threads(a.threads)
 pathodino = Path(a.binary).with_name("pathodino")
 cfg = yaml.safe_load(subprocess.run([str(pathodino), "config", "show", "-c", a.config], check=True,
@@ -55,12 +58,32 @@ class MaskedViT(VisionTransformer):
                          dynamic_img_size=True, drop_path_rate=m["drop_path_rate"])
         self.mask_token = nn.Parameter(torch.zeros(1, dim))
 
-    def features(self, x, masks=None):
+    def features(self, x, masks=None, read=None):
+        """The CLS tokens and the patch tokens at `read` (None: no patches), as the losses read
+        them. With --read-tokens the last block runs for those tokens only, as pathodino does."""
         x = self.patch_embed(x)  # [B, H, W, D]
         if masks is not None:
             x = torch.where(masks.view(x.shape[:3] + (1,)), self.mask_token.to(x.dtype), x)
-        x = self.norm(self.blocks(self.norm_pre(self._pos_embed(x))))
-        return x[:, 0], x[:, 1:]
+        x = self.norm_pre(self._pos_embed(x))
+        if not read_tokens[0]:
+            x = self.norm(self.blocks(x))
+            return x[:, 0], None if read is None else x[:, 1:][read]
+        y = self.norm(last_block_rows(self.blocks[-1], self.blocks[:-1](x), read))
+        return y[: x.shape[0]], None if read is None else y[x.shape[0]:]
+
+
+def last_block_rows(blk, x, read):
+    """timm's Block at every sample's CLS and the patches at `read` only (no drop path)."""
+    b, n, c = x.shape
+    rows = torch.arange(b) * n
+    if read is not None:
+        flat = read.flatten().nonzero().squeeze(1)
+        rows = torch.cat([rows, flat // read.shape[1] * n + 1 + flat % read.shape[1]])
+    at = blk.attn
+    q, k, v = at.qkv(blk.norm1(x)).reshape(b, n, 3, at.num_heads, c // at.num_heads).permute(2, 0, 3, 1, 4).unbind(0)
+    mixed = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b * n, c)[rows]
+    y = x.flatten(0, 1)[rows] + blk.ls1(at.proj(mixed))
+    return y + blk.ls2(blk.mlp(blk.norm2(y)))
 
 
 class DinoHead(nn.Module):
@@ -125,19 +148,19 @@ def python_step(masks, temp=0.04, student_temp=0.1, momentum=0.994):
     global dino_center, ibot_center
     optimizer.zero_grad(set_to_none=True)
     with torch.no_grad():
-        t_cls, t_patch = teacher.features(globals_)
+        t_cls, t_patch = teacher.features(globals_, read=masks)
         t_logits = teacher_head(t_cls)
         dino_t = F.softmax((t_logits - dino_center) / temp, dim=-1).view(2, B, K)
         dino_center = dino_center * 0.9 + t_logits.mean(0, keepdim=True) * 0.1
-        t_plogits = teacher_head(t_patch[masks])
+        t_plogits = teacher_head(t_patch)
         ibot_t = F.softmax((t_plogits - ibot_center) / temp, dim=-1)
         ibot_center = ibot_center * 0.9 + t_plogits.mean(0, keepdim=True) * 0.1
-    s_cls_g, s_patch = student.features(globals_, masks)
+    s_cls_g, s_patch = student.features(globals_, masks, read=masks)
     s_cls_l, _ = student.features(locals_)
     lsm = F.log_softmax(student_head(torch.cat([s_cls_g, s_cls_l])) / student_temp, -1).view(2 + NL, B, K)
     terms = [-(dino_t[t] * lsm[c]).sum(-1).mean() for c in range(2 + NL) for t in range(2) if c != t]
     dino = sum(terms) / len(terms)
-    per_patch = -(ibot_t * F.log_softmax(student_head(s_patch[masks]) / student_temp, -1)).sum(-1)
+    per_patch = -(ibot_t * F.log_softmax(student_head(s_patch) / student_temp, -1)).sum(-1)
     weights = (1 / masks.sum(-1, keepdim=True).clamp(min=1)).expand_as(masks)[masks]
     ibot = (per_patch * weights).sum() / masks.shape[0]
     k = sum(koleo(c) for c in s_cls_g.chunk(2))
@@ -170,9 +193,16 @@ def cpp_images_per_s():
     return json.loads(out)["images_per_s"]
 
 
-with FlopCounterMode(display=False) as counter:
-    python_step(random_masks())
-flops_per_image = counter.get_total_flops() / B
+def step_flops_per_image(read):
+    read_tokens[0] = read
+    with FlopCounterMode(display=False) as counter:
+        python_step(random_masks())
+    read_tokens[0] = a.read_tokens
+    return counter.get_total_flops() / B
+
+
+# pathodino runs the last block for the tokens read only: Note [Last block on read tokens].
+flops_per_image, cpp_flops_per_image = step_flops_per_image(a.read_tokens), step_flops_per_image(True)
 
 cpp, py, peaks = [], [], []
 for _ in range(a.rounds):
@@ -186,7 +216,9 @@ print(f"{m['arch']}/{m['patch_size']}, batch {B}, 2x{G} + {NL}x{L} crops, {K} pr
 print(f"pathodino C++ : {c:7.3f} img/s   rounds {[round(v, 3) for v in cpp]}")
 print(f"Python        : {t:7.3f} img/s   rounds {[round(v, 3) for v in py]}")
 print(f"ratio C++/Python = {c / t:.3f}   per round {[round(x / y, 3) for x, y in zip(cpp, py)]}")
-print(f"step FLOPs per image (torch FlopCounterMode on the Python step) = {flops_per_image / 1e9:.1f} GFLOP")
+print(f"step FLOPs per image (torch FlopCounterMode on the Python step) = {flops_per_image / 1e9:.1f} GFLOP"
+      f"{' (last block on read tokens)' if a.read_tokens else ''}; with the last block on read tokens, "
+      f"as pathodino = {cpp_flops_per_image / 1e9:.1f} GFLOP")
 print(f"matmul peak (fp32 2048^3 torch.mm) = {peak / 1e9:.1f} GFLOP/s")
-print(f"achieved: C++ {c * flops_per_image / 1e9:.1f} GFLOP/s = {c * flops_per_image / peak:.1%} of peak; "
+print(f"achieved: C++ {c * cpp_flops_per_image / 1e9:.1f} GFLOP/s = {c * cpp_flops_per_image / peak:.1%} of peak; "
       f"Python {t * flops_per_image / 1e9:.1f} GFLOP/s = {t * flops_per_image / peak:.1%}")

@@ -13,7 +13,7 @@ AttentionImpl::AttentionImpl(int64_t dim, int64_t num_heads, bool qkv_bias)
   proj_ = register_module("proj", torch::nn::Linear(dim, dim));
 }
 
-torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
+torch::Tensor AttentionImpl::mix(const torch::Tensor& x) {
   const int64_t batch = x.size(0), tokens = x.size(1), dim = x.size(2);
   // [B, N, 3D] → [3, B, H, N, D/H]
   const auto qkv = apply_linear(qkv_, x)
@@ -23,7 +23,11 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
   // tensor of the whole qkv shape, where unbind's backward stacks the three once.
   const std::vector<torch::Tensor> q_k_v = qkv.unbind(0);
   const auto out = at::scaled_dot_product_attention(q_k_v[0], q_k_v[1], q_k_v[2]);
-  return apply_linear(proj_, out.transpose(1, 2).reshape({batch, tokens, dim}));
+  return out.transpose(1, 2).reshape({batch, tokens, dim});
+}
+
+torch::Tensor AttentionImpl::project(const torch::Tensor& mixed) {
+  return apply_linear(proj_, mixed);
 }
 
 }  // namespace pathodino::models

@@ -10,7 +10,12 @@ namespace pathodino::models {
 class AttentionImpl : public torch::nn::Module {
  public:
   AttentionImpl(int64_t dim, int64_t num_heads, bool qkv_bias);
-  torch::Tensor forward(const torch::Tensor& x);  // [B, N, D] → [B, N, D]
+  torch::Tensor forward(const torch::Tensor& x) { return project(mix(x)); }  // [B, N, D] → same
+
+  // Every token's attention over all tokens, heads concatenated: [B, N, D], before `proj`.
+  torch::Tensor mix(const torch::Tensor& x);
+  // The output projection, on any [..., D] (e.g. only some rows of mix's output).
+  torch::Tensor project(const torch::Tensor& mixed);
 
  private:
   int64_t num_heads_;

@@ -26,9 +26,17 @@ class BlockImpl : public torch::nn::Module {
  public:
   BlockImpl(const VitSpec& spec, double drop_path_rate);
   torch::Tensor forward(const torch::Tensor& x);
+  // The output at `rows` only (int64 [M], flat indices into x's B·N tokens) → [M, D]. Every token
+  // is still a key and value of the attention; the projection, residuals, norm2 and FFN run on
+  // those rows alone. Equals forward(x).flatten(0, 1).index_select(0, rows), RNG draws included.
+  torch::Tensor forward_rows(const torch::Tensor& x, const torch::Tensor& rows);
 
  private:
-  torch::Tensor residual(const torch::Tensor& branch);  // LayerScale already applied
+  // Stochastic depth on a branch whose rows belong to samples `samples` (undefined: row i is
+  // sample i); one draw per sample of the batch. LayerScale already applied.
+  torch::Tensor residual(const torch::Tensor& branch, int64_t batch,
+                         const torch::Tensor& samples = {});
+  torch::Tensor ffn(const torch::Tensor& x);
   double drop_path_rate_;
   torch::nn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
   Attention attn_{nullptr};

@@ -77,7 +77,8 @@ torch::Tensor VisionTransformerImpl::position_embedding(int64_t grid_h, int64_t 
       1);
 }
 
-VitOutput VisionTransformerImpl::forward(const torch::Tensor& images, const torch::Tensor& masks) {
+torch::Tensor VisionTransformerImpl::embed(const torch::Tensor& images,
+                                           const torch::Tensor& masks) {
   const int64_t batch = images.size(0);
   const int64_t grid_h = images.size(2) / spec_.patch_size,
                 grid_w = images.size(3) / spec_.patch_size;
@@ -86,14 +87,39 @@ VitOutput VisionTransformerImpl::forward(const torch::Tensor& images, const torc
     x = torch::where(masks.unsqueeze(-1), mask_token_.to(x.scalar_type()).unsqueeze(0), x);
   x = torch::cat({cls_token_.expand({batch, -1, -1}).to(x.scalar_type()), x}, 1);
   x = x + position_embedding(grid_h, grid_w).to(x.scalar_type());
-  const int64_t registers = spec_.num_register_tokens;
-  if (registers > 0)
-    x = torch::cat({x.slice(1, 0, 1), register_tokens_.expand({batch, -1, -1}).to(x.scalar_type()),
-                    x.slice(1, 1)},
-                   1);
+  if (spec_.num_register_tokens <= 0) return x;
+  return torch::cat({x.slice(1, 0, 1), register_tokens_.expand({batch, -1, -1}).to(x.scalar_type()),
+                     x.slice(1, 1)},
+                    1);
+}
+
+VitOutput VisionTransformerImpl::forward(const torch::Tensor& images, const torch::Tensor& masks) {
+  auto x = embed(images, masks);
   for (const auto& block : *blocks_) x = block->as<Block>()->forward(x);
   x = norm_->forward(x);
+  const int64_t registers = spec_.num_register_tokens;
   return {x.select(1, 0), x.slice(1, 1, 1 + registers), x.slice(1, 1 + registers)};
+}
+
+VitReadOutput VisionTransformerImpl::forward_read(const torch::Tensor& images,
+                                                  const torch::Tensor& masks,
+                                                  const torch::Tensor& read) {
+  auto x = embed(images, masks);
+  const int64_t batch = x.size(0), tokens = x.size(1);
+  const auto depth = static_cast<int64_t>(blocks_->size());
+  for (int64_t i = 0; i + 1 < depth; ++i) x = blocks_[i]->as<Block>()->forward(x);
+  // Flat rows into the B·N tokens: every sample's CLS, then the patches read.
+  const auto long_options = torch::TensorOptions().dtype(torch::kLong).device(x.device());
+  auto rows = torch::arange(batch, long_options) * tokens;
+  if (read.defined()) {
+    const int64_t patches = read.size(1), first_patch = 1 + spec_.num_register_tokens;
+    const auto flat = read.flatten().nonzero().squeeze(1);
+    rows = torch::cat({rows, torch::div(flat, patches, "floor") * tokens + first_patch +
+                                 torch::remainder(flat, patches)});
+  }
+  const auto out = norm_->forward(blocks_[depth - 1]->as<Block>()->forward_rows(x, rows));
+  if (!read.defined()) return {out, torch::Tensor()};
+  return {out.slice(0, 0, batch), out.slice(0, batch)};
 }
 
 int64_t count_parameters(const torch::nn::Module& module) {

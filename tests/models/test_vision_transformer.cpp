@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <map>
+#include <string>
+
 #include "models/vit/vision_transformer.h"
 
 using namespace pathodino::models;
@@ -80,6 +83,42 @@ TEST(VisionTransformer, StochasticDepthActsInTrainingOnly) {
   spec.drop_path_schedule = DropPathSchedule::linear;
   EXPECT_DOUBLE_EQ(drop_path_rate_of_block(spec, 0), 0.0);
   EXPECT_DOUBLE_EQ(drop_path_rate_of_block(spec, 1), 0.5);
+}
+
+// Note [Last block on read tokens]: the shortened last block gives forward's values and
+// gradients at the tokens read, stochastic-depth draws included.
+TEST(VisionTransformer, ForwardReadEqualsForwardAtTheTokensRead) {
+  VitSpec spec = tiny(2);
+  spec.drop_path_rate = 0.3;
+  spec.layerscale_init = 0.5;
+  VisionTransformer model(spec);
+  model->train();
+  const auto images = torch::randn({3, 3, 64, 64});
+  const auto masks = torch::rand({3, 16}) < 0.3, read = torch::rand({3, 16}) < 0.4;
+  const auto weights = torch::randn({3 + read.sum().item<int64_t>(), 192});
+  const auto gradients = [&](const torch::Tensor& cls, const torch::Tensor& patches) {
+    model->zero_grad();
+    (torch::cat({cls, patches}) * weights).sum().backward();
+    std::map<std::string, torch::Tensor> out;
+    for (const auto& p : model->named_parameters()) out[p.key()] = p.value().grad().clone();
+    return out;
+  };
+  torch::manual_seed(7);
+  const auto full = model->forward(images, masks);
+  const auto full_grads = gradients(full.cls, full.patches.index({read}));
+  torch::manual_seed(7);
+  const auto part = model->forward_read(images, masks, read);
+  EXPECT_TRUE(torch::allclose(part.cls, full.cls, 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(part.patches, full.patches.index({read}), 1e-5, 1e-5));
+  const auto part_grads = gradients(part.cls, part.patches);
+  for (const auto& [name, grad] : full_grads)
+    EXPECT_TRUE(torch::allclose(part_grads.at(name), grad, 1e-4, 1e-5)) << name;
+  torch::manual_seed(7);
+  const auto cls_only = model->forward_read(images, masks, {});
+  EXPECT_TRUE(torch::allclose(cls_only.cls, full.cls, 1e-5, 1e-5));
+  EXPECT_FALSE(cls_only.patches.defined());
+  torch::manual_seed(8);  // other drop-path draws: other values, so the draws above mattered
+  EXPECT_FALSE(torch::allclose(model->forward_read(images, masks, read).cls, full.cls));
 }
 
 TEST(VisionTransformer, ParameterNamesAreDinov2s) {

@@ -87,29 +87,30 @@ SslLosses StudentTeacher::forward(const SslBatch& batch, double teacher_temp,
   // Not "any patch masked here": that differs between ranks, and the iBOT centering's collectives
   // must run on every rank alike. A rank without masked patches contributes empty tensors.
   const bool use_ibot = options_.ibot.loss_weight > 0 && batch.masks.defined();
+  const torch::Tensor ibot_read = use_ibot ? batch.masks : torch::Tensor();
   SslLosses losses;
 
   // Teacher: targets for the student.
   torch::Tensor dino_targets, ibot_targets, teacher_cls;
   {
     torch::NoGradGuard no_grad;
-    const models::VitOutput out = teacher_.backbone->forward(batch.global_crops);
+    // Only CLS and the masked patches are read: Note [Last block on read tokens].
+    const models::VitReadOutput out =
+        teacher_.backbone->forward_read(batch.global_crops, {}, ibot_read);
     teacher_cls = out.cls;
-    const HeadLogits logits = teacher_.heads.forward(
-        out.cls, use_ibot ? out.patches.index({batch.masks}) : torch::Tensor());  // [2B, K], [M, K]
+    const HeadLogits logits = teacher_.heads.forward(out.cls, out.patches);  // [2B, K], [M, K]
     dino_targets = centre(logits.dino, teacher_temp, dino_center_, all_reduce);
     if (use_ibot) ibot_targets = centre(logits.ibot, teacher_temp, ibot_center_, all_reduce);
   }
   dino_targets = dino_targets.view({2, b, -1});
 
   // Student.
-  const models::VitOutput global_out =
-      student_.backbone->forward(batch.global_crops, use_ibot ? batch.masks : torch::Tensor());
+  const models::VitReadOutput global_out =
+      student_.backbone->forward_read(batch.global_crops, ibot_read, ibot_read);
   torch::Tensor cls = global_out.cls;
   if (batch.local_crops.defined() && batch.local_crops.size(0) > 0)
-    cls = torch::cat({cls, student_.backbone->forward(batch.local_crops).cls});
-  const HeadLogits logits = student_.heads.forward(
-      cls, use_ibot ? global_out.patches.index({batch.masks}) : torch::Tensor());
+    cls = torch::cat({cls, student_.backbone->forward_read(batch.local_crops, {}, {}).cls});
+  const HeadLogits logits = student_.heads.forward(cls, global_out.patches);
   const auto student_logits = logits.dino.view({cls.size(0) / b, b, -1});
   losses.dino = dino_loss(student_logits, dino_targets, options_.student_temp);
   losses.ibot = use_ibot ? ibot_loss(logits.ibot, ibot_targets, batch.masks, options_.student_temp)
