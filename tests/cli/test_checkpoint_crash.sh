@@ -13,7 +13,7 @@ source "$(dirname "$0")/check.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 config="$root/tests/cli/checkpoint_tiny.yaml"
-base=(--set optim.epochs=4 --set data.batch_size_per_rank=2 --set data.synthetic.images_per_class=8
+base=(--set optim.epochs=8 --set data.batch_size_per_rank=2 --set data.synthetic.images_per_class=8
       --set checkpoint.every_steps=1 --set "run.output_dir=$tmp/runs")
 RANDOM=7  # reproducible kill instants
 verified=0 mid_save=0 no_checkpoint=0 resumed=0 finished=0
@@ -31,6 +31,8 @@ for trial in $(seq "$trials"); do
     for _ in $(seq 2000); do compgen -G "$dir/*.partial" > /dev/null && break; sleep 0.005; done
     sleep "0.0$(printf %02d $((RANDOM % 60)))"
   else
+    # 2-4 s after the start: inside a run of 32 steps (start-up included, it takes longer), so
+    # that the kill never misses it on a fast machine.
     sleep "$((2 + RANDOM % 2)).$(printf %02d $((RANDOM % 100)))"
   fi
   compgen -G "$dir/*.partial" > /dev/null && mid_save=$((mid_save + 1))
@@ -46,7 +48,7 @@ for trial in $(seq "$trials"); do
     no_checkpoint=$((no_checkpoint + 1))
   fi
   if mpirun -np 2 "$bin" train -c "$config" "${base[@]}" --set run.name=$name --resume auto \
-       > "$tmp/$name.resume" 2>&1 && grep -q '^done: 16 steps' "$tmp/$name.resume"; then
+       > "$tmp/$name.resume" 2>&1 && grep -q "^done: 32 steps" "$tmp/$name.resume"; then
     resumed=$((resumed + 1))
   else
     echo "trial $trial: resume failed:"; tail -5 "$tmp/$name.resume"
