@@ -16,9 +16,9 @@
 
 #include "benchmarks/median.h"
 #include "trainer/config/resolve.h"
-#include "trainer/dist/gradient_reducer.h"
-#include "trainer/dist/mpi_communicator.h"
-#include "trainer/dist/mpi_runtime.h"
+#include "trainer/distributed/gradient_reducer.h"
+#include "trainer/distributed/mpi_communicator.h"
+#include "trainer/distributed/mpi_runtime.h"
 #include "trainer/ssl/student_teacher.h"
 #include "trainer/system/heap_policy.h"
 
@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   using namespace pathodino;
   system::keep_freed_memory_in_heap();  // as `pathodino train` does: MPI's temporary buffers
                                         // would otherwise be fresh mmaps, page-faulted per call
-  dist::MpiRuntime mpi(&argc, &argv);
+  distributed::MpiRuntime mpi(&argc, &argv);
   if (argc != 3) {
     std::fprintf(stderr, "usage: allreduce_bandwidth CONFIG ROUNDS\n");
     return 2;
@@ -53,20 +53,20 @@ int main(int argc, char** argv) {
   const int rounds = std::stoi(argv[2]);
   torch::set_num_threads(1);
   {
-    dist::MpiCommunicator comm(mpi.world(), 600.0);
+    distributed::MpiCommunicator comm(mpi.world(), 600.0);
     ssl::StudentTeacher model(config.model, config.ssl, config.data.global_crops_size, 0);
     std::vector<torch::Tensor> params = model.student().parameters();
-    dist::ReducerOptions options;
+    distributed::ReducerOptions options;
     options.first_bucket_bytes =
         static_cast<int64_t>(config.distributed.first_bucket_mb * (1 << 20));
     options.bucket_bytes = static_cast<int64_t>(config.distributed.bucket_mb * (1 << 20));
     options.average = false;  // as TrainStep uses it (1/world folded into the loss)
-    dist::GradientReducer reducer(params, comm, options);
+    distributed::GradientReducer reducer(params, comm, options);
     int64_t total = 0;
     for (const auto& p : params) total += p.numel();
     auto flat = torch::randn({total});
     // The buckets hold gradient-like random numbers, as the raw buffers do — not the zeros the
-    // reducer starts with (benchmarks/RESULTS.md, issue 5, session 12).
+    // reducer starts with (benchmarks/RESULTS.md, "Data parallel over MPI").
     for (torch::Tensor& p : params)
       if (p.grad().defined()) p.mutable_grad().normal_();
     std::vector<torch::Tensor> per_bucket;

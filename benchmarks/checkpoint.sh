@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checkpoint benchmarks of issue #7, on this machine, numbers for benchmarks/RESULTS.md:
+# Checkpoint benchmarks on the machine that runs them, numbers for benchmarks/RESULTS.md:
 #   (a, b) checkpoint_write: a real vit_small/16 + DINOv2-heads training state (704 MB) saved by
 #          2 ranks vs a plain sequential write of the same bytes; async stall under compute;
 #   (c)    the trainer itself: 2-rank tiny runs of 24 steps without saves, with a synchronous save

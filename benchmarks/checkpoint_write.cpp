@@ -1,4 +1,4 @@
-// Checkpoint benchmarks of issue #7, on every rank of an MPI job:
+// Checkpoint benchmarks, on every rank of an MPI job:
 //   (a) throughput — CheckpointWriter::save of a real training state (student, teacher, AdamW
 //       moments, centers of the config's model) vs a plain sequential write of the same bytes by
 //       each rank (one file, write(2) + fsync, no staging, no checksums); order alternating per
@@ -30,8 +30,8 @@
 #include "trainer/checkpoint/shard_plan.h"
 #include "trainer/checkpoint/train_state.h"
 #include "trainer/config/resolve.h"
-#include "trainer/dist/mpi_communicator.h"
-#include "trainer/dist/mpi_runtime.h"
+#include "trainer/distributed/mpi_communicator.h"
+#include "trainer/distributed/mpi_runtime.h"
 #include "trainer/ssl/student_teacher.h"
 #include "trainer/system/heap_policy.h"
 #include "trainer/train/train_step.h"
@@ -41,7 +41,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace pathodino;
 
-// This machine's virtual disk writes ~4x faster in the seconds after a large delete than
+// A cloud VM's virtual disk writes ~4x faster in the seconds after a large delete than
 // otherwise (dd of 704 MB: ~0.3 s vs ~1.2 s), and both writes of a round follow different
 // deletes; so each timed write starts after the disk has been quiet for a while.
 void settle(double seconds) {
@@ -101,7 +101,7 @@ double compute_steps(int steps, const torch::Tensor& a, checkpoint::CheckpointWr
 
 int main(int argc, char** argv) {
   system::keep_freed_memory_in_heap();  // as `pathodino train` does
-  dist::MpiRuntime mpi(&argc, &argv);
+  distributed::MpiRuntime mpi(&argc, &argv);
   if (argc != 5 && argc != 6) {
     std::fprintf(stderr, "usage: checkpoint_write CONFIG DIR ROUNDS STEPS [SETTLE_S]\n");
     return 2;
@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
   const int rank = mpi.rank(), world = mpi.world_size();
   torch::set_num_threads(1);  // cores ÷ ranks, as the trainer sets it here
   {
-    dist::MpiCommunicator comm(mpi.world(), 600.0);
+    distributed::MpiCommunicator comm(mpi.world(), 600.0);
     torch::manual_seed(0);
     ssl::StudentTeacher model(config.model, config.ssl, config.data.global_crops_size, 0);
     train::TrainStep step(model, config.optim, 3, false);

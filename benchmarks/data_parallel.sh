@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Data-parallel benchmarks of issue #5, on this machine, numbers for benchmarks/RESULTS.md:
+# Data-parallel benchmarks on the machine that runs them, numbers for benchmarks/RESULTS.md:
 #   (a) bucketed all-reduce (GradientReducer) vs raw MPI_Allreduce of the same bytes, 2 ranks;
 #   (b) weak scaling: full SSL steps, 1 rank vs 2 ranks, 1 intra-op thread per rank, same per-rank
 #       batch, interleaved rounds; efficiency = 2-rank images/s / (2 × 1-rank images/s);
@@ -8,7 +8,7 @@
 #   communication at all (2 cores share memory bandwidth and caches).
 #   benchmarks/data_parallel.sh [BUILD_DIR] [ROUNDS] [STEPS] [WARMUP]
 # WARMUP steps (default 3) are run and not counted, alike in every configuration: a process's first
-# steps fault in its ~2.7 GB of heap, and on this VM two ranks doing that at once pay 6-7 s of
+# steps fault in its ~2.7 GB of heap, and on a 2-core VM two ranks doing that at once pay 6-7 s of
 # kernel time instead of 1 s (page clearing; the 2-rank steps 0-1 took 7-9 s instead of 3.5 s).
 # Open MPI's single copy is on where the machine allows it (launch/single_copy.sh, as in training);
 # OMPI_MCA_btl_vader_single_copy_mechanism=none in the environment measures it off.

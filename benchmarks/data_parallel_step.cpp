@@ -18,8 +18,8 @@
 #include "benchmarks/median.h"
 #include "benchmarks/random_ssl_batch.h"
 #include "trainer/config/resolve.h"
-#include "trainer/dist/mpi_communicator.h"
-#include "trainer/dist/mpi_runtime.h"
+#include "trainer/distributed/mpi_communicator.h"
+#include "trainer/distributed/mpi_runtime.h"
 #include "trainer/optim/schedules.h"
 #include "trainer/ssl/student_teacher.h"
 #include "trainer/system/heap_policy.h"
@@ -40,7 +40,7 @@ using pathodino::bench::median;
 int main(int argc, char** argv) {
   using namespace pathodino;
   system::keep_freed_memory_in_heap();
-  dist::MpiRuntime mpi(&argc, &argv);
+  distributed::MpiRuntime mpi(&argc, &argv);
   if (argc != 5) {
     std::fprintf(stderr, "usage: data_parallel_step CONFIG STEPS WARMUP THREADS\n");
     return 2;
@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   const int steps = std::stoi(argv[2]), warmup = std::stoi(argv[3]);
   torch::set_num_threads(std::stoi(argv[4]));
   {
-    dist::MpiCommunicator comm(mpi.world(), 600.0);
+    distributed::MpiCommunicator comm(mpi.world(), 600.0);
     const auto& d = config.data;
     const int64_t b = d.batch_size_per_rank, world = mpi.world_size();
     torch::manual_seed(0);
@@ -83,10 +83,10 @@ int main(int argc, char** argv) {
       for (const train::PhaseSpan& phase : result.phases)
         phase_s[phase.name].push_back(seconds(phase.start, phase.end));
       // After backward's buckets: clipping, AdamW and (ZeRO-1) the parameter all-gather, EMA.
-      if (const dist::GradientReducer* reducer = step.reducer())
+      if (const distributed::GradientReducer* reducer = step.reducer())
         optimizer_s.push_back(seconds(reducer->last_timeline().all_done, finished));
-      if (const dist::GradientReducer* reducer = step.reducer()) {
-        const dist::ReduceTimeline& t = reducer->last_timeline();
+      if (const distributed::GradientReducer* reducer = step.reducer()) {
+        const distributed::ReduceTimeline& t = reducer->last_timeline();
         double busy = 0;
         for (const auto& bucket : t.buckets) busy += seconds(bucket.started, bucket.finished);
         const double exposed = seconds(t.backward_end, t.all_done);

@@ -7,7 +7,7 @@
 #include "trainer/config/experiment_config.h"
 #include "trainer/ssl/student_teacher.h"
 #include "trainer/train/batch_tensors.h"
-#include "trainer/train/data_source.h"
+#include "trainer/train/loader_options.h"
 
 namespace pathodino::bench {
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ZeRO-1 vs plain data parallel on 2 ranks (issue #7): the same vit_small/16 step as the weak-scaling
+# ZeRO-1 vs plain data parallel on 2 ranks: the same vit_small/16 step as the weak-scaling
 # benchmark (benchmarks/data_parallel.sh), 1 intra-op thread per rank, rounds interleaved so both
 # see the same machine. Reports each one's step time, the time after backward's gradient buckets
 # (clipping, AdamW, ZeRO-1's parameter all-gather, EMA) and the ratio of images/s.

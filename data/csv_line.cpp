@@ -18,4 +18,11 @@ std::vector<std::string> split_csv_line(const std::string& line) {
   return cells;
 }
 
+std::string quote_csv_cell(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
 }  // namespace pathodino::data

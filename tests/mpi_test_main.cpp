@@ -3,13 +3,13 @@
 #include <gtest/gtest.h>
 
 namespace {
-const pathodino::dist::MpiRuntime* runtime = nullptr;
+const pathodino::distributed::MpiRuntime* runtime = nullptr;
 }
 
-const pathodino::dist::MpiRuntime& mpi_runtime() { return *runtime; }
+const pathodino::distributed::MpiRuntime& mpi_runtime() { return *runtime; }
 
 int main(int argc, char** argv) {
-  pathodino::dist::MpiRuntime mpi(&argc, &argv);
+  pathodino::distributed::MpiRuntime mpi(&argc, &argv);
   runtime = &mpi;
   testing::InitGoogleTest(&argc, argv);
   if (mpi.rank() != 0) testing::GTEST_FLAG(brief) = true;  // only failures from other ranks

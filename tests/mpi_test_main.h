@@ -3,6 +3,6 @@
 // and any failing rank makes mpirun exit non-zero.
 #pragma once
 
-#include "trainer/dist/mpi_runtime.h"
+#include "trainer/distributed/mpi_runtime.h"
 
-const pathodino::dist::MpiRuntime& mpi_runtime();
+const pathodino::distributed::MpiRuntime& mpi_runtime();

@@ -36,7 +36,8 @@ void on_message(j_common_ptr cinfo, int level) {
 // AVX2, 16 for SSE2) with non-temporal stores (vmovntdq / movntdq), which send it past the caches
 // to memory, and copying it out then read it back from memory. Whether a plain buffer was aligned
 // varied from process to process, and with it the fast path: ~1,250 or ~1,800 regions/s
-// (benchmarks/RESULTS.md, issue 6). The lag lets a row's stores land before they are read.
+// (benchmarks/RESULTS.md, "Fast tile path: rows never 32-byte aligned"). The lag lets a row's
+// stores land before they are read.
 constexpr JDIMENSION kLag = 4, kRing = 2 * kLag;
 constexpr size_t kRowAlignment = 32, kRowOffset = 8;  // every row ≡ 8 (mod 32)
 

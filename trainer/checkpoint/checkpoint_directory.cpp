@@ -6,7 +6,7 @@
 #include <set>
 
 #include "trainer/checkpoint/checkpoint_manifest.h"
-#include "trainer/checkpoint/durable_file.h"
+#include "trainer/system/durable_file.h"
 
 namespace pathodino::checkpoint {
 namespace {
@@ -110,17 +110,17 @@ void CheckpointDirectory::commit(int64_t step) const {
     // Only when re-saving a step (after resuming from an older checkpoint); `latest` never names
     // it at this point, so moving it aside first loses nothing that resume would read.
     std::filesystem::remove_all(replaced);
-    rename_durably(final_path, replaced);
+    system::rename_durably(final_path, replaced);
   }
-  rename_durably(partial_path(step), final_path);
-  write_file_durably(root_ / kLatest, step_directory_name(step) + "\n");
+  system::rename_durably(partial_path(step), final_path);
+  system::write_file_durably(root_ / kLatest, step_directory_name(step) + "\n");
   std::filesystem::remove_all(replaced);
 }
 
 std::vector<int64_t> CheckpointDirectory::apply_retention(const CheckpointOptions& options) const {
   const std::vector<int64_t> doomed = steps_to_delete(complete_steps(), latest(), options);
   for (int64_t step : doomed) std::filesystem::remove_all(step_path(step));
-  if (!doomed.empty()) sync_directory(root_);
+  if (!doomed.empty()) system::sync_directory(root_);
   return doomed;
 }
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "trainer/checkpoint/durable_file.h"
+#include "trainer/system/durable_file.h"
 
 namespace pathodino::checkpoint {
 namespace {
@@ -105,7 +105,7 @@ Manifest read_manifest(const std::filesystem::path& checkpoint_dir) {
 
 void write_manifest(const std::filesystem::path& checkpoint_dir, const Manifest& manifest,
                     bool sync_directory) {
-  write_file_durably(checkpoint_dir / kManifestFile, to_json(manifest), sync_directory);
+  system::write_file_durably(checkpoint_dir / kManifestFile, to_json(manifest), sync_directory);
 }
 
 }  // namespace pathodino::checkpoint

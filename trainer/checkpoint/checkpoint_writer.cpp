@@ -7,9 +7,10 @@
 
 #include "models/interchange/safetensors.h"
 #include "models/interchange/tensor_bytes.h"
-#include "trainer/checkpoint/durable_file.h"
 #include "trainer/checkpoint/shard_plan.h"
-#include "trainer/dist/rank_consistency.h"
+#include "trainer/distributed/rank_consistency.h"
+#include "trainer/system/durable_file.h"
+#include "trainer/system/elapsed.h"
 
 #ifndef PATHODINO_VERSION
 #define PATHODINO_VERSION "unknown"
@@ -20,9 +21,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using system::seconds_since;
 
 int64_t as_int64(uint64_t bits) {
   int64_t out;
@@ -74,7 +73,7 @@ std::string CheckpointWriter::cannot_prepare(int64_t step, const std::string& wh
 }
 
 CheckpointWriter::CheckpointWriter(CheckpointDirectory directory, CheckpointOptions options,
-                                   dist::Communicator& comm)
+                                   distributed::Communicator& comm)
     : directory_(std::move(directory)), options_(options), comm_(comm) {}
 
 CheckpointWriter::~CheckpointWriter() { worker_.wait(); }
@@ -118,7 +117,7 @@ bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
     if (rank == 0) p.layout = state;
   } else {
     try {
-      dist::on_rank0_for_all(comm_, [&] {
+      distributed::on_rank0_for_all(comm_, [&] {
         fill_tensor_table(state, p.plan, manifest, p.all_names);
         directory_.begin(manifest.step);
       });
@@ -307,9 +306,10 @@ void CheckpointWriter::commit_on_rank0(const torch::Tensor& outcomes) {
     for (size_t i = 0; i < p.all_names.size(); ++i)
       p.manifest.tensors.at(p.all_names[i]).xxh3 =
           as_uint64(m[first_checksum + static_cast<int64_t>(i)]);
-    write_file_durably(partial / "config.yaml", p.manifest.config_yaml, /*sync_parent=*/false);
+    system::write_file_durably(partial / "config.yaml", p.manifest.config_yaml,
+                               /*sync_parent=*/false);
     write_manifest(partial, p.manifest, /*sync_directory=*/false);
-    sync_directory(partial);  // every shard, config.yaml and the manifest: one fsync
+    system::sync_directory(partial);  // every shard, config.yaml and the manifest: one fsync
     directory_.commit(p.manifest.step);
   } catch (const std::exception& e) {
     commit_error_ = e.what();
@@ -340,7 +340,7 @@ SaveOutcome CheckpointWriter::save(const std::vector<NamedTensor>& state, Manife
   comm_.all_reduce_sum(outcomes, "all_reduce(checkpoint shard outcomes)");
   if (take_shard_outcomes(outcomes, outcome)) {
     try {
-      dist::on_rank0_for_all(comm_, [&] {
+      distributed::on_rank0_for_all(comm_, [&] {
         commit_on_rank0(outcomes);
         if (!commit_error_.empty()) throw std::runtime_error(commit_error_);
       });
@@ -378,9 +378,8 @@ void CheckpointWriter::save_in_background() noexcept {
   };
   SaveOutcome outcome;
   outcome.step = step;
-  // Every rank enters the three sums, in this order, whatever failed locally: a rank that skipped
-  // one would leave the others waiting until the watchdog aborts the job. Local failures become
-  // flags in the sums instead.
+  // Every rank enters the three sums, in this order, whatever failed locally: Note [Checkpoint
+  // sums] (checkpoint_writer.h).
   copy_sources();
   await_staged();  // a training thread may still be copying its last tensor
   // Rank 0 writes the tensor table and creates step-N.partial/; the others learn whether it could

@@ -13,10 +13,18 @@
 // A synchronous save runs all of it in the caller's thread. An async save hands everything after
 // the step boundary to a background worker, collectives included (on the writer's communicator,
 // which training does not use meanwhile): the training thread posts one job at the boundary and
-// afterwards only reads a flag — no collective, no wait for the other ranks (issue 7's stall).
+// afterwards only reads a flag — no collective, no wait for the other ranks, so one rank's slow
+// disk never stalls the others' steps.
 // A failure in any phase leaves `latest` and the checkpoint it names untouched, and every rank
-// gets the same outcome (it is the result of the same sums on every rank), so all of them can
-// continue or stop together.
+// gets the same outcome, so all of them can continue or stop together.
+//
+// Note [Checkpoint sums]: a save's outcome is the result of up to three all-reduce sums (did rank
+// 0 prepare the directory; each rank's write failures and checksums; did the commit succeed),
+// entered in this order by every rank whatever failed locally: a failure becomes a flag in the
+// next sum, never a skipped collective, which would leave the other ranks waiting until the
+// watchdog aborts the job. Whether the third runs depends only on the second's result, the same
+// on every rank. So every rank sees the same outcome, and every rank must finish() (or poll() to
+// the end) the same save.
 #pragma once
 
 #include <atomic>
@@ -34,7 +42,7 @@
 #include "trainer/checkpoint/checkpoint_manifest.h"
 #include "trainer/checkpoint/checkpoint_options.h"
 #include "trainer/checkpoint/train_state.h"
-#include "trainer/dist/communicator.h"
+#include "trainer/distributed/communicator.h"
 #include "trainer/system/background_worker.h"
 
 namespace pathodino::checkpoint {
@@ -52,7 +60,7 @@ struct SaveOutcome {
 class CheckpointWriter {
  public:
   CheckpointWriter(CheckpointDirectory directory, CheckpointOptions options,
-                   dist::Communicator& comm);
+                   distributed::Communicator& comm);
   ~CheckpointWriter();  // waits for the save in flight, which runs to its end on every rank
   CheckpointWriter(const CheckpointWriter&) = delete;
   CheckpointWriter& operator=(const CheckpointWriter&) = delete;
@@ -80,8 +88,7 @@ class CheckpointWriter {
   // such as the next call to finish().
   std::optional<SaveOutcome> poll();
   // Waits for the in-flight save to be committed (or to fail) and returns its outcome. Every rank
-  // must call it, or poll() until it returns, for the same save: the background work's sums need
-  // every rank.
+  // must call it, or poll() until it returns, for the same save: Note [Checkpoint sums].
   SaveOutcome finish();
 
   const CheckpointDirectory& directory() const { return directory_; }
@@ -128,7 +135,7 @@ class CheckpointWriter {
 
   CheckpointDirectory directory_;
   CheckpointOptions options_;
-  dist::Communicator& comm_;
+  distributed::Communicator& comm_;
   std::vector<torch::Tensor> staging_;     // host copies of this rank's share, reused
   std::vector<torch::Tensor> write_from_;  // what the write reads: staging_ or the live tensors
   std::optional<Pending> pending_;

@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "trainer/cli/commands.h"
-#include "trainer/system/system_report.h"
+#include "trainer/cli/system_report.h"
 
 namespace pathodino::cli {
 
@@ -13,7 +13,7 @@ void add_doctor_command(CLI::App& app, int& exit_code) {
   auto* command =
       app.add_subcommand("doctor", "Print LibTorch, GPU, NCCL, MPI and OpenSlide facts");
   command->callback([&exit_code] {
-    const system::SystemReport report = system::collect_system_report();
+    const SystemReport report = collect_system_report();
     for (const auto& [label, value] : report.facts)
       std::printf("%-24s %s\n", label.c_str(), value.c_str());
     for (const auto& problem : report.problems)

@@ -15,9 +15,10 @@
 #include <set>
 #include <thread>
 
+#include "data/csv_line.h"
 #include "data/index/build_index.h"
 #include "trainer/cli/commands.h"
-#include "trainer/dist/mpi_runtime.h"
+#include "trainer/distributed/mpi_runtime.h"
 
 namespace pathodino::cli {
 namespace {
@@ -27,13 +28,6 @@ struct IndexArgs {
   bool no_qa = false;
   data::IndexBuildOptions options;
 };
-
-std::string csv_cell(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
 
 // Every rank's bytes, on rank 0 (empty elsewhere): sizes first, then one MPI_Gatherv.
 std::vector<std::string> gather_to_rank0(MPI_Comm comm, int rank, int world,
@@ -82,7 +76,7 @@ void add_index_command(CLI::App& app, int& exit_code) {
   command->add_flag("--no-qa", args->no_qa, "write no QA pictures");
   command->callback([args, threads, &exit_code] {
     // Under mpirun every rank indexes every world-th slide; rank 0 gathers and writes.
-    const dist::MpiRuntime mpi(nullptr, nullptr);
+    const distributed::MpiRuntime mpi(nullptr, nullptr);
     const int rank = mpi.rank(), world = mpi.world_size();
     try {
       const auto slides = data::list_slides(args->slides);
@@ -114,17 +108,17 @@ void add_index_command(CLI::App& app, int& exit_code) {
       std::map<std::string, std::map<std::string, int64_t>> tiles_per_group;
       std::ofstream summary(args->out + ".summary.csv");
       summary << "path,status,tiles,mpp,mpp_source,tissue_share,qa_picture,reason";
-      for (const auto& column : columns) summary << "," << csv_cell("group." + column);
+      for (const auto& column : columns) summary << "," << data::quote_csv_cell("group." + column);
       summary << "\n";
       for (size_t i = 0; i < report.slides.size(); ++i) {
         const auto& s = report.slides[i];
-        summary << csv_cell(s.path) << "," << (s.ok ? "ok" : "skipped") << "," << s.tiles << ","
-                << s.mpp << "," << s.mpp_source << "," << s.tissue_share << ","
-                << csv_cell(s.qa_picture) << "," << csv_cell(s.reason);
+        summary << data::quote_csv_cell(s.path) << "," << (s.ok ? "ok" : "skipped") << ","
+                << s.tiles << "," << s.mpp << "," << s.mpp_source << "," << s.tissue_share << ","
+                << data::quote_csv_cell(s.qa_picture) << "," << data::quote_csv_cell(s.reason);
         for (const auto& column : columns) {
           const auto it = slides[i].groups.find(column);
           const std::string value = it == slides[i].groups.end() ? "" : it->second;
-          summary << "," << csv_cell(value);
+          summary << "," << data::quote_csv_cell(value);
           tiles_per_group[column][value] += s.tiles;
         }
         summary << "\n";

@@ -13,9 +13,9 @@
 #include "trainer/cli/config_args.h"
 #include "trainer/config/config_issue.h"
 #include "trainer/config/resolve.h"
-#include "trainer/dist/mpi_communicator.h"
-#include "trainer/dist/mpi_runtime.h"
-#include "trainer/dist/rank_consistency.h"
+#include "trainer/distributed/mpi_communicator.h"
+#include "trainer/distributed/mpi_runtime.h"
+#include "trainer/distributed/rank_consistency.h"
 #include "trainer/train/nonfinite_guard.h"
 #include "trainer/train/ssl_trainer.h"
 
@@ -30,11 +30,11 @@ struct TrainArgs : ConfigArgs {
 // Every rank resolves its own config (its own --set); the job proceeds only when all of them are
 // valid and identical. Returns the exit code to stop with, or 0.
 int agree_on_config(const std::optional<ExperimentConfig>& config, const std::string& error,
-                    dist::Communicator& control) {
+                    distributed::Communicator& control) {
   const int rank = control.rank();
   const auto mine = torch::tensor(
       {static_cast<int64_t>(config ? 1 : 0),
-       static_cast<int64_t>(config ? dist::checksum(config::to_yaml(*config, false)) : 0)},
+       static_cast<int64_t>(config ? distributed::checksum(config::to_yaml(*config, false)) : 0)},
       torch::kInt64);
   const auto all = control.all_gather(mine, "all_gather(config check)");
   std::vector<int> refused;
@@ -58,10 +58,10 @@ int agree_on_config(const std::optional<ExperimentConfig>& config, const std::st
     return 2;
   }
   try {
-    dist::require_same_on_all_ranks(static_cast<uint64_t>(mine[1].item<int64_t>()),
-                                    "the resolved config (hash of `pathodino config show`)",
-                                    control);
-  } catch (const dist::RanksDisagree& e) {
+    distributed::require_same_on_all_ranks(static_cast<uint64_t>(mine[1].item<int64_t>()),
+                                           "the resolved config (hash of `pathodino config show`)",
+                                           control);
+  } catch (const distributed::RanksDisagree& e) {
     if (rank == 0)
       std::cerr << "train: " << e.what()
                 << " — every rank must get the same --config and --set; nothing was run\n";
@@ -83,7 +83,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
                       "continue from a checkpoint: auto (the run's latest; a fresh start when it "
                       "has none) or a checkpoint/run directory");
   command->callback([args, &exit_code] {
-    dist::MpiRuntime mpi(nullptr, nullptr);
+    distributed::MpiRuntime mpi(nullptr, nullptr);
     std::optional<ExperimentConfig> config;
     std::string error;
     try {
@@ -92,7 +92,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
       error = e.what();
     }
     const double timeout = config ? config->distributed.timeout_s : 600.0;
-    dist::MpiCommunicator control(mpi.world(), timeout);
+    distributed::MpiCommunicator control(mpi.world(), timeout);
     exit_code = agree_on_config(config, error, control);
     if (exit_code != 0) return;
     const std::string where =

@@ -83,7 +83,7 @@ void check_consistency(const ExperimentConfig& c, const ConfigNode& tree, Config
 
   if (c.run.device == DeviceKind::cpu && c.run.precision == Precision::bf16)
     r.report("run.precision", "run.device", "bf16 autocast is a CUDA feature: use fp32 on CPU");
-  if (c.run.device == DeviceKind::cpu && c.distributed.backend == dist::Backend::nccl)
+  if (c.run.device == DeviceKind::cpu && c.distributed.backend == distributed::Backend::nccl)
     r.report("distributed.backend", "run.device", "NCCL needs CUDA tensors: use mpi on CPU");
 
   // The kNN monitor and the linear probe score labelled images: refused now, not after training.

@@ -40,7 +40,8 @@ PATHODINO_ENUM_NAMES(data::SourceKind,
                      {{E::synthetic, "synthetic"}, {E::wsi, "wsi"}, {E::images, "images"}});
 PATHODINO_ENUM_NAMES(data::AugmentationPreset,
                      {{E::dinov2, "dinov2"}, {E::pathology, "pathology"}});
-PATHODINO_ENUM_NAMES(dist::Backend, {{E::auto_select, "auto"}, {E::mpi, "mpi"}, {E::nccl, "nccl"}});
+PATHODINO_ENUM_NAMES(distributed::Backend,
+                     {{E::auto_select, "auto"}, {E::mpi, "mpi"}, {E::nccl, "nccl"}});
 PATHODINO_ENUM_NAMES(checkpoint::OnSaveFailure,
                      {{E::keep_training, "keep_training"}, {E::stop, "stop"}});
 

@@ -9,7 +9,7 @@
 #include "data/data_options.h"
 #include "models/model_options.h"
 #include "trainer/checkpoint/checkpoint_options.h"
-#include "trainer/dist/dist_options.h"
+#include "trainer/distributed/distributed_options.h"
 #include "trainer/eval/eval_options.h"
 #include "trainer/metrics/metrics_options.h"
 #include "trainer/optim/optim_options.h"
@@ -37,7 +37,7 @@ struct ExperimentConfig {
   ssl::SslOptions ssl;
   optim::OptimOptions optim;
   data::DataOptions data;
-  dist::DistributedOptions distributed;
+  distributed::DistributedOptions distributed;
   checkpoint::CheckpointOptions checkpoint;
   metrics::MetricsOptions metrics;
   eval::EvalOptions eval;

@@ -5,14 +5,15 @@
 namespace pathodino::eval {
 
 Embeddings embed_share(models::VisionTransformer& backbone, const data::ImageSource& source,
-                       const ExperimentConfig& config, dist::Communicator& comm) {
+                       const ExperimentConfig& config, distributed::Communicator& comm) {
   std::vector<int64_t> indices;
   for (int64_t i = comm.rank(); i < source.size(); i += comm.world_size()) indices.push_back(i);
   return embed_images(backbone, source, indices, config.data.global_crops_size, config.data.mean,
                       config.data.std);
 }
 
-Embeddings gather_embeddings(const Embeddings& mine, int64_t total, dist::Communicator& comm) {
+Embeddings gather_embeddings(const Embeddings& mine, int64_t total,
+                             distributed::Communicator& comm) {
   const int world = comm.world_size();
   const int64_t rows = (total + world - 1) / world;  // ranks hold this many, or one fewer
   const int64_t n = mine.features.size(0);

@@ -2,16 +2,16 @@
 
 #include "trainer/eval/embed.h"
 #include "trainer/eval/knn.h"
-#include "trainer/train/data_source.h"
+#include "trainer/eval/labelled_set.h"
 
 namespace pathodino::eval {
 
 KnnReport evaluate_knn(models::VisionTransformer& backbone, const ExperimentConfig& config) {
   const auto seed = static_cast<uint64_t>(config.run.seed);
   const auto bank_source =
-      train::make_labelled_source(config.data, config.eval, seed, data::Split::train);
+      data::make_labelled_source(config.data, labelled_set(config.eval), seed, data::Split::train);
   const auto query_source =
-      train::make_labelled_source(config.data, config.eval, seed, data::Split::val);
+      data::make_labelled_source(config.data, labelled_set(config.eval), seed, data::Split::val);
   const int64_t size = config.data.global_crops_size;
   const Embeddings bank =
       embed_images(backbone, *bank_source, size, config.data.mean, config.data.std);

@@ -3,7 +3,7 @@
 #include <torch/torch.h>
 
 #include "trainer/eval/embedding_shards.h"
-#include "trainer/train/data_source.h"
+#include "trainer/eval/labelled_set.h"
 
 namespace pathodino::eval {
 namespace {
@@ -45,12 +45,13 @@ LinearProbeResult train_linear_probe(const Embeddings& train, const Embeddings& 
 }
 
 LinearProbeResult evaluate_linear_probe(models::VisionTransformer& backbone,
-                                        const ExperimentConfig& config, dist::Communicator* comm) {
+                                        const ExperimentConfig& config,
+                                        distributed::Communicator* comm) {
   const auto seed = static_cast<uint64_t>(config.run.seed);
   const auto train_source =
-      train::make_labelled_source(config.data, config.eval, seed, data::Split::train);
+      data::make_labelled_source(config.data, labelled_set(config.eval), seed, data::Split::train);
   const auto val_source =
-      train::make_labelled_source(config.data, config.eval, seed, data::Split::val);
+      data::make_labelled_source(config.data, labelled_set(config.eval), seed, data::Split::val);
   const auto embed = [&](const data::ImageSource& source) {
     if (comm == nullptr || comm->world_size() == 1)
       return embed_images(backbone, source, config.data.global_crops_size, config.data.mean,

@@ -11,7 +11,7 @@
 
 #include "models/vit/vision_transformer.h"
 #include "trainer/config/experiment_config.h"
-#include "trainer/dist/communicator.h"
+#include "trainer/distributed/communicator.h"
 #include "trainer/eval/embed.h"
 
 namespace pathodino::eval {
@@ -31,6 +31,6 @@ LinearProbeResult train_linear_probe(const Embeddings& train, const Embeddings& 
 // every rank trains the same probe on all of them.
 LinearProbeResult evaluate_linear_probe(models::VisionTransformer& backbone,
                                         const ExperimentConfig& config,
-                                        dist::Communicator* comm = nullptr);
+                                        distributed::Communicator* comm = nullptr);
 
 }  // namespace pathodino::eval

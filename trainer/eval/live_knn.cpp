@@ -5,15 +5,17 @@
 #include "trainer/eval/embed.h"
 #include "trainer/eval/embedding_shards.h"
 #include "trainer/eval/knn.h"
-#include "trainer/train/data_source.h"
+#include "trainer/eval/labelled_set.h"
 
 namespace pathodino::eval {
 
-LiveKnn::LiveKnn(const ExperimentConfig& config, dist::Communicator& comm)
+LiveKnn::LiveKnn(const ExperimentConfig& config, distributed::Communicator& comm)
     : config_(config), comm_(comm) {
   const auto seed = static_cast<uint64_t>(config.run.seed);
-  bank_ = train::make_labelled_source(config.data, config.eval, seed, data::Split::train);
-  queries_ = train::make_labelled_source(config.data, config.eval, seed, data::Split::val);
+  bank_ =
+      data::make_labelled_source(config.data, labelled_set(config.eval), seed, data::Split::train);
+  queries_ =
+      data::make_labelled_source(config.data, labelled_set(config.eval), seed, data::Split::val);
   num_classes_ = static_cast<int64_t>(bank_->class_names().size());
 }
 

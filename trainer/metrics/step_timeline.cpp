@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "trainer/checkpoint/durable_file.h"
+#include "trainer/system/durable_file.h"
 
 namespace pathodino::metrics {
 
@@ -57,7 +57,7 @@ void write_chrome_trace(const std::filesystem::path& file, const std::vector<std
     first = false;
   }
   text += "\n]}\n";
-  checkpoint::write_file_durably(file, text);
+  system::write_file_durably(file, text);
 }
 
 }  // namespace pathodino::metrics

@@ -1,8 +1,8 @@
 // Gradient clipping DINOv2's way: each student module (backbone, DINO head, iBOT head) is clipped
 // to `max_norm` on its own, not the whole model at once. A module's norm is accumulated in float64
 // from float32 squares, so it is the same value — to float64 rounding — whether its gradients are
-// summed whole on one rank or in ZeRO-1 pieces over many (dist/optimizer_shards.h): both paths
-// then scale by the same float32 coefficient and train alike.
+// summed whole on one rank or in ZeRO-1 pieces over many (distributed/optimizer_shards.h): both
+// paths then scale by the same float32 coefficient and train alike.
 #pragma once
 
 #include <vector>

@@ -1,7 +1,8 @@
 // How the ranks hold one parameter's AdamW state. In plain data parallel every rank holds it
-// whole (one piece, owner -1, `stepped` = the parameter). Under ZeRO-1 (dist/optimizer_shards.h)
-// the flattened parameter is cut into pieces — its share of each rank's chunk of the gradient
-// bucket it lives in — and each piece's state lives on one rank only, which steps the piece.
+// whole (one piece, owner -1, `stepped` = the parameter). Under ZeRO-1
+// (distributed/optimizer_shards.h) the flattened parameter is cut into pieces — its share of each
+// rank's chunk of the gradient bucket it lives in — and each piece's state lives on one rank only,
+// which steps the piece.
 #pragma once
 
 #include <cstdint>

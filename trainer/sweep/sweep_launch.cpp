@@ -15,7 +15,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "trainer/checkpoint/durable_file.h"
+#include "trainer/system/durable_file.h"
 #include "trainer/system/single_copy_probe.h"
 
 extern char** environ;
@@ -129,7 +129,7 @@ int submit_to_slurm(const SweepPlan& plan, const std::filesystem::path& bin, boo
                     std::ostream& out) {
   std::filesystem::create_directories(plan.dir / "logs");
   const std::filesystem::path script = plan.dir / "sweep.sbatch";
-  checkpoint::write_file_durably(script, slurm_array_script(plan, bin));
+  system::write_file_durably(script, slurm_array_script(plan, bin));
   std::vector<std::string> argv{"sbatch", "--parsable"};
   if (wait) argv.push_back("--wait");
   argv.push_back(script.string());
@@ -139,7 +139,7 @@ int submit_to_slurm(const SweepPlan& plan, const std::filesystem::path& bin, boo
   while (!job.empty() && (job.back() == '\n' || job.back() == '\r')) job.pop_back();
   job = job.substr(0, job.find(';'));  // --parsable: "jobid[;cluster]"
   if (!job.empty()) {
-    checkpoint::write_file_durably(plan.dir / "slurm_job_id", job + "\n");
+    system::write_file_durably(plan.dir / "slurm_job_id", job + "\n");
     out << "submitted " << script.string() << ": job array " << job << " (" << plan.runs.size()
         << " run(s) of " << plan.sweep.ranks << " rank(s)); logs in "
         << (plan.dir / "logs").string() << "\n  watch: squeue -j " << job

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "trainer/checkpoint/durable_file.h"
 #include "trainer/config/config_issue.h"
 #include "trainer/config/resolve.h"
+#include "trainer/system/durable_file.h"
 
 namespace pathodino::sweep {
 
@@ -59,9 +59,9 @@ void write_sweep_plan(const SweepPlan& plan) {
     for (const auto& [key, value] : run.overrides) overrides[key] = value;
     j["runs"].push_back({{"name", run.name}, {"overrides", overrides}});
     std::filesystem::create_directories(plan.config_file(run).parent_path());
-    checkpoint::write_file_durably(plan.config_file(run), run.config_yaml);
+    system::write_file_durably(plan.config_file(run), run.config_yaml);
   }
-  checkpoint::write_file_durably(plan.dir / "plan.json", j.dump(2) + "\n");
+  system::write_file_durably(plan.dir / "plan.json", j.dump(2) + "\n");
 }
 
 SweepPlan read_sweep_plan(const std::filesystem::path& dir) {

@@ -6,8 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "trainer/checkpoint/durable_file.h"
+#include "data/csv_line.h"
 #include "trainer/sweep/line_plot.h"
+#include "trainer/system/durable_file.h"
 
 namespace pathodino::sweep {
 namespace {
@@ -30,13 +31,6 @@ std::string value_of(const RunOutcome& r, const std::string& key) {
   for (const auto& [k, v] : r.overrides)
     if (k == key) return v;
   return "";
-}
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
 }
 
 }  // namespace
@@ -117,14 +111,14 @@ std::string markdown_table(const std::vector<RunOutcome>& runs) {
 std::string csv_table(const std::vector<RunOutcome>& runs) {
   const std::vector<std::string> keys = override_keys(runs);
   std::string table = "run";
-  for (const std::string& key : keys) table += "," + csv_field(key);
+  for (const std::string& key : keys) table += "," + data::quote_csv_cell(key);
   table +=
       ",status,steps,final_loss,best_loss,best_loss_step,final_knn_top1,best_knn_top1,"
       "best_knn_step\n";
   for (const RunOutcome& r : runs) {
-    table += csv_field(r.name);
-    for (const std::string& key : keys) table += "," + csv_field(value_of(r, key));
-    table += fmt::format(",{},{},{},{},{},{},{},{}\n", csv_field(r.status), r.steps,
+    table += data::quote_csv_cell(r.name);
+    for (const std::string& key : keys) table += "," + data::quote_csv_cell(value_of(r, key));
+    table += fmt::format(",{},{},{},{},{},{},{},{}\n", data::quote_csv_cell(r.status), r.steps,
                          number(r.final_loss, "{:.6g}"), number(r.best_loss, "{:.6g}"),
                          r.best_loss ? std::to_string(r.best_loss_step) : "",
                          number(r.final_knn, "{:.6g}"), number(r.best_knn, "{:.6g}"),
@@ -135,12 +129,12 @@ std::string csv_table(const std::vector<RunOutcome>& runs) {
 
 ReportFiles write_report(const SweepPlan& plan, const std::vector<RunOutcome>& runs) {
   ReportFiles files{plan.dir / "report.md", plan.dir / "report.csv", plan.dir / "knn.png"};
-  checkpoint::write_file_durably(
+  system::write_file_durably(
       files.markdown, fmt::format("# Sweep {}\n\n{} run(s) of {} rank(s), base {}\n\n{}\n![kNN "
                                   "top-1 vs step](knn.png)\n",
                                   plan.sweep.name, runs.size(), plan.sweep.ranks,
                                   plan.sweep.base.string(), markdown_table(runs)));
-  checkpoint::write_file_durably(files.csv, csv_table(runs));
+  system::write_file_durably(files.csv, csv_table(runs));
   LinePlot plot;
   plot.title = "sweep " + plan.sweep.name + ": kNN top-1 of the teacher";
   plot.x_label = "step";

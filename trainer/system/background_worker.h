@@ -1,8 +1,8 @@
 // One long-lived background thread that runs its owner's jobs one at a time (the checkpoint
 // writer's whole async save: copy, collectives, shard write, commit, retention). Started once, not
 // per job: a thread created at a step boundary runs first and held the training thread off its core
-// for 5–9 ms here (benchmarks/RESULTS.md, issue 7). The thread runs in the background
-// (background_thread.h), so posting a job does not preempt the poster either.
+// for 5–9 ms (benchmarks/RESULTS.md, "Async save stall, the fixed cost per save"). The thread runs
+// in the background (background_thread.h), so posting a job does not preempt the poster either.
 #pragma once
 
 #include <condition_variable>

@@ -6,9 +6,9 @@
 // the comm thread allocates Open MPI's scratch buffers (tens of MB) per collective. With glibc the
 // heap fragmented: it grew by 128 MiB every few steps with 1 GB in use (1.76 → 2.41 GB in 12
 // vit_small steps), and each growth faulted fresh pages, which cost ~13 µs a page with two ranks
-// on this VM (benchmarks/RESULTS.md, issue 5). tcmalloc reuses spans by size, so after the first
-// steps a step faults (almost) no new pages. Call once, first thing in main(), before any thread
-// starts.
+// on a 2-core VM (benchmarks/RESULTS.md, "tcmalloc instead of glibc's malloc"). tcmalloc reuses
+// spans by size, so after the first steps a step faults (almost) no new pages. Call once, first
+// thing in main(), before any thread starts.
 #pragma once
 
 #include <string>

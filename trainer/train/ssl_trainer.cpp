@@ -15,15 +15,15 @@
 #include "data/augment/multi_crop.h"
 #include "data/loader/batch_queue.h"
 #include "data/seed_mix.h"
+#include "data/source/source_factory.h"
 #include "models/interchange/backbone_file.h"
 #include "trainer/checkpoint/checkpoint_reader.h"
 #include "trainer/checkpoint/checkpoint_writer.h"
-#include "trainer/checkpoint/durable_file.h"
 #include "trainer/checkpoint/train_state.h"
 #include "trainer/config/resolve.h"
-#include "trainer/dist/make_communicator.h"
-#include "trainer/dist/mpi_communicator.h"
-#include "trainer/dist/rank_consistency.h"
+#include "trainer/distributed/make_communicator.h"
+#include "trainer/distributed/mpi_communicator.h"
+#include "trainer/distributed/rank_consistency.h"
 #include "trainer/eval/linear_probe.h"
 #include "trainer/eval/live_knn.h"
 #include "trainer/metrics/jsonl_log.h"
@@ -34,10 +34,12 @@
 #include "trainer/ssl/student_teacher.h"
 #include "trainer/system/cpu_share.h"
 #include "trainer/system/cuda_memory.h"
+#include "trainer/system/durable_file.h"
+#include "trainer/system/elapsed.h"
 #include "trainer/train/batch_tensors.h"
 #include "trainer/train/collapse_watch.h"
-#include "trainer/train/data_source.h"
 #include "trainer/train/device_choice.h"
+#include "trainer/train/loader_options.h"
 #include "trainer/train/train_step.h"
 
 namespace pathodino::train {
@@ -45,9 +47,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using system::seconds_since;
 
 // Keeps the log lines of the steps before `first_step` (a resumed run rewrites what follows).
 void truncate_log(const std::filesystem::path& file, int64_t first_step) {
@@ -59,7 +59,7 @@ void truncate_log(const std::filesystem::path& file, int64_t first_step) {
     if (std::stoll(line.substr(at + 7)) < first_step) kept += line + "\n";
   }
   in.close();
-  checkpoint::write_file_durably(file, kept);
+  system::write_file_durably(file, kept);
 }
 
 // A fresh run refuses a folder (or checkpoint directory) that holds a run unless told to
@@ -92,7 +92,7 @@ int64_t threads_for_intra_op(const RunOptions& run, int local_ranks) {
   return system::cores_per_rank(local_ranks);
 }
 
-data::SourceHealth sum_over_ranks(const data::SourceHealth& mine, dist::Communicator& comm) {
+data::SourceHealth sum_over_ranks(const data::SourceHealth& mine, distributed::Communicator& comm) {
   torch::Tensor counts = torch::tensor({mine.skipped_reads, mine.quarantined}, torch::kInt64);
   comm.all_reduce_sum(counts, "source health counts");
   return {counts[0].item<int64_t>(), counts[1].item<int64_t>()};
@@ -110,8 +110,8 @@ std::vector<torch::Tensor> model_state(ssl::StudentTeacher& model) {
 // What a step leaves for Prometheus: the step's values, this rank's phase times and traffic.
 metrics::StepMetrics step_metrics(int64_t step, int64_t global_batch, double step_seconds,
                                   double data_wait, const StepValues& values, const StepResult& r,
-                                  const dist::GradientReducer* reducer, int64_t gradient_bytes,
-                                  const data::SourceHealth& health) {
+                                  const distributed::GradientReducer* reducer,
+                                  int64_t gradient_bytes, const data::SourceHealth& health) {
   metrics::StepMetrics m;
   m.step = step + 1;
   m.images = global_batch;
@@ -139,7 +139,7 @@ metrics::StepMetrics step_metrics(int64_t step, int64_t global_batch, double ste
   m.backward = r.backward_seconds;
   m.optimizer = r.optimizer_seconds;
   if (reducer != nullptr && r.backward_seconds > 0) {
-    const dist::ReduceTimeline& t = reducer->last_timeline();
+    const distributed::ReduceTimeline& t = reducer->last_timeline();
     for (const auto& bucket : t.buckets)
       m.allreduce_busy += std::chrono::duration<double>(bucket.finished - bucket.started).count();
     m.allreduce_exposed = std::chrono::duration<double>(t.all_done - t.backward_end).count();
@@ -153,7 +153,7 @@ metrics::StepMetrics step_metrics(int64_t step, int64_t global_batch, double ste
 // A file for people (a probe result): failing to write it warns, it does not stop the run.
 void write_report_file(const std::filesystem::path& file, const std::string& text) {
   try {
-    checkpoint::write_file_durably(file, text);
+    system::write_file_durably(file, text);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "warning: %s was not written: %s\n", file.string().c_str(), e.what());
   }
@@ -163,13 +163,13 @@ void write_report_file(const std::filesystem::path& file, const std::string& tex
 // loads that one; nullopt for a fresh run (or `auto` before the first checkpoint).
 std::optional<checkpoint::LoadedCheckpoint> load_resume_checkpoint(
     const std::string& spec, const std::filesystem::path& checkpoints_root,
-    const ExperimentConfig& config, const std::string& config_yaml, dist::Communicator& control,
-    std::ostream& progress) {
+    const ExperimentConfig& config, const std::string& config_yaml,
+    distributed::Communicator& control, std::ostream& progress) {
   std::optional<checkpoint::LoadedCheckpoint> resumed;
   if (spec.empty()) return resumed;
   const bool rank0 = control.rank() == 0;
   std::string chosen;
-  dist::on_rank0_for_all(control, [&] {
+  distributed::on_rank0_for_all(control, [&] {
     auto choice = checkpoint::choose_resume_checkpoint(spec, checkpoints_root,
                                                        config.checkpoint.fallback_to_previous);
     if (!choice) return;
@@ -177,7 +177,7 @@ std::optional<checkpoint::LoadedCheckpoint> load_resume_checkpoint(
     chosen = choice->checkpoint.path.string();
     resumed = std::move(choice->checkpoint);
   });
-  chosen = dist::broadcast_text(chosen, control);
+  chosen = distributed::broadcast_text(chosen, control);
   if (chosen.empty()) return resumed;
   if (!rank0) resumed = checkpoint::load_checkpoint(chosen);
   const checkpoint::Manifest& m = resumed->manifest;
@@ -187,7 +187,7 @@ std::optional<checkpoint::LoadedCheckpoint> load_resume_checkpoint(
              << m.sampler.position << " (epoch " << m.sampler.epoch() << "), written by "
              << m.world_size << " rank(s)"
              << (m.world_size != world ? ", resharded to " + std::to_string(world) : "") << "\n";
-    if (m.config_hash != dist::checksum(config_yaml))
+    if (m.config_hash != distributed::checksum(config_yaml))
       progress << "warning: the config differs from the one the checkpoint was written with "
                   "(see its config.yaml)\n";
   }
@@ -201,8 +201,8 @@ std::optional<checkpoint::LoadedCheckpoint> load_resume_checkpoint(
 
 }  // namespace
 
-TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& mpi,
-                          dist::Communicator& control, std::ostream& progress) {
+TrainSummary run_training(const TrainRequest& request, const distributed::MpiRuntime& mpi,
+                          distributed::Communicator& control, std::ostream& progress) {
   const ExperimentConfig& config = request.config;
   const auto seed = static_cast<uint64_t>(config.run.seed);
   const int rank = control.rank(), world = control.world_size();
@@ -221,14 +221,14 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   const int64_t first_step = resumed ? resumed->manifest.step : 0;
   const DeviceChoice device = choose_device(config.run, mpi.local_rank());
   torch::set_num_threads(static_cast<int>(threads_for_intra_op(config.run, mpi.local_size())));
-  std::unique_ptr<dist::Communicator> gpu_comm;
-  dist::Communicator* grad_comm = &control;
+  std::unique_ptr<distributed::Communicator> gpu_comm;
+  distributed::Communicator* grad_comm = &control;
   if (!device.device.is_cpu() && world > 1) {
-    gpu_comm = dist::make_communicator(config.distributed, mpi, /*cuda_tensors=*/true,
-                                       device.device.index());
+    gpu_comm = distributed::make_communicator(config.distributed, mpi, /*cuda_tensors=*/true,
+                                              device.device.index());
     grad_comm = gpu_comm.get();
   }
-  auto source = make_image_source(config.data, seed, data::Split::train, rank);
+  auto source = data::make_image_source(config.data, seed, data::Split::train, rank);
   std::unique_ptr<eval::LiveKnn> knn;
   if (config.eval.knn_every_steps > 0) knn = std::make_unique<eval::LiveKnn>(config, control);
   const int64_t batch_size = config.data.batch_size_per_rank;
@@ -242,8 +242,9 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   ssl::StudentTeacher model(config.model, config.ssl, config.data.global_crops_size, seed);
   model.to(device.device);
   const std::vector<torch::Tensor> state = model_state(model);
-  dist::broadcast_from_rank0(state, *grad_comm);
-  dist::require_same_on_all_ranks(dist::checksum(state), "the parameters at start", control);
+  distributed::broadcast_from_rank0(state, *grad_comm);
+  distributed::require_same_on_all_ranks(distributed::checksum(state), "the parameters at start",
+                                         control);
   DataParallel parallel;
   parallel.comm = grad_comm;
   parallel.buckets.first_bucket_bytes =
@@ -252,7 +253,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   parallel.zero1 = config.distributed.zero1;
   TrainStep train_step(model, config.optim, config.run.max_consecutive_nonfinite,
                        device.bf16_autocast, parallel);
-  const dist::OptimizerShards* shards = train_step.optimizer_shards();
+  const distributed::OptimizerShards* shards = train_step.optimizer_shards();
   checkpoint::TrainState train_state(model, train_step.optimizer(), train_step.optimizer_layout());
   if (resumed) {
     train_state.restore(resumed->tensors, resumed->path.string());
@@ -262,12 +263,12 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
       return it == counters.end() ? int64_t{0} : it->second;
     };
     train_step.guard().restore(counter("skipped_steps_total"), counter("consecutive_nonfinite"));
-    dist::require_same_on_all_ranks(dist::checksum(state), "the parameters after resuming",
-                                    control);
+    distributed::require_same_on_all_ranks(distributed::checksum(state),
+                                           "the parameters after resuming", control);
   }
 
   std::unique_ptr<metrics::JsonlLog> log;
-  dist::on_rank0_for_all(control, [&] {
+  distributed::on_rank0_for_all(control, [&] {
     // --resume auto on a run without a checkpoint yet starts it again from the beginning.
     prepare_run_dir(config.run, request.overwrite || request.resume == "auto",
                     resumed ? std::optional<int64_t>(first_step) : std::nullopt, checkpoints_root);
@@ -284,7 +285,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   const bool pinned = device.device.is_cuda();
   if (pinned) queue_options.allocate = pinned_host_allocator();
   queue_options.first_micro_batch = first_step * micro;
-  const SampleOrderChoice order = make_sample_order(config.data, *source, seed);
+  const data::SampleOrderChoice order = data::make_sample_order(config.data, *source, seed);
   data::ShardedSampler sampler(order.order, rank, world, micro);
   if (resumed) sampler.resume_at(first_step, resumed->manifest.sampler.position);
   resumed.reset();  // the restored tensors are no longer needed
@@ -314,7 +315,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   }
   const int64_t gradient_bytes = [&] {
     int64_t bytes = 0;
-    if (const dist::GradientReducer* reducer = train_step.reducer())
+    if (const distributed::GradientReducer* reducer = train_step.reducer())
       for (int64_t b : reducer->bucket_sizes_bytes()) bytes += b;
     return bytes;
   }();
@@ -327,7 +328,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
              << " micro-batch(es) x " << batch_size << ") on " << device.device.str()
              << (device.bf16_autocast ? " (bf16 autocast)" : " (fp32)") << ", "
              << torch::get_num_threads() << " intra-op thread(s) per rank\n";
-    if (const dist::GradientReducer* reducer = train_step.reducer()) {
+    if (const distributed::GradientReducer* reducer = train_step.reducer()) {
       progress << "  data parallel: " << grad_comm->backend() << ", " << reducer->bucket_count()
                << " gradient bucket(s) of";
       for (int64_t bytes : reducer->bucket_sizes_bytes())
@@ -371,9 +372,10 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   summary.metrics_file = run_dir / "metrics.jsonl";
   summary.first_step = first_step;
   // The checkpoint's collectives on their own communicator, whose thread does not preempt
-  // training when the async save's background thread waits on them (issue 7's stall).
-  dist::MpiCommunicator checkpoint_comm(mpi.world(), config.distributed.timeout_s,
-                                        /*background=*/true);
+  // training when the async save's background thread waits on them: a woken thread would take
+  // the training thread's core at a step boundary (system/background_thread.h).
+  distributed::MpiCommunicator checkpoint_comm(mpi.world(), config.distributed.timeout_s,
+                                               /*background=*/true);
   checkpoint::CheckpointWriter writer(checkpoint::CheckpointDirectory(checkpoints_root),
                                       config.checkpoint, checkpoint_comm);
   const auto run_start = Clock::now();
@@ -428,7 +430,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     checkpoint::Manifest manifest;
     manifest.step = step + 1;
     manifest.config_yaml = config_yaml;
-    manifest.config_hash = dist::checksum(config_yaml);
+    manifest.config_hash = distributed::checksum(config_yaml);
     manifest.sampler = {seed, sampler.position_at(step + 1, batch_size),
                         order.order->epoch_length()};
     manifest.counters = {{"skipped_steps_total", train_step.skipped_total()},
@@ -462,7 +464,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   const std::vector<int64_t> bucket_bytes =
       train_step.reducer() ? train_step.reducer()->bucket_sizes_bytes() : std::vector<int64_t>{};
   const auto trace_buckets = [&](int64_t step) {
-    const dist::ReduceTimeline& t = train_step.reducer()->last_timeline();
+    const distributed::ReduceTimeline& t = train_step.reducer()->last_timeline();
     for (size_t b = 0; b < t.buckets.size(); ++b)
       timeline.add((shards ? "reduce-scatter bucket " : "all-reduce bucket ") + std::to_string(b) +
                        " (" + std::to_string(bucket_bytes[b] >> 10) + " KiB)",
@@ -478,7 +480,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     if (!timeline.is_last(step) && !last) return;
     train_step.set_synchronize_phases(false);
     const std::vector<std::string> ranks =
-        dist::all_gather_text(timeline.events_json(), control, "timeline events");
+        distributed::all_gather_text(timeline.events_json(), control, "timeline events");
     if (!rank0) return;
     try {
       metrics::write_chrome_trace(run_dir / "timeline.json", ranks);
@@ -524,8 +526,9 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
       if (train_step.reducer() && r.backward_seconds > 0) trace_buckets(step);
     }
     if (check_every > 0 && (step + 1) % check_every == 0)
-      dist::require_same_on_all_ranks(dist::checksum(state),
-                                      "the parameters after step " + std::to_string(step), control);
+      distributed::require_same_on_all_ranks(distributed::checksum(state),
+                                             "the parameters after step " + std::to_string(step),
+                                             control);
     const bool last = step + 1 == total_steps;
     std::optional<double> knn_top1;
     if (knn && ((step + 1) % config.eval.knn_every_steps == 0 || last)) {
@@ -613,8 +616,9 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
     }
     end_of_step(step, last);
   }
-  summary.parameter_checksum = dist::checksum(state);
-  dist::require_same_on_all_ranks(summary.parameter_checksum, "the parameters at the end", control);
+  summary.parameter_checksum = distributed::checksum(state);
+  distributed::require_same_on_all_ranks(summary.parameter_checksum, "the parameters at the end",
+                                         control);
 
   // Finish: the teacher backbone is the model a run produces.
   summary.steps = total_steps;
@@ -624,7 +628,7 @@ TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& m
   summary.images_per_second = static_cast<double>((total_steps - first_step) * global_batch) /
                               std::max(1e-9, summary.seconds);
   summary.teacher_file = run_dir / "teacher_backbone.safetensors";
-  dist::on_rank0_for_all(control, [&] {
+  distributed::on_rank0_for_all(control, [&] {
     models::BackboneInfo info;
     info.image_mean = config.data.mean;
     info.image_std = config.data.std;

@@ -13,8 +13,8 @@
 
 #include "data/source/image_source.h"
 #include "trainer/config/experiment_config.h"
-#include "trainer/dist/communicator.h"
-#include "trainer/dist/mpi_runtime.h"
+#include "trainer/distributed/communicator.h"
+#include "trainer/distributed/mpi_runtime.h"
 
 namespace pathodino::train {
 
@@ -43,7 +43,7 @@ struct TrainRequest {
 // (configs already checked equal). Progress lines go to `progress` on rank 0. Throws
 // TrainingDiverged after too many non-finite steps (on every rank alike), RanksDisagree when the
 // parameters of the ranks part, std::runtime_error for anything else that stops the run.
-TrainSummary run_training(const TrainRequest& request, const dist::MpiRuntime& mpi,
-                          dist::Communicator& control, std::ostream& progress);
+TrainSummary run_training(const TrainRequest& request, const distributed::MpiRuntime& mpi,
+                          distributed::Communicator& control, std::ostream& progress);
 
 }  // namespace pathodino::train

@@ -11,6 +11,7 @@
 #include "trainer/optim/grad_clip.h"
 #include "trainer/optim/param_groups.h"
 #include "trainer/system/autocast_scope.h"
+#include "trainer/system/elapsed.h"
 
 namespace pathodino::train {
 
@@ -31,14 +32,14 @@ TrainStep::TrainStep(ssl::StudentTeacher& model, const optim::OptimOptions& opti
     all_reduce_ = [comm = comm_](torch::Tensor& t) {
       comm->all_reduce_sum(t, "all_reduce(SSL statistics: centers, Sinkhorn-Knopp, monitors)");
     };
-    dist::ReducerOptions buckets = parallel.buckets;
+    distributed::ReducerOptions buckets = parallel.buckets;
     buckets.average = false;  // 1/world is folded into the loss below: no extra pass
     buckets.reduce_scatter = parallel.zero1;
-    reducer_ =
-        std::make_unique<dist::GradientReducer>(model_.student().parameters(), *comm_, buckets);
+    reducer_ = std::make_unique<distributed::GradientReducer>(model_.student().parameters(), *comm_,
+                                                              buckets);
     if (parallel.zero1)
-      shards_ =
-          std::make_unique<dist::OptimizerShards>(model_.student().parameters(), *reducer_, *comm_);
+      shards_ = std::make_unique<distributed::OptimizerShards>(model_.student().parameters(),
+                                                               *reducer_, *comm_);
   }
   // Backbone tensors (named without prefix) and head tensors get DINOv2's group rules; each
   // student module (backbone, dino_head, ibot_head) is clipped on its own.
@@ -107,9 +108,7 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
   StepResult r;
   r.grad_norm = std::numeric_limits<double>::quiet_NaN();
   using Clock = std::chrono::steady_clock;
-  const auto seconds_since = [](Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-  };
+  using system::seconds_since;
   // A phase ends when the host gets here, or — when asked, on CUDA — when the device has done it.
   const bool sync = synchronize_phases_ && model_.student().backbone->parameters()[0].is_cuda();
   const auto phase = [&](const char* name, Clock::time_point start) {

@@ -7,7 +7,8 @@
 // one rank, gradients are averaged over ranks by a GradientReducer; every decision (skip a step,
 // stop the run) is taken on values that are identical on every rank, so ranks never part ways.
 // Under ZeRO-1 the buckets are reduce-scattered instead, clipping and AdamW work on this rank's
-// chunks, and the parameters are all-gathered before the EMA update (dist/optimizer_shards.h).
+// chunks, and the parameters are all-gathered before the EMA update
+// (distributed/optimizer_shards.h).
 #pragma once
 
 #include <chrono>
@@ -16,9 +17,9 @@
 #include <memory>
 #include <vector>
 
-#include "trainer/dist/communicator.h"
-#include "trainer/dist/gradient_reducer.h"
-#include "trainer/dist/optimizer_shards.h"
+#include "trainer/distributed/communicator.h"
+#include "trainer/distributed/gradient_reducer.h"
+#include "trainer/distributed/optimizer_shards.h"
 #include "trainer/optim/optim_options.h"
 #include "trainer/optim/scheduled_adamw.h"
 #include "trainer/optim/schedules.h"
@@ -54,9 +55,10 @@ struct StepResult {
 
 // How a step talks to the other ranks; the default is one process.
 struct DataParallel {
-  dist::Communicator* comm = nullptr;  // null or world size 1: no communication
-  dist::ReducerOptions buckets;
-  bool zero1 = false;  // ZeRO-1: optimizer state sharded across ranks (dist/optimizer_shards.h)
+  distributed::Communicator* comm = nullptr;  // null or world size 1: no communication
+  distributed::ReducerOptions buckets;
+  bool zero1 =
+      false;  // ZeRO-1: optimizer state sharded across ranks (distributed/optimizer_shards.h)
 };
 
 class TrainStep {
@@ -78,9 +80,9 @@ class TrainStep {
   NonfiniteGuard& guard() { return guard_; }  // its counts are checkpointed
   optim::ScheduledAdamW& optimizer() { return *optimizer_; }
   // Null on one process.
-  const dist::GradientReducer* reducer() const { return reducer_.get(); }
+  const distributed::GradientReducer* reducer() const { return reducer_.get(); }
   // Null unless ZeRO-1 on more than one rank.
-  const dist::OptimizerShards* optimizer_shards() const { return shards_.get(); }
+  const distributed::OptimizerShards* optimizer_shards() const { return shards_.get(); }
   // Which rank holds which piece of each student tensor's optimizer state
   // (student().parameters() order): whole on every rank, or ZeRO-1's pieces.
   optim::OptimizerLayout optimizer_layout() const;
@@ -103,9 +105,9 @@ class TrainStep {
   std::vector<std::vector<torch::Tensor>> clip_modules_;
   std::vector<int> module_of_;  // per student parameter: index into clip_modules_
   std::unique_ptr<optim::ScheduledAdamW> optimizer_;
-  dist::Communicator* comm_ = nullptr;
-  std::unique_ptr<dist::GradientReducer> reducer_;
-  std::unique_ptr<dist::OptimizerShards> shards_;
+  distributed::Communicator* comm_ = nullptr;
+  std::unique_ptr<distributed::GradientReducer> reducer_;
+  std::unique_ptr<distributed::OptimizerShards> shards_;
   NonfiniteGuard guard_;
 };
 

@@ -18,14 +18,14 @@
 #include "mpi_test_main.h"
 #include "trainer/checkpoint/checkpoint_reader.h"
 #include "trainer/checkpoint/checkpoint_writer.h"
-#include "trainer/dist/mpi_communicator.h"
+#include "trainer/distributed/mpi_communicator.h"
 
 namespace {
 
 using namespace pathodino;
 
 // One scratch folder for all ranks (rank 0 names it; every rank reads its name).
-std::filesystem::path shared_scratch(const std::string& test, dist::Communicator& comm) {
+std::filesystem::path shared_scratch(const std::string& test, distributed::Communicator& comm) {
   torch::Tensor stamp = torch::zeros({1}, torch::kInt64);
   if (comm.rank() == 0) stamp[0] = static_cast<int64_t>(::getpid());
   comm.all_reduce_sum(stamp, "all_reduce(scratch name)");
@@ -52,7 +52,7 @@ checkpoint::Manifest manifest_at(int64_t step) {
 }
 
 TEST(AsyncSave, WaitingBeforeTheUpdateSavesTheStateOfTheStepBoundary) {
-  dist::MpiCommunicator comm(mpi_runtime().world(), 120.0);
+  distributed::MpiCommunicator comm(mpi_runtime().world(), 120.0);
   const auto dir = shared_scratch("wait", comm);
   auto state = make_state(6, 1 << 21);  // 6 × 8 MiB
   std::vector<torch::Tensor> before;
@@ -79,7 +79,7 @@ TEST(AsyncSave, WaitingBeforeTheUpdateSavesTheStateOfTheStepBoundary) {
 // step boundary 0.5 s after rank 0 without rank 0 waiting for it there. (Before, progress sums
 // started by polls at the step boundaries drove the save, and it never committed without them.)
 TEST(AsyncSave, CommitsInTheBackgroundWithoutPollsOrCollectivesInTheCallersThread) {
-  dist::MpiCommunicator comm(mpi_runtime().world(), 120.0);
+  distributed::MpiCommunicator comm(mpi_runtime().world(), 120.0);
   const auto dir = shared_scratch("background", comm);
   auto state = make_state(4, 1 << 18);  // 4 × 1 MiB
   {
@@ -117,7 +117,7 @@ TEST(AsyncSave, CommitsInTheBackgroundWithoutPollsOrCollectivesInTheCallersThrea
 // A caller that finishes a save still being written waits for all of it: that wait, sleeps
 // included, is time the save held training up.
 TEST(AsyncSave, FinishingASaveInFlightCountsTheWholeWaitAsBlocking) {
-  dist::MpiCommunicator comm(mpi_runtime().world(), 120.0);
+  distributed::MpiCommunicator comm(mpi_runtime().world(), 120.0);
   const auto dir = shared_scratch("finish", comm);
   auto state = make_state(6, 1 << 21);  // 6 × 8 MiB
   {
@@ -137,7 +137,7 @@ TEST(AsyncSave, FinishingASaveInFlightCountsTheWholeWaitAsBlocking) {
 // takes every rank through the same sums: both saves fail with the tensor named, `latest`
 // stays unset, and nobody waits for the watchdog (10 s here, which would abort the test).
 TEST(AsyncSave, AFailureOnRankZeroAloneFailsTheSaveOnEveryRankWithoutAStall) {
-  dist::MpiCommunicator comm(mpi_runtime().world(), 10.0);
+  distributed::MpiCommunicator comm(mpi_runtime().world(), 10.0);
   const auto dir = shared_scratch("rank0_fails", comm);
   auto state = make_state(4, 1 << 10);
   state.push_back({"student.phase", torch::zeros({4}, torch::kComplexFloat), -1});

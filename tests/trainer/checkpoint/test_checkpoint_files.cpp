@@ -1,5 +1,5 @@
 // Checkpoint files without LibTorch: the manifest's round trip and refusals, retention, the shard
-// plan, the step-directory commit protocol and durable writes.
+// plan and the step-directory commit protocol.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,8 +9,8 @@
 
 #include "trainer/checkpoint/checkpoint_directory.h"
 #include "trainer/checkpoint/checkpoint_manifest.h"
-#include "trainer/checkpoint/durable_file.h"
 #include "trainer/checkpoint/shard_plan.h"
+#include "trainer/system/durable_file.h"
 
 namespace pathodino::checkpoint {
 namespace {
@@ -125,7 +125,7 @@ TEST(CheckpointDirectory, CommitProtocolAndLeftovers) {
 
   const fs::path partial = dir.begin(10);
   EXPECT_EQ(partial.filename(), "step-00000010.partial");
-  write_file_durably(partial / "shard-00000-of-00001.safetensors", "bytes");
+  system::write_file_durably(partial / "shard-00000-of-00001.safetensors", "bytes");
   EXPECT_TRUE(dir.complete_steps().empty()) << "a partial directory is never complete";
   write_manifest(partial, sample_manifest());
   dir.commit(10);
@@ -153,27 +153,6 @@ TEST(CheckpointDirectory, CommitProtocolAndLeftovers) {
     ADD_FAILURE() << "a garbled pointer was accepted";
   } catch (const CheckpointError& e) {
     EXPECT_NE(std::string(e.what()).find("does not name a step directory"), std::string::npos);
-  }
-}
-
-TEST(DurableFile, ReplacesWholeAndNamesThePathOnFailure) {
-  ScratchDir scratch;
-  const fs::path file = scratch.path() / "latest";
-  write_file_durably(file, "step-00000001\n");
-  write_file_durably(file, "step-00000002\n");
-  std::ifstream in(file);
-  std::string line;
-  std::getline(in, line);
-  EXPECT_EQ(line, "step-00000002");
-  EXPECT_EQ(std::distance(fs::directory_iterator(scratch.path()), fs::directory_iterator()), 1)
-      << "no temporary file left behind";
-  try {
-    write_file_durably(scratch.path() / "missing" / "latest", "x");
-    ADD_FAILURE() << "wrote into a missing directory";
-  } catch (const DurableWriteError& e) {
-    EXPECT_NE(std::string(e.what()).find("missing/latest"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("No such file or directory"), std::string::npos)
-        << e.what();
   }
 }
 

@@ -60,7 +60,7 @@ TEST(FieldCodec, EnumsDecodeByNameOnly) {
   node.scalar = "1";
   EXPECT_FALSE(decode_scalar<pathodino::ssl::Centering>(node, error));
   EXPECT_EQ(error, "found '1'");
-  EXPECT_EQ(encode_scalar(pathodino::dist::Backend::auto_select).scalar, "auto");
+  EXPECT_EQ(encode_scalar(pathodino::distributed::Backend::auto_select).scalar, "auto");
 }
 
 TEST(FieldCodec, StringsThatLookLikeOtherTypesAreQuotedWhenWritten) {

@@ -10,7 +10,7 @@
 #include "models/backbone_factory.h"
 #include "mpi_test_main.h"
 #include "trainer/config/resolve.h"
-#include "trainer/dist/mpi_communicator.h"
+#include "trainer/distributed/mpi_communicator.h"
 #include "trainer/eval/knn_evaluation.h"
 #include "trainer/eval/live_knn.h"
 
@@ -29,7 +29,7 @@ TEST(LiveKnn, MatchesTheOneProcessEvaluation) {
   auto backbone = models::build_backbone(config.model, config.data.global_crops_size, 7);
   const eval::KnnReport reference = eval::evaluate_knn(backbone, config);
 
-  dist::MpiCommunicator comm(mpi_runtime().world(), 60.0);
+  distributed::MpiCommunicator comm(mpi_runtime().world(), 60.0);
   eval::LiveKnn live(config, comm);
   const eval::KnnReport r = live.evaluate(backbone);
   EXPECT_EQ(r.bank_size, reference.bank_size);

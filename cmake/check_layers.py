@@ -1,0 +1,140 @@
+"""The layer check: fails when a source under data/, models/ or trainer/ includes a header of a
+unit it does not declare below it. The order and the reasons are in ARCHITECTURE.md; the table
+below is the one the build enforces.
+
+    check_layers.py ROOT [--stamp FILE]
+
+A unit is `data`, `models`, or one folder of `trainer/`. A unit may include its own headers and
+those of the units it declares in LAYERS; the declarations must form no cycle. KNOWN_UPWARD lists
+the include lines that still run up and are being moved away: they are reported, not refused,
+and one that no longer exists must leave the list (so the list only shrinks). Exit status 1 names
+every offending file, line, header and the two units.
+"""
+import argparse
+import re
+import sys
+from pathlib import Path
+
+# Lowest first. Each unit: the units whose headers it may include.
+LAYERS = {
+    "trainer/system": [],
+    "models": [],
+    "data": [],
+    "trainer/ssl": ["models"],
+    "trainer/optim": ["trainer/ssl"],
+    "trainer/distributed": ["trainer/system", "trainer/optim"],
+    "trainer/checkpoint": ["trainer/system", "models", "trainer/ssl", "trainer/optim",
+                           "trainer/distributed"],
+    "trainer/metrics": ["trainer/system"],
+    "trainer/eval": ["trainer/system", "data", "models", "trainer/distributed"],
+    "trainer/config": ["data", "models", "trainer/ssl", "trainer/optim", "trainer/distributed",
+                       "trainer/checkpoint", "trainer/metrics", "trainer/eval"],
+    "trainer/sweep": ["trainer/system", "data", "trainer/config"],
+    "trainer/train": ["trainer/system", "data", "models", "trainer/ssl", "trainer/optim",
+                      "trainer/distributed", "trainer/checkpoint", "trainer/metrics",
+                      "trainer/eval", "trainer/config"],
+    "trainer/cli": ["trainer/system", "data", "models", "trainer/distributed",
+                    "trainer/checkpoint", "trainer/eval", "trainer/config", "trainer/sweep",
+                    "trainer/train"],
+}
+
+# (source, header) pairs that run up today; each is on its way out.
+KNOWN_UPWARD = {
+    ("trainer/eval/embedding_shards.h", "trainer/config/experiment_config.h"),
+    ("trainer/eval/knn_evaluation.h", "trainer/config/experiment_config.h"),
+    ("trainer/eval/linear_probe.h", "trainer/config/experiment_config.h"),
+    ("trainer/eval/live_knn.h", "trainer/config/experiment_config.h"),
+}
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+
+
+def unit_of(path):
+    parts = Path(path).parts
+    if not parts or parts[0] not in ("data", "models", "trainer"):
+        return None
+    if parts[0] == "trainer":
+        return "/".join(parts[:2]) if len(parts) > 2 else None
+    return parts[0]
+
+
+def cycle_in(layers):
+    """A cycle of the declarations as a list of units, or None."""
+    state = {}
+
+    def visit(unit, path):
+        state[unit] = "open"
+        for below in layers[unit]:
+            if state.get(below) == "open":
+                return path[path.index(below):] + [below]
+            if below not in state:
+                found = visit(below, path + [below])
+                if found:
+                    return found
+        state[unit] = "done"
+        return None
+
+    for unit in layers:
+        if unit not in state:
+            found = visit(unit, [unit])
+            if found:
+                return found
+    return None
+
+
+def check(root):
+    problems, known_seen = [], set()
+    undeclared = [u for deps in LAYERS.values() for u in deps if u not in LAYERS]
+    if undeclared:
+        problems.append(f"LAYERS names units that are not declared: {sorted(set(undeclared))}")
+    cycle = cycle_in(LAYERS)
+    if cycle:
+        problems.append("LAYERS has a cycle: " + " -> ".join(cycle))
+    for source in sorted(p for top in ("data", "models", "trainer")
+                         for p in (root / top).rglob("*") if p.suffix in (".h", ".cpp")):
+        rel = source.relative_to(root).as_posix()
+        unit = unit_of(rel)
+        if unit is None:
+            continue
+        if unit not in LAYERS:
+            problems.append(f"{rel}: folder {unit} is not in the layer table (cmake/check_layers.py)")
+            continue
+        for number, line in enumerate(source.read_text(errors="replace").splitlines(), 1):
+            match = INCLUDE.match(line)
+            if not match:
+                continue
+            header = match.group(1)
+            target = unit_of(header)
+            if target is None or target == unit or target in LAYERS[unit]:
+                continue
+            if (rel, header) in KNOWN_UPWARD:
+                known_seen.add((rel, header))
+                continue
+            problems.append(f"{rel}:{number}: includes {header}: {unit} may not include {target} "
+                            f"(it may include: {', '.join(LAYERS[unit]) or 'nothing outside itself'})")
+    for rel, header in sorted(KNOWN_UPWARD - known_seen):
+        problems.append(f"{rel} no longer includes {header}: remove it from KNOWN_UPWARD")
+    return problems, known_seen
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--stamp", type=Path, help="touched when the check passes (for the build)")
+    args = parser.parse_args()
+    problems, known = check(args.root)
+    for problem in problems:
+        print(f"layer check: {problem}", file=sys.stderr)
+    if problems:
+        print(f"layer check: {len(problems)} problem(s); the layer order is in ARCHITECTURE.md",
+              file=sys.stderr)
+        return 1
+    if known:
+        print(f"layer check: passed; {len(known)} known upward include(s) still to move")
+    if args.stamp:
+        args.stamp.write_text("ok\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+#include "data/source/source_factory.h"
+
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "data/index/tile_groups.h"
+#include "data/source/image_folder_source.h"
+#include "data/source/labelled_index_source.h"
+#include "data/source/wsi_tile_source.h"
+#include "data/synthetic/synthetic_source.h"
+
+namespace pathodino::data {
+
+std::shared_ptr<const ImageSource> make_image_source(const DataOptions& options, uint64_t seed,
+                                                     Split split, int rank) {
+  switch (options.source) {
+    case SourceKind::synthetic:
+      return std::make_shared<SyntheticTissueSource>(options.synthetic, seed, split);
+    case SourceKind::wsi: {
+      if (split == Split::val)
+        throw std::runtime_error("data.source wsi: slide tiles are unlabelled (no val split)");
+      WsiReadOptions read;
+      read.pool.tiff_fast_path = options.wsi.tiff_fast_path;
+      if (rank >= 0)
+        read.pool.warn = [rank](const std::string& line) {
+          std::cerr << "warning: rank " + std::to_string(rank) + ": " + line + "\n";
+        };
+      return std::make_shared<WsiTileSource>(std::make_shared<const TileIndex>(options.wsi.index),
+                                             read);
+    }
+    case SourceKind::images:
+      return std::make_shared<ImageFolderSource>(options.images.root, split);
+  }
+  throw std::logic_error("unknown data.source");
+}
+
+SampleOrderChoice make_sample_order(const DataOptions& options, const ImageSource& source,
+                                    uint64_t seed) {
+  const auto* tiles = dynamic_cast<const WsiTileSource*>(&source);
+  if (options.source != SourceKind::wsi || options.wsi.balance_by.empty() || !tiles)
+    return {std::make_shared<UniformOrder>(source.size(), seed),
+            "each epoch a fresh permutation of all " + std::to_string(source.size()) + " images"};
+  auto order = std::make_shared<GroupBalancedOrder>(
+      tile_groups(tiles->index(), options.wsi.balance_by), options.wsi.balance_alpha, seed);
+  std::ostringstream line;
+  line << "balanced over " << options.wsi.balance_by << " (weight = tiles^"
+       << options.wsi.balance_alpha << "), draws per epoch:";
+  for (size_t g = 0; g < order->groups().size(); ++g) {
+    int64_t tiles_in_group = 0;
+    for (const auto& run : order->groups()[g].runs) tiles_in_group += run.second;
+    line << " " << order->groups()[g].name << " " << order->quotas()[g] << " (of " << tiles_in_group
+         << " tiles)";
+  }
+  return {order, line.str()};
+}
+
+std::shared_ptr<const ImageSource> make_labelled_source(const DataOptions& options,
+                                                        const LabelledSet& set, uint64_t seed,
+                                                        Split split) {
+  if (!set.dataset.empty()) {
+    if (!std::filesystem::is_regular_file(set.dataset))
+      return std::make_shared<ImageFolderSource>(set.dataset, split);
+    WsiReadOptions read;
+    read.pool.tiff_fast_path = options.wsi.tiff_fast_path;
+    return std::make_shared<LabelledIndexSource>(std::make_shared<const TileIndex>(set.dataset),
+                                                 set.label_column, split, read);
+  }
+  if (options.source == SourceKind::synthetic)
+    return std::make_shared<SyntheticTissueSource>(options.synthetic, seed, split);
+  throw std::runtime_error(
+      "eval.knn_dataset: a labelled image folder (train/<class>/, val/<class>/) is needed to "
+      "evaluate a model trained on an unlabelled source; `pathodino synth --labelled-tiles N` "
+      "writes one for synthetic slides");
+}
+
+}  // namespace pathodino::data

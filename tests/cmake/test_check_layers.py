@@ -1,0 +1,73 @@
+"""The layer check (cmake/check_layers.py) on a copy of the tree: the tree passes; a header of a
+higher layer, a sibling that is not declared, and a known upward include that is gone each fail,
+with the file, line, header and units named.
+
+    test_check_layers.py SOURCE_ROOT
+"""
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+root = Path(sys.argv[1]).resolve()
+checker = root / "cmake" / "check_layers.py"
+failures = []
+
+
+def run(tree):
+    done = subprocess.run([sys.executable, str(checker), str(tree)], capture_output=True, text=True)
+    return done.returncode, done.stdout + done.stderr
+
+
+def expect(condition, what, output):
+    if not condition:
+        failures.append(f"{what}\n--- checker output ---\n{output}")
+
+
+def plant(tree, source, line):
+    path = tree / source
+    text = path.read_text()
+    path.write_text(line + "\n" + text)
+
+
+with tempfile.TemporaryDirectory() as scratch:
+    clean = Path(scratch) / "clean"
+    for top in ("data", "models", "trainer"):
+        shutil.copytree(root / top, clean / top)
+    rc, out = run(clean)
+    expect(rc == 0, "the tree as committed fails the layer check", out)
+
+    cases = [
+        # A model including the training loop: a higher layer.
+        ("models/vit/block.cpp", '#include "trainer/train/ssl_trainer.h"',
+         ["models/vit/block.cpp:1", "trainer/train/ssl_trainer.h", "models may not include trainer/train"]),
+        # Metrics reaching into checkpoints: a sibling it does not declare.
+        ("trainer/metrics/step_timeline.cpp", '#include "trainer/checkpoint/checkpoint_writer.h"',
+         ["trainer/metrics/step_timeline.cpp:1", "trainer/metrics may not include trainer/checkpoint"]),
+        # The lowest layer including data.
+        ("trainer/system/heap_policy.cpp", '#include "data/data_options.h"',
+         ["trainer/system/heap_policy.cpp:1", "trainer/system may not include data"]),
+    ]
+    for i, (source, line, needles) in enumerate(cases):
+        tree = Path(scratch) / f"case{i}"
+        shutil.copytree(clean, tree)
+        plant(tree, source, line)
+        rc, out = run(tree)
+        expect(rc == 1, f"a wrong include in {source} passed ({line})", out)
+        for needle in needles:
+            expect(needle in out, f"the refusal of {line} in {source} does not name {needle!r}", out)
+
+    # A known upward include that was moved away must leave the list.
+    tree = Path(scratch) / "moved"
+    shutil.copytree(clean, tree)
+    source = tree / "trainer/eval/live_knn.h"
+    source.write_text(source.read_text().replace('#include "trainer/config/experiment_config.h"\n', ""))
+    rc, out = run(tree)
+    expect(rc == 1 and "remove it from KNOWN_UPWARD" in out,
+           "a known upward include that is gone was not reported", out)
+
+for failure in failures:
+    print("FAIL:", failure)
+print(f"{len(failures)} failure(s)")
+sys.exit(1 if failures else 0)
