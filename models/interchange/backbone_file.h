@@ -1,7 +1,7 @@
 // A backbone as a safetensors file that the Python ecosystem loads: DINOv2/timm tensor names
 // (cls_token, pos_embed, register_tokens, mask_token, patch_embed.proj.*, blocks.N.*, norm.*) and
 // __metadata__ describing the architecture, the image normalisation and the training µm/px.
-// timm loads it with its own DINOv2 converter (tests/models/test_timm_parity.py).
+// timm loads it with its own DINOv2 converter (tests/models/vit/test_timm_parity.py).
 #pragma once
 
 #include <filesystem>

@@ -31,7 +31,7 @@ check "bad config names the range error" grep -q "bad.yaml:3: optim.epochs: out 
 check "bad config counts its problems" grep -q "invalid config: 2 problems" "$tmp/err"
 
 # synth writes Aperio and generic pyramidal TIFFs and a manifest (OpenSlide reading them back is
-# tests/data/test_synthetic_slide.cpp).
+# tests/data/synthetic/test_synthetic_slide.cpp).
 "$bin" synth --out "$tmp/slides" --slides 3 --width 1024 --height 768 --seed 4 \
   --labelled-tiles 2 --tile-size 64 > "$tmp/synth.out"; rc=$?
 check "synth exits 0" test $rc -eq 0

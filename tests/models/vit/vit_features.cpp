@@ -1,4 +1,4 @@
-// Test helper for tests/models/test_timm_parity.py: builds the backbone a file describes, imports
+// Test helper for tests/models/vit/test_timm_parity.py: builds the backbone a file describes, imports
 // its weights, and writes the eval-mode features of the images in an input file.
 //   vit_features BACKBONE.safetensors IMAGES.safetensors OUT.safetensors
 #include <iostream>

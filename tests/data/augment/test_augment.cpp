@@ -144,7 +144,7 @@ TEST(ColorOps, BlurKeepsConstantsAndSmoothsEdges) {
 }
 
 TEST(StainJitter, OffDrawsNothingOnChangesAndStaysInRange) {
-  // (Against scikit-image's formulas: tests/data/test_stain_jitter_reference.py.)
+  // (Against scikit-image's formulas: tests/data/augment/test_stain_jitter_reference.py.)
   FloatImage image(8, 8);
   std::mt19937_64 fill(3);
   for (float& v : image.pixels) v = std::uniform_real_distribution<float>(0.2f, 0.9f)(fill);
