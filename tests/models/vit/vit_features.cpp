@@ -1,5 +1,5 @@
-// Test helper for tests/models/vit/test_timm_parity.py: builds the backbone a file describes, imports
-// its weights, and writes the eval-mode features of the images in an input file.
+// Test helper for tests/models/vit/test_timm_parity.py: builds the backbone a file describes,
+// imports its weights, and writes the eval-mode features of the images in an input file.
 //   vit_features BACKBONE.safetensors IMAGES.safetensors OUT.safetensors
 #include <iostream>
 
