@@ -5,9 +5,7 @@ below is the one the build enforces.
     check_layers.py ROOT [--stamp FILE]
 
 A unit is `data`, `models`, or one folder of `trainer/`. A unit may include its own headers and
-those of the units it declares in LAYERS; the declarations must form no cycle. KNOWN_UPWARD lists
-the include lines that still run up and are being moved away: they are reported, not refused,
-and one that no longer exists must leave the list (so the list only shrinks). Exit status 1 names
+those of the units it declares in LAYERS; the declarations must form no cycle. Exit status 1 names
 every offending file, line, header and the two units.
 """
 import argparse
@@ -39,13 +37,6 @@ LAYERS = {
 }
 
 # (source, header) pairs that run up today; each is on its way out.
-KNOWN_UPWARD = {
-    ("trainer/eval/embedding_shards.h", "trainer/config/experiment_config.h"),
-    ("trainer/eval/knn_evaluation.h", "trainer/config/experiment_config.h"),
-    ("trainer/eval/linear_probe.h", "trainer/config/experiment_config.h"),
-    ("trainer/eval/live_knn.h", "trainer/config/experiment_config.h"),
-}
-
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 
@@ -83,7 +74,7 @@ def cycle_in(layers):
 
 
 def check(root):
-    problems, known_seen = [], set()
+    problems = []
     undeclared = [u for deps in LAYERS.values() for u in deps if u not in LAYERS]
     if undeclared:
         problems.append(f"LAYERS names units that are not declared: {sorted(set(undeclared))}")
@@ -107,14 +98,9 @@ def check(root):
             target = unit_of(header)
             if target is None or target == unit or target in LAYERS[unit]:
                 continue
-            if (rel, header) in KNOWN_UPWARD:
-                known_seen.add((rel, header))
-                continue
             problems.append(f"{rel}:{number}: includes {header}: {unit} may not include {target} "
                             f"(it may include: {', '.join(LAYERS[unit]) or 'nothing outside itself'})")
-    for rel, header in sorted(KNOWN_UPWARD - known_seen):
-        problems.append(f"{rel} no longer includes {header}: remove it from KNOWN_UPWARD")
-    return problems, known_seen
+    return problems
 
 
 def main():
@@ -122,15 +108,13 @@ def main():
     parser.add_argument("root", type=Path)
     parser.add_argument("--stamp", type=Path, help="touched when the check passes (for the build)")
     args = parser.parse_args()
-    problems, known = check(args.root)
+    problems = check(args.root)
     for problem in problems:
         print(f"layer check: {problem}", file=sys.stderr)
     if problems:
         print(f"layer check: {len(problems)} problem(s); the layer order is in ARCHITECTURE.md",
               file=sys.stderr)
         return 1
-    if known:
-        print(f"layer check: passed; {len(known)} known upward include(s) still to move")
     if args.stamp:
         args.stamp.write_text("ok\n")
     return 0

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Crash safety of checkpoints: TRIALS (default 20) 2-rank runs saving at every step, each killed
+# Crash safety of checkpoints: TRIALS (default 10) 2-rank runs saving at every step, each killed
 # with SIGKILL at a random instant — half of them while a save is in flight (a step-N.partial
 # directory exists: shards, manifest, rename or `latest` being written), half anywhere; every other
 # pair of trials saves asynchronously (background writes and commits). After every
@@ -8,7 +8,7 @@
 set -uo pipefail
 bin=$1
 root=$2
-trials=${3:-20}
+trials=${3:-10}
 source "$(dirname "$0")/check.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 

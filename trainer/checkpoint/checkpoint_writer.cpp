@@ -12,10 +12,6 @@
 #include "trainer/system/durable_file.h"
 #include "trainer/system/elapsed.h"
 
-#ifndef PATHODINO_VERSION
-#define PATHODINO_VERSION "unknown"
-#endif
-
 namespace pathodino::checkpoint {
 namespace {
 
@@ -33,17 +29,6 @@ uint64_t as_uint64(int64_t bits) {
   uint64_t out;
   std::memcpy(&out, &bits, sizeof out);
   return out;
-}
-
-// Who writes each tensor: its owner when only one rank holds it, else balanced by bytes.
-std::vector<int> plan_of(const std::vector<NamedTensor>& state, int world) {
-  std::vector<int64_t> bytes;
-  std::vector<int> fixed;
-  for (const NamedTensor& t : state) {
-    bytes.push_back(static_cast<int64_t>(t.tensor.nbytes()));
-    fixed.push_back(t.owner);
-  }
-  return assign_shards(bytes, world, fixed);
 }
 
 std::string at_step(int64_t step) { return "checkpoint at step " + std::to_string(step); }
@@ -77,161 +62,6 @@ CheckpointWriter::CheckpointWriter(CheckpointDirectory directory, CheckpointOpti
     : directory_(std::move(directory)), options_(options), comm_(comm) {}
 
 CheckpointWriter::~CheckpointWriter() { worker_.wait(); }
-
-void CheckpointWriter::allocate_staging(const std::vector<NamedTensor>& state,
-                                        const std::vector<size_t>& mine) {
-  bool fits = staging_.size() == mine.size();
-  for (size_t k = 0; fits && k < mine.size(); ++k)
-    fits = staging_[k].sizes() == state[mine[k]].tensor.sizes() &&
-           staging_[k].scalar_type() == state[mine[k]].tensor.scalar_type();
-  if (fits) return;
-  staging_.clear();
-  for (size_t i : mine) {
-    const torch::Tensor& t = state[i].tensor;
-    staging_.push_back(torch::zeros(t.sizes(), t.options().device(torch::kCPU)));  // faulted in now
-  }
-}
-
-void CheckpointWriter::prepare_async(const std::vector<NamedTensor>& state) {
-  const std::vector<int> plan = plan_of(state, comm_.world_size());
-  std::vector<size_t> mine;
-  for (size_t i = 0; i < state.size(); ++i)
-    if (plan[i] == comm_.rank()) mine.push_back(i);
-  allocate_staging(state, mine);
-}
-
-bool CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest manifest, bool copy,
-                             std::string& error) {
-  const auto start = Clock::now();
-  const int rank = comm_.rank(), world = comm_.world_size();
-  Pending p;
-  p.started = start;
-  worker_.wait();                 // retention of the last save: done long ago, normally
-  comm_.set_step(manifest.step);  // a stall report names the save's step
-  p.plan = plan_of(state, world);
-  // Rank 0's tensor table: ~1 ms for ~900 tensors, so an async save builds it on the background
-  // thread from handles to the tensors (only their shapes and dtypes are read there), where it
-  // also prepares the directory (save_in_background). A synchronous save does both now; every
-  // rank learns whether rank 0 could.
-  if (copy) {
-    if (rank == 0) p.layout = state;
-  } else {
-    try {
-      distributed::on_rank0_for_all(comm_, [&] {
-        fill_tensor_table(state, p.plan, manifest, p.all_names);
-        directory_.begin(manifest.step);
-      });
-    } catch (const std::exception& e) {
-      error = cannot_prepare(manifest.step, std::string(": ") + e.what());
-      return false;
-    }
-  }
-  manifest.world_size = world;
-  manifest.pathodino_version = PATHODINO_VERSION;
-  manifest.libtorch_version = TORCH_VERSION;
-  manifest.shards.clear();
-  for (int r = 0; r < world; ++r) manifest.shards.push_back(shard_file_name(r, world));
-  for (size_t i = 0; i < state.size(); ++i)
-    if (p.plan[i] == rank) {
-      p.mine.push_back(i);
-      p.names.push_back(state[i].name);
-    }
-  // An async save copies into host buffers kept from save to save (no page faults after the
-  // first), later, on the background thread (copy_sources); a synchronous one writes the live
-  // CPU tensors (a device or strided tensor through a host buffer, copied now).
-  torch::NoGradGuard no_grad;
-  if (copy) allocate_staging(state, p.mine);
-  write_from_.assign(p.mine.size(), torch::Tensor());
-  for (size_t k = 0; k < p.mine.size(); ++k) {
-    const torch::Tensor& source = state[p.mine[k]].tensor;
-    if (copy) {
-      p.sources.push_back(source);
-      p.versions.push_back(source._version());
-      write_from_[k] = staging_[k];
-    } else if (source.is_cpu() && source.is_contiguous()) {
-      write_from_[k] = source;
-    } else {
-      allocate_staging(state, p.mine);
-      staging_[k].copy_(source);
-      write_from_[k] = staging_[k];
-    }
-  }
-  p.manifest = std::move(manifest);
-  p.blocking_seconds = seconds_since(start);
-
-  pending_ = std::move(p);
-  done_ = false;
-  commit_error_.clear();
-  {
-    std::lock_guard lock(staged_mutex_);
-    staged_ = pending_->sources.empty();
-  }
-  copy_count_ = pending_->sources.size();
-  next_copy_ = 0;
-  copies_done_ = 0;
-  copy_failed_ = false;
-  return true;
-}
-
-void CheckpointWriter::copy_source(size_t k) {
-  Pending& p = *pending_;
-  const torch::Tensor& source = p.sources[k];
-  torch::Tensor& target = staging_[k];
-  // One plain memcpy per CPU tensor: copy_ would fan out over the intra-op threads, which the
-  // training thread is using right now. A CUDA tensor's copy is ordered after the step's kernels
-  // by the default stream, and the host waits for it.
-  if (source.is_cpu() && source.is_contiguous())
-    std::memcpy(target.data_ptr(), source.data_ptr(), source.nbytes());
-  else
-    target.copy_(source);
-  // A canary for callers that break the contract, not a guarantee: an in-place update bumps the
-  // version when it ends, so one still running now goes unseen.
-  if (source._version() != p.versions[k])
-    throw std::runtime_error(p.names[k] +
-                             " changed while it was being staged: the state was updated before "
-                             "CheckpointWriter::wait_until_staged()");
-}
-
-void CheckpointWriter::copy_sources() noexcept {
-  Pending& p = *pending_;
-  torch::NoGradGuard no_grad;
-  // Tensors are claimed one at a time, by the background thread and by a training thread that
-  // reached wait_until_staged early; whoever finishes the last one marks the state staged.
-  for (size_t k; (k = next_copy_.fetch_add(1)) < copy_count_;) {
-    try {
-      if (!copy_failed_.load()) copy_source(k);
-    } catch (const std::exception& e) {
-      std::lock_guard lock(staged_mutex_);
-      if (p.error.empty()) p.error = std::string("staging: ") + e.what();
-      copy_failed_ = true;  // the rest are skipped: nothing will be written
-    }
-    if (copies_done_.fetch_add(1) + 1 == copy_count_) {
-      p.sources.clear();  // no alias of the live state kept
-      {
-        std::lock_guard lock(staged_mutex_);
-        staged_ = true;
-      }
-      staged_cv_.notify_all();
-    }
-  }
-}
-
-void CheckpointWriter::await_staged() {
-  std::unique_lock lock(staged_mutex_);
-  staged_cv_.wait(lock, [&] { return staged_; });
-}
-
-void CheckpointWriter::wait_until_staged() {
-  {
-    std::lock_guard lock(staged_mutex_);
-    if (staged_) return;
-  }
-  // Training would only wait here: copy the tensors that the background thread has not reached.
-  const auto start = Clock::now();
-  copy_sources();
-  await_staged();
-  if (pending_) pending_->blocking_seconds += seconds_since(start);
-}
 
 void CheckpointWriter::write_staged() noexcept {
   Pending& p = *pending_;
@@ -327,33 +157,8 @@ void CheckpointWriter::apply_retention() noexcept {
 
 SaveOutcome CheckpointWriter::save(const std::vector<NamedTensor>& state, Manifest manifest) {
   if (in_flight()) throw std::logic_error("save: finish() the save in flight first");
-  const int64_t step = manifest.step;
-  SaveOutcome outcome;
-  outcome.step = step;
-  std::string error;
-  if (!stage(state, std::move(manifest), /*copy=*/false, error)) {
-    outcome.error = error;
-    return outcome;
-  }
-  write_staged();
-  torch::Tensor outcomes = shard_outcome_message();
-  comm_.all_reduce_sum(outcomes, "all_reduce(checkpoint shard outcomes)");
-  if (take_shard_outcomes(outcomes, outcome)) {
-    try {
-      distributed::on_rank0_for_all(comm_, [&] {
-        commit_on_rank0(outcomes);
-        if (!commit_error_.empty()) throw std::runtime_error(commit_error_);
-      });
-      outcome.ok = true;
-      outcome.path = directory_.step_path(step);
-      // Deleting old checkpoints (hundreds of MB) is off the training path: on the worker,
-      // waited for before the next save touches the directory.
-      if (comm_.rank() == 0) worker_.post([this] { apply_retention(); });
-    } catch (const std::exception& e) {
-      outcome.error = at_step(step) + ": rank 0 could not commit: " + e.what();
-    }
-  }
-  outcome.seconds = seconds_since(pending_->started);
+  stage(state, std::move(manifest), /*copy=*/false);
+  SaveOutcome outcome = write_and_commit(/*in_background=*/false);
   outcome.blocking_seconds = outcome.seconds;
   pending_.reset();
   write_from_.clear();  // no alias of the live state kept
@@ -362,42 +167,62 @@ SaveOutcome CheckpointWriter::save(const std::vector<NamedTensor>& state, Manife
 
 void CheckpointWriter::start_async(const std::vector<NamedTensor>& state, Manifest manifest) {
   if (in_flight()) throw std::logic_error("start_async: a save is already in flight");
-  std::string error;
-  stage(state, std::move(manifest), /*copy=*/true, error);  // cannot fail: nothing on disk yet
+  stage(state, std::move(manifest), /*copy=*/true);
   const auto start = Clock::now();
-  worker_.post([this] { save_in_background(); });
+  // A collective that throws here (a watchdog's timeout) ends the process, as it would in the
+  // training thread: the ranks could no longer agree on anything.
+  worker_.post([this]() noexcept {
+    pending_->outcome = write_and_commit(/*in_background=*/true);
+    done_.store(true, std::memory_order_release);
+  });
   pending_->blocking_seconds += seconds_since(start);
 }
 
-void CheckpointWriter::save_in_background() noexcept {
+bool CheckpointWriter::prepare_on_rank0(int64_t step) {
+  Pending& p = *pending_;
+  torch::Tensor failed = torch::zeros({1}, torch::kInt64);
+  if (comm_.rank() == 0) {
+    try {
+      fill_tensor_table(p.layout, p.plan, p.manifest, p.all_names);
+      directory_.begin(step);
+    } catch (const std::exception& e) {
+      if (p.error.empty()) p.error = cannot_prepare(step, std::string(": ") + e.what());
+      failed[0] = 1;
+    }
+    p.layout.clear();  // no handle to the live state kept
+  }
+  sum(failed, "all_reduce(checkpoint directory prepared)");
+  if (failed[0].item<int64_t>() == 0) return true;
+  // Every rank knows from the sum that rank 0 failed, so all of them enter this broadcast.
+  const std::string reason =
+      distributed::broadcast_text(comm_.rank() == 0 ? p.error : std::string(), comm_);
+  if (p.error.empty()) p.error = reason;
+  return false;
+}
+
+void CheckpointWriter::sum(torch::Tensor& values, const char* what) {
+  // In the background the sum waits without spinning: its thread must not take a core from
+  // training (system/background_thread.h).
+  if (background_sums_)
+    comm_.start_unhurried_all_reduce_sum(values, what)->wait();
+  else
+    comm_.all_reduce_sum(values, what);
+}
+
+SaveOutcome CheckpointWriter::write_and_commit(bool in_background) {
   Pending& p = *pending_;
   const int rank = comm_.rank();
   const int64_t step = p.manifest.step;
-  const auto sum = [&](torch::Tensor& values, const char* what) {
-    comm_.start_unhurried_all_reduce_sum(values, what)->wait();
-  };
+  background_sums_ = in_background;
   SaveOutcome outcome;
   outcome.step = step;
   // Every rank enters the three sums, in this order, whatever failed locally: Note [Checkpoint
   // sums] (checkpoint_writer.h).
-  copy_sources();
+  copy_sources();  // an async save's copy of the state; nothing to copy for a synchronous one
   await_staged();  // a training thread may still be copying its last tensor
   // Rank 0 writes the tensor table and creates step-N.partial/; the others learn whether it could
   // before writing into it.
-  torch::Tensor prepare_failed = torch::zeros({1}, torch::kInt64);
-  if (rank == 0) {
-    try {
-      if (!p.layout.empty()) fill_tensor_table(p.layout, p.plan, p.manifest, p.all_names);
-      directory_.begin(step);
-    } catch (const std::exception& e) {
-      if (p.error.empty()) p.error = cannot_prepare(step, std::string(": ") + e.what());
-      prepare_failed[0] = 1;
-    }
-    p.layout.clear();  // no handle to the live state kept
-  }
-  sum(prepare_failed, "all_reduce(checkpoint directory prepared)");
-  if (p.error.empty() && prepare_failed[0].item<int64_t>() != 0)
-    p.error = cannot_prepare(step, " (see rank 0's log)");
+  const bool prepared = prepare_on_rank0(step);
   write_staged();  // writes nothing once p.error is set; reports its own failure
   torch::Tensor outcomes = shard_outcome_message();
   sum(outcomes, "all_reduce(checkpoint shard outcomes)");
@@ -415,11 +240,19 @@ void CheckpointWriter::save_in_background() noexcept {
       outcome.ok = true;
       outcome.path = directory_.step_path(step);
     }
+  } else if (!prepared) {
+    outcome.error = p.error;  // no rank wrote: the directory is what failed
   }
   outcome.seconds = seconds_since(p.started);
-  if (outcome.ok && rank == 0) apply_retention();  // before the next save prepares its directory
-  p.outcome = std::move(outcome);
-  done_.store(true, std::memory_order_release);
+  // Deleting old checkpoints (hundreds of MB) happens before the next save prepares its directory,
+  // off the training path: a synchronous save leaves it to the worker.
+  if (outcome.ok && rank == 0) {
+    if (in_background)
+      apply_retention();
+    else
+      worker_.post([this] { apply_retention(); });
+  }
+  return outcome;
 }
 
 SaveOutcome CheckpointWriter::take_outcome() {

@@ -22,9 +22,10 @@
 // 0 prepare the directory; each rank's write failures and checksums; did the commit succeed),
 // entered in this order by every rank whatever failed locally: a failure becomes a flag in the
 // next sum, never a skipped collective, which would leave the other ranks waiting until the
-// watchdog aborts the job. Whether the third runs depends only on the second's result, the same
-// on every rank. So every rank sees the same outcome, and every rank must finish() (or poll() to
-// the end) the same save.
+// watchdog aborts the job. What runs between them depends only on an earlier sum's result, the
+// same on every rank (rank 0's reason for not preparing is broadcast after the first; the third
+// runs only when the second found every shard written). So every rank sees the same outcome, and
+// every rank must finish() (or poll() to the end) the same save.
 #pragma once
 
 #include <atomic>
@@ -100,7 +101,7 @@ class CheckpointWriter {
     std::vector<size_t> mine;            // this rank's tensors, indices into the state
     std::vector<std::string> names;      // of `mine`
     std::vector<std::string> all_names;  // rank 0: every tensor, in state order
-    std::vector<NamedTensor> layout;     // rank 0, async: the state, until its table is built
+    std::vector<NamedTensor> layout;     // rank 0: the state, until its table is built
     std::vector<uint64_t> checksums;     // of `mine`, computed by the write
     std::string error;                   // this rank's failure; empty when fine
     std::chrono::steady_clock::time_point started;
@@ -112,8 +113,8 @@ class CheckpointWriter {
     SaveOutcome outcome;  // async: set by the worker before it sets done_
   };
   void allocate_staging(const std::vector<NamedTensor>& state, const std::vector<size_t>& mine);
-  bool stage(const std::vector<NamedTensor>& state, Manifest manifest, bool copy,
-             std::string& error);
+  // At the step boundary, in the caller's thread: what to write, by whom, from which buffers.
+  void stage(const std::vector<NamedTensor>& state, Manifest manifest, bool copy);
   // "checkpoint at step N: rank 0 could not prepare <step-N.partial>" + why.
   std::string cannot_prepare(int64_t step, const std::string& why) const;
   // Copies unclaimed tensors into staging_; the thread that copies the last one sets staged_.
@@ -121,8 +122,13 @@ class CheckpointWriter {
   void copy_source(size_t k);  // tensor k of the pending save into its host buffer
   void await_staged();
   void write_staged() noexcept;
-  // The worker's whole async save after the step boundary: copy, prepare, write, commit.
-  void save_in_background() noexcept;
+  // Every save after the step boundary — in the caller's thread (save) or on the worker
+  // (start_async): copy (async), prepare, write, commit, retention.
+  SaveOutcome write_and_commit(bool in_background);
+  // Rank 0 builds the tensor table and creates step-N.partial/; false on every rank when it could
+  // not (the first of the sums: Note [Checkpoint sums]).
+  bool prepare_on_rank0(int64_t step);
+  void sum(torch::Tensor& values, const char* what);  // over the writer's communicator
   // This rank's part of the shard outcomes, summed over ranks: [shard written, failed per rank,
   // bytes, checksum per tensor]; a rank that failed sends only its flag.
   torch::Tensor shard_outcome_message() const;
@@ -146,7 +152,8 @@ class CheckpointWriter {
   size_t copy_count_ = 0;  // tensors to stage, claimed in order through next_copy_
   std::atomic<size_t> next_copy_{0}, copies_done_{0};
   std::atomic<bool> copy_failed_{false};
-  std::string commit_error_;  // rank 0's
+  std::string commit_error_;      // rank 0's
+  bool background_sums_ = false;  // the save in progress runs on the worker
   // The async save's background work; rank 0's retention after a synchronous save. Last, so that
   // it stops before the state its jobs use is destroyed.
   system::BackgroundWorker worker_;

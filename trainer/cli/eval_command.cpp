@@ -141,12 +141,13 @@ void add_eval_command(CLI::App& app, int& exit_code) {
       return with_random_baseline(
           *args, exit_code, "linear probe",
           [](models::VisionTransformer& backbone, const ExperimentConfig& config) {
-            return eval::evaluate_linear_probe(backbone, config).val_top1;
+            return eval::evaluate_linear_probe(backbone, eval_sections(config)).val_top1;
           });
     with_backbone(*args, exit_code, "linear",
                   [&](models::VisionTransformer& backbone, const ExperimentConfig& config,
                       const std::string& what) {
-                    const eval::LinearProbeResult r = eval::evaluate_linear_probe(backbone, config);
+                    const eval::LinearProbeResult r =
+                        eval::evaluate_linear_probe(backbone, eval_sections(config));
                     const eval::EvalOptions& o = config.eval;
                     if (args->json)
                       std::cout << fmt::format(
@@ -168,13 +169,13 @@ void add_eval_command(CLI::App& app, int& exit_code) {
       return with_random_baseline(
           *args, exit_code, "kNN",
           [](models::VisionTransformer& backbone, const ExperimentConfig& config) {
-            return eval::evaluate_knn(backbone, config).top1;
+            return eval::evaluate_knn(backbone, eval_sections(config)).top1;
           });
     with_backbone(
         *args, exit_code, "knn",
         [&](models::VisionTransformer& backbone, const ExperimentConfig& config,
             const std::string& what) {
-          const eval::KnnReport r = eval::evaluate_knn(backbone, config);
+          const eval::KnnReport r = eval::evaluate_knn(backbone, eval_sections(config));
           if (args->json)
             std::cout << fmt::format(
                 "{{\"top1\": {:.6f}, \"k\": {}, \"temperature\": {}, \"bank\": {}, "

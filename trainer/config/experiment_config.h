@@ -11,6 +11,7 @@
 #include "trainer/checkpoint/checkpoint_options.h"
 #include "trainer/distributed/distributed_options.h"
 #include "trainer/eval/eval_options.h"
+#include "trainer/eval/labelled_set.h"
 #include "trainer/metrics/metrics_options.h"
 #include "trainer/optim/optim_options.h"
 #include "trainer/ssl/ssl_options.h"
@@ -42,5 +43,10 @@ struct ExperimentConfig {
   metrics::MetricsOptions metrics;
   eval::EvalOptions eval;
 };
+
+// The sections an evaluation of this run reads.
+inline eval::EvalSections eval_sections(const ExperimentConfig& config) {
+  return {config.data, config.eval, static_cast<uint64_t>(config.run.seed)};
+}
 
 }  // namespace pathodino

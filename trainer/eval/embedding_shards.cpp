@@ -5,11 +5,10 @@
 namespace pathodino::eval {
 
 Embeddings embed_share(models::VisionTransformer& backbone, const data::ImageSource& source,
-                       const ExperimentConfig& config, distributed::Communicator& comm) {
+                       const data::DataOptions& data, distributed::Communicator& comm) {
   std::vector<int64_t> indices;
   for (int64_t i = comm.rank(); i < source.size(); i += comm.world_size()) indices.push_back(i);
-  return embed_images(backbone, source, indices, config.data.global_crops_size, config.data.mean,
-                      config.data.std);
+  return embed_images(backbone, source, indices, data.global_crops_size, data.mean, data.std);
 }
 
 Embeddings gather_embeddings(const Embeddings& mine, int64_t total,

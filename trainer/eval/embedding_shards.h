@@ -4,17 +4,17 @@
 
 #include <cstdint>
 
+#include "data/data_options.h"
 #include "data/source/image_source.h"
 #include "models/vit/vision_transformer.h"
-#include "trainer/config/experiment_config.h"
 #include "trainer/distributed/communicator.h"
 #include "trainer/eval/embed.h"
 
 namespace pathodino::eval {
 
-// This rank's share of `source`, embedded at data.global_crops_size with the config's mean/std.
+// This rank's share of `source`, embedded at data.global_crops_size with the section's mean/std.
 Embeddings embed_share(models::VisionTransformer& backbone, const data::ImageSource& source,
-                       const ExperimentConfig& config, distributed::Communicator& comm);
+                       const data::DataOptions& data, distributed::Communicator& comm);
 
 // Every rank's share, on every rank; `total` is the source's size. Collective.
 Embeddings gather_embeddings(const Embeddings& mine, int64_t total,

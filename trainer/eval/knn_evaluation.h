@@ -7,7 +7,7 @@
 #include <string>
 
 #include "models/vit/vision_transformer.h"
-#include "trainer/config/experiment_config.h"
+#include "trainer/eval/labelled_set.h"
 
 namespace pathodino::eval {
 
@@ -17,6 +17,6 @@ struct KnnReport {
   double temperature = 0;
 };
 
-KnnReport evaluate_knn(models::VisionTransformer& backbone, const ExperimentConfig& config);
+KnnReport evaluate_knn(models::VisionTransformer& backbone, const EvalSections& sections);
 
 }  // namespace pathodino::eval

@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include "trainer/eval/embedding_shards.h"
-#include "trainer/eval/labelled_set.h"
 
 namespace pathodino::eval {
 namespace {
@@ -45,23 +44,19 @@ LinearProbeResult train_linear_probe(const Embeddings& train, const Embeddings& 
 }
 
 LinearProbeResult evaluate_linear_probe(models::VisionTransformer& backbone,
-                                        const ExperimentConfig& config,
+                                        const EvalSections& sections,
                                         distributed::Communicator* comm) {
-  const auto seed = static_cast<uint64_t>(config.run.seed);
-  const auto train_source =
-      data::make_labelled_source(config.data, labelled_set(config.eval), seed, data::Split::train);
-  const auto val_source =
-      data::make_labelled_source(config.data, labelled_set(config.eval), seed, data::Split::val);
+  const LabelledSplits splits = labelled_splits(sections);
+  const data::DataOptions& data = sections.data;
   const auto embed = [&](const data::ImageSource& source) {
     if (comm == nullptr || comm->world_size() == 1)
-      return embed_images(backbone, source, config.data.global_crops_size, config.data.mean,
-                          config.data.std);
-    return gather_embeddings(embed_share(backbone, source, config, *comm), source.size(), *comm);
+      return embed_images(backbone, source, data.global_crops_size, data.mean, data.std);
+    return gather_embeddings(embed_share(backbone, source, data, *comm), source.size(), *comm);
   };
-  const Embeddings train = embed(*train_source);
-  const Embeddings val = embed(*val_source);
-  return train_linear_probe(train, val, static_cast<int64_t>(train_source->class_names().size()),
-                            config.eval);
+  const Embeddings train = embed(*splits.train);
+  const Embeddings val = embed(*splits.val);
+  return train_linear_probe(train, val, static_cast<int64_t>(splits.train->class_names().size()),
+                            sections.eval);
 }
 
 }  // namespace pathodino::eval

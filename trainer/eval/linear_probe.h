@@ -10,9 +10,9 @@
 #include <torch/types.h>
 
 #include "models/vit/vision_transformer.h"
-#include "trainer/config/experiment_config.h"
 #include "trainer/distributed/communicator.h"
 #include "trainer/eval/embed.h"
+#include "trainer/eval/labelled_set.h"
 
 namespace pathodino::eval {
 
@@ -30,7 +30,7 @@ LinearProbeResult train_linear_probe(const Embeddings& train, const Embeddings& 
 // trains the probe. With `comm`, the images are embedded across its ranks (rank i mod world) and
 // every rank trains the same probe on all of them.
 LinearProbeResult evaluate_linear_probe(models::VisionTransformer& backbone,
-                                        const ExperimentConfig& config,
+                                        const EvalSections& sections,
                                         distributed::Communicator* comm = nullptr);
 
 }  // namespace pathodino::eval

@@ -5,29 +5,26 @@
 #include "trainer/eval/embed.h"
 #include "trainer/eval/embedding_shards.h"
 #include "trainer/eval/knn.h"
-#include "trainer/eval/labelled_set.h"
 
 namespace pathodino::eval {
 
-LiveKnn::LiveKnn(const ExperimentConfig& config, distributed::Communicator& comm)
-    : config_(config), comm_(comm) {
-  const auto seed = static_cast<uint64_t>(config.run.seed);
-  bank_ =
-      data::make_labelled_source(config.data, labelled_set(config.eval), seed, data::Split::train);
-  queries_ =
-      data::make_labelled_source(config.data, labelled_set(config.eval), seed, data::Split::val);
+LiveKnn::LiveKnn(EvalSections sections, distributed::Communicator& comm)
+    : sections_(std::move(sections)), comm_(comm) {
+  const LabelledSplits splits = labelled_splits(sections_);
+  bank_ = splits.train;
+  queries_ = splits.val;
   num_classes_ = static_cast<int64_t>(bank_->class_names().size());
 }
 
 KnnReport LiveKnn::evaluate(models::VisionTransformer& backbone) {
   const Embeddings bank =
-      gather_embeddings(embed_share(backbone, *bank_, config_, comm_), bank_->size(), comm_);
-  const Embeddings my_queries = embed_share(backbone, *queries_, config_, comm_);
+      gather_embeddings(embed_share(backbone, *bank_, sections_.data, comm_), bank_->size(), comm_);
+  const Embeddings my_queries = embed_share(backbone, *queries_, sections_.data, comm_);
 
   KnnReport report;
   report.num_classes = num_classes_;
-  report.k = config_.eval.knn_k;
-  report.temperature = config_.eval.knn_temperature;
+  report.k = sections_.eval.knn_k;
+  report.temperature = sections_.eval.knn_temperature;
   report.bank_size = bank.features.size(0);
   report.query_count = queries_->size();
   torch::Tensor hits = torch::zeros({1}, torch::kInt64);

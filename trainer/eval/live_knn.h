@@ -10,9 +10,9 @@
 
 #include "data/source/image_source.h"
 #include "models/vit/vision_transformer.h"
-#include "trainer/config/experiment_config.h"
 #include "trainer/distributed/communicator.h"
 #include "trainer/eval/knn_evaluation.h"
+#include "trainer/eval/labelled_set.h"
 
 namespace pathodino::eval {
 
@@ -20,13 +20,13 @@ class LiveKnn {
  public:
   // `comm` takes CPU tensors (the MPI control communicator). Builds the labelled sources once;
   // throws std::runtime_error when the config has none.
-  LiveKnn(const ExperimentConfig& config, distributed::Communicator& comm);
+  LiveKnn(EvalSections sections, distributed::Communicator& comm);
 
   // Collective: every rank calls it with its copy of the backbone.
   KnnReport evaluate(models::VisionTransformer& backbone);
 
  private:
-  const ExperimentConfig& config_;
+  EvalSections sections_;
   distributed::Communicator& comm_;
   std::shared_ptr<const data::ImageSource> bank_, queries_;
   int64_t num_classes_ = 0;

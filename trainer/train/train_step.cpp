@@ -15,6 +15,8 @@
 
 namespace pathodino::train {
 
+using Clock = std::chrono::steady_clock;
+
 StepValues step_values(const optim::TrainingSchedules& s, int64_t step) {
   return {s.lr[step], s.last_layer_lr[step], s.weight_decay[step], s.teacher_momentum[step],
           s.teacher_temp[step]};
@@ -92,79 +94,58 @@ optim::OptimizerLayout TrainStep::optimizer_layout() const {
 
 TrainStep::~TrainStep() = default;
 
-StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches, int64_t step,
-                                 const StepValues& values) {
-  optimizer_->set_schedule_values(values.lr, values.last_layer_lr, values.weight_decay);
-  if (reducer_)
-    reducer_->zero_grad();
-  else
-    optimizer_->zero_grad();
-  const ssl::SslOptions& o = model_.options();
-  const auto micro = static_cast<int64_t>(micro_batches.size());
-  const double share = 1.0 / static_cast<double>(micro);
-  // Each rank's backward carries 1/(micro-batches · ranks) of the step's loss, so summing the
-  // gradients over micro-batches and ranks gives the gradient of the mean.
-  const double backward_scale = share / (comm_ != nullptr ? comm_->world_size() : 1);
-  StepResult r;
-  r.grad_norm = std::numeric_limits<double>::quiet_NaN();
-  using Clock = std::chrono::steady_clock;
-  using system::seconds_since;
+void TrainStep::end_phase(StepResult& r, const char* name, Clock::time_point start) const {
   // A phase ends when the host gets here, or — when asked, on CUDA — when the device has done it.
-  const bool sync = synchronize_phases_ && model_.student().backbone->parameters()[0].is_cuda();
-  const auto phase = [&](const char* name, Clock::time_point start) {
-    if (sync) torch::cuda::synchronize();
-    r.phases.push_back({name, start, Clock::now()});
-  };
-  for (int64_t m = 0; m < micro; ++m) {
-    const auto forward_start = Clock::now();
-    ssl::SslLosses losses;
-    {
-      system::AutocastScope autocast(bf16_autocast_);
-      losses = model_.forward(micro_batches[m], values.teacher_temp, all_reduce_);
-    }
-    // The guard decides on the mean over ranks: a NaN anywhere is a NaN everywhere.
-    // Reduced where the losses live (NCCL takes device tensors), then read on the host.
-    auto terms = torch::stack({losses.dino.detach(), losses.ibot.detach(), losses.koleo.detach()})
-                     .to(torch::kFloat64);
-    if (comm_ != nullptr) {
-      all_reduce_(terms);
-      terms /= static_cast<double>(comm_->world_size());
-    }
-    terms = terms.cpu();
-    r.dino += share * terms[0].item<double>();
-    r.ibot += share * terms[1].item<double>();
-    r.koleo += share * terms[2].item<double>();
-    phase("forward", forward_start);
-    r.forward_seconds += seconds_since(forward_start);
-    r.health.add(losses.health, share);
-    const bool last = m + 1 == micro;
-    if (last) {
-      r.total =
-          o.dino.loss_weight * r.dino + o.ibot.loss_weight * r.ibot + o.koleo.loss_weight * r.koleo;
-      r.applied = guard_.accept(
-          step, {{"dino loss", r.dino}, {"ibot loss", r.ibot}, {"koleo loss", r.koleo}});
-    } else {
-      r.applied = std::isfinite(terms.sum().item<double>());
-    }
-    if (!r.applied) {
-      if (!last)  // counted once, naming the bad term
-        guard_.accept(step, {{"dino loss", terms[0].item<double>()},
-                             {"ibot loss", terms[1].item<double>()},
-                             {"koleo loss", terms[2].item<double>()}});
-      model_.discard_center_updates();
-      return r;
-    }
-    if (reducer_) reducer_->begin_backward(/*reduce=*/last);
-    const auto backward_start = Clock::now();
-    (backward_scale != 1.0 ? losses.total * backward_scale : losses.total).backward();
-    phase("backward", backward_start);
-    r.backward_seconds += seconds_since(backward_start);
+  if (sync_phases_now_) torch::cuda::synchronize();
+  r.phases.push_back({name, start, Clock::now()});
+}
+
+torch::Tensor TrainStep::forward(const ssl::SslBatch& batch, const StepValues& values, double share,
+                                 StepResult& r) {
+  const auto forward_start = Clock::now();
+  ssl::SslLosses losses;
+  {
+    system::AutocastScope autocast(bf16_autocast_);
+    losses = model_.forward(batch, values.teacher_temp, all_reduce_);
   }
-  if (reducer_) {
-    const auto wait_start = Clock::now();
-    reducer_->finish_backward();
-    phase("gradient wait", wait_start);
+  // The guard decides on the mean over ranks: a NaN anywhere is a NaN everywhere.
+  // Reduced where the losses live (NCCL takes device tensors), then read on the host.
+  auto terms = torch::stack({losses.dino.detach(), losses.ibot.detach(), losses.koleo.detach()})
+                   .to(torch::kFloat64);
+  if (comm_ != nullptr) {
+    all_reduce_(terms);
+    terms /= static_cast<double>(comm_->world_size());
   }
+  terms = terms.cpu();
+  r.dino += share * terms[0].item<double>();
+  r.ibot += share * terms[1].item<double>();
+  r.koleo += share * terms[2].item<double>();
+  end_phase(r, "forward", forward_start);
+  r.forward_seconds += system::seconds_since(forward_start);
+  r.health.add(losses.health, share);
+  last_terms_ = terms;
+  return losses.total;
+}
+
+bool TrainStep::accept_losses(int64_t step, bool last_micro_batch, StepResult& r) {
+  if (last_micro_batch) {
+    const ssl::SslOptions& o = model_.options();
+    r.total =
+        o.dino.loss_weight * r.dino + o.ibot.loss_weight * r.ibot + o.koleo.loss_weight * r.koleo;
+    r.applied = guard_.accept(
+        step, {{"dino loss", r.dino}, {"ibot loss", r.ibot}, {"koleo loss", r.koleo}});
+  } else {
+    r.applied = std::isfinite(last_terms_.sum().item<double>());
+    if (!r.applied)  // counted once, naming the bad term
+      guard_.accept(step, {{"dino loss", last_terms_[0].item<double>()},
+                           {"ibot loss", last_terms_[1].item<double>()},
+                           {"koleo loss", last_terms_[2].item<double>()}});
+  }
+  if (!r.applied) model_.discard_center_updates();
+  return r.applied;
+}
+
+void TrainStep::update(int64_t step, const StepValues& values, StepResult& r) {
   const auto optimizer_start = Clock::now();
   if (before_state_update_) before_state_update_();
   r.grad_norm = shards_ ? shards_->clip_grad_norms(
@@ -177,15 +158,48 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
     model_.update_centers(all_reduce_);
     optimizer_->step();
     if (shards_) shards_->all_gather_parameters();
-    phase("optimizer", optimizer_start);
+    end_phase(r, "optimizer", optimizer_start);
     const auto ema_start = Clock::now();
     model_.update_teacher(values.teacher_momentum);
-    phase("ema", ema_start);
+    end_phase(r, "ema", ema_start);
   } else {
     model_.discard_center_updates();  // a skipped step leaves every piece of state as it was
-    phase("optimizer", optimizer_start);
+    end_phase(r, "optimizer", optimizer_start);
   }
-  r.optimizer_seconds = seconds_since(optimizer_start);
+  r.optimizer_seconds = system::seconds_since(optimizer_start);
+}
+
+StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches, int64_t step,
+                                 const StepValues& values) {
+  optimizer_->set_schedule_values(values.lr, values.last_layer_lr, values.weight_decay);
+  if (reducer_)
+    reducer_->zero_grad();
+  else
+    optimizer_->zero_grad();
+  const auto micro = static_cast<int64_t>(micro_batches.size());
+  const double share = 1.0 / static_cast<double>(micro);
+  // Each rank's backward carries 1/(micro-batches · ranks) of the step's loss, so summing the
+  // gradients over micro-batches and ranks gives the gradient of the mean.
+  const double backward_scale = share / (comm_ != nullptr ? comm_->world_size() : 1);
+  StepResult r;
+  r.grad_norm = std::numeric_limits<double>::quiet_NaN();
+  sync_phases_now_ = synchronize_phases_ && model_.student().backbone->parameters()[0].is_cuda();
+  for (int64_t m = 0; m < micro; ++m) {
+    const torch::Tensor total = forward(micro_batches[m], values, share, r);
+    const bool last = m + 1 == micro;
+    if (!accept_losses(step, last, r)) return r;
+    if (reducer_) reducer_->begin_backward(/*reduce=*/last);
+    const auto backward_start = Clock::now();
+    (backward_scale != 1.0 ? total * backward_scale : total).backward();
+    end_phase(r, "backward", backward_start);
+    r.backward_seconds += system::seconds_since(backward_start);
+  }
+  if (reducer_) {
+    const auto wait_start = Clock::now();
+    reducer_->finish_backward();
+    end_phase(r, "gradient wait", wait_start);
+  }
+  update(step, values, r);
   return r;
 }
 

@@ -27,10 +27,10 @@ TEST(LiveKnn, MatchesTheOneProcessEvaluation) {
        "data.global_crops_size=64", "data.local_crops_size=32", "eval.knn_k=10"});
   torch::set_num_threads(1);
   auto backbone = models::build_backbone(config.model, config.data.global_crops_size, 7);
-  const eval::KnnReport reference = eval::evaluate_knn(backbone, config);
+  const eval::KnnReport reference = eval::evaluate_knn(backbone, eval_sections(config));
 
   distributed::MpiCommunicator comm(mpi_runtime().world(), 60.0);
-  eval::LiveKnn live(config, comm);
+  eval::LiveKnn live(eval_sections(config), comm);
   const eval::KnnReport r = live.evaluate(backbone);
   EXPECT_EQ(r.bank_size, reference.bank_size);
   EXPECT_EQ(r.query_count, reference.query_count);
