@@ -97,7 +97,9 @@ void color_jitter(FloatImage& image, const ColorJitter& jitter, std::mt19937_64&
 
 void to_grayscale(FloatImage& image) { image = grey_image(image); }
 
-void gaussian_blur(FloatImage& image, double sigma, int kernel_size) {
+namespace {
+
+std::vector<float> gaussian_kernel(double sigma, int kernel_size) {
   const int half = kernel_size / 2;
   std::vector<float> kernel(kernel_size);
   double total = 0;
@@ -107,40 +109,64 @@ void gaussian_blur(FloatImage& image, double sigma, int kernel_size) {
     total += kernel[i];
   }
   for (auto& k : kernel) k = static_cast<float>(k / total);
-  auto reflect = [](int64_t i, int64_t n) {
-    if (n == 1) return int64_t{0};
-    while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
-    return i;
-  };
+  return kernel;
+}
+
+// Index i of a row or column of n, reflected at the borders (without repeating the edge).
+int64_t reflect(int64_t i, int64_t n) {
+  if (n == 1) return 0;
+  while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
+  return i;
+}
+
+// The horizontal pass of one plane [h, w] into `out`.
+void blur_rows(const float* plane, int64_t h, int64_t w, const std::vector<float>& kernel,
+               float* out) {
+  const int64_t half = static_cast<int64_t>(kernel.size()) / 2;
+  std::vector<float> padded(w + 2 * half);
+  for (int64_t y = 0; y < h; ++y) {
+    const float* row = plane + y * w;
+    for (int64_t i = 0; i < w + 2 * half; ++i) padded[i] = row[reflect(i - half, w)];
+    float* o = out + y * w;
+    for (int64_t x = 0; x < w; ++x) o[x] = 0;
+    for (size_t k = 0; k < kernel.size(); ++k) {
+      const float weight = kernel[k];
+      const float* in = padded.data() + k;
+      for (int64_t x = 0; x < w; ++x) o[x] += weight * in[x];
+    }
+  }
+}
+
+// The vertical pass of `in` [h, w] into the plane; `source_row[y + k]` is the reflected row of
+// tap k for output row y.
+void blur_columns(const float* in, int64_t h, int64_t w, const std::vector<float>& kernel,
+                  const std::vector<int64_t>& source_row, float* plane) {
+  std::vector<float> acc(w);
+  for (int64_t y = 0; y < h; ++y) {
+    for (int64_t x = 0; x < w; ++x) acc[x] = 0;
+    for (size_t k = 0; k < kernel.size(); ++k) {
+      const float weight = kernel[k];
+      const float* row = in + source_row[y + static_cast<int64_t>(k)] * w;
+      for (int64_t x = 0; x < w; ++x) acc[x] += weight * row[x];
+    }
+    std::copy(acc.begin(), acc.end(), plane + y * w);
+  }
+}
+
+}  // namespace
+
+void gaussian_blur(FloatImage& image, double sigma, int kernel_size) {
+  const std::vector<float> kernel = gaussian_kernel(sigma, kernel_size);
+  const int half = kernel_size / 2;
   // Separable passes with the reflected borders resolved once per row/column index, so the inner
   // loops are branch-free and vectorise; taps are summed in the same order as a direct loop.
   const int64_t h = image.height, w = image.width;
-  std::vector<float> tmp(h * w), padded(w + 2 * half), acc(w);
+  std::vector<float> tmp(h * w);
   std::vector<int64_t> source_row(h + 2 * half);
   for (int64_t i = 0; i < h + 2 * half; ++i) source_row[i] = reflect(i - half, h);
   for (int c = 0; c < 3; ++c) {
-    float* p = image.plane(c);
-    for (int64_t y = 0; y < h; ++y) {
-      const float* row = p + y * w;
-      for (int64_t i = 0; i < w + 2 * half; ++i) padded[i] = row[reflect(i - half, w)];
-      float* out = tmp.data() + y * w;
-      for (int64_t x = 0; x < w; ++x) out[x] = 0;
-      for (int k = 0; k < kernel_size; ++k) {
-        const float weight = kernel[k];
-        const float* in = padded.data() + k;
-        for (int64_t x = 0; x < w; ++x) out[x] += weight * in[x];
-      }
-    }
-    for (int64_t y = 0; y < h; ++y) {
-      float* out = p + y * w;
-      for (int64_t x = 0; x < w; ++x) acc[x] = 0;
-      for (int k = 0; k < kernel_size; ++k) {
-        const float weight = kernel[k];
-        const float* in = tmp.data() + source_row[y + k] * w;
-        for (int64_t x = 0; x < w; ++x) acc[x] += weight * in[x];
-      }
-      std::copy(acc.begin(), acc.end(), out);
-    }
+    blur_rows(image.plane(c), h, w, kernel, tmp.data());
+    blur_columns(tmp.data(), h, w, kernel, source_row, image.plane(c));
   }
 }
 

@@ -59,15 +59,12 @@ CropBox random_resized_crop_box(int64_t image_h, int64_t image_w, double min_sca
   return {(image_h - side) / 2, (image_w - side) / 2, side, side};
 }
 
-FloatImage crop_and_resize(const RgbImage& image, const CropBox& box, int64_t out_size) {
-  if (box.height <= 0 || box.width <= 0 || box.top < 0 || box.left < 0 ||
-      box.top + box.height > image.height || box.left + box.width > image.width)
-    throw std::invalid_argument("crop_and_resize: crop box outside the image");
-  const Taps rows = axis_taps(box.top, box.height, out_size, image.height);
-  const Taps cols = axis_taps(box.left, box.width, out_size, image.width);
-  // Horizontal pass into [rows of the box span, out_size, 3], then vertical into the output.
-  const int64_t row_lo = rows.first.front();
-  const int64_t row_hi = rows.first.back() + static_cast<int64_t>(rows.weights.back().size());
+namespace {
+
+// The horizontal pass: image rows [row_lo, row_hi) resampled to out_size columns, as
+// [rows, out_size, 3] floats in 0..255.
+std::vector<float> resize_rows(const RgbImage& image, const Taps& cols, int64_t row_lo,
+                               int64_t row_hi, int64_t out_size) {
   std::vector<float> horizontal((row_hi - row_lo) * out_size * 3);
   for (int64_t y = row_lo; y < row_hi; ++y) {
     const uint8_t* src = &image.pixels[y * image.width * 3];
@@ -82,8 +79,13 @@ FloatImage crop_and_resize(const RgbImage& image, const CropBox& box, int64_t ou
       for (int c = 0; c < 3; ++c) dst[x * 3 + c] = acc[c];
     }
   }
-  // Vertical pass a whole row at a time (contiguous, vectorises; per pixel the taps are summed in
-  // the same order as a pixel-by-pixel loop).
+  return horizontal;
+}
+
+// The vertical pass a whole row at a time (contiguous, vectorises; per pixel the taps are summed
+// in the same order as a pixel-by-pixel loop), into planes scaled to 0..1.
+FloatImage resize_columns(const std::vector<float>& horizontal, const Taps& rows, int64_t row_lo,
+                          int64_t out_size) {
   FloatImage out(out_size, out_size);
   std::vector<float> acc(out_size * 3);
   for (int64_t y = 0; y < out_size; ++y) {
@@ -101,6 +103,20 @@ FloatImage crop_and_resize(const RgbImage& image, const CropBox& box, int64_t ou
     }
   }
   return out;
+}
+
+}  // namespace
+
+FloatImage crop_and_resize(const RgbImage& image, const CropBox& box, int64_t out_size) {
+  if (box.height <= 0 || box.width <= 0 || box.top < 0 || box.left < 0 ||
+      box.top + box.height > image.height || box.left + box.width > image.width)
+    throw std::invalid_argument("crop_and_resize: crop box outside the image");
+  const Taps rows = axis_taps(box.top, box.height, out_size, image.height);
+  const Taps cols = axis_taps(box.left, box.width, out_size, image.width);
+  // Horizontal pass into [rows of the box span, out_size, 3], then vertical into the output.
+  const int64_t row_lo = rows.first.front();
+  const int64_t row_hi = rows.first.back() + static_cast<int64_t>(rows.weights.back().size());
+  return resize_columns(resize_rows(image, cols, row_lo, row_hi, out_size), rows, row_lo, out_size);
 }
 
 void flip_horizontal(FloatImage& image) {

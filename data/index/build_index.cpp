@@ -183,52 +183,65 @@ int64_t IndexBuildReport::skipped() const {
   return std::count_if(slides.begin(), slides.end(), [](const SlideOutcome& s) { return !s.ok; });
 }
 
-std::vector<SlideEntry> list_slides(const std::string& spec) {
+namespace {
+
+std::vector<SlideEntry> slides_in_folder(const std::string& spec) {
   std::vector<SlideEntry> out;
+  for (const auto& e : fs::recursive_directory_iterator(spec))
+    if (e.is_regular_file() && slide_extension(e.path())) out.push_back({e.path().string(), {}});
+  std::sort(out.begin(), out.end(),
+            [](const SlideEntry& a, const SlideEntry& b) { return a.path < b.path; });
+  if (out.empty()) throw std::runtime_error(spec + ": no slide files in this folder");
+  return out;
+}
+
+// A manifest's rows: column `path` (relative to the manifest), every other column a group.
+std::vector<SlideEntry> slides_in_manifest(const std::string& spec) {
   const fs::path path(spec);
-  if (fs::is_directory(path)) {
-    for (const auto& e : fs::recursive_directory_iterator(path))
-      if (e.is_regular_file() && slide_extension(e.path())) out.push_back({e.path().string(), {}});
-    std::sort(out.begin(), out.end(),
-              [](const SlideEntry& a, const SlideEntry& b) { return a.path < b.path; });
-    if (out.empty()) throw std::runtime_error(spec + ": no slide files in this folder");
-    return out;
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(spec + ": cannot read the manifest");
+  std::string line;
+  std::getline(in, line);
+  const std::vector<std::string> header = split_csv_line(line);
+  const auto column = std::find(header.begin(), header.end(), "path");
+  if (column == header.end())
+    throw std::runtime_error(spec + ": the manifest has no `path` column");
+  const size_t path_column = static_cast<size_t>(column - header.begin());
+  std::vector<SlideEntry> out;
+  for (int64_t row = 2; std::getline(in, line); ++row) {
+    if (line.empty()) continue;
+    const std::vector<std::string> cells = split_csv_line(line);
+    if (cells.size() != header.size())
+      throw std::runtime_error(spec + ":" + std::to_string(row) + ": " +
+                               std::to_string(cells.size()) + " columns, the header has " +
+                               std::to_string(header.size()));
+    SlideEntry entry;
+    fs::path slide = cells[path_column];
+    if (slide.is_relative()) slide = path.parent_path() / slide;
+    entry.path = slide.string();
+    for (size_t c = 0; c < header.size(); ++c)
+      if (c != path_column) entry.groups[header[c]] = cells[c];
+    out.push_back(std::move(entry));
   }
-  if (path.extension() == ".csv") {
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error(spec + ": cannot read the manifest");
-    std::string line;
-    std::getline(in, line);
-    const std::vector<std::string> header = split_csv_line(line);
-    const auto column = std::find(header.begin(), header.end(), "path");
-    if (column == header.end())
-      throw std::runtime_error(spec + ": the manifest has no `path` column");
-    const size_t path_column = static_cast<size_t>(column - header.begin());
-    int64_t row = 1;
-    while (std::getline(in, line)) {
-      ++row;
-      if (line.empty()) continue;
-      const std::vector<std::string> cells = split_csv_line(line);
-      if (cells.size() != header.size())
-        throw std::runtime_error(spec + ":" + std::to_string(row) + ": " +
-                                 std::to_string(cells.size()) + " columns, the header has " +
-                                 std::to_string(header.size()));
-      SlideEntry entry;
-      fs::path slide = cells[path_column];
-      if (slide.is_relative()) slide = path.parent_path() / slide;  // relative to the manifest
-      entry.path = slide.string();
-      for (size_t c = 0; c < header.size(); ++c)
-        if (c != path_column) entry.groups[header[c]] = cells[c];
-      out.push_back(std::move(entry));
-    }
-    return out;
-  }
+  return out;
+}
+
+std::vector<SlideEntry> slides_matching(const std::string& spec) {
+  std::vector<SlideEntry> out;
   glob_t matches{};
   if (::glob(spec.c_str(), 0, nullptr, &matches) == 0)
     for (size_t i = 0; i < matches.gl_pathc; ++i) out.push_back({matches.gl_pathv[i], {}});
   globfree(&matches);
   if (out.empty()) throw std::runtime_error(spec + ": no such folder, manifest or matching files");
   return out;
+}
+
+}  // namespace
+
+std::vector<SlideEntry> list_slides(const std::string& spec) {
+  if (fs::is_directory(spec)) return slides_in_folder(spec);
+  if (fs::path(spec).extension() == ".csv") return slides_in_manifest(spec);
+  return slides_matching(spec);
 }
 
 SlideIndexResults index_slides(const std::vector<SlideEntry>& slides,

@@ -19,6 +19,40 @@ void silence_libtiff() {
 
 }  // namespace
 
+TiffRegionReader::Level TiffRegionReader::read_level(TIFF* tiff,
+                                                     const std::filesystem::path& file) {
+  const auto refuse = [&](const std::string& why) {
+    throw FastPathUnsupported(file.string() + ": no fast path: " + why);
+  };
+  uint32_t w = 0, h = 0, tw = 0, th = 0;
+  uint16_t compression = 0, photometric = 0, samples = 0, bits = 0, planar = 0;
+  TIFFGetField(tiff, TIFFTAG_IMAGEWIDTH, &w);
+  TIFFGetField(tiff, TIFFTAG_IMAGELENGTH, &h);
+  TIFFGetField(tiff, TIFFTAG_TILEWIDTH, &tw);
+  TIFFGetField(tiff, TIFFTAG_TILELENGTH, &th);
+  TIFFGetFieldDefaulted(tiff, TIFFTAG_COMPRESSION, &compression);
+  TIFFGetField(tiff, TIFFTAG_PHOTOMETRIC, &photometric);
+  TIFFGetFieldDefaulted(tiff, TIFFTAG_SAMPLESPERPIXEL, &samples);
+  TIFFGetFieldDefaulted(tiff, TIFFTAG_BITSPERSAMPLE, &bits);
+  TIFFGetFieldDefaulted(tiff, TIFFTAG_PLANARCONFIG, &planar);
+  if (compression != COMPRESSION_JPEG) refuse("a level is not JPEG-compressed");
+  if (photometric != PHOTOMETRIC_YCBCR) refuse("a level's JPEG is not YCbCr");
+  if (samples != 3 || bits != 8 || planar != PLANARCONFIG_CONTIG)
+    refuse("a level is not 8-bit 3-sample contiguous");
+  Level level;
+  level.directory = static_cast<uint16_t>(TIFFCurrentDirectory(tiff));
+  level.width = w;
+  level.height = h;
+  level.tile_width = tw;
+  level.tile_height = th;
+  uint32_t table_bytes = 0;
+  void* tables = nullptr;
+  if (TIFFGetField(tiff, TIFFTAG_JPEGTABLES, &table_bytes, &tables) && table_bytes >= 4)
+    level.jpeg_tables.assign(static_cast<uint8_t*>(tables),
+                             static_cast<uint8_t*>(tables) + table_bytes);
+  return level;
+}
+
 TiffRegionReader::TiffRegionReader(const std::filesystem::path& file, int32_t expected_levels,
                                    int64_t expected_width, int64_t expected_height)
     : file_(file) {
@@ -26,46 +60,19 @@ TiffRegionReader::TiffRegionReader(const std::filesystem::path& file, int32_t ex
   std::call_once(once, silence_libtiff);  // errors reach the caller as exceptions instead
   tiff_ = TIFFOpen(file.c_str(), "rm");   // m: no memory-mapping, reads stay plain preads
   if (!tiff_) throw FastPathUnsupported(file.string() + ": not a TIFF libtiff opens");
-  const auto refuse = [&](const std::string& why) {
-    throw FastPathUnsupported(file.string() + ": no fast path: " + why);
-  };
   try {
     do {
-      if (!TIFFIsTiled(tiff_)) continue;  // label, macro, thumbnail strips: not levels
-      uint32_t w = 0, h = 0, tw = 0, th = 0;
-      uint16_t compression = 0, photometric = 0, samples = 0, bits = 0, planar = 0;
-      TIFFGetField(tiff_, TIFFTAG_IMAGEWIDTH, &w);
-      TIFFGetField(tiff_, TIFFTAG_IMAGELENGTH, &h);
-      TIFFGetField(tiff_, TIFFTAG_TILEWIDTH, &tw);
-      TIFFGetField(tiff_, TIFFTAG_TILELENGTH, &th);
-      TIFFGetFieldDefaulted(tiff_, TIFFTAG_COMPRESSION, &compression);
-      TIFFGetField(tiff_, TIFFTAG_PHOTOMETRIC, &photometric);
-      TIFFGetFieldDefaulted(tiff_, TIFFTAG_SAMPLESPERPIXEL, &samples);
-      TIFFGetFieldDefaulted(tiff_, TIFFTAG_BITSPERSAMPLE, &bits);
-      TIFFGetFieldDefaulted(tiff_, TIFFTAG_PLANARCONFIG, &planar);
-      if (compression != COMPRESSION_JPEG) refuse("a level is not JPEG-compressed");
-      if (photometric != PHOTOMETRIC_YCBCR) refuse("a level's JPEG is not YCbCr");
-      if (samples != 3 || bits != 8 || planar != PLANARCONFIG_CONTIG)
-        refuse("a level is not 8-bit 3-sample contiguous");
-      Level level;
-      level.directory = static_cast<uint16_t>(TIFFCurrentDirectory(tiff_));
-      level.width = w;
-      level.height = h;
-      level.tile_width = tw;
-      level.tile_height = th;
-      uint32_t table_bytes = 0;
-      void* tables = nullptr;
-      if (TIFFGetField(tiff_, TIFFTAG_JPEGTABLES, &table_bytes, &tables) && table_bytes >= 4)
-        level.jpeg_tables.assign(static_cast<uint8_t*>(tables),
-                                 static_cast<uint8_t*>(tables) + table_bytes);
-      levels_.push_back(std::move(level));
+      if (TIFFIsTiled(tiff_)) levels_.push_back(read_level(tiff_, file));
+      // Untiled directories (label, macro, thumbnail strips) are not levels.
     } while (TIFFReadDirectory(tiff_));
     // OpenSlide orders levels by size, largest first; its downsample averages the two axes.
     std::stable_sort(levels_.begin(), levels_.end(),
                      [](const Level& a, const Level& b) { return a.width > b.width; });
     if (static_cast<int32_t>(levels_.size()) != expected_levels || levels_.empty() ||
         levels_[0].width != expected_width || levels_[0].height != expected_height)
-      refuse("its tiled directories do not match the slide's levels");
+      throw FastPathUnsupported(file.string() +
+                                ": no fast path: its tiled directories do not match the "
+                                "slide's levels");
     for (Level& level : levels_)
       level.downsample =
           (static_cast<double>(levels_[0].width) / static_cast<double>(level.width) +

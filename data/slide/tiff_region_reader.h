@@ -48,6 +48,8 @@ class TiffRegionReader {
     double downsample = 1;
     std::vector<uint8_t> jpeg_tables;  // SOI, tables, EOI
   };
+  // The current directory as a level; throws FastPathUnsupported for what the path cannot read.
+  static Level read_level(struct tiff* tiff, const std::filesystem::path& file);
   std::vector<uint8_t> raw_tile(const Level& level, int64_t column, int64_t row) const;
 
   std::filesystem::path file_;

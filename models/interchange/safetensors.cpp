@@ -69,12 +69,11 @@ const StTensor* SafetensorsContent::find(const std::string& name) const {
   return nullptr;
 }
 
-SafetensorsContent read_safetensors(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open");
-  in.seekg(0, std::ios::end);
-  const uint64_t file_size = static_cast<uint64_t>(in.tellg());
-  in.seekg(0);
+namespace {
+
+// The header's JSON text, after checking its length against the file's size.
+std::string read_header_text(std::ifstream& in, const std::filesystem::path& path,
+                             uint64_t file_size) {
   if (file_size < 8) fail(path, "file of " + std::to_string(file_size) + " bytes has no header");
   uint64_t header_size = 0;
   in.read(reinterpret_cast<char*>(&header_size), 8);
@@ -85,8 +84,10 @@ SafetensorsContent read_safetensors(const std::filesystem::path& path) {
                    std::to_string(file_size) + " bytes)");
   std::string header(header_size, '\0');
   in.read(header.data(), static_cast<std::streamsize>(header_size));
-  const uint64_t data_size = file_size - 8 - header_size;
+  return header;
+}
 
+nlohmann::json parse_header(const std::filesystem::path& path, const std::string& header) {
   nlohmann::json json;
   try {
     // Duplicate keys are an error: the parser callback sees every key of the top-level object.
@@ -105,59 +106,66 @@ SafetensorsContent read_safetensors(const std::filesystem::path& path) {
     fail(path, std::string("header is not valid JSON: ") + e.what());
   }
   if (!json.is_object()) fail(path, "header is not a JSON object");
+  return json;
+}
 
-  SafetensorsContent content;
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;
-  for (const auto& [name, entry] : json.items()) {
-    if (name == "__metadata__") {
-      if (!entry.is_object()) fail(path, "__metadata__ is not an object");
-      for (const auto& [key, value] : entry.items()) {
-        if (!value.is_string()) fail(path, "__metadata__ value of '" + key + "' is not a string");
-        content.metadata[key] = value.get<std::string>();
-      }
-      continue;
-    }
-    const std::string where = "tensor '" + name + "'";
-    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
-        !entry.contains("data_offsets"))
-      fail(path, where + ": expected {dtype, shape, data_offsets}");
-    StTensor tensor;
-    tensor.name = name;
-    const auto& dtype = entry["dtype"];
-    auto known = std::find_if(kDtypes.begin(), kDtypes.end(), [&](const auto& d) {
-      return dtype.is_string() && dtype.get<std::string>() == d.second;
-    });
-    if (known == kDtypes.end()) fail(path, where + ": unknown dtype " + dtype.dump());
-    tensor.dtype = known->first;
-    uint64_t numel = 1;
-    if (!entry["shape"].is_array()) fail(path, where + ": shape is not a list");
-    for (const auto& dim : entry["shape"]) {
-      if (!dim.is_number_unsigned()) fail(path, where + ": shape has a non-natural dimension");
-      const uint64_t d = dim.get<uint64_t>();
-      if (d != 0 && numel > (uint64_t{1} << 62) / d) fail(path, where + ": shape is too large");
-      numel *= d;
-      tensor.shape.push_back(static_cast<int64_t>(d));
-    }
-    const auto& offsets = entry["data_offsets"];
-    if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
-        !offsets[1].is_number_unsigned())
-      fail(path, where + ": data_offsets must be [begin, end]");
-    const uint64_t begin = offsets[0], end = offsets[1];
-    if (begin > end || end > data_size)
-      fail(path, where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
-                     "] outside the " + std::to_string(data_size) + "-byte data section");
-    if (end - begin != numel * dtype_size(tensor.dtype))
-      fail(path, where + ": " + std::to_string(end - begin) + " bytes for a " +
-                     dtype_name(tensor.dtype) + " tensor of " + std::to_string(numel) +
-                     " elements");
-    tensor.data.resize(end - begin);
-    in.seekg(static_cast<std::streamoff>(8 + header_size + begin));
-    in.read(reinterpret_cast<char*>(tensor.data.data()), static_cast<std::streamsize>(end - begin));
-    if (!in) fail(path, where + ": cannot read its bytes");
-    ranges.emplace_back(begin, end);
-    content.tensors.push_back(std::move(tensor));
+void read_metadata(const std::filesystem::path& path, const nlohmann::json& entry,
+                   SafetensorsContent& content) {
+  if (!entry.is_object()) fail(path, "__metadata__ is not an object");
+  for (const auto& [key, value] : entry.items()) {
+    if (!value.is_string()) fail(path, "__metadata__ value of '" + key + "' is not a string");
+    content.metadata[key] = value.get<std::string>();
   }
-  // Non-overlapping: sorted by begin, each range must end before the next begins.
+}
+
+// A tensor entry's dtype and shape; returns its element count.
+uint64_t read_dtype_and_shape(const std::filesystem::path& path, const std::string& where,
+                              const nlohmann::json& entry, StTensor& tensor) {
+  if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
+      !entry.contains("data_offsets"))
+    fail(path, where + ": expected {dtype, shape, data_offsets}");
+  const auto& dtype = entry["dtype"];
+  auto known = std::find_if(kDtypes.begin(), kDtypes.end(), [&](const auto& d) {
+    return dtype.is_string() && dtype.get<std::string>() == d.second;
+  });
+  if (known == kDtypes.end()) fail(path, where + ": unknown dtype " + dtype.dump());
+  tensor.dtype = known->first;
+  uint64_t numel = 1;
+  if (!entry["shape"].is_array()) fail(path, where + ": shape is not a list");
+  for (const auto& dim : entry["shape"]) {
+    if (!dim.is_number_unsigned()) fail(path, where + ": shape has a non-natural dimension");
+    const uint64_t d = dim.get<uint64_t>();
+    if (d != 0 && numel > (uint64_t{1} << 62) / d) fail(path, where + ": shape is too large");
+    numel *= d;
+    tensor.shape.push_back(static_cast<int64_t>(d));
+  }
+  return numel;
+}
+
+// A tensor entry's [begin, end) in the data section, checked against its size and dtype.
+std::pair<uint64_t, uint64_t> read_offsets(const std::filesystem::path& path,
+                                           const std::string& where, const nlohmann::json& entry,
+                                           const StTensor& tensor, uint64_t numel,
+                                           uint64_t data_size) {
+  const auto& offsets = entry["data_offsets"];
+  if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
+      !offsets[1].is_number_unsigned())
+    fail(path, where + ": data_offsets must be [begin, end]");
+  const uint64_t begin = offsets[0], end = offsets[1];
+  if (begin > end || end > data_size)
+    fail(path, where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+                   "] outside the " + std::to_string(data_size) + "-byte data section");
+  if (end - begin != numel * dtype_size(tensor.dtype))
+    fail(path, where + ": " + std::to_string(end - begin) + " bytes for a " +
+                   dtype_name(tensor.dtype) + " tensor of " + std::to_string(numel) + " elements");
+  return {begin, end};
+}
+
+// Sorts the tensors by their place in the data section, which must not overlap: sorted by begin,
+// each range must end before the next begins.
+void sort_without_overlap(const std::filesystem::path& path,
+                          const std::vector<std::pair<uint64_t, uint64_t>>& ranges,
+                          std::vector<StTensor>& tensors) {
   std::vector<std::size_t> order(ranges.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](auto a, auto b) { return ranges[a] < ranges[b]; });
@@ -166,12 +174,46 @@ SafetensorsContent read_safetensors(const std::filesystem::path& path) {
     const auto& current = ranges[order[i]];
     if (current.first < previous.second && current.first != current.second &&
         previous.first != previous.second)
-      fail(path, "tensors '" + content.tensors[order[i - 1]].name + "' and '" +
-                     content.tensors[order[i]].name + "' overlap in the data section");
+      fail(path, "tensors '" + tensors[order[i - 1]].name + "' and '" + tensors[order[i]].name +
+                     "' overlap in the data section");
   }
   std::vector<StTensor> sorted;
-  for (auto i : order) sorted.push_back(std::move(content.tensors[i]));
-  content.tensors = std::move(sorted);
+  for (auto i : order) sorted.push_back(std::move(tensors[i]));
+  tensors = std::move(sorted);
+}
+
+}  // namespace
+
+SafetensorsContent read_safetensors(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open");
+  in.seekg(0, std::ios::end);
+  const uint64_t file_size = static_cast<uint64_t>(in.tellg());
+  in.seekg(0);
+  const std::string header = read_header_text(in, path, file_size);
+  const uint64_t data_start = 8 + header.size(), data_size = file_size - data_start;
+  const nlohmann::json json = parse_header(path, header);
+
+  SafetensorsContent content;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (const auto& [name, entry] : json.items()) {
+    if (name == "__metadata__") {
+      read_metadata(path, entry, content);
+      continue;
+    }
+    const std::string where = "tensor '" + name + "'";
+    StTensor tensor;
+    tensor.name = name;
+    const uint64_t numel = read_dtype_and_shape(path, where, entry, tensor);
+    const auto [begin, end] = read_offsets(path, where, entry, tensor, numel, data_size);
+    tensor.data.resize(end - begin);
+    in.seekg(static_cast<std::streamoff>(data_start + begin));
+    in.read(reinterpret_cast<char*>(tensor.data.data()), static_cast<std::streamsize>(end - begin));
+    if (!in) fail(path, where + ": cannot read its bytes");
+    ranges.emplace_back(begin, end);
+    content.tensors.push_back(std::move(tensor));
+  }
+  sort_without_overlap(path, ranges, content.tensors);
   return content;
 }
 

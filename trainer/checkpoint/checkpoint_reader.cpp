@@ -75,6 +75,45 @@ std::filesystem::path resolve_checkpoint_path(const std::filesystem::path& given
                         "`latest` checkpoint");
 }
 
+namespace {
+
+// Older complete checkpoints than `first` (all of them when it is empty) in `root`, newest first.
+std::vector<std::filesystem::path> older_checkpoints(const std::filesystem::path& root,
+                                                     const std::filesystem::path& first) {
+  std::vector<int64_t> steps = CheckpointDirectory(root).complete_steps();
+  const std::optional<int64_t> first_step = first.empty() ? std::nullopt : step_of(first);
+  std::sort(steps.rbegin(), steps.rend());
+  std::vector<std::filesystem::path> older;
+  for (int64_t step : steps)
+    if (!first_step || step < *first_step)
+      older.push_back(CheckpointDirectory(root).step_path(step));
+  return older;
+}
+
+// The first candidate that loads; `reasons` gathers why the others did not.
+ResumeChoice first_loadable(const std::vector<std::filesystem::path>& candidates, bool fallback,
+                            std::vector<std::string> reasons) {
+  ResumeChoice choice;
+  for (const auto& candidate : candidates) {
+    try {
+      choice.checkpoint = load_checkpoint(candidate);
+      choice.warnings = reasons;
+      if (!reasons.empty())
+        choice.warnings.push_back("resuming from the previous complete checkpoint " +
+                                  candidate.string());
+      return choice;
+    } catch (const std::exception& e) {
+      reasons.push_back(e.what());
+      if (!fallback) throw CheckpointError(e.what());
+    }
+  }
+  std::string message = "no checkpoint to resume from could be loaded:";
+  for (const auto& reason : reasons) message += "\n  " + reason;
+  throw CheckpointError(message);
+}
+
+}  // namespace
+
 std::optional<ResumeChoice> choose_resume_checkpoint(const std::string& spec,
                                                      const std::filesystem::path& checkpoints_root,
                                                      bool fallback) {
@@ -98,35 +137,12 @@ std::optional<ResumeChoice> choose_resume_checkpoint(const std::string& spec,
     first = resolve_checkpoint_path(spec);
     root = first.parent_path();
   }
-
   // Candidates: the chosen one, then (with fallback) older complete ones, newest first.
   std::vector<std::filesystem::path> candidates;
   if (!first.empty()) candidates.push_back(first);
-  if (fallback) {
-    std::vector<int64_t> steps = CheckpointDirectory(root).complete_steps();
-    const std::optional<int64_t> first_step = first.empty() ? std::nullopt : step_of(first);
-    std::sort(steps.rbegin(), steps.rend());
-    for (int64_t step : steps)
-      if (!first_step || step < *first_step)
-        candidates.push_back(CheckpointDirectory(root).step_path(step));
-  }
-  ResumeChoice choice;
-  for (const auto& candidate : candidates) {
-    try {
-      choice.checkpoint = load_checkpoint(candidate);
-      choice.warnings = reasons;
-      if (!reasons.empty())
-        choice.warnings.push_back("resuming from the previous complete checkpoint " +
-                                  candidate.string());
-      return choice;
-    } catch (const std::exception& e) {
-      reasons.push_back(e.what());
-      if (!fallback) throw CheckpointError(e.what());
-    }
-  }
-  std::string message = "no checkpoint to resume from could be loaded:";
-  for (const auto& reason : reasons) message += "\n  " + reason;
-  throw CheckpointError(message);
+  if (fallback)
+    for (auto& older : older_checkpoints(root, first)) candidates.push_back(std::move(older));
+  return first_loadable(candidates, fallback, std::move(reasons));
 }
 
 }  // namespace pathodino::checkpoint

@@ -117,11 +117,7 @@ std::vector<NamedTensor> TrainState::tensors() const {
   return out;
 }
 
-void TrainState::restore(const std::map<std::string, torch::Tensor>& loaded_pieces,
-                         const std::string& origin) {
-  std::vector<std::string> problems;
-  std::map<std::string, torch::Tensor> loaded = assemble_pieces(loaded_pieces, problems);
-  // What a checkpoint must hold, whole, whatever the layout that wrote it.
+std::vector<std::pair<std::string, torch::Tensor>> TrainState::expected_whole() const {
   std::vector<std::pair<std::string, torch::Tensor>> expected = student_;
   expected.insert(expected.end(), teacher_.begin(), teacher_.end());
   for (auto& [name, param] : model_.student().named_parameters()) {
@@ -132,6 +128,15 @@ void TrainState::restore(const std::map<std::string, torch::Tensor>& loaded_piec
   }
   expected.emplace_back("center.dino", model_.dino_center().center());
   expected.emplace_back("center.ibot", model_.ibot_center().center());
+  return expected;
+}
+
+namespace {
+
+// Every tensor that is missing, unexpected or of another shape or dtype; reshapes moments that
+// were assembled flat from pieces.
+void check_fit(const std::vector<std::pair<std::string, torch::Tensor>>& expected,
+               std::map<std::string, torch::Tensor>& loaded, std::vector<std::string>& problems) {
   std::set<std::string> names;
   for (const auto& [name, like] : expected) {
     names.insert(name);
@@ -149,13 +154,24 @@ void TrainState::restore(const std::map<std::string, torch::Tensor>& loaded_piec
   }
   for (const auto& [name, tensor] : loaded)
     if (!names.count(name)) problems.push_back("'" + name + "' is not part of this model");
-  if (!problems.empty()) {
-    std::string message = origin + " does not fit this run's model:";
-    for (size_t i = 0; i < problems.size() && i < 8; ++i) message += "\n  " + problems[i];
-    if (problems.size() > 8)
-      message += "\n  … and " + std::to_string(problems.size() - 8) + " more";
-    throw CheckpointError(message);
-  }
+}
+
+void throw_if_any(const std::vector<std::string>& problems, const std::string& origin) {
+  if (problems.empty()) return;
+  std::string message = origin + " does not fit this run's model:";
+  for (size_t i = 0; i < problems.size() && i < 8; ++i) message += "\n  " + problems[i];
+  if (problems.size() > 8) message += "\n  … and " + std::to_string(problems.size() - 8) + " more";
+  throw CheckpointError(message);
+}
+
+}  // namespace
+
+void TrainState::restore(const std::map<std::string, torch::Tensor>& loaded_pieces,
+                         const std::string& origin) {
+  std::vector<std::string> problems;
+  std::map<std::string, torch::Tensor> loaded = assemble_pieces(loaded_pieces, problems);
+  check_fit(expected_whole(), loaded, problems);
+  throw_if_any(problems, origin);
   torch::NoGradGuard no_grad;
   for (auto* network : {&student_, &teacher_})
     for (auto& [name, tensor] : *network) tensor.copy_(loaded.at(name));

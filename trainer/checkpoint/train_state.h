@@ -47,6 +47,10 @@ class TrainState {
   void restore(const std::map<std::string, torch::Tensor>& loaded, const std::string& origin);
 
  private:
+  // What a checkpoint must hold, whole, whatever the layout that wrote it: live tensors, or
+  // meta tensors of the right shape and dtype.
+  std::vector<std::pair<std::string, torch::Tensor>> expected_whole() const;
+
   ssl::StudentTeacher& model_;
   optim::ScheduledAdamW& optimizer_;
   std::vector<std::pair<std::string, torch::Tensor>> student_, teacher_;

@@ -29,7 +29,9 @@ struct IndexArgs {
   data::IndexBuildOptions options;
 };
 
-// Every rank's bytes, on rank 0 (empty elsewhere): sizes first, then one MPI_Gatherv.
+// Every rank's bytes, on rank 0 (empty elsewhere): sizes first, then one MPI_Gatherv. Not
+// distributed::all_gather_text: an archive's index parts can be gigabytes, and only rank 0 writes
+// the index, so no other rank holds them all.
 std::vector<std::string> gather_to_rank0(MPI_Comm comm, int rank, int world,
                                          const std::string& mine) {
   const int size = static_cast<int>(mine.size());
@@ -46,6 +48,80 @@ std::vector<std::string> gather_to_rank0(MPI_Comm comm, int rank, int world,
   if (rank == 0)
     for (int r = 0; r < world; ++r) parts.push_back(all.substr(offsets[r], sizes[r]));
   return parts;
+}
+
+using TilesPerGroup = std::map<std::string, std::map<std::string, int64_t>>;
+
+// The per-slide summary: F.summary.csv (a row per slide with its group columns) and a line per
+// slide on stdout; returns the tiles per value of each group column.
+TilesPerGroup write_summary(const std::vector<data::SlideEntry>& slides,
+                            const data::IndexBuildReport& report, const std::string& out) {
+  std::set<std::string> columns;
+  for (const auto& entry : slides)
+    for (const auto& [column, value] : entry.groups) columns.insert(column);
+  TilesPerGroup tiles_per_group;
+  std::ofstream summary(out + ".summary.csv");
+  summary << "path,status,tiles,mpp,mpp_source,tissue_share,qa_picture,reason";
+  for (const auto& column : columns) summary << "," << data::quote_csv_cell("group." + column);
+  summary << "\n";
+  for (size_t i = 0; i < report.slides.size(); ++i) {
+    const auto& s = report.slides[i];
+    summary << data::quote_csv_cell(s.path) << "," << (s.ok ? "ok" : "skipped") << "," << s.tiles
+            << "," << s.mpp << "," << s.mpp_source << "," << s.tissue_share << ","
+            << data::quote_csv_cell(s.qa_picture) << "," << data::quote_csv_cell(s.reason);
+    for (const auto& column : columns) {
+      const auto it = slides[i].groups.find(column);
+      const std::string value = it == slides[i].groups.end() ? "" : it->second;
+      summary << "," << data::quote_csv_cell(value);
+      tiles_per_group[column][value] += s.tiles;
+    }
+    summary << "\n";
+    // A skipped slide's reason starts with its path.
+    std::printf("%-8s %8lld tiles  %s%s%s\n", s.ok ? "ok" : "skipped",
+                static_cast<long long>(s.tiles), s.ok ? s.path.c_str() : "",
+                s.ok && !s.reason.empty() ? ": " : "", s.reason.c_str());
+  }
+  return tiles_per_group;
+}
+
+// Under mpirun every rank indexes every world-th slide; rank 0 gathers and writes. The exit code.
+int run_index(IndexArgs& args, bool threads_given, const distributed::MpiRuntime& mpi) {
+  const int rank = mpi.rank(), world = mpi.world_size();
+  const auto slides = data::list_slides(args.slides);
+  if (!args.no_qa) args.options.qa_dir = args.qa_dir.empty() ? args.out + ".qa" : args.qa_dir;
+  if (!threads_given)
+    args.options.threads = std::max<int64_t>(1, args.options.threads / mpi.local_size());
+  const auto start = std::chrono::steady_clock::now();
+  data::SlideIndexResults mine = data::index_slides(slides, args.options, rank, world);
+  std::vector<data::SlideIndexResults> parts;
+  if (world == 1) {
+    parts.push_back(std::move(mine));
+  } else {
+    for (const std::string& bytes : gather_to_rank0(mpi.world(), rank, world, data::to_bytes(mine)))
+      parts.push_back(data::from_bytes(bytes));
+  }
+  if (rank != 0) return 0;
+  const data::IndexBuildReport report = data::write_index(std::move(parts), args.out);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const TilesPerGroup tiles_per_group = write_summary(slides, report, args.out);
+  std::printf(
+      "%lld slide(s): %lld indexed, %lld skipped; %lld tiles -> %s (%.1f s, %d rank(s) x %lld "
+      "thread(s))\n",
+      static_cast<long long>(report.slides.size()),
+      static_cast<long long>(report.slides.size() - report.skipped()),
+      static_cast<long long>(report.skipped()), static_cast<long long>(report.tiles),
+      args.out.c_str(), seconds, world, static_cast<long long>(args.options.threads));
+  for (const auto& [column, counts] : tiles_per_group) {
+    std::printf("tiles per %s:", column.c_str());
+    for (const auto& [value, n] : counts)
+      std::printf(" %s %lld", value.empty() ? "(none)" : value.c_str(), static_cast<long long>(n));
+    std::printf("\n");
+  }
+  if (!args.options.qa_dir.empty())
+    std::printf("QA pictures (tissue mask and kept tiles over each slide): %s/\n",
+                args.options.qa_dir.c_str());
+  return report.tiles > 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -75,79 +151,13 @@ void add_index_command(CLI::App& app, int& exit_code) {
   command->add_option("--qa", args->qa_dir, "folder for the QA pictures (default: OUT.qa)");
   command->add_flag("--no-qa", args->no_qa, "write no QA pictures");
   command->callback([args, threads, &exit_code] {
-    // Under mpirun every rank indexes every world-th slide; rank 0 gathers and writes.
     const distributed::MpiRuntime mpi(nullptr, nullptr);
-    const int rank = mpi.rank(), world = mpi.world_size();
     try {
-      const auto slides = data::list_slides(args->slides);
-      if (!args->no_qa)
-        args->options.qa_dir = args->qa_dir.empty() ? args->out + ".qa" : args->qa_dir;
-      if (threads->count() == 0)
-        args->options.threads = std::max<int64_t>(1, args->options.threads / mpi.local_size());
-      const auto start = std::chrono::steady_clock::now();
-      data::SlideIndexResults mine = data::index_slides(slides, args->options, rank, world);
-      std::vector<data::SlideIndexResults> parts;
-      if (world == 1) {
-        parts.push_back(std::move(mine));
-      } else {
-        for (const std::string& bytes :
-             gather_to_rank0(mpi.world(), rank, world, data::to_bytes(mine)))
-          parts.push_back(data::from_bytes(bytes));
-      }
-      if (rank != 0) {
-        exit_code = 0;
-        return;
-      }
-      const data::IndexBuildReport report = data::write_index(std::move(parts), args->out);
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      // Summary: a row per slide with its group columns; tiles per group value on stdout.
-      std::set<std::string> columns;
-      for (const auto& entry : slides)
-        for (const auto& [column, value] : entry.groups) columns.insert(column);
-      std::map<std::string, std::map<std::string, int64_t>> tiles_per_group;
-      std::ofstream summary(args->out + ".summary.csv");
-      summary << "path,status,tiles,mpp,mpp_source,tissue_share,qa_picture,reason";
-      for (const auto& column : columns) summary << "," << data::quote_csv_cell("group." + column);
-      summary << "\n";
-      for (size_t i = 0; i < report.slides.size(); ++i) {
-        const auto& s = report.slides[i];
-        summary << data::quote_csv_cell(s.path) << "," << (s.ok ? "ok" : "skipped") << ","
-                << s.tiles << "," << s.mpp << "," << s.mpp_source << "," << s.tissue_share << ","
-                << data::quote_csv_cell(s.qa_picture) << "," << data::quote_csv_cell(s.reason);
-        for (const auto& column : columns) {
-          const auto it = slides[i].groups.find(column);
-          const std::string value = it == slides[i].groups.end() ? "" : it->second;
-          summary << "," << data::quote_csv_cell(value);
-          tiles_per_group[column][value] += s.tiles;
-        }
-        summary << "\n";
-        // A skipped slide's reason starts with its path.
-        std::printf("%-8s %8lld tiles  %s%s%s\n", s.ok ? "ok" : "skipped",
-                    static_cast<long long>(s.tiles), s.ok ? s.path.c_str() : "",
-                    s.ok && !s.reason.empty() ? ": " : "", s.reason.c_str());
-      }
-      std::printf(
-          "%lld slide(s): %lld indexed, %lld skipped; %lld tiles -> %s (%.1f s, %d rank(s) x %lld "
-          "thread(s))\n",
-          static_cast<long long>(report.slides.size()),
-          static_cast<long long>(report.slides.size() - report.skipped()),
-          static_cast<long long>(report.skipped()), static_cast<long long>(report.tiles),
-          args->out.c_str(), seconds, world, static_cast<long long>(args->options.threads));
-      for (const auto& [column, counts] : tiles_per_group) {
-        std::printf("tiles per %s:", column.c_str());
-        for (const auto& [value, n] : counts)
-          std::printf(" %s %lld", value.empty() ? "(none)" : value.c_str(),
-                      static_cast<long long>(n));
-        std::printf("\n");
-      }
-      if (!args->options.qa_dir.empty())
-        std::printf("QA pictures (tissue mask and kept tiles over each slide): %s/\n",
-                    args->options.qa_dir.c_str());
-      exit_code = report.tiles > 0 ? 0 : 1;
+      exit_code = run_index(*args, threads->count() > 0, mpi);
     } catch (const std::exception& e) {
-      std::cerr << "index: " << (world > 1 ? "rank " + std::to_string(rank) + ": " : "") << e.what()
-                << "\n";
+      const int world = mpi.world_size();
+      std::cerr << "index: " << (world > 1 ? "rank " + std::to_string(mpi.rank()) + ": " : "")
+                << e.what() << "\n";
       if (world > 1) MPI_Abort(mpi.world(), 1);  // the others wait in the gather
       exit_code = 1;
     }

@@ -28,10 +28,8 @@ class Reporter {
 
 std::string str(int64_t v) { return std::to_string(v); }
 
-}  // namespace
-
-void check_consistency(const ExperimentConfig& c, const ConfigNode& tree, ConfigIssues& issues) {
-  Reporter r(tree, issues);
+// Crop sizes against the patch size and each other; [min, max] pairs in order.
+void check_crops(const ExperimentConfig& c, Reporter& r) {
   const int64_t patch = c.model.patch_size;
 
   if (c.data.global_crops_size % patch != 0)
@@ -56,7 +54,10 @@ void check_consistency(const ExperimentConfig& c, const ConfigNode& tree, Config
   ordered_pair(c.data.global_crops_scale, "data.global_crops_scale");
   ordered_pair(c.data.local_crops_scale, "data.local_crops_scale");
   ordered_pair(c.ssl.ibot.mask_ratio_min_max, "ssl.ibot.mask_ratio_min_max");
+}
 
+// Schedules that fit in the run and go the right way.
+void check_schedules(const ExperimentConfig& c, Reporter& r) {
   const int64_t epochs = c.optim.epochs;
   auto within_run = [&](int64_t value, const std::string& key) {
     if (value > epochs)
@@ -71,7 +72,10 @@ void check_consistency(const ExperimentConfig& c, const ConfigNode& tree, Config
   if (c.ssl.teacher.final_momentum < c.ssl.teacher.momentum)
     r.report("ssl.teacher.final_momentum", "ssl.teacher.momentum",
              "the EMA momentum must not decrease: final_momentum < momentum");
+}
 
+// What the chosen data source, device and evaluation need.
+void check_requirements(const ExperimentConfig& c, Reporter& r) {
   if (c.data.source == data::SourceKind::wsi && c.data.wsi.index.empty())
     r.report("data.wsi.index", "data.source",
              "required key is missing: data.source is wsi, so a tile index is needed");
@@ -96,7 +100,9 @@ void check_consistency(const ExperimentConfig& c, const ConfigNode& tree, Config
     r.report("eval.linear_probe", "",
              "the linear probe needs labelled images: set eval.knn_dataset (an image folder with "
              "train/<class>/ and val/<class>/)");
+}
 
+void check_run_name(const ExperimentConfig& c, Reporter& r) {
   const std::string& name = c.run.name;
   const bool bad_name = std::any_of(name.begin(), name.end(), [](unsigned char ch) {
     return !(std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.');
@@ -104,6 +110,16 @@ void check_consistency(const ExperimentConfig& c, const ConfigNode& tree, Config
   if (bad_name || name == "." || name == "..")
     r.report("run.name", "",
              "'" + name + "' is not usable as a folder name (letters, digits, . _ -)");
+}
+
+}  // namespace
+
+void check_consistency(const ExperimentConfig& c, const ConfigNode& tree, ConfigIssues& issues) {
+  Reporter r(tree, issues);
+  check_crops(c, r);
+  check_schedules(c, r);
+  check_requirements(c, r);
+  check_run_name(c, r);
 }
 
 }  // namespace pathodino::config

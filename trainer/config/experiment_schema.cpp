@@ -12,8 +12,10 @@ namespace pathodino::config {
   schema.field(          \
       #member, doc, [](ExperimentConfig & c) -> auto& { return c.member; })
 
-Schema make_experiment_schema() {
-  Schema schema;
+namespace {
+
+// run: and model:
+void declare_run_and_model(Schema& schema) {
   std::vector<std::string> archs;
   for (auto name : models::vit_size_names()) archs.emplace_back(name);
 
@@ -40,7 +42,10 @@ Schema make_experiment_schema() {
       .at_least(0)
       .below(1);
   KEY(model.pretrained, "safetensors backbone (DINOv2/timm names) to start from; empty = random");
+}
 
+// ssl: the objective (DINO, iBOT, KoLeo heads and losses, teacher)
+void declare_ssl(Schema& schema) {
   KEY(ssl.dino.loss_weight, "weight of the DINO CLS-token loss").at_least(0);
   KEY(ssl.dino.head.n_prototypes, "prototypes of the DINO head").at_least(1);
   KEY(ssl.dino.head.bottleneck_dim, "L2-normalised bottleneck width").at_least(1);
@@ -70,7 +75,10 @@ Schema make_experiment_schema() {
   KEY(ssl.teacher.warmup_temp_epochs, "epochs of linear teacher-temperature warmup").at_least(0);
   KEY(ssl.teacher.momentum, "EMA momentum at step 0 (cosine to final)").at_least(0).at_most(1);
   KEY(ssl.teacher.final_momentum, "EMA momentum at the last step").at_least(0).at_most(1);
+}
 
+// optim: schedules, AdamW, clipping
+void declare_optim(Schema& schema) {
   KEY(optim.epochs, "epochs of iterations_per_epoch steps").at_least(1);
   KEY(optim.iterations_per_epoch, "steps per epoch (not a pass over the data)").at_least(1);
   KEY(optim.base_lr, "peak learning rate per 1024 images of global batch").above(0);
@@ -90,7 +98,10 @@ Schema make_experiment_schema() {
   KEY(optim.clip_grad, "max global gradient norm; 0 = no clipping").at_least(0);
   KEY(optim.freeze_last_layer_epochs, "epochs with the heads' last layer frozen").at_least(0);
   KEY(optim.grad_accumulation_steps, "micro-steps per optimizer step").at_least(1);
+}
 
+// data: sources, crops, augmentations, loader
+void declare_data(Schema& schema) {
   KEY(data.source, "where images come from");
   KEY(data.batch_size_per_rank, "images per rank per step").at_least(1);
   KEY(data.loader_threads, "loader threads per rank; 0 = cores left after intra-op threads")
@@ -136,7 +147,10 @@ Schema make_experiment_schema() {
       "1 = slide-to-slide range")
       .at_least(0)
       .at_most(2);
+}
 
+// distributed:, checkpoint:, metrics:, eval:
+void declare_services(Schema& schema) {
   KEY(distributed.backend, "auto: NCCL for CUDA tensors, MPI for CPU tensors");
   KEY(distributed.first_bucket_mb, "size of the first gradient bucket, MiB").above(0);
   KEY(distributed.bucket_mb, "size of later gradient buckets, MiB").above(0);
@@ -170,6 +184,17 @@ Schema make_experiment_schema() {
   KEY(eval.linear_epochs, "full-batch AdamW steps of the linear probe").at_least(1);
   KEY(eval.linear_lr, "learning rate of the linear probe").above(0);
   KEY(eval.linear_weight_decay, "weight decay of the linear probe").at_least(0);
+}
+
+}  // namespace
+
+Schema make_experiment_schema() {
+  Schema schema;
+  declare_run_and_model(schema);
+  declare_ssl(schema);
+  declare_optim(schema);
+  declare_data(schema);
+  declare_services(schema);
   return schema;
 }
 

@@ -186,4 +186,35 @@ std::string Schema::suggest(std::string_view unknown) const {
   return "";
 }
 
+std::optional<std::vector<ConfigNode>> list_items(const FieldSpec& spec, const ConfigNode& node,
+                                                  ConfigIssues& issues) {
+  std::vector<ConfigNode> items = node.items;
+  if (node.kind == ConfigNode::Kind::scalar && !node.quoted) {
+    items.clear();
+    std::size_t start = 0;
+    while (start <= node.scalar.size()) {
+      std::size_t comma = node.scalar.find(',', start);
+      if (comma == std::string::npos) comma = node.scalar.size();
+      std::string part = node.scalar.substr(start, comma - start);
+      part.erase(0, part.find_first_not_of(" \t"));
+      part.erase(part.find_last_not_of(" \t") + 1);
+      ConfigNode item = scalar_node(part);
+      item.origin = node.origin;
+      items.push_back(item);
+      start = comma + 1;
+    }
+  } else if (node.kind != ConfigNode::Kind::sequence) {
+    issues.push_back({spec.path, node.origin,
+                      "expected " + spec.expected() + ", found " + std::string(node.kind_name())});
+    return std::nullopt;
+  }
+  if (spec.length && items.size() != *spec.length) {
+    issues.push_back({spec.path, node.origin,
+                      "expected " + spec.expected() + ", found " + std::to_string(items.size()) +
+                          (items.size() == 1 ? " element" : " elements")});
+    return std::nullopt;
+  }
+  return items;
+}
+
 }  // namespace pathodino::config

@@ -72,11 +72,40 @@ class Schema {
 // The schema of ExperimentConfig (experiment_schema.cpp).
 Schema make_experiment_schema();
 
+// The elements of a list field's node: a sequence, or the convenient spellings "0.5, 0.5, 0.5"
+// and a single value; nullopt (with the problem in `issues`) when it is neither or of another
+// length than the field's.
+std::optional<std::vector<ConfigNode>> list_items(const FieldSpec& spec, const ConfigNode& node,
+                                                  ConfigIssues& issues);
+
 // Checks a value against the bounds and choices of `spec`; returns the problem or "".
 std::string check_constraints(const FieldSpec& spec, double value);
 std::string check_choices(const FieldSpec& spec, const std::string& value);
 
 // ---- implementation of the template ----
+
+// One element of a field: decoded, then checked against bounds or choices. `where` locates it in
+// a list.
+template <class Element>
+std::optional<Element> read_field_element(const FieldSpec& spec, const ConfigNode& node,
+                                          ConfigIssues& issues, const std::string& where) {
+  std::string error;
+  std::optional<Element> value = decode_scalar<Element>(node, error);
+  if (!value) {
+    issues.push_back(
+        {spec.path, node.origin, "expected " + spec.expected() + where + ", " + error});
+    return std::nullopt;
+  }
+  std::string problem;
+  if constexpr (std::is_arithmetic_v<Element> && !std::is_same_v<Element, bool>)
+    problem = check_constraints(spec, static_cast<double>(*value));
+  if constexpr (std::is_same_v<Element, std::string>) problem = check_choices(spec, *value);
+  if (!problem.empty()) {
+    issues.push_back({spec.path, node.origin, problem + where});
+    return std::nullopt;
+  }
+  return value;
+}
 
 template <class Get>
 FieldSpec& Schema::field(std::string path, std::string doc, Get get) {
@@ -92,62 +121,20 @@ FieldSpec& Schema::field(std::string path, std::string doc, Get get) {
       field.spec.choices.emplace_back(entry.name);
   const FieldSpec* spec = &field.spec;
 
-  // One element: decoded, then checked against bounds or choices. `where` locates it in a list.
-  auto read_element = [spec](const ConfigNode& node, ConfigIssues& issues,
-                             const std::string& where) -> std::optional<Element> {
-    std::string error;
-    std::optional<Element> value = decode_scalar<Element>(node, error);
-    if (!value) {
-      issues.push_back(
-          {spec->path, node.origin, "expected " + spec->expected() + where + ", " + error});
-      return std::nullopt;
-    }
-    std::string problem;
-    if constexpr (std::is_arithmetic_v<Element> && !std::is_same_v<Element, bool>)
-      problem = check_constraints(*spec, static_cast<double>(*value));
-    if constexpr (std::is_same_v<Element, std::string>) problem = check_choices(*spec, *value);
-    if (!problem.empty()) {
-      issues.push_back({spec->path, node.origin, problem + where});
-      return std::nullopt;
-    }
-    return value;
+  const auto read_element = [spec](const ConfigNode& node, ConfigIssues& issues,
+                                   const std::string& where) {
+    return read_field_element<Element>(*spec, node, issues, where);
   };
 
   field.read = [get, spec, read_element](ExperimentConfig& config, const ConfigNode& node,
                                          ConfigIssues& issues) {
     if constexpr (Traits::is_list) {
-      std::vector<ConfigNode> items = node.items;
-      if (node.kind == ConfigNode::Kind::scalar && !node.quoted) {
-        items.clear();  // "0.5, 0.5, 0.5" or a single value: the convenient spellings of a list
-        std::size_t start = 0;
-        while (start <= node.scalar.size()) {
-          std::size_t comma = node.scalar.find(',', start);
-          if (comma == std::string::npos) comma = node.scalar.size();
-          std::string part = node.scalar.substr(start, comma - start);
-          part.erase(0, part.find_first_not_of(" \t"));
-          part.erase(part.find_last_not_of(" \t") + 1);
-          ConfigNode item = scalar_node(part);
-          item.origin = node.origin;
-          items.push_back(item);
-          start = comma + 1;
-        }
-      } else if (node.kind != ConfigNode::Kind::sequence) {
-        issues.push_back(
-            {spec->path, node.origin,
-             "expected " + spec->expected() + ", found " + std::string(node.kind_name())});
-        return;
-      }
-      if (spec->length && items.size() != *spec->length) {
-        issues.push_back({spec->path, node.origin,
-                          "expected " + spec->expected() + ", found " +
-                              std::to_string(items.size()) +
-                              (items.size() == 1 ? " element" : " elements")});
-        return;
-      }
+      const std::optional<std::vector<ConfigNode>> items = list_items(*spec, node, issues);
+      if (!items) return;
       std::vector<Element> values;
       bool ok = true;
-      for (std::size_t i = 0; i < items.size(); ++i) {
-        auto value = read_element(items[i], issues, " (element " + std::to_string(i) + ")");
+      for (std::size_t i = 0; i < items->size(); ++i) {
+        auto value = read_element((*items)[i], issues, " (element " + std::to_string(i) + ")");
         if (value) values.push_back(*value);
         ok = ok && value.has_value();
       }

@@ -42,14 +42,10 @@ T scalar(const SweepFile& s, const YAML::Node& node, const std::string& key) {
   }
 }
 
-}  // namespace
-
-SweepFile read_sweep_file(const std::filesystem::path& file) {
-  SweepFile s;
-  s.file = file;
+YAML::Node load_root(const SweepFile& s) {
   YAML::Node root;
   try {
-    root = YAML::LoadFile(file.string());
+    root = YAML::LoadFile(s.file.string());
   } catch (const YAML::BadFile&) {
     refuse(s, "", "cannot read the sweep file");
   } catch (const YAML::Exception& e) {
@@ -62,9 +58,14 @@ SweepFile read_sweep_file(const std::filesystem::path& file) {
     if (!known.contains(entry.first.Scalar()))
       refuse(s, entry.first.Scalar(),
              "unknown key (known: base, name, output_dir, ranks, set, grid, runs, slurm)");
+  return root;
+}
+
+// base, name, output_dir and ranks: where the runs come from and go.
+void read_place(SweepFile& s, const YAML::Node& root) {
   if (!root["base"]) refuse(s, "base", "missing: the experiment config the runs start from");
   if (!root["name"]) refuse(s, "name", "missing: names the sweep's folder");
-  s.base = file.parent_path() / scalar<std::string>(s, root["base"], "base");
+  s.base = s.file.parent_path() / scalar<std::string>(s, root["base"], "base");
   if (!std::filesystem::exists(s.base)) refuse(s, "base", "no such file: " + s.base.string());
   s.name = scalar<std::string>(s, root["name"], "name");
   // The name prefixes every run.name, so it has run.name's alphabet (and is safe in sbatch lines).
@@ -79,6 +80,10 @@ SweepFile read_sweep_file(const std::filesystem::path& file) {
     refuse(s, "output_dir", "'" + dir + "' has a space, a quote or a %: choose another folder");
   if (root["ranks"]) s.ranks = scalar<int64_t>(s, root["ranks"], "ranks");
   if (s.ranks < 1) refuse(s, "ranks", "must be at least 1");
+}
+
+// set, grid and runs: the overrides of each run.
+void read_runs(SweepFile& s, const YAML::Node& root) {
   if (root["set"]) s.common = read_overrides(s, root["set"], "set");
   if (const YAML::Node grid = root["grid"]) {
     if (!grid.IsMap()) refuse(s, "grid", "expected a map of KEY: [VALUE, ...]");
@@ -97,38 +102,52 @@ SweepFile read_sweep_file(const std::filesystem::path& file) {
       s.runs.push_back(read_overrides(s, runs[i], "runs[" + std::to_string(i) + "]"));
   }
   if (s.grid.empty() && s.runs.empty()) refuse(s, "", "no runs: give a grid and/or a runs list");
-  if (const YAML::Node slurm = root["slurm"]) {
-    if (!slurm.IsMap()) refuse(s, "slurm", "expected a map");
-    for (const auto& entry : slurm) {
-      const std::string key = entry.first.Scalar(), where = "slurm." + key;
-      if (key == "partition")
-        s.slurm.partition = scalar<std::string>(s, entry.second, where);
-      else if (key == "time")
-        s.slurm.time = scalar<std::string>(s, entry.second, where);
-      else if (key == "account")
-        s.slurm.account = scalar<std::string>(s, entry.second, where);
-      else if (key == "cpus_per_task")
-        s.slurm.cpus_per_task = scalar<int64_t>(s, entry.second, where);
-      else if (key == "gpus_per_task")
-        s.slurm.gpus_per_task = scalar<int64_t>(s, entry.second, where);
-      else if (key == "extra")
-        s.slurm.extra = scalar<std::vector<std::string>>(s, entry.second, where);
-      else
-        refuse(
-            s, where,
-            "unknown key (known: partition, time, account, cpus_per_task, gpus_per_task, extra)");
-    }
-    if (s.slurm.cpus_per_task < 1) refuse(s, "slurm.cpus_per_task", "must be at least 1");
-    // Each value becomes one `#SBATCH` line of the job script: a line break would start another.
-    std::vector<std::pair<std::string, std::string>> lines{{"slurm.partition", s.slurm.partition},
-                                                           {"slurm.time", s.slurm.time},
-                                                           {"slurm.account", s.slurm.account}};
-    for (const std::string& option : s.slurm.extra) lines.emplace_back("slurm.extra", option);
-    for (const auto& [key, value] : lines)
-      if (std::any_of(value.begin(), value.end(), [](unsigned char c) { return c < 0x20; }))
-        refuse(s, key, "control characters (a line break?) in '" + value + "'");
-    if (s.slurm.gpus_per_task < 0) refuse(s, "slurm.gpus_per_task", "must not be negative");
-  }
+}
+
+void read_slurm_key(SweepFile& s, const std::string& key, const YAML::Node& value) {
+  const std::string where = "slurm." + key;
+  SlurmRequest& slurm = s.slurm;
+  if (key == "partition")
+    slurm.partition = scalar<std::string>(s, value, where);
+  else if (key == "time")
+    slurm.time = scalar<std::string>(s, value, where);
+  else if (key == "account")
+    slurm.account = scalar<std::string>(s, value, where);
+  else if (key == "cpus_per_task")
+    slurm.cpus_per_task = scalar<int64_t>(s, value, where);
+  else if (key == "gpus_per_task")
+    slurm.gpus_per_task = scalar<int64_t>(s, value, where);
+  else if (key == "extra")
+    slurm.extra = scalar<std::vector<std::string>>(s, value, where);
+  else
+    refuse(s, where,
+           "unknown key (known: partition, time, account, cpus_per_task, gpus_per_task, extra)");
+}
+
+void read_slurm(SweepFile& s, const YAML::Node& slurm) {
+  if (!slurm.IsMap()) refuse(s, "slurm", "expected a map");
+  for (const auto& entry : slurm) read_slurm_key(s, entry.first.Scalar(), entry.second);
+  if (s.slurm.cpus_per_task < 1) refuse(s, "slurm.cpus_per_task", "must be at least 1");
+  // Each value becomes one `#SBATCH` line of the job script: a line break would start another.
+  std::vector<std::pair<std::string, std::string>> lines{{"slurm.partition", s.slurm.partition},
+                                                         {"slurm.time", s.slurm.time},
+                                                         {"slurm.account", s.slurm.account}};
+  for (const std::string& option : s.slurm.extra) lines.emplace_back("slurm.extra", option);
+  for (const auto& [key, value] : lines)
+    if (std::any_of(value.begin(), value.end(), [](unsigned char c) { return c < 0x20; }))
+      refuse(s, key, "control characters (a line break?) in '" + value + "'");
+  if (s.slurm.gpus_per_task < 0) refuse(s, "slurm.gpus_per_task", "must not be negative");
+}
+
+}  // namespace
+
+SweepFile read_sweep_file(const std::filesystem::path& file) {
+  SweepFile s;
+  s.file = file;
+  const YAML::Node root = load_root(s);
+  read_place(s, root);
+  read_runs(s, root);
+  if (const YAML::Node slurm = root["slurm"]) read_slurm(s, slurm);
   return s;
 }
 

@@ -23,6 +23,44 @@ extern char** environ;
 namespace pathodino::sweep {
 namespace {
 
+// Where the child's stdout and stderr go: both appended to `log`, or stdout into the pipe
+// `pipe_fds` and stderr to `log`.
+void redirect_output(posix_spawn_file_actions_t& actions, const std::string& log,
+                     const int* pipe_fds) {
+  if (pipe_fds != nullptr) {
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  }
+}
+
+void read_all(int fd, std::string& out) {
+  char buffer[4096];
+  while (true) {
+    const ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n > 0)
+      out.append(buffer, static_cast<size_t>(n));
+    else if (n == 0 || errno != EINTR)
+      break;
+  }
+}
+
+// The child's exit status (128 + signal when killed).
+int wait_for(pid_t pid) {
+  int status = 0;
+  pid_t waited = 0;
+  while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+  }
+  if (waited < 0) return 1;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+}
+
 // Runs argv[0] (searched in PATH) with stdout and stderr to `log_file` (or, with `captured`,
 // stdout into it); returns the exit status (128 + signal when killed).
 int run_program(const std::vector<std::string>& argv, const std::filesystem::path& log_file,
@@ -35,19 +73,7 @@ int run_program(const std::vector<std::string>& argv, const std::filesystem::pat
     throw std::runtime_error(std::string("pipe failed: ") + std::strerror(errno));
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  const std::string log = log_file.string();
-  if (captured != nullptr) {
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
-  } else {
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-  }
-  if (captured != nullptr)
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-  else
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  redirect_output(actions, log_file.string(), captured != nullptr ? pipe_fds : nullptr);
   pid_t pid = 0;
   const int spawned = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -57,23 +83,10 @@ int run_program(const std::vector<std::string>& argv, const std::filesystem::pat
     throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(spawned));
   }
   if (captured != nullptr) {
-    char buffer[4096];
-    while (true) {
-      const ssize_t n = read(pipe_fds[0], buffer, sizeof buffer);
-      if (n > 0)
-        captured->append(buffer, static_cast<size_t>(n));
-      else if (n == 0 || errno != EINTR)
-        break;
-    }
+    read_all(pipe_fds[0], *captured);
     close(pipe_fds[0]);
   }
-  int status = 0;
-  pid_t waited = 0;
-  while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
-  }
-  if (waited < 0) return 1;
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+  return wait_for(pid);
 }
 
 std::string shell_quote(const std::string& text) {

@@ -33,6 +33,45 @@ std::string value_of(const RunOutcome& r, const std::string& key) {
   return "";
 }
 
+// One metrics.jsonl record into the outcome: steps, loss and kNN (with their best steps).
+void add_record(const nlohmann::json& j, RunOutcome& r) {
+  const int64_t done = j["step"].get<int64_t>() + 1;
+  r.steps = std::max(r.steps, done);
+  if (j.contains("knn_top1_at_start") && j["knn_top1_at_start"].is_number())
+    r.knn_curve.emplace_back(0, j["knn_top1_at_start"].get<double>());
+  if (j.contains("loss") && j["loss"].is_number()) {
+    const double loss = j["loss"].get<double>();
+    r.final_loss = loss;
+    if (!r.best_loss || loss < *r.best_loss) r.best_loss = loss, r.best_loss_step = done;
+  }
+  if (j.contains("knn_top1") && j["knn_top1"].is_number()) {
+    const double knn = j["knn_top1"].get<double>();
+    r.knn_curve.emplace_back(done, knn);
+    r.final_knn = knn;
+    if (!r.best_knn || knn > *r.best_knn) r.best_knn = knn, r.best_knn_step = done;
+  }
+}
+
+void read_log(std::ifstream& in, const std::filesystem::path& log, RunOutcome& r) {
+  std::string line;
+  for (int line_number = 1; std::getline(in, line); ++line_number) {
+    if (line.empty()) continue;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception& e) {
+      // A run killed mid-write leaves a partial last line; anything else is a broken log.
+      if (in.peek() == EOF) break;
+      throw std::runtime_error(
+          fmt::format("{}:{}: not JSON: {}", log.string(), line_number, e.what()));
+    }
+    if (!j.is_object() || !j.contains("step") || !j["step"].is_number_integer())
+      throw std::runtime_error(
+          fmt::format("{}:{}: not a step record (no integer \"step\")", log.string(), line_number));
+    add_record(j, r);
+  }
+}
+
 }  // namespace
 
 std::vector<RunOutcome> gather_outcomes(const SweepPlan& plan) {
@@ -46,41 +85,11 @@ std::vector<RunOutcome> gather_outcomes(const SweepPlan& plan) {
     std::ifstream in(log);
     if (!in) {
       r.status = "not started";
-      outcomes.push_back(std::move(r));
-      continue;
-    }
-    r.status = std::filesystem::exists(dir / "teacher_backbone.safetensors") ? "done"
-                                                                             : "running or stopped";
-    std::string line;
-    for (int line_number = 1; std::getline(in, line); ++line_number) {
-      if (line.empty()) continue;
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::exception& e) {
-        // A run killed mid-write leaves a partial last line; anything else is a broken log.
-        if (in.peek() == EOF) break;
-        throw std::runtime_error(
-            fmt::format("{}:{}: not JSON: {}", log.string(), line_number, e.what()));
-      }
-      if (!j.is_object() || !j.contains("step") || !j["step"].is_number_integer())
-        throw std::runtime_error(fmt::format("{}:{}: not a step record (no integer \"step\")",
-                                             log.string(), line_number));
-      const int64_t done = j["step"].get<int64_t>() + 1;
-      r.steps = std::max(r.steps, done);
-      if (j.contains("knn_top1_at_start") && j["knn_top1_at_start"].is_number())
-        r.knn_curve.emplace_back(0, j["knn_top1_at_start"].get<double>());
-      if (j.contains("loss") && j["loss"].is_number()) {
-        const double loss = j["loss"].get<double>();
-        r.final_loss = loss;
-        if (!r.best_loss || loss < *r.best_loss) r.best_loss = loss, r.best_loss_step = done;
-      }
-      if (j.contains("knn_top1") && j["knn_top1"].is_number()) {
-        const double knn = j["knn_top1"].get<double>();
-        r.knn_curve.emplace_back(done, knn);
-        r.final_knn = knn;
-        if (!r.best_knn || knn > *r.best_knn) r.best_knn = knn, r.best_knn_step = done;
-      }
+    } else {
+      r.status = std::filesystem::exists(dir / "teacher_backbone.safetensors")
+                     ? "done"
+                     : "running or stopped";
+      read_log(in, log, r);
     }
     outcomes.push_back(std::move(r));
   }
