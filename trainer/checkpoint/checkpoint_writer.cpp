@@ -178,7 +178,7 @@ void CheckpointWriter::start_async(const std::vector<NamedTensor>& state, Manife
   pending_->blocking_seconds += seconds_since(start);
 }
 
-bool CheckpointWriter::prepare_on_rank0(int64_t step) {
+bool CheckpointWriter::prepare_on_rank0(int64_t step, bool in_background) {
   Pending& p = *pending_;
   torch::Tensor failed = torch::zeros({1}, torch::kInt64);
   if (comm_.rank() == 0) {
@@ -191,7 +191,7 @@ bool CheckpointWriter::prepare_on_rank0(int64_t step) {
     }
     p.layout.clear();  // no handle to the live state kept
   }
-  sum(failed, "all_reduce(checkpoint directory prepared)");
+  sum(failed, "all_reduce(checkpoint directory prepared)", in_background);
   if (failed[0].item<int64_t>() == 0) return true;
   // Every rank knows from the sum that rank 0 failed, so all of them enter this broadcast.
   const std::string reason =
@@ -200,10 +200,10 @@ bool CheckpointWriter::prepare_on_rank0(int64_t step) {
   return false;
 }
 
-void CheckpointWriter::sum(torch::Tensor& values, const char* what) {
+void CheckpointWriter::sum(torch::Tensor& values, const char* what, bool in_background) {
   // In the background the sum waits without spinning: its thread must not take a core from
   // training (system/background_thread.h).
-  if (background_sums_)
+  if (in_background)
     comm_.start_unhurried_all_reduce_sum(values, what)->wait();
   else
     comm_.all_reduce_sum(values, what);
@@ -213,7 +213,6 @@ SaveOutcome CheckpointWriter::write_and_commit(bool in_background) {
   Pending& p = *pending_;
   const int rank = comm_.rank();
   const int64_t step = p.manifest.step;
-  background_sums_ = in_background;
   SaveOutcome outcome;
   outcome.step = step;
   // Every rank enters the three sums, in this order, whatever failed locally: Note [Checkpoint
@@ -222,17 +221,17 @@ SaveOutcome CheckpointWriter::write_and_commit(bool in_background) {
   await_staged();  // a training thread may still be copying its last tensor
   // Rank 0 writes the tensor table and creates step-N.partial/; the others learn whether it could
   // before writing into it.
-  const bool prepared = prepare_on_rank0(step);
+  const bool prepared = prepare_on_rank0(step, in_background);
   write_staged();  // writes nothing once p.error is set; reports its own failure
   torch::Tensor outcomes = shard_outcome_message();
-  sum(outcomes, "all_reduce(checkpoint shard outcomes)");
+  sum(outcomes, "all_reduce(checkpoint shard outcomes)", in_background);
   if (take_shard_outcomes(outcomes, outcome)) {  // the same answer on every rank
     torch::Tensor commit_failed = torch::zeros({1}, torch::kInt64);
     if (rank == 0) {
       commit_on_rank0(outcomes);
       if (!commit_error_.empty()) commit_failed[0] = 1;
     }
-    sum(commit_failed, "all_reduce(checkpoint committed)");
+    sum(commit_failed, "all_reduce(checkpoint committed)", in_background);
     if (commit_failed[0].item<int64_t>() != 0) {
       outcome.error = at_step(step) + ": rank 0 could not commit" +
                       (rank == 0 ? ": " + commit_error_ : std::string(" (see rank 0's log)"));

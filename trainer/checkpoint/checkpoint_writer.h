@@ -127,8 +127,9 @@ class CheckpointWriter {
   SaveOutcome write_and_commit(bool in_background);
   // Rank 0 builds the tensor table and creates step-N.partial/; false on every rank when it could
   // not (the first of the sums: Note [Checkpoint sums]).
-  bool prepare_on_rank0(int64_t step);
-  void sum(torch::Tensor& values, const char* what);  // over the writer's communicator
+  bool prepare_on_rank0(int64_t step, bool in_background);
+  // Over the writer's communicator; on the worker (in_background) without spinning.
+  void sum(torch::Tensor& values, const char* what, bool in_background);
   // This rank's part of the shard outcomes, summed over ranks: [shard written, failed per rank,
   // bytes, checksum per tensor]; a rank that failed sends only its flag.
   torch::Tensor shard_outcome_message() const;
@@ -152,8 +153,7 @@ class CheckpointWriter {
   size_t copy_count_ = 0;  // tensors to stage, claimed in order through next_copy_
   std::atomic<size_t> next_copy_{0}, copies_done_{0};
   std::atomic<bool> copy_failed_{false};
-  std::string commit_error_;      // rank 0's
-  bool background_sums_ = false;  // the save in progress runs on the worker
+  std::string commit_error_;  // rank 0's
   // The async save's background work; rank 0's retention after a synchronous save. Last, so that
   // it stops before the state its jobs use is destroyed.
   system::BackgroundWorker worker_;

@@ -100,8 +100,8 @@ void TrainStep::end_phase(StepResult& r, const char* name, Clock::time_point sta
   r.phases.push_back({name, start, Clock::now()});
 }
 
-torch::Tensor TrainStep::forward(const ssl::SslBatch& batch, const StepValues& values, double share,
-                                 StepResult& r) {
+TrainStep::MicroBatchLosses TrainStep::forward(const ssl::SslBatch& batch, const StepValues& values,
+                                               double share, StepResult& r) {
   const auto forward_start = Clock::now();
   ssl::SslLosses losses;
   {
@@ -123,11 +123,11 @@ torch::Tensor TrainStep::forward(const ssl::SslBatch& batch, const StepValues& v
   end_phase(r, "forward", forward_start);
   r.forward_seconds += system::seconds_since(forward_start);
   r.health.add(losses.health, share);
-  last_terms_ = terms;
-  return losses.total;
+  return {losses.total, terms};
 }
 
-bool TrainStep::accept_losses(int64_t step, bool last_micro_batch, StepResult& r) {
+bool TrainStep::accept_losses(int64_t step, bool last_micro_batch, const torch::Tensor& terms,
+                              StepResult& r) {
   if (last_micro_batch) {
     const ssl::SslOptions& o = model_.options();
     r.total =
@@ -135,11 +135,11 @@ bool TrainStep::accept_losses(int64_t step, bool last_micro_batch, StepResult& r
     r.applied = guard_.accept(
         step, {{"dino loss", r.dino}, {"ibot loss", r.ibot}, {"koleo loss", r.koleo}});
   } else {
-    r.applied = std::isfinite(last_terms_.sum().item<double>());
+    r.applied = std::isfinite(terms.sum().item<double>());
     if (!r.applied)  // counted once, naming the bad term
-      guard_.accept(step, {{"dino loss", last_terms_[0].item<double>()},
-                           {"ibot loss", last_terms_[1].item<double>()},
-                           {"koleo loss", last_terms_[2].item<double>()}});
+      guard_.accept(step, {{"dino loss", terms[0].item<double>()},
+                           {"ibot loss", terms[1].item<double>()},
+                           {"koleo loss", terms[2].item<double>()}});
   }
   if (!r.applied) model_.discard_center_updates();
   return r.applied;
@@ -185,12 +185,12 @@ StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches
   r.grad_norm = std::numeric_limits<double>::quiet_NaN();
   sync_phases_now_ = synchronize_phases_ && model_.student().backbone->parameters()[0].is_cuda();
   for (int64_t m = 0; m < micro; ++m) {
-    const torch::Tensor total = forward(micro_batches[m], values, share, r);
+    const MicroBatchLosses losses = forward(micro_batches[m], values, share, r);
     const bool last = m + 1 == micro;
-    if (!accept_losses(step, last, r)) return r;
+    if (!accept_losses(step, last, losses.terms, r)) return r;
     if (reducer_) reducer_->begin_backward(/*reduce=*/last);
     const auto backward_start = Clock::now();
-    (backward_scale != 1.0 ? total * backward_scale : total).backward();
+    (backward_scale != 1.0 ? losses.total * backward_scale : losses.total).backward();
     end_phase(r, "backward", backward_start);
     r.backward_seconds += system::seconds_since(backward_start);
   }

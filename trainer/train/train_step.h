@@ -97,13 +97,17 @@ class TrainStep {
 
  private:
   using Clock = std::chrono::steady_clock;
-  // One micro-batch's forward: its loss terms, averaged over ranks, added to `r` with weight
-  // `share` (and kept for accept_losses); returns the loss to differentiate.
-  torch::Tensor forward(const ssl::SslBatch& batch, const StepValues& values, double share,
-                        StepResult& r);
+  struct MicroBatchLosses {
+    torch::Tensor total;  // the loss to differentiate
+    torch::Tensor terms;  // (dino, ibot, koleo), averaged over ranks, on the host
+  };
+  // One micro-batch's forward; its terms are added to `r` with weight `share`.
+  MicroBatchLosses forward(const ssl::SslBatch& batch, const StepValues& values, double share,
+                           StepResult& r);
   // The guard's verdict after a micro-batch's forward: on the step's weighted total after the
-  // last one, on the micro-batch's own terms before. False: the step is skipped.
-  bool accept_losses(int64_t step, bool last_micro_batch, StepResult& r);
+  // last one, on the micro-batch's own `terms` before. False: the step is skipped.
+  bool accept_losses(int64_t step, bool last_micro_batch, const torch::Tensor& terms,
+                     StepResult& r);
   // After the gradients are reduced: clip, guard, centers, AdamW (ZeRO-1 all-gather), EMA.
   void update(int64_t step, const StepValues& values, StepResult& r);
   void end_phase(StepResult& r, const char* name, Clock::time_point start) const;
@@ -113,7 +117,6 @@ class TrainStep {
   bool bf16_autocast_;
   bool synchronize_phases_ = false;
   bool sync_phases_now_ = false;  // this step: synchronize_phases_ on a CUDA model
-  torch::Tensor last_terms_;      // the latest micro-batch's (dino, ibot, koleo), on the host
   std::function<void()> before_state_update_;
   ssl::AllReduceSum all_reduce_;
   std::vector<std::vector<torch::Tensor>> clip_modules_;
