@@ -1,5 +1,7 @@
 #include "trainer/config/config_files.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 
 namespace pathodino::config {
@@ -105,6 +107,14 @@ Override parse_override(const std::string& text, ConfigIssues& issues) {
   };
   set_origin(set_origin, result.value);
   return result;
+}
+
+std::string override_text(const ConfigNode& value) {
+  if (value.kind == ConfigNode::Kind::scalar) return value.scalar;
+  YAML::Emitter out;
+  out << YAML::Flow;
+  emit_yaml(out, value);
+  return out.c_str();
 }
 
 void apply_override(ConfigNode& root, const Override& override, ConfigIssues& issues) {

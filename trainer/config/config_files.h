@@ -27,6 +27,10 @@ struct Override {
 };
 Override parse_override(const std::string& text, ConfigIssues& issues);
 
+// The VALUE text that parse_override reads back as `value`: a scalar verbatim, a list or a map in
+// flow YAML ("[0.5, 0.5, 0.5]").
+std::string override_text(const ConfigNode& value);
+
 // Sets `override.value` at its dotted key, creating maps on the way.
 void apply_override(ConfigNode& root, const Override& override, ConfigIssues& issues);
 

@@ -3,8 +3,8 @@
 namespace pathodino::config {
 namespace {
 
-std::string describe_all(const ConfigIssues& issues) {
-  std::string text = "invalid config: " + std::to_string(issues.size()) +
+std::string describe_all(const ConfigIssues& issues, const std::string& subject) {
+  std::string text = "invalid " + subject + ": " + std::to_string(issues.size()) +
                      (issues.size() == 1 ? " problem" : " problems");
   for (const auto& issue : issues) text += "\n  " + issue.describe();
   return text;
@@ -22,7 +22,7 @@ std::string ConfigIssue::describe() const {
   return text + message;
 }
 
-ConfigError::ConfigError(ConfigIssues issues)
-    : std::runtime_error(describe_all(issues)), issues_(std::move(issues)) {}
+ConfigError::ConfigError(ConfigIssues issues, const std::string& subject)
+    : std::runtime_error(describe_all(issues, subject)), issues_(std::move(issues)) {}
 
 }  // namespace pathodino::config

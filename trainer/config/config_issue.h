@@ -30,7 +30,8 @@ using ConfigIssues = std::vector<ConfigIssue>;
 // Thrown once validation has collected all issues; what() lists every one of them.
 class ConfigError : public std::runtime_error {
  public:
-  explicit ConfigError(ConfigIssues issues);
+  // `subject` names what was invalid in what(): "config", "sweep file", ...
+  explicit ConfigError(ConfigIssues issues, const std::string& subject = "config");
   const ConfigIssues& issues() const { return issues_; }
 
  private:

@@ -133,4 +133,34 @@ ConfigNode load_yaml_file(const std::filesystem::path& path, const Origin& reque
   return parse_yaml(text.str(), path.string(), issues);
 }
 
+void emit_yaml(YAML::Emitter& out, const ConfigNode& node,
+               const std::function<std::string(const std::string&)>& comment_of,
+               const std::string& path) {
+  switch (node.kind) {
+    case ConfigNode::Kind::null:
+      out << YAML::Null;
+      break;
+    case ConfigNode::Kind::scalar:
+      if (node.quoted) out << YAML::DoubleQuoted;
+      out << node.scalar;
+      break;
+    case ConfigNode::Kind::sequence:
+      out << YAML::Flow << YAML::BeginSeq;
+      for (const auto& item : node.items) emit_yaml(out, item, {}, path);
+      out << YAML::EndSeq;
+      break;
+    case ConfigNode::Kind::map:
+      out << YAML::BeginMap;
+      for (const auto& [key, value] : node.entries) {
+        const std::string child = path.empty() ? key : path + "." + key;
+        out << YAML::Key << key << YAML::Value;
+        emit_yaml(out, value, comment_of, child);
+        const std::string comment = comment_of ? comment_of(child) : "";
+        if (!comment.empty()) out << YAML::Comment(comment);
+      }
+      out << YAML::EndMap;
+      break;
+  }
+}
+
 }  // namespace pathodino::config

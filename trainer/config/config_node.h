@@ -3,12 +3,17 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "trainer/config/config_issue.h"
+
+namespace YAML {
+class Emitter;
+}
 
 namespace pathodino::config {
 
@@ -37,6 +42,12 @@ void merge_into(ConfigNode& base, const ConfigNode& top);
 // Parses YAML text; `source` names it in origins and issues. Malformed YAML and duplicate keys
 // are appended to `issues` (the result is then a null node or the keys kept so far).
 ConfigNode parse_yaml(const std::string& text, const std::string& source, ConfigIssues& issues);
+
+// Writes `node` as YAML, lists in flow style. comment_of(dotted path) is the comment written after
+// a map's key ("" for none).
+void emit_yaml(YAML::Emitter& out, const ConfigNode& node,
+               const std::function<std::string(const std::string&)>& comment_of = {},
+               const std::string& path = "");
 
 // Reads and parses a file; a missing or unreadable file is an issue attributed to `requested_by`.
 ConfigNode load_yaml_file(const std::filesystem::path& path, const Origin& requested_by,

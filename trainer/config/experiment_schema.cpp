@@ -3,7 +3,7 @@
 #include <string>
 
 #include "models/vit_sizes.h"
-#include "trainer/config/schema.h"
+#include "trainer/config/experiment_schema.h"
 
 namespace pathodino::config {
 
@@ -15,7 +15,7 @@ namespace pathodino::config {
 namespace {
 
 // run: and model:
-void declare_run_and_model(Schema& schema) {
+void declare_run_and_model(ExperimentSchema& schema) {
   std::vector<std::string> archs;
   for (auto name : models::vit_size_names()) archs.emplace_back(name);
 
@@ -45,7 +45,7 @@ void declare_run_and_model(Schema& schema) {
 }
 
 // ssl: the objective (DINO, iBOT, KoLeo heads and losses, teacher)
-void declare_ssl(Schema& schema) {
+void declare_ssl(ExperimentSchema& schema) {
   KEY(ssl.dino.loss_weight, "weight of the DINO CLS-token loss").at_least(0);
   KEY(ssl.dino.head.n_prototypes, "prototypes of the DINO head").at_least(1);
   KEY(ssl.dino.head.bottleneck_dim, "L2-normalised bottleneck width").at_least(1);
@@ -78,7 +78,7 @@ void declare_ssl(Schema& schema) {
 }
 
 // optim: schedules, AdamW, clipping
-void declare_optim(Schema& schema) {
+void declare_optim(ExperimentSchema& schema) {
   KEY(optim.epochs, "epochs of iterations_per_epoch steps").at_least(1);
   KEY(optim.iterations_per_epoch, "steps per epoch (not a pass over the data)").at_least(1);
   KEY(optim.base_lr, "peak learning rate per 1024 images of global batch").above(0);
@@ -101,7 +101,7 @@ void declare_optim(Schema& schema) {
 }
 
 // data: sources, crops, augmentations, loader
-void declare_data(Schema& schema) {
+void declare_data(ExperimentSchema& schema) {
   KEY(data.source, "where images come from");
   KEY(data.batch_size_per_rank, "images per rank per step").at_least(1);
   KEY(data.loader_threads, "loader threads per rank; 0 = cores left after intra-op threads")
@@ -150,7 +150,7 @@ void declare_data(Schema& schema) {
 }
 
 // distributed:, checkpoint:, metrics:, eval:
-void declare_services(Schema& schema) {
+void declare_services(ExperimentSchema& schema) {
   KEY(distributed.backend, "auto: NCCL for CUDA tensors, MPI for CPU tensors");
   KEY(distributed.first_bucket_mb, "size of the first gradient bucket, MiB").above(0);
   KEY(distributed.bucket_mb, "size of later gradient buckets, MiB").above(0);
@@ -188,8 +188,8 @@ void declare_services(Schema& schema) {
 
 }  // namespace
 
-Schema make_experiment_schema() {
-  Schema schema;
+ExperimentSchema make_experiment_schema() {
+  ExperimentSchema schema;
   declare_run_and_model(schema);
   declare_ssl(schema);
   declare_optim(schema);

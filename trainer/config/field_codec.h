@@ -22,7 +22,8 @@ enum class FieldKind {
   choice,
   integer_list,
   real_list,
-  string_list
+  string_list,
+  tree  // a free-form subtree that the schema's owner checks itself
 };
 
 // Scalar conversions; nullopt when `text` is not exactly one value of the type.
@@ -50,6 +51,13 @@ struct FieldTraits {
                                     : std::is_same_v<T, double>  ? FieldKind::real
                                                                  : FieldKind::string;
   using Element = T;
+  static constexpr bool is_list = false;
+};
+
+template <>
+struct FieldTraits<ConfigNode> {
+  static constexpr FieldKind kind = FieldKind::tree;
+  using Element = ConfigNode;
   static constexpr bool is_list = false;
 };
 

@@ -67,6 +67,8 @@ std::string FieldSpec::expected() const {
       return "one of: " + join(choices);
     case FieldKind::string:
       return choices.empty() ? "a string" : "one of: " + join(choices);
+    case FieldKind::tree:
+      return "a YAML value";
     default:
       break;
   }
@@ -96,28 +98,38 @@ std::string check_choices(const FieldSpec& spec, const std::string& value) {
   return "expected one of: " + join(spec.choices) + ", found '" + value + "'";
 }
 
-void Schema::read(const ConfigNode& root, ExperimentConfig& config, ConfigIssues& issues) const {
+FieldSpec& SchemaKeys::declare(std::string path, std::string doc, FieldKind kind) {
+  FieldSpec& spec = specs_.emplace_back();
+  spec.path = std::move(path);
+  spec.doc = std::move(doc);
+  spec.kind = kind;
+  return spec;
+}
+
+void SchemaKeys::walk(const ConfigNode& root, ConfigIssues& issues,
+                      const std::function<void(std::size_t, const ConfigNode&)>& read) const {
   std::vector<std::string> seen;
-  if (root.kind == ConfigNode::Kind::map) read_map(root, "", config, issues, seen);
-  for (const Field& field : fields_) {
-    if (field.spec.required && std::find(seen.begin(), seen.end(), field.spec.path) == seen.end())
-      issues.push_back({field.spec.path,
+  if (root.kind == ConfigNode::Kind::map) walk_map(root, "", issues, read, seen);
+  for (const FieldSpec& spec : specs_) {
+    if (spec.required && std::find(seen.begin(), seen.end(), spec.path) == seen.end())
+      issues.push_back({spec.path,
                         {root.origin.source, 0},
-                        "required key is missing (expected " + field.spec.expected() + ")"});
+                        "required key is missing (expected " + spec.expected() + ")"});
   }
 }
 
-void Schema::read_map(const ConfigNode& map, const std::string& prefix, ExperimentConfig& config,
-                      ConfigIssues& issues, std::vector<std::string>& seen) const {
+void SchemaKeys::walk_map(const ConfigNode& map, const std::string& prefix, ConfigIssues& issues,
+                          const std::function<void(std::size_t, const ConfigNode&)>& read,
+                          std::vector<std::string>& seen) const {
   for (const auto& [key, node] : map.entries) {
     const std::string path = prefix.empty() ? key : prefix + "." + key;
     if (const FieldSpec* spec = find(path)) {
-      for (const Field& field : fields_)
-        if (&field.spec == spec) field.read(config, node, issues);
+      for (std::size_t i = 0; i < specs_.size(); ++i)
+        if (&specs_[i] == spec) read(i, node);
       seen.push_back(path);
     } else if (is_section(path)) {
       if (node.kind == ConfigNode::Kind::map)
-        read_map(node, path, config, issues, seen);
+        walk_map(node, path, issues, read, seen);
       else if (node.kind != ConfigNode::Kind::null)
         issues.push_back(
             {path, node.origin,
@@ -130,39 +142,39 @@ void Schema::read_map(const ConfigNode& map, const std::string& prefix, Experime
   }
 }
 
-ConfigNode Schema::write(const ExperimentConfig& config) const {
+ConfigNode SchemaKeys::assemble(const std::function<ConfigNode(std::size_t)>& value_of) const {
   ConfigNode root = ConfigNode::make_map({"default", 0});
   ConfigIssues ignored;  // every path is a declared key: setting it cannot fail
-  for (const Field& field : fields_)
-    apply_override(root, {field.spec.path, field.write(config)}, ignored);
+  for (std::size_t i = 0; i < specs_.size(); ++i)
+    apply_override(root, {specs_[i].path, value_of(i)}, ignored);
   return root;
 }
 
-const FieldSpec* Schema::find(std::string_view path) const {
-  for (const Field& field : fields_)
-    if (field.spec.path == path) return &field.spec;
+const FieldSpec* SchemaKeys::find(std::string_view path) const {
+  for (const FieldSpec& spec : specs_)
+    if (spec.path == path) return &spec;
   return nullptr;
 }
 
-bool Schema::is_section(std::string_view path) const {
-  for (const Field& field : fields_)
-    if (field.spec.path.size() > path.size() && field.spec.path.starts_with(path) &&
-        field.spec.path[path.size()] == '.')
+bool SchemaKeys::is_section(std::string_view path) const {
+  for (const FieldSpec& spec : specs_)
+    if (spec.path.size() > path.size() && spec.path.starts_with(path) &&
+        spec.path[path.size()] == '.')
       return true;
   return false;
 }
 
-std::vector<const FieldSpec*> Schema::fields() const {
+std::vector<const FieldSpec*> SchemaKeys::fields() const {
   std::vector<const FieldSpec*> specs;
-  for (const Field& field : fields_) specs.push_back(&field.spec);
+  for (const FieldSpec& spec : specs_) specs.push_back(&spec);
   return specs;
 }
 
-std::string Schema::suggest(std::string_view unknown) const {
+std::string SchemaKeys::suggest(std::string_view unknown) const {
   std::vector<std::string> candidates;
-  for (const Field& field : fields_) {
-    candidates.push_back(field.spec.path);
-    for (auto p = parent(field.spec.path); !p.empty(); p = parent(p)) candidates.emplace_back(p);
+  for (const FieldSpec& spec : specs_) {
+    candidates.push_back(spec.path);
+    for (auto p = parent(spec.path); !p.empty(); p = parent(p)) candidates.emplace_back(p);
   }
   // 1. The same key name in another section (a key put in the wrong place).
   for (const auto& candidate : candidates)

@@ -1,8 +1,8 @@
-// Schema: the typed description of every config key — its dotted path, C++ field, documentation
-// and allowed values. It reads a ConfigNode tree into an ExperimentConfig (collecting every
+// Schema: the typed description of every key of a YAML file — its dotted path, C++ field,
+// documentation and allowed values. It reads a ConfigNode tree into a struct (collecting every
 // problem: unknown keys with a suggestion, wrong types, out-of-range values, missing required
-// keys) and writes an ExperimentConfig back as a tree. The keys themselves are declared in
-// experiment_schema.cpp.
+// keys) and writes the struct back as a tree. The experiment config's keys are declared in
+// experiment_schema.cpp, a sweep file's in sweep_file.cpp.
 #pragma once
 
 #include <deque>
@@ -12,7 +12,6 @@
 #include <string_view>
 #include <vector>
 
-#include "trainer/config/experiment_config.h"
 #include "trainer/config/field_codec.h"
 
 namespace pathodino::config {
@@ -40,37 +39,55 @@ struct FieldSpec {
   std::string expected() const;
 };
 
-class Schema {
+// The keys of a schema without the type they are read into: lookup, suggestions, and the walk
+// over a tree that finds each declared key, reports unknown ones and checks required ones.
+class SchemaKeys {
  public:
-  // Declares a key. `get` maps an ExperimentConfig to the field, e.g.
-  //   [](ExperimentConfig& c) -> auto& { return c.optim.base_lr; }
-  template <class Get>
-  FieldSpec& field(std::string path, std::string doc, Get get);
-
-  // Reads `root` over the defaults held by `config`; appends every problem to `issues`.
-  void read(const ConfigNode& root, ExperimentConfig& config, ConfigIssues& issues) const;
-  // The whole config as a tree, keys in declaration order.
-  ConfigNode write(const ExperimentConfig& config) const;
-
   const FieldSpec* find(std::string_view path) const;
   bool is_section(std::string_view path) const;
   // The key the user most likely meant, or empty.
   std::string suggest(std::string_view unknown_path) const;
   std::vector<const FieldSpec*> fields() const;
 
+ protected:
+  FieldSpec& declare(std::string path, std::string doc, FieldKind kind);
+  // Calls read(index, node) for every declared key of `root`, in file order; appends unknown
+  // keys, sections that are not maps and missing required keys to `issues`.
+  void walk(const ConfigNode& root, ConfigIssues& issues,
+            const std::function<void(std::size_t, const ConfigNode&)>& read) const;
+  // A tree with every declared key set to value_of(index), in declaration order.
+  ConfigNode assemble(const std::function<ConfigNode(std::size_t)>& value_of) const;
+
  private:
-  struct Field {
-    FieldSpec spec;
-    std::function<void(ExperimentConfig&, const ConfigNode&, ConfigIssues&)> read;
-    std::function<ConfigNode(const ExperimentConfig&)> write;
-  };
-  void read_map(const ConfigNode& map, const std::string& prefix, ExperimentConfig& config,
-                ConfigIssues& issues, std::vector<std::string>& seen) const;
-  std::deque<Field> fields_;  // deque: FieldSpec references stay valid while declaring
+  void walk_map(const ConfigNode& map, const std::string& prefix, ConfigIssues& issues,
+                const std::function<void(std::size_t, const ConfigNode&)>& read,
+                std::vector<std::string>& seen) const;
+  std::deque<FieldSpec> specs_;  // deque: FieldSpec references stay valid while declaring
 };
 
-// The schema of ExperimentConfig (experiment_schema.cpp).
-Schema make_experiment_schema();
+// A schema of the struct `Root`: each key is bound to one of its fields.
+template <class Root>
+class Schema : public SchemaKeys {
+ public:
+  // Declares a key. `get` maps a Root to the field, e.g.
+  //   [](ExperimentConfig& c) -> auto& { return c.optim.base_lr; }
+  template <class Get>
+  FieldSpec& field(std::string path, std::string doc, Get get);
+
+  // Reads `root` over the defaults held by `into`; appends every problem to `issues`.
+  void read(const ConfigNode& root, Root& into, ConfigIssues& issues) const {
+    walk(root, issues,
+         [&](std::size_t i, const ConfigNode& node) { read_[i](into, node, issues); });
+  }
+  // The whole struct as a tree, keys in declaration order.
+  ConfigNode write(const Root& from) const {
+    return assemble([&](std::size_t i) { return write_[i](from); });
+  }
+
+ private:
+  std::vector<std::function<void(Root&, const ConfigNode&, ConfigIssues&)>> read_;
+  std::vector<std::function<ConfigNode(const Root&)>> write_;
+};
 
 // The elements of a list field's node: a sequence, or the convenient spellings "0.5, 0.5, 0.5"
 // and a single value; nullopt (with the problem in `issues`) when it is neither or of another
@@ -107,46 +124,42 @@ std::optional<Element> read_field_element(const FieldSpec& spec, const ConfigNod
   return value;
 }
 
+template <class Root>
 template <class Get>
-FieldSpec& Schema::field(std::string path, std::string doc, Get get) {
-  using T = std::remove_cvref_t<std::invoke_result_t<Get, ExperimentConfig&>>;
+FieldSpec& Schema<Root>::field(std::string path, std::string doc, Get get) {
+  using T = std::remove_cvref_t<std::invoke_result_t<Get, Root&>>;
   using Traits = FieldTraits<T>;
   using Element = typename Traits::Element;
-  Field& field = fields_.emplace_back();
-  field.spec.path = std::move(path);
-  field.spec.doc = std::move(doc);
-  field.spec.kind = Traits::kind;
+  FieldSpec& declared = declare(std::move(path), std::move(doc), Traits::kind);
   if constexpr (std::is_enum_v<Element>)
-    for (const auto& entry : EnumNames<Element>::values)
-      field.spec.choices.emplace_back(entry.name);
-  const FieldSpec* spec = &field.spec;
+    for (const auto& entry : EnumNames<Element>::values) declared.choices.emplace_back(entry.name);
+  const FieldSpec* spec = &declared;
 
-  const auto read_element = [spec](const ConfigNode& node, ConfigIssues& issues,
-                                   const std::string& where) {
-    return read_field_element<Element>(*spec, node, issues, where);
-  };
-
-  field.read = [get, spec, read_element](ExperimentConfig& config, const ConfigNode& node,
-                                         ConfigIssues& issues) {
-    if constexpr (Traits::is_list) {
+  read_.push_back([get, spec](Root& into, const ConfigNode& node, ConfigIssues& issues) {
+    if constexpr (std::is_same_v<T, ConfigNode>) {
+      get(into) = node;  // a free-form tree: its owner checks it
+    } else if constexpr (Traits::is_list) {
       const std::optional<std::vector<ConfigNode>> items = list_items(*spec, node, issues);
       if (!items) return;
       std::vector<Element> values;
       bool ok = true;
       for (std::size_t i = 0; i < items->size(); ++i) {
-        auto value = read_element((*items)[i], issues, " (element " + std::to_string(i) + ")");
+        auto value = read_field_element<Element>(*spec, (*items)[i], issues,
+                                                 " (element " + std::to_string(i) + ")");
         if (value) values.push_back(*value);
         ok = ok && value.has_value();
       }
-      if (ok) get(config) = std::move(values);
+      if (ok) get(into) = std::move(values);
     } else {
-      if (auto value = read_element(node, issues, "")) get(config) = *value;
+      if (auto value = read_field_element<Element>(*spec, node, issues, "")) get(into) = *value;
     }
-  };
+  });
 
-  field.write = [get](const ExperimentConfig& config) {
-    const T& value = get(const_cast<ExperimentConfig&>(config));
-    if constexpr (Traits::is_list) {
+  write_.push_back([get](const Root& from) {
+    const T& value = get(const_cast<Root&>(from));
+    if constexpr (std::is_same_v<T, ConfigNode>) {
+      return value;
+    } else if constexpr (Traits::is_list) {
       ConfigNode node;
       node.kind = ConfigNode::Kind::sequence;
       node.origin = {"default", 0};
@@ -155,8 +168,8 @@ FieldSpec& Schema::field(std::string path, std::string doc, Get get) {
     } else {
       return encode_scalar(value);
     }
-  };
-  return field.spec;
+  });
+  return declared;
 }
 
 }  // namespace pathodino::config

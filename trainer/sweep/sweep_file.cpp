@@ -1,142 +1,160 @@
 #include "trainer/sweep/sweep_file.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cctype>
-#include <set>
-#include <stdexcept>
+#include <functional>
+
+#include "trainer/config/config_files.h"
+#include "trainer/config/experiment_schema.h"
+#include "trainer/config/schema.h"
 
 namespace pathodino::sweep {
 namespace {
 
-[[noreturn]] void refuse(const SweepFile& s, const std::string& key, const std::string& what) {
-  throw SweepFileError(s.file.string() + ": " + (key.empty() ? "" : key + ": ") + what);
+using config::ConfigIssues;
+using config::ConfigNode;
+
+// The sweep file as written, before its paths are resolved and its overrides flattened.
+struct SweepKeys {
+  std::string base, name, output_dir = "runs/sweeps";
+  int64_t ranks = 1;
+  ConfigNode set, grid, runs;
+  SlurmRequest slurm;
+};
+
+// SWEEP_KEY(slurm.time, "doc") declares key "slurm.time" bound to SweepKeys::slurm.time.
+#define SWEEP_KEY(member, doc) \
+  schema.field(                \
+      #member, doc, [](SweepKeys & k) -> auto& { return k.member; })
+
+config::Schema<SweepKeys> sweep_schema() {
+  config::Schema<SweepKeys> schema;
+  SWEEP_KEY(base, "the experiment config the runs start from, relative to the sweep file")
+      .is_required();
+  SWEEP_KEY(name, "the sweep's folder under output_dir; prefixes every run's name").is_required();
+  SWEEP_KEY(output_dir, "where sweep folders go, relative to the working directory");
+  SWEEP_KEY(ranks, "MPI ranks of each run").at_least(1);
+  SWEEP_KEY(set, "overrides of every run: a map of KEY: VALUE");
+  SWEEP_KEY(grid, "a map of KEY: [VALUE, ...]: one run per combination");
+  SWEEP_KEY(runs, "a list of runs, each a map of KEY: VALUE");
+  SWEEP_KEY(slurm.partition, "sbatch --partition");
+  SWEEP_KEY(slurm.time, "sbatch --time");
+  SWEEP_KEY(slurm.account, "sbatch --account");
+  SWEEP_KEY(slurm.cpus_per_task, "sbatch --cpus-per-task").at_least(1);
+  SWEEP_KEY(slurm.gpus_per_task, "sbatch --gpus-per-task").at_least(0);
+  SWEEP_KEY(slurm.extra, "further sbatch options, verbatim");
+  return schema;
 }
 
-// A value as `--set KEY=VALUE` takes it: scalars verbatim, lists and maps as flow YAML.
-std::string override_value(const YAML::Node& node) {
-  if (node.IsScalar()) return node.Scalar();
-  YAML::Emitter out;
-  out << YAML::Flow << node;
-  return out.c_str();
+#undef SWEEP_KEY
+
+// The scalar at `key` of the file, when there is one (checks of a value the schema could not
+// read would only repeat its issue).
+const ConfigNode* scalar_at(const ConfigNode& root, std::string_view key) {
+  const ConfigNode* node = root.find_path(key);
+  return node && node->kind == ConfigNode::Kind::scalar ? node : nullptr;
 }
 
-Overrides read_overrides(const SweepFile& s, const YAML::Node& node, const std::string& where) {
-  if (!node.IsMap()) refuse(s, where, "expected a map of KEY: VALUE overrides");
-  Overrides overrides;
-  for (const auto& entry : node) {
-    if (entry.second.IsNull()) refuse(s, where + "." + entry.first.Scalar(), "has no value");
-    overrides.emplace_back(entry.first.Scalar(), override_value(entry.second));
-  }
-  return overrides;
-}
-
-template <typename T>
-T scalar(const SweepFile& s, const YAML::Node& node, const std::string& key) {
-  if (node.IsNull()) refuse(s, key, "has no value");
-  try {
-    return node.as<T>();
-  } catch (const YAML::Exception&) {
-    refuse(s, key, "cannot read '" + (node.IsScalar() ? node.Scalar() : "(not a scalar)") + "'");
-  }
-}
-
-YAML::Node load_root(const SweepFile& s) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(s.file.string());
-  } catch (const YAML::BadFile&) {
-    refuse(s, "", "cannot read the sweep file");
-  } catch (const YAML::Exception& e) {
-    refuse(s, "", "not YAML: " + std::string(e.what()));
-  }
-  if (!root.IsMap()) refuse(s, "", "expected a map (base, name, grid and/or runs, ...)");
-  static const std::set<std::string> known{"base", "name", "output_dir", "ranks",
-                                           "set",  "grid", "runs",       "slurm"};
-  for (const auto& entry : root)
-    if (!known.contains(entry.first.Scalar()))
-      refuse(s, entry.first.Scalar(),
-             "unknown key (known: base, name, output_dir, ranks, set, grid, runs, slurm)");
-  return root;
-}
-
-// base, name, output_dir and ranks: where the runs come from and go.
-void read_place(SweepFile& s, const YAML::Node& root) {
-  if (!root["base"]) refuse(s, "base", "missing: the experiment config the runs start from");
-  if (!root["name"]) refuse(s, "name", "missing: names the sweep's folder");
-  s.base = s.file.parent_path() / scalar<std::string>(s, root["base"], "base");
-  if (!std::filesystem::exists(s.base)) refuse(s, "base", "no such file: " + s.base.string());
-  s.name = scalar<std::string>(s, root["name"], "name");
+// base, name and output_dir: where the runs come from and go.
+void check_place(SweepFile& s, const ConfigNode& root, ConfigIssues& issues) {
+  if (const ConfigNode* base = scalar_at(root, "base"); base && !std::filesystem::exists(s.base))
+    issues.push_back({"base", base->origin, "no such file: " + s.base.string()});
   // The name prefixes every run.name, so it has run.name's alphabet (and is safe in sbatch lines).
   const bool bad_name = std::any_of(s.name.begin(), s.name.end(), [](unsigned char c) {
     return !(std::isalnum(c) || c == '_' || c == '-' || c == '.');
   });
-  if (s.name.empty() || bad_name || s.name == "." || s.name == "..")
-    refuse(s, "name", "'" + s.name + "' is not a folder name (letters, digits, . _ -)");
-  if (root["output_dir"]) s.output_dir = scalar<std::string>(s, root["output_dir"], "output_dir");
+  if (const ConfigNode* name = scalar_at(root, "name");
+      name && (s.name.empty() || bad_name || s.name == "." || s.name == ".."))
+    issues.push_back(
+        {"name", name->origin, "'" + s.name + "' is not a folder name (letters, digits, . _ -)"});
   const std::string dir = std::filesystem::absolute(s.output_dir).string();
-  if (dir.find_first_of(" \t\n%'\"") != std::string::npos)  // it goes into #SBATCH --output
-    refuse(s, "output_dir", "'" + dir + "' has a space, a quote or a %: choose another folder");
-  if (root["ranks"]) s.ranks = scalar<int64_t>(s, root["ranks"], "ranks");
-  if (s.ranks < 1) refuse(s, "ranks", "must be at least 1");
+  if (const ConfigNode* node = scalar_at(root, "output_dir");
+      node && dir.find_first_of(" \t\n%'\"") != std::string::npos)  // it goes into #SBATCH --output
+    issues.push_back({"output_dir", node->origin,
+                      "'" + dir + "' has a space, a quote or a %: choose another folder"});
+}
+
+// Each value becomes one `#SBATCH` line of the job script: a line break would start another.
+void check_slurm(const SlurmRequest& slurm, const ConfigNode& root, ConfigIssues& issues) {
+  std::vector<std::pair<std::string, std::string>> lines{{"slurm.partition", slurm.partition},
+                                                         {"slurm.time", slurm.time},
+                                                         {"slurm.account", slurm.account}};
+  for (const std::string& option : slurm.extra) lines.emplace_back("slurm.extra", option);
+  for (const auto& [key, value] : lines)
+    if (std::any_of(value.begin(), value.end(), [](unsigned char c) { return c < 0x20; }))
+      issues.push_back({key, root.find_path(key) ? root.find_path(key)->origin : root.origin,
+                        "control characters (a line break?) in '" + value + "'"});
+}
+
+// Calls leaf(key, node) for every experiment-config key of the override map `node`; nested maps
+// of sections spell dotted keys. Keys the experiment schema does not know are issues at `where`.
+void for_each_key(const config::ExperimentSchema& keys, const ConfigNode& node,
+                  const std::string& where, const std::string& prefix, ConfigIssues& issues,
+                  const std::function<void(const std::string&, const ConfigNode&)>& leaf) {
+  for (const auto& [part, value] : node.entries) {
+    const std::string key = prefix.empty() ? part : prefix + "." + part;
+    if (keys.find(key)) {
+      leaf(key, value);
+    } else if (keys.is_section(key) && value.kind == ConfigNode::Kind::map) {
+      for_each_key(keys, value, where, key, issues, leaf);
+    } else if (keys.is_section(key)) {
+      issues.push_back(
+          {where + "." + key, value.origin,
+           "is a section: expected a map of its keys, found " + std::string(value.kind_name())});
+    } else {
+      const std::string guess = keys.suggest(key);
+      issues.push_back({where + "." + key, value.origin,
+                        "not a key of an experiment config" +
+                            (guess.empty() ? "" : " (did you mean '" + guess + "'?)")});
+    }
+  }
+}
+
+Overrides read_overrides(const config::ExperimentSchema& keys, const ConfigNode& node,
+                         const std::string& where, ConfigIssues& issues) {
+  Overrides overrides;
+  if (node.kind != ConfigNode::Kind::map) {
+    issues.push_back(
+        {where, node.origin,
+         "expected a map of KEY: VALUE overrides, found " + std::string(node.kind_name())});
+    return overrides;
+  }
+  for_each_key(keys, node, where, "", issues, [&](const std::string& key, const ConfigNode& v) {
+    if (v.kind == ConfigNode::Kind::null)
+      issues.push_back({where + "." + key, v.origin, "has no value"});
+    else
+      overrides.emplace_back(key, config::override_text(v));
+  });
+  return overrides;
 }
 
 // set, grid and runs: the overrides of each run.
-void read_runs(SweepFile& s, const YAML::Node& root) {
-  if (root["set"]) s.common = read_overrides(s, root["set"], "set");
-  if (const YAML::Node grid = root["grid"]) {
-    if (!grid.IsMap()) refuse(s, "grid", "expected a map of KEY: [VALUE, ...]");
-    for (const auto& entry : grid) {
-      const std::string key = "grid." + entry.first.Scalar();
-      if (!entry.second.IsSequence() || entry.second.size() == 0)
-        refuse(s, key, "expected a non-empty list of values");
-      std::vector<std::string> values;
-      for (const auto& v : entry.second) values.push_back(override_value(v));
-      s.grid.emplace_back(entry.first.Scalar(), std::move(values));
-    }
+void read_runs(SweepFile& s, const SweepKeys& written, ConfigIssues& issues) {
+  const config::ExperimentSchema keys = config::make_experiment_schema();
+  if (written.set.kind != ConfigNode::Kind::null)
+    s.common = read_overrides(keys, written.set, "set", issues);
+  if (written.grid.kind == ConfigNode::Kind::map) {
+    for_each_key(
+        keys, written.grid, "grid", "", issues,
+        [&](const std::string& key, const ConfigNode& values) {
+          if (values.kind != ConfigNode::Kind::sequence || values.items.empty()) {
+            issues.push_back({"grid." + key, values.origin, "expected a non-empty list of values"});
+            return;
+          }
+          std::vector<std::string> texts;
+          for (const ConfigNode& v : values.items) texts.push_back(config::override_text(v));
+          s.grid.emplace_back(key, std::move(texts));
+        });
+  } else if (written.grid.kind != ConfigNode::Kind::null) {
+    issues.push_back({"grid", written.grid.origin, "expected a map of KEY: [VALUE, ...]"});
   }
-  if (const YAML::Node runs = root["runs"]) {
-    if (!runs.IsSequence()) refuse(s, "runs", "expected a list of override maps");
-    for (size_t i = 0; i < runs.size(); ++i)
-      s.runs.push_back(read_overrides(s, runs[i], "runs[" + std::to_string(i) + "]"));
+  if (written.runs.kind == ConfigNode::Kind::sequence) {
+    for (size_t i = 0; i < written.runs.items.size(); ++i)
+      s.runs.push_back(
+          read_overrides(keys, written.runs.items[i], "runs[" + std::to_string(i) + "]", issues));
+  } else if (written.runs.kind != ConfigNode::Kind::null) {
+    issues.push_back({"runs", written.runs.origin, "expected a list of override maps"});
   }
-  if (s.grid.empty() && s.runs.empty()) refuse(s, "", "no runs: give a grid and/or a runs list");
-}
-
-void read_slurm_key(SweepFile& s, const std::string& key, const YAML::Node& value) {
-  const std::string where = "slurm." + key;
-  SlurmRequest& slurm = s.slurm;
-  if (key == "partition")
-    slurm.partition = scalar<std::string>(s, value, where);
-  else if (key == "time")
-    slurm.time = scalar<std::string>(s, value, where);
-  else if (key == "account")
-    slurm.account = scalar<std::string>(s, value, where);
-  else if (key == "cpus_per_task")
-    slurm.cpus_per_task = scalar<int64_t>(s, value, where);
-  else if (key == "gpus_per_task")
-    slurm.gpus_per_task = scalar<int64_t>(s, value, where);
-  else if (key == "extra")
-    slurm.extra = scalar<std::vector<std::string>>(s, value, where);
-  else
-    refuse(s, where,
-           "unknown key (known: partition, time, account, cpus_per_task, gpus_per_task, extra)");
-}
-
-void read_slurm(SweepFile& s, const YAML::Node& slurm) {
-  if (!slurm.IsMap()) refuse(s, "slurm", "expected a map");
-  for (const auto& entry : slurm) read_slurm_key(s, entry.first.Scalar(), entry.second);
-  if (s.slurm.cpus_per_task < 1) refuse(s, "slurm.cpus_per_task", "must be at least 1");
-  // Each value becomes one `#SBATCH` line of the job script: a line break would start another.
-  std::vector<std::pair<std::string, std::string>> lines{{"slurm.partition", s.slurm.partition},
-                                                         {"slurm.time", s.slurm.time},
-                                                         {"slurm.account", s.slurm.account}};
-  for (const std::string& option : s.slurm.extra) lines.emplace_back("slurm.extra", option);
-  for (const auto& [key, value] : lines)
-    if (std::any_of(value.begin(), value.end(), [](unsigned char c) { return c < 0x20; }))
-      refuse(s, key, "control characters (a line break?) in '" + value + "'");
-  if (s.slurm.gpus_per_task < 0) refuse(s, "slurm.gpus_per_task", "must not be negative");
 }
 
 }  // namespace
@@ -144,10 +162,24 @@ void read_slurm(SweepFile& s, const YAML::Node& slurm) {
 SweepFile read_sweep_file(const std::filesystem::path& file) {
   SweepFile s;
   s.file = file;
-  const YAML::Node root = load_root(s);
-  read_place(s, root);
-  read_runs(s, root);
-  if (const YAML::Node slurm = root["slurm"]) read_slurm(s, slurm);
+  ConfigIssues issues;
+  const ConfigNode root = config::load_yaml_file(file, {file.string(), 0}, issues);
+  if (issues.empty() && root.kind != ConfigNode::Kind::map)
+    issues.push_back({"", root.origin, "expected a map (base, name, grid and/or runs, ...)"});
+  if (!issues.empty()) throw SweepFileError(std::move(issues));
+  SweepKeys written;
+  sweep_schema().read(root, written, issues);
+  s.base = file.parent_path() / written.base;
+  s.name = written.name;
+  s.output_dir = written.output_dir;
+  s.ranks = written.ranks;
+  s.slurm = written.slurm;
+  check_place(s, root, issues);
+  check_slurm(s.slurm, root, issues);
+  read_runs(s, written, issues);
+  if (issues.empty() && s.grid.empty() && s.runs.empty())
+    issues.push_back({"", {file.string(), 0}, "no runs: give a grid and/or a runs list"});
+  if (!issues.empty()) throw SweepFileError(std::move(issues));
   return s;
 }
 

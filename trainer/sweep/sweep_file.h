@@ -9,15 +9,17 @@
 //   slurm: {partition: gpu, time: "12:00:00", cpus_per_task: 8, gpus_per_task: 1,
 //           extra: ["--account=path"]}   # what `sweep submit` asks sbatch for
 // A run's overrides are `set`, then its grid point or list entry; each value is what `--set
-// KEY=VALUE` would take. No LibTorch.
+// KEY=VALUE` would take; nested maps spell dotted keys ({optim: {epochs: 2}} is optim.epochs).
+// No LibTorch.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "trainer/config/config_issue.h"
 
 namespace pathodino::sweep {
 
@@ -43,14 +45,17 @@ struct SweepFile {
   std::filesystem::path sweep_dir() const { return output_dir / name; }
 };
 
-// A sweep file that cannot be used; what() names the file and the key at fault.
-class SweepFileError : public std::runtime_error {
+// A sweep file that cannot be used; each issue names the file, line and key at fault.
+class SweepFileError : public config::ConfigError {
  public:
-  using std::runtime_error::runtime_error;
+  explicit SweepFileError(config::ConfigIssues issues)
+      : ConfigError(std::move(issues), "sweep file") {}
 };
 
-// Throws SweepFileError for anything it cannot use (unknown keys, an empty value, a grid entry
-// that is not a non-empty list, no runs at all, a name that is not a folder name, ...).
+// Reads a sweep file through its schema, then checks every override key against the experiment
+// config's schema. Throws SweepFileError listing everything it cannot use (unknown keys, with a
+// suggestion; wrong types; a grid entry that is not a non-empty list; no runs at all; a name that
+// is not a folder name, ...). Override values are checked when the runs are planned.
 SweepFile read_sweep_file(const std::filesystem::path& file);
 
 // Each run's overrides, in order: the grid's combinations (last key varying fastest), then `runs`.

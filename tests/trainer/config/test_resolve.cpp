@@ -5,8 +5,8 @@
 #include <fstream>
 
 #include "trainer/config/config_issue.h"
+#include "trainer/config/experiment_schema.h"
 #include "trainer/config/resolve.h"
-#include "trainer/config/schema.h"
 
 namespace fs = std::filesystem;
 using namespace pathodino;

@@ -1,12 +1,12 @@
 // The schema's own behaviour: suggestions for unknown keys and how it describes expectations.
 #include <gtest/gtest.h>
 
-#include "trainer/config/schema.h"
+#include "trainer/config/experiment_schema.h"
 
 using namespace pathodino::config;
 
 TEST(Schema, SuggestsTheIntendedKey) {
-  const Schema schema = make_experiment_schema();
+  const ExperimentSchema schema = make_experiment_schema();
   EXPECT_EQ(schema.suggest("optim.bse_lr"), "optim.base_lr");           // typo
   EXPECT_EQ(schema.suggest("model.patchsize"), "model.patch_size");     // missing underscore
   EXPECT_EQ(schema.suggest("optim.student_temp"), "ssl.student_temp");  // wrong section
@@ -16,7 +16,7 @@ TEST(Schema, SuggestsTheIntendedKey) {
 }
 
 TEST(Schema, DescribesWhatItExpects) {
-  const Schema schema = make_experiment_schema();
+  const ExperimentSchema schema = make_experiment_schema();
   EXPECT_EQ(schema.find("optim.base_lr")->expected(), "a float > 0");
   EXPECT_EQ(schema.find("model.drop_path_rate")->expected(), "a float in [0, 1)");
   EXPECT_EQ(schema.find("data.mean")->expected(), "a list of 3 floats, each in [0, 1]");
@@ -27,7 +27,7 @@ TEST(Schema, DescribesWhatItExpects) {
 }
 
 TEST(Schema, KeysAreUniqueAndEveryKeyHasDocumentation) {
-  const Schema schema = make_experiment_schema();
+  const ExperimentSchema schema = make_experiment_schema();
   std::set<std::string> seen;
   for (const auto* spec : schema.fields()) {
     EXPECT_TRUE(seen.insert(spec->path).second) << "declared twice: " << spec->path;

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "scratch_dir.h"
+#include "trainer/config/config_issue.h"
 #include "trainer/sweep/sweep_file.h"
 #include "trainer/sweep/sweep_plan.h"
 #include "trainer/sweep/sweep_report.h"
@@ -22,14 +23,19 @@ std::filesystem::path write(const std::filesystem::path& dir, const std::string&
   return file;
 }
 
-std::string refusal(const std::filesystem::path& file) {
+// Every issue of a refused sweep file, as "file:line: key: message".
+std::vector<std::string> refusal(const std::filesystem::path& file) {
   try {
     read_sweep_file(file);
-  } catch (const std::runtime_error& e) {
-    return e.what();
+  } catch (const SweepFileError& e) {
+    std::vector<std::string> issues;
+    for (const config::ConfigIssue& issue : e.issues()) issues.push_back(issue.describe());
+    return issues;
   }
-  return "accepted";
+  return {"accepted"};
 }
+
+using Issues = std::vector<std::string>;
 
 TEST(SweepFile, GridThenRunsInOrderLastKeyFastest) {
   ScratchDir dir("sweep_file");
@@ -54,31 +60,60 @@ runs:
   EXPECT_EQ(s.sweep_dir(), std::filesystem::path("runs/sweeps/s"));
 }
 
-TEST(SweepFile, RefusalsNameTheFileAndTheKey) {
+TEST(SweepFile, RefusalsNameTheFileTheLineAndTheKey) {
   ScratchDir dir("sweep_file");
-  const auto file = dir.path() / "sweep.yaml";
+  const std::string file = (dir.path() / "sweep.yaml").string();
   EXPECT_EQ(refusal(write(dir.path(), "name: s\ngrid: {optim.base_lr: []}\n")),
-            file.string() + ": grid.optim.base_lr: expected a non-empty list of values");
-  EXPECT_EQ(
-      refusal(write(dir.path(), "name: s\ngird: {optim.base_lr: [1]}\n")),
-      file.string() +
-          ": gird: unknown key (known: base, name, output_dir, ranks, set, grid, runs, slurm)");
+            Issues{file + ":3: grid.optim.base_lr: expected a non-empty list of values"});
+  EXPECT_EQ(refusal(write(dir.path(), "name: s\ngird: {optim.base_lr: [1]}\n")),
+            Issues{file + ":3: gird: unknown key (did you mean 'grid'?)"});
   EXPECT_EQ(refusal(write(dir.path(), "name: s\n")),
-            file.string() + ": no runs: give a grid and/or a runs list");
+            Issues{file + ": no runs: give a grid and/or a runs list"});
   EXPECT_EQ(refusal(write(dir.path(), "name: a/b\nruns: [{optim.epochs: 1}]\n")),
-            file.string() + ": name: 'a/b' is not a folder name (letters, digits, . _ -)");
+            Issues{file + ":2: name: 'a/b' is not a folder name (letters, digits, . _ -)"});
   EXPECT_EQ(refusal(write(dir.path(), "name:\nruns: [{optim.epochs: 1}]\n")),
-            file.string() + ": name: has no value");
-  EXPECT_NE(refusal(write(dir.path(),
-                          "name: s\nruns: [{optim.epochs: 1}]\n"
-                          "slurm: {partition: \"gpu\\nrm -rf ~\"}\n"))
-                .find("slurm.partition: control characters"),
-            std::string::npos);
+            Issues{file + ":2: name: expected a string, found nothing (null)"});
+  EXPECT_EQ(
+      refusal(write(dir.path(),
+                    "name: s\nruns: [{optim.epochs: 1}]\n"
+                    "slurm: {partition: \"gpu\\nrm -rf ~\"}\n")),
+      Issues{file + ":4: slurm.partition: control characters (a line break?) in 'gpu\nrm -rf ~'"});
   EXPECT_EQ(refusal(write(dir.path(), "name: s\nranks: two\nruns: [{optim.epochs: 1}]\n")),
-            file.string() + ": ranks: cannot read 'two'");
-  EXPECT_NE(refusal(write(dir.path(), "name: s\nruns: [{optim.epochs: 1}]\nslurm: {gpu: 1}\n"))
-                .find("slurm.gpu: unknown key"),
-            std::string::npos);
+            Issues{file + ":3: ranks: expected an integer >= 1, found 'two'"});
+  EXPECT_EQ(refusal(write(dir.path(), "name: s\nruns: [{optim.epochs: 1}]\nslurm: {gpu: 1}\n")),
+            Issues{file + ":4: slurm.gpu: unknown key (did you mean 'slurm.gpus_per_task'?)"});
+  EXPECT_EQ(refusal(write(dir.path(), "runs: [{optim.epochs: 1}]\n")),
+            Issues{file + ": name: required key is missing (expected a string)"});
+}
+
+// Override keys are checked against the experiment config's schema when the file is read, each
+// with its line and a suggestion, instead of once per planned run.
+TEST(SweepFile, OverrideKeysAreExperimentConfigKeys) {
+  ScratchDir dir("sweep_file");
+  const std::string file = (dir.path() / "sweep.yaml").string();
+  EXPECT_EQ(
+      refusal(write(dir.path(),
+                    "name: s\n"
+                    "set: {optim.epocs: 2}\n"
+                    "grid:\n"
+                    "  optim.bse_lr: [0.1, 0.2]\n"
+                    "runs:\n"
+                    "  - {model.drop_path_rate: 0.1}\n"
+                    "  - {optim: 1}\n"
+                    "  - {model.drop_path_rate: }\n")),
+      (Issues{file + ":3: set.optim.epocs: not a key of an experiment config (did you mean "
+                     "'optim.epochs'?)",
+              file + ":5: grid.optim.bse_lr: not a key of an experiment config (did you "
+                     "mean 'optim.base_lr'?)",
+              file + ":8: runs[1].optim: is a section: expected a map of its keys, found a scalar",
+              file + ":9: runs[2].model.drop_path_rate: has no value"}));
+  // Nested maps of sections spell the same dotted keys.
+  const SweepFile nested = read_sweep_file(
+      write(dir.path(),
+            "name: s\nset: {optim: {epochs: 2}}\ngrid: {ssl: {koleo: {loss_weight: [0, 1]}}}\n"));
+  EXPECT_EQ(nested.common, (Overrides{{"optim.epochs", "2"}}));
+  ASSERT_EQ(nested.grid.size(), 1u);
+  EXPECT_EQ(nested.grid[0].first, "ssl.koleo.loss_weight");
 }
 
 TEST(SweepFile, EveryShippedSweepPlansWithoutARefusedRun) {
