@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "data/loader/index_permutation.h"
+#include "data/index_permutation.h"
 #include "data/seed_mix.h"
 
 namespace pathodino::data {

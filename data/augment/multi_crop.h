@@ -21,7 +21,7 @@
 #include "data/augment/color_ops.h"
 #include "data/augment/float_image.h"
 #include "data/data_options.h"
-#include "data/source/rgb_image.h"
+#include "data/rgb_image.h"
 
 namespace pathodino::data {
 

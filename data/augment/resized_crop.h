@@ -8,7 +8,7 @@
 #include <random>
 
 #include "data/augment/float_image.h"
-#include "data/source/rgb_image.h"
+#include "data/rgb_image.h"
 
 namespace pathodino::data {
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "data/source/rgb_image.h"
+#include "data/rgb_image.h"
 
 namespace pathodino::data {
 

@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "data/rgb_image.h"
 #include "data/slide/tile_grid.h"
 #include "data/slide/tissue_mask.h"
-#include "data/source/rgb_image.h"
 
 namespace pathodino::data {
 

@@ -18,10 +18,10 @@
 
 #include "data/augment/ibot_masks.h"
 #include "data/augment/multi_crop.h"
+#include "data/image_source.h"
 #include "data/loader/host_buffer.h"
 #include "data/loader/multi_crop_batch.h"
 #include "data/loader/sharded_sampler.h"
-#include "data/source/image_source.h"
 
 namespace pathodino::data {
 

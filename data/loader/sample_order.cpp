@@ -5,7 +5,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "data/loader/index_permutation.h"
+#include "data/index_permutation.h"
 #include "data/seed_mix.h"
 
 namespace pathodino::data {

@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "data/source/rgb_image.h"
+#include "data/rgb_image.h"
 
 struct _openslide;  // OpenSlide's opaque handle (openslide_t)
 

@@ -15,7 +15,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "data/source/rgb_image.h"
+#include "data/rgb_image.h"
 
 struct tiff;  // libtiff's TIFF
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "data/source/rgb_image.h"
+#include "data/rgb_image.h"
 
 namespace pathodino::data {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "data/source/image_source.h"
+#include "data/image_source.h"
 
 namespace pathodino::data {
 

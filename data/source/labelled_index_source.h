@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "data/source/image_source.h"
+#include "data/image_source.h"
 #include "data/source/wsi_tile_source.h"
 
 namespace pathodino::data {

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "data/data_options.h"
+#include "data/image_source.h"
 #include "data/loader/sample_order.h"
-#include "data/source/image_source.h"
 
 namespace pathodino::data {
 

@@ -10,9 +10,9 @@
 #include <memory>
 #include <string>
 
+#include "data/image_source.h"
 #include "data/index/tile_index.h"
 #include "data/slide/slide_handle_pool.h"
-#include "data/source/image_source.h"
 
 namespace pathodino::data {
 

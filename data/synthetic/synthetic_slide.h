@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "data/source/rgb_image.h"
+#include "data/rgb_image.h"
 
 namespace pathodino::data {
 

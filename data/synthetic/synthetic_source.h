@@ -6,7 +6,7 @@
 #include <string>
 
 #include "data/data_options.h"
-#include "data/source/image_source.h"
+#include "data/image_source.h"
 
 namespace pathodino::data {
 

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "data/source/rgb_image.h"
+#include "data/rgb_image.h"
 
 namespace pathodino::data {
 

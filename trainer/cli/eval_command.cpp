@@ -13,7 +13,7 @@
 #include <optional>
 #include <vector>
 
-#include "models/backbone_factory.h"
+#include "models/factory/backbone_factory.h"
 #include "trainer/cli/commands.h"
 #include "trainer/cli/config_args.h"
 #include "trainer/config/config_issue.h"

@@ -5,7 +5,7 @@
 
 #include <iostream>
 
-#include "models/backbone_factory.h"
+#include "models/factory/backbone_factory.h"
 #include "models/interchange/backbone_file.h"
 #include "models/vit_spec.h"
 #include "trainer/checkpoint/checkpoint_reader.h"

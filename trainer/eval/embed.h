@@ -7,7 +7,7 @@
 
 #include <torch/types.h>
 
-#include "data/source/image_source.h"
+#include "data/image_source.h"
 #include "models/vit/vision_transformer.h"
 
 namespace pathodino::eval {

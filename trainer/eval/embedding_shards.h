@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "data/data_options.h"
-#include "data/source/image_source.h"
+#include "data/image_source.h"
 #include "models/vit/vision_transformer.h"
 #include "trainer/distributed/communicator.h"
 #include "trainer/eval/embed.h"

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "data/source/image_source.h"
+#include "data/image_source.h"
 #include "models/vit/vision_transformer.h"
 #include "trainer/distributed/communicator.h"
 #include "trainer/eval/knn_evaluation.h"

@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "models/backbone_factory.h"
+#include "models/factory/backbone_factory.h"
 #include "trainer/ssl/dino_loss.h"
 #include "trainer/ssl/ema_teacher.h"
 #include "trainer/ssl/ibot_loss.h"

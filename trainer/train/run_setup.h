@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "data/image_source.h"
 #include "data/loader/batch_queue.h"
 #include "data/loader/sharded_sampler.h"
-#include "data/source/image_source.h"
 #include "data/source/source_factory.h"
 #include "trainer/checkpoint/checkpoint_options.h"
 #include "trainer/checkpoint/train_state.h"

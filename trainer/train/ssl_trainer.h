@@ -11,7 +11,7 @@
 #include <iosfwd>
 #include <optional>
 
-#include "data/source/image_source.h"
+#include "data/image_source.h"
 #include "trainer/config/experiment_config.h"
 #include "trainer/distributed/communicator.h"
 #include "trainer/distributed/mpi_runtime.h"

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "data/source/image_source.h"
+#include "data/image_source.h"
 #include "trainer/distributed/gradient_reducer.h"
 #include "trainer/metrics/jsonl_log.h"
 #include "trainer/metrics/step_timeline.h"

@@ -14,7 +14,7 @@
 
 #include "data/index/tile_groups.h"
 #include "data/index/tile_index.h"
-#include "data/loader/index_permutation.h"
+#include "data/index_permutation.h"
 #include "data/loader/sample_order.h"
 #include "data/loader/sharded_sampler.h"
 #include "scratch_dir.h"

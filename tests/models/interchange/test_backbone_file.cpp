@@ -111,7 +111,7 @@ TEST(BackboneFile, ImportOfAnIncompatibleFileChangesNothing) {
 
 }  // namespace
 
-#include "models/backbone_factory.h"
+#include "models/factory/backbone_factory.h"
 
 namespace {
 

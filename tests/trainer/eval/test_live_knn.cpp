@@ -7,7 +7,7 @@
 
 #include <memory>
 
-#include "models/backbone_factory.h"
+#include "models/factory/backbone_factory.h"
 #include "mpi_test_main.h"
 #include "trainer/config/resolve.h"
 #include "trainer/distributed/mpi_communicator.h"

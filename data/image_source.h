@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "data/source/rgb_image.h"
+#include "data/rgb_image.h"
 
 namespace pathodino::data {
 

@@ -1,4 +1,4 @@
-#include "data/loader/index_permutation.h"
+#include "data/index_permutation.h"
 
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-#include "models/backbone_factory.h"
+#include "models/factory/backbone_factory.h"
 
 #include "models/interchange/backbone_file.h"
 
