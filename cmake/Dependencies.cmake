@@ -67,8 +67,13 @@ target_link_libraries(pathodino_logging INTERFACE spdlog::spdlog fmt::fmt)
 # cpp-httplib: each rank's Prometheus /metrics endpoint (prometheus-cpp is in neither registry;
 # why not civetweb: trainer/metrics/metrics_server.h).
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
-# OpenSSL's libcrypto: base64 of Pushgateway grouping labels (trainer/metrics/pushgateway.cpp).
+# OpenSSL's libcrypto: base64 of Pushgateway grouping labels (trainer/metrics/pushgateway.cpp),
+# SHA-256 of the backbone named in every embedding file (trainer/embed/embed_archive.cpp).
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+
+# HDF5 (Debian's libhdf5-dev, its C++ API): the per-slide embedding files of `pathodino embed`
+# (trainer/embed/feature_file.h), the layout slide-level Python code reads with h5py.
+find_package(HDF5 REQUIRED COMPONENTS C CXX)
 
 # cairo: the PNG plots of `pathodino sweep report` (trainer/sweep/line_plot.cpp).
 pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)

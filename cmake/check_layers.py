@@ -43,13 +43,15 @@ LAYERS = {
     "trainer/config": ["data/*", "models/*", "trainer/ssl", "trainer/optim",
                        "trainer/distributed", "trainer/checkpoint", "trainer/metrics",
                        "trainer/eval"],
+    "trainer/embed": ["trainer/system", "data/*", "models/*", "trainer/distributed",
+                      "trainer/eval"],
     "trainer/sweep": ["trainer/system", "data/*", "trainer/config"],
     "trainer/train": ["trainer/system", "data/*", "models/*", "trainer/ssl", "trainer/optim",
                       "trainer/distributed", "trainer/checkpoint", "trainer/metrics",
                       "trainer/eval", "trainer/config"],
     "trainer/cli": ["trainer/system", "data/*", "models/*", "trainer/distributed",
-                    "trainer/checkpoint", "trainer/eval", "trainer/config", "trainer/sweep",
-                    "trainer/train"],
+                    "trainer/checkpoint", "trainer/eval", "trainer/embed", "trainer/config",
+                    "trainer/sweep", "trainer/train"],
 }
 
 

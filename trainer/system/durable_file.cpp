@@ -40,6 +40,12 @@ void sync_directory(const std::filesystem::path& directory) {
   if (::fsync(fd.get()) != 0) fail(dir, "fsync of the directory failed");
 }
 
+void sync_file(const std::filesystem::path& file) {
+  FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) fail(file, "cannot open the file to sync it");
+  if (::fsync(fd.get()) != 0) fail(file, "fsync failed");
+}
+
 void write_file_durably(const std::filesystem::path& path, std::string_view bytes,
                         bool sync_parent) {
   const std::filesystem::path temp = path.string() + ".tmp." + std::to_string(::getpid());

@@ -20,6 +20,9 @@ class DurableWriteError : public std::runtime_error {
 void write_file_durably(const std::filesystem::path& path, std::string_view bytes,
                         bool sync_parent = true);
 
+// fsync of a file another library wrote and closed (before renaming it into place).
+void sync_file(const std::filesystem::path& file);
+
 // fsync of a directory, so that entries created, renamed or removed in it are durable.
 void sync_directory(const std::filesystem::path& directory);
 

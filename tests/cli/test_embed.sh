@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# `pathodino embed` as a user runs it: synth → index → a backbone file → embed over 2 MPI ranks;
+# the slide files read back with h5py in the layout slide-level code expects; a job killed with
+# SIGKILL after its first slide file and run again keeps that file and embeds the rest; a folder
+# made with another backbone is refused by name; a bad config is refused before any work.
+set -uo pipefail
+bin=$1
+root=$2
+python=$3
+source "$(dirname "$0")/check.sh"
+export PATHODINO_BIN=$bin
+config="$root/configs/debug/tiny_cpu.yaml"
+
+"$bin" synth --out "$tmp/slides" --slides 6 --width 1024 --height 768 --seed 21 > /dev/null ||
+  { echo "FAIL synth"; exit 1; }
+"$bin" index --slides "$tmp/slides/manifest.csv" --out "$tmp/tiles.pdidx" --target-mpp 0.5 \
+  --tile-size 64 --no-qa > "$tmp/index.out" || { echo "FAIL index"; exit 1; }
+tiles=$(grep -Eo '[0-9]+ tiles ->' "$tmp/index.out" | grep -Eo '[0-9]+')
+slides=$(grep -Ec '^ok +[1-9][0-9]* tiles' "$tmp/index.out")  # the index holds slides with tiles
+check "the test's index has slides with tiles on both ranks" test "$slides" -ge 4
+for seed in 3 4; do
+  "$bin" export --init vit_tiny_patch16 --seed $seed --img-size 64 --layerscale-init 0 \
+    --out "$tmp/backbone$seed.safetensors" > /dev/null || { echo "FAIL export"; exit 1; }
+done
+embed=(embed -c "$config" --index "$tmp/tiles.pdidx")
+
+"$root/launch/mpirun.sh" -n 2 "${embed[@]}" --backbone "$tmp/backbone3.safetensors" \
+  --out "$tmp/features" > "$tmp/embed.out" 2>&1; rc=$?
+cat "$tmp/embed.out"
+check "embedding over 2 MPI ranks exits 0" test $rc -eq 0
+check "progress lines show tiles/s and an ETA per rank" \
+  grep -Eq '^\[embed\] rank 1 slide 1/[0-9]+ slide_[0-9]+: [0-9]+ tiles, embedded \| [0-9.]+ tiles/s, ETA [0-9]+ s' "$tmp/embed.out"
+check "the summary counts every slide" grep -q "^\[embed\] $slides slide file(s) in .* 0 failed" "$tmp/embed.out"
+"$python" - "$tmp/features" "$tiles" "$slides" <<'PY'; check "h5py reads every slide file in the CLAM/TRIDENT layout" test $? -eq 0
+import csv, sys, pathlib
+import h5py, numpy as np
+folder, index_tiles, slides = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+rows = list(csv.DictReader(open(folder / "manifest.csv")))
+assert len(rows) == slides and all(r["status"] == "embedded" for r in rows), rows
+total = 0
+for r in rows:
+    with h5py.File(folder / r["file"], "r") as f:
+        feats, coords = f["features"][:], f["coords"][:]
+        n = int(r["tiles"])
+        assert feats.shape == (n, 192) and feats.dtype == np.float32, (r, feats.shape, feats.dtype)
+        assert coords.shape == (n, 2) and coords.dtype == np.int64, (r, coords.shape)
+        assert np.allclose(np.linalg.norm(feats, axis=1), 1, atol=1e-5)
+        assert len({tuple(c) for c in coords}) == n, "duplicate coordinates"
+        assert (coords >= 0).all() and (coords % 64 == 0).all(), coords[:4]
+        assert f["coords"].attrs["patch_size"] == 64 and f["coords"].attrs["patch_size_level0"] == 64
+        assert f.attrs["slide"] == r["slide"] and f.attrs["target_mpp"] == 0.5
+        assert f.attrs["backbone"] == "backbone3.safetensors" and len(f.attrs["backbone_sha256"]) == 64
+        total += n
+assert total == index_tiles, (total, index_tiles)
+print(f"h5py: {slides} files, {total} tiles, features [N, 192] float32, unit rows")
+PY
+
+# Killed after its first slide file (SIGKILL: no chance to clean up), then run again.
+"$bin" "${embed[@]}" --backbone "$tmp/backbone3.safetensors" --out "$tmp/killed" --batch-size 1 \
+  > "$tmp/killed.out" 2>&1 &
+job=$!
+for _ in $(seq 600); do
+  ls "$tmp"/killed/*.h5 > /dev/null 2>&1 && break
+  sleep 0.05
+done
+kill -9 $job 2> /dev/null
+wait $job 2> /dev/null
+first=$(ls "$tmp"/killed/*.h5 2> /dev/null | head -1)
+check "the killed job had written a slide file" test -n "$first"
+stamp=$(stat -c %Y.%s "$first" 2> /dev/null)
+"$bin" "${embed[@]}" --backbone "$tmp/backbone3.safetensors" --out "$tmp/killed" \
+  > "$tmp/resumed.out" 2>&1; rc=$?
+check "the resumed job exits 0" test $rc -eq 0
+cat "$tmp/resumed.out"
+check "... keeps the files of the killed job" grep -Eq "$slides slide file\(s\) in .* \([1-9] kept from an earlier run, 0 failed\)" "$tmp/resumed.out"
+check "... without rewriting them" test "$(stat -c %Y.%s "$first")" = "$stamp"
+check "... and leaves no temporary file" test -z "$(ls "$tmp/killed" | grep -v -e '\.h5$' -e '^manifest.csv$')"
+check "... and the same features as the uninterrupted job" "$python" -c "
+import h5py, numpy as np, sys, pathlib
+for f in pathlib.Path('$tmp/features').glob('*.h5'):
+    a, b = h5py.File(f)['features'][:], h5py.File(pathlib.Path('$tmp/killed') / f.name)['features'][:]
+    assert np.array_equal(a, b), f.name"
+
+"$bin" "${embed[@]}" --backbone "$tmp/backbone4.safetensors" --out "$tmp/features" \
+  > "$tmp/other.out" 2>&1; rc=$?
+cat "$tmp/other.out"
+check "a folder made with another backbone is refused (exit 1)" test $rc -eq 1
+check "... naming the file and both backbones" \
+  grep -q "features/slide_000.h5: made with backbone backbone3.safetensors .*, this job uses backbone4.safetensors" "$tmp/other.out"
+
+"$bin" "${embed[@]}" --backbone "$tmp/backbone3.safetensors" --out "$tmp/bad" \
+  --set model.arch=vit_enormous > "$tmp/bad.out" 2>&1; rc=$?
+check "a bad config is refused (exit 2) before any work" test $rc -eq 2 -a ! -e "$tmp/bad"
+finish

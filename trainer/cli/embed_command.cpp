@@ -1,0 +1,118 @@
+// `pathodino embed -c CONFIG --index F.pdidx --backbone F.safetensors --out DIR [--set …]
+// [--image-size N] [--batch-size N]`: every tile of a tile index through a backbone (a run's
+// teacher_backbone.safetensors, or any safetensors backbone with DINOv2/timm names), one HDF5 file
+// per slide in DIR and DIR/manifest.csv. The config gives the architecture, the normalisation and
+// (by default) the input size, data.global_crops_size, as evaluation uses. Under mpirun the
+// slides are shared across ranks. A job killed and run again embeds only the slides without a
+// file; exit 1 when a slide failed (the others are written), 2 for a refused config.
+#include <fmt/format.h>
+#include <torch/torch.h>
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "models/factory/backbone_factory.h"
+#include "trainer/cli/commands.h"
+#include "trainer/cli/config_args.h"
+#include "trainer/config/config_issue.h"
+#include "trainer/config/resolve.h"
+#include "trainer/distributed/mpi_communicator.h"
+#include "trainer/distributed/mpi_runtime.h"
+#include "trainer/embed/embed_archive.h"
+#include "trainer/system/cpu_share.h"
+
+namespace pathodino::cli {
+namespace {
+
+struct EmbedArgs : ConfigArgs {
+  std::string index, backbone, out;
+  int64_t image_size = 0, batch_size = 64;
+};
+
+// The gather of the outcomes waits for the slowest rank's last slide: an archive's ranks can
+// finish hours apart, so it has no timeout of its own (a dead rank ends the job under mpirun).
+constexpr double kWaitForSlowestRank = 30.0 * 24 * 3600;
+
+void print_progress(const embed::SlideOutcome& o, int64_t done, int64_t total, int rank,
+                    const std::chrono::steady_clock::time_point& start, int64_t& tiles) {
+  tiles += o.status == "kept" ? 0 : o.tiles;
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double eta = done > 0 ? elapsed / static_cast<double>(done) * (total - done) : 0;
+  std::cout << fmt::format(
+                   "[embed] rank {} slide {}/{} {}: {} tiles, {} | {:.1f} tiles/s, ETA {:.0f} s\n",
+                   rank, done, total, o.slide, o.tiles, o.status,
+                   elapsed > 0 ? static_cast<double>(tiles) / elapsed : 0.0, eta)
+            << std::flush;
+}
+
+int run_embed(const EmbedArgs& args, const distributed::MpiRuntime& mpi) {
+  ExperimentConfig config = config::resolve_config(args.file, args.overrides);
+  config.model.pretrained = args.backbone;
+  torch::set_num_threads(static_cast<int>(config.run.intra_op_threads > 0
+                                              ? config.run.intra_op_threads
+                                              : system::cores_per_rank(mpi.local_size())));
+  auto backbone = models::build_backbone(config.model, config.data.global_crops_size,
+                                         static_cast<uint64_t>(config.run.seed));
+  embed::EmbedRequest request;
+  request.index = args.index;
+  request.out_dir = args.out;
+  request.backbone_file = args.backbone;
+  request.image_size = args.image_size > 0 ? args.image_size : config.data.global_crops_size;
+  request.mean = config.data.mean;
+  request.std = config.data.std;
+  request.batch_size = args.batch_size;
+  distributed::MpiCommunicator comm(mpi.world(), kWaitForSlowestRank);
+  const auto start = std::chrono::steady_clock::now();
+  int64_t tiles = 0;
+  const auto outcomes = embed::embed_archive(
+      backbone, request, comm, [&](const embed::SlideOutcome& o, int64_t done, int64_t total) {
+        print_progress(o, done, total, mpi.rank(), start, tiles);
+      });
+  if (mpi.rank() != 0) return 0;
+  embed::write_manifest(request.out_dir / "manifest.csv", outcomes);
+  int failed = 0, kept = 0;
+  for (const auto& o : outcomes) {
+    failed += o.status.starts_with("failed") ? 1 : 0;
+    kept += o.status == "kept" ? 1 : 0;
+  }
+  std::cout << fmt::format(
+      "[embed] {} slide file(s) in {} ({} kept from an earlier run, {} failed); "
+      "manifest.csv\n",
+      outcomes.size(), request.out_dir.string(), kept, failed);
+  return failed > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+void add_embed_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<EmbedArgs>();
+  auto* command = app.add_subcommand(
+      "embed", "Embed every tile of a tile index: one HDF5 file per slide (features, coords)");
+  add_config_args(*command, *args);
+  command->add_option("--index", args->index, "tile index (pathodino index)")->required();
+  command->add_option("--backbone", args->backbone, "backbone .safetensors")->required();
+  command->add_option("--out", args->out, "folder for the slide files and manifest.csv")
+      ->required();
+  command
+      ->add_option("--image-size", args->image_size,
+                   "tiles are resized to this (default: data.global_crops_size)")
+      ->check(CLI::PositiveNumber);
+  command->add_option("--batch-size", args->batch_size, "tiles per forward pass")
+      ->check(CLI::PositiveNumber);
+  command->callback([args, &exit_code] {
+    const distributed::MpiRuntime mpi(nullptr, nullptr);
+    try {
+      exit_code = run_embed(*args, mpi);
+    } catch (const config::ConfigError& e) {
+      std::cerr << e.what() << "\n";
+      exit_code = 2;
+    } catch (const std::exception& e) {
+      std::cerr << "embed: " << (mpi.world_size() > 1 ? fmt::format("rank {}: ", mpi.rank()) : "")
+                << e.what() << "\n";
+      exit_code = 1;
+    }
+  });
+}
+
+}  // namespace pathodino::cli

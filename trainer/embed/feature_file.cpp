@@ -1,0 +1,134 @@
+#include "trainer/embed/feature_file.h"
+
+#include <H5Cpp.h>
+#include <unistd.h>
+
+#include "trainer/system/durable_file.h"
+
+namespace pathodino::embed {
+namespace {
+
+// Text attributes are variable-length UTF-8: h5py reads them as str.
+H5::StrType text_type() {
+  H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+  type.setCset(H5T_CSET_UTF8);
+  return type;
+}
+
+void put(H5::H5Object& object, const std::string& name, const std::string& value) {
+  const H5::StrType type = text_type();
+  object.createAttribute(name, type, H5::DataSpace(H5S_SCALAR)).write(type, value);
+}
+
+void put(H5::H5Object& object, const std::string& name, int64_t value) {
+  object.createAttribute(name, H5::PredType::NATIVE_INT64, H5::DataSpace(H5S_SCALAR))
+      .write(H5::PredType::NATIVE_INT64, &value);
+}
+
+void put(H5::H5Object& object, const std::string& name, double value) {
+  object.createAttribute(name, H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR))
+      .write(H5::PredType::NATIVE_DOUBLE, &value);
+}
+
+std::string text(const H5::H5Object& object, const std::string& name) {
+  std::string value;
+  const H5::Attribute attribute = object.openAttribute(name);
+  attribute.read(attribute.getStrType(), value);
+  return value;
+}
+
+template <typename T>
+T number(const H5::H5Object& object, const std::string& name, const H5::PredType& type) {
+  T value{};
+  object.openAttribute(name).read(type, &value);
+  return value;
+}
+
+void write_file(const std::filesystem::path& path, const SlideFeatures& slide) {
+  const FeatureFileInfo& info = slide.info;
+  H5::H5File file(path.string(), H5F_ACC_TRUNC);
+  const hsize_t feature_dims[2] = {static_cast<hsize_t>(info.tiles),
+                                   static_cast<hsize_t>(info.dim)};
+  file.createDataSet("features", H5::PredType::IEEE_F32LE, H5::DataSpace(2, feature_dims))
+      .write(slide.features.data(), H5::PredType::NATIVE_FLOAT);
+  const hsize_t coord_dims[2] = {static_cast<hsize_t>(info.tiles), 2};
+  H5::DataSet coords =
+      file.createDataSet("coords", H5::PredType::STD_I64LE, H5::DataSpace(2, coord_dims));
+  coords.write(slide.coords.data(), H5::PredType::NATIVE_INT64);
+  put(coords, "patch_size", info.tile_size);
+  put(coords, "patch_size_level0", info.tile_size_level0);
+  put(file, "slide", info.slide);
+  put(file, "tiles", info.tiles);
+  put(file, "dim", info.dim);
+  put(file, "tile_size", info.tile_size);
+  put(file, "tile_size_level0", info.tile_size_level0);
+  put(file, "target_mpp", info.target_mpp);
+  put(file, "level0_mpp", info.level0_mpp);
+  put(file, "backbone", info.backbone);
+  put(file, "backbone_sha256", info.backbone_sha256);
+  put(file, "pathodino_version", info.pathodino_version);
+  file.flush(H5F_SCOPE_GLOBAL);
+}
+
+FeatureFileInfo read_info(const H5::H5File& file) {
+  FeatureFileInfo info;
+  info.slide = text(file, "slide");
+  info.tiles = number<int64_t>(file, "tiles", H5::PredType::NATIVE_INT64);
+  info.dim = number<int64_t>(file, "dim", H5::PredType::NATIVE_INT64);
+  info.tile_size = number<int64_t>(file, "tile_size", H5::PredType::NATIVE_INT64);
+  info.tile_size_level0 = number<int64_t>(file, "tile_size_level0", H5::PredType::NATIVE_INT64);
+  info.target_mpp = number<double>(file, "target_mpp", H5::PredType::NATIVE_DOUBLE);
+  info.level0_mpp = number<double>(file, "level0_mpp", H5::PredType::NATIVE_DOUBLE);
+  info.backbone = text(file, "backbone");
+  info.backbone_sha256 = text(file, "backbone_sha256");
+  info.pathodino_version = text(file, "pathodino_version");
+  return info;
+}
+
+}  // namespace
+
+void write_feature_file(const std::filesystem::path& file, const SlideFeatures& slide) {
+  const FeatureFileInfo& info = slide.info;
+  if (slide.features.size() != static_cast<size_t>(info.tiles * info.dim) ||
+      slide.coords.size() != static_cast<size_t>(info.tiles * 2))
+    throw FeatureFileError(file.string() + ": features or coords do not match " +
+                           std::to_string(info.tiles) + " tiles of width " +
+                           std::to_string(info.dim));
+  const std::filesystem::path temp = file.string() + ".tmp." + std::to_string(::getpid());
+  try {
+    H5::Exception::dontPrint();
+    write_file(temp, slide);  // closed when it returns
+  } catch (const H5::Exception& e) {
+    std::filesystem::remove(temp);
+    throw FeatureFileError(file.string() + ": HDF5 write failed: " + e.getDetailMsg());
+  }
+  system::sync_file(temp);
+  system::rename_durably(temp, file);
+}
+
+FeatureFileInfo read_feature_file_info(const std::filesystem::path& file) {
+  try {
+    H5::Exception::dontPrint();
+    return read_info(H5::H5File(file.string(), H5F_ACC_RDONLY));
+  } catch (const H5::Exception& e) {
+    throw FeatureFileError(file.string() + ": not a pathodino feature file: " + e.getDetailMsg());
+  }
+}
+
+SlideFeatures read_feature_file(const std::filesystem::path& file) {
+  try {
+    H5::Exception::dontPrint();
+    const H5::H5File h5(file.string(), H5F_ACC_RDONLY);
+    SlideFeatures slide;
+    slide.info = read_info(h5);
+    slide.features.resize(static_cast<size_t>(slide.info.tiles * slide.info.dim));
+    slide.coords.resize(static_cast<size_t>(slide.info.tiles * 2));
+    h5.openDataSet("features").read(slide.features.data(), H5::PredType::NATIVE_FLOAT);
+    h5.openDataSet("coords").read(slide.coords.data(), H5::PredType::NATIVE_INT64);
+    return slide;
+  } catch (const H5::Exception& e) {
+    throw FeatureFileError(file.string() + ": not a pathodino feature file: " + e.getDetailMsg());
+  }
+}
+
+}  // namespace pathodino::embed

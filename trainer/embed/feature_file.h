@@ -1,0 +1,45 @@
+// One slide's tile embeddings as an HDF5 file, in the layout CLAM- and TRIDENT-style slide-level
+// code reads:
+//   features  [N, D] float32   one row per tile
+//   coords    [N, 2] int64     level-0 pixel of each tile's top-left corner (x, y); attributes
+//                              patch_size (pixels at the target µm/px), patch_size_level0
+//   attributes of the file     the slide's name, tile size, target and level-0 µm/px, the
+//                              backbone's file and SHA-256, its width, the pathodino version
+// Written to a temporary name in the same folder, fsync'ed and renamed: a reader (or a resumed
+// job) sees the whole file or none. No LibTorch.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace pathodino::embed {
+
+struct FeatureFileInfo {
+  std::string slide;  // the slide's name (its file stem)
+  int64_t tiles = 0, dim = 0;
+  int64_t tile_size = 0;         // pixels at target_mpp
+  int64_t tile_size_level0 = 0;  // level-0 pixels per tile side
+  double target_mpp = 0, level0_mpp = 0;
+  std::string backbone, backbone_sha256, pathodino_version;
+};
+
+struct SlideFeatures {
+  FeatureFileInfo info;
+  std::vector<float> features;  // tiles × dim, row-major
+  std::vector<int64_t> coords;  // tiles × 2: x, y
+};
+
+// An HDF5 file that cannot be written or read as a feature file; what() names it.
+class FeatureFileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+void write_feature_file(const std::filesystem::path& file, const SlideFeatures& slide);
+FeatureFileInfo read_feature_file_info(const std::filesystem::path& file);
+SlideFeatures read_feature_file(const std::filesystem::path& file);
+
+}  // namespace pathodino::embed
