@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "data/csv_line.h"
 #include "data/index/tile_index.h"
@@ -109,14 +110,6 @@ SlideFeatures embed_part(models::VisionTransformer& backbone, const data::WsiTil
   return slide;
 }
 
-// A job killed while writing leaves `<slide>.h5.tmp.<pid>` behind (feature_file.h): never a
-// slide file, so it is only removed.
-void remove_stale_temporaries(const std::filesystem::path& dir) {
-  for (const auto& entry : std::filesystem::directory_iterator(dir))
-    if (entry.path().filename().string().find(".h5.tmp.") != std::string::npos)
-      std::filesystem::remove(entry.path());
-}
-
 std::string encode(const SlideOutcome& o) {
   return nlohmann::json{{"slide", o.slide},
                         {"file", o.file},
@@ -130,50 +123,10 @@ SlideOutcome decode(const nlohmann::json& j) {
   return {j.at("slide"), j.at("file"), j.at("status"), j.at("tiles"), j.at("seconds")};
 }
 
-}  // namespace
-
-std::vector<SlideOutcome> embed_archive(models::VisionTransformer& backbone,
-                                        const EmbedRequest& request,
-                                        distributed::Communicator& comm,
-                                        const EmbedProgress& progress) {
-  auto index = std::make_shared<const data::TileIndex>(request.index);
-  const std::vector<Part> parts = plan_parts(*index);
-  const std::string sha256 = file_sha256(request.backbone_file);
-  const std::string backbone_name = request.backbone_file.filename().string();
-  const int64_t dim = backbone->spec().embed_dim;
-  std::filesystem::create_directories(request.out_dir);
-  distributed::on_rank0_for_all(comm, [&] { remove_stale_temporaries(request.out_dir); });
-  // Every rank checks every existing file, so a refusal stops them all before any work.
-  std::vector<bool> kept;
-  for (const Part& part : parts)
-    kept.push_back(already_embedded(request.out_dir / (part.name + ".h5"),
-                                    info_of(*index, part, backbone_name, sha256, dim)));
-  data::WsiReadOptions read_options;
-  read_options.max_stand_ins = 0;  // a tile that cannot be read fails its slide
-  const data::WsiTileSource source(index, read_options);
-  std::vector<SlideOutcome> mine;
-  const int world = comm.world_size();
-  const int64_t my_total = (static_cast<int64_t>(parts.size()) - comm.rank() + world - 1) / world;
-  for (size_t p = static_cast<size_t>(comm.rank()); p < parts.size(); p += world) {
-    const Part& part = parts[p];
-    const auto start = std::chrono::steady_clock::now();
-    SlideOutcome outcome{part.name, part.name + ".h5", "kept",
-                         static_cast<int64_t>(part.tiles.size())};
-    if (!kept[p]) {
-      try {
-        write_feature_file(request.out_dir / outcome.file,
-                           embed_part(backbone, source, part,
-                                      info_of(*index, part, backbone_name, sha256, dim), request));
-        outcome.status = part.tiles.empty() ? "empty" : "embedded";
-      } catch (const std::exception& e) {
-        outcome.status = std::string("failed: ") + e.what();
-      }
-    }
-    outcome.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    mine.push_back(outcome);
-    if (progress) progress(outcome, static_cast<int64_t>(mine.size()), my_total);
-  }
+// Every rank's outcomes on rank 0, in the order of `parts`; the other ranks keep their own.
+std::vector<SlideOutcome> gather_outcomes(std::vector<SlideOutcome> mine,
+                                          const std::vector<Part>& parts,
+                                          distributed::Communicator& comm) {
   std::string lines;
   for (const SlideOutcome& o : mine) lines += encode(o) + "\n";
   const std::vector<std::string> all = distributed::all_gather_text(lines, comm, "embed outcomes");
@@ -190,6 +143,54 @@ std::vector<SlideOutcome> embed_archive(models::VisionTransformer& backbone,
   std::vector<SlideOutcome> outcomes;
   for (const Part& part : parts) outcomes.push_back(by_name.at(part.name));
   return outcomes;
+}
+
+}  // namespace
+
+std::vector<SlideOutcome> embed_archive(models::VisionTransformer& backbone,
+                                        const EmbedRequest& request,
+                                        distributed::Communicator& comm,
+                                        const EmbedProgress& progress) {
+  auto index = std::make_shared<const data::TileIndex>(request.index);
+  const std::vector<Part> parts = plan_parts(*index);
+  const std::string sha256 = file_sha256(request.backbone_file);
+  const std::string backbone_name = request.backbone_file.filename().string();
+  const int64_t dim = backbone->spec().embed_dim;
+  std::filesystem::create_directories(request.out_dir);
+  distributed::on_rank0_for_all(comm, [&] { remove_unfinished_writes(request.out_dir); });
+  // Every rank checks every existing file, so a refusal stops them all before any work.
+  std::vector<FeatureFileInfo> wanted;
+  std::vector<bool> kept;
+  for (const Part& part : parts) {
+    wanted.push_back(info_of(*index, part, backbone_name, sha256, dim));
+    kept.push_back(already_embedded(request.out_dir / (part.name + ".h5"), wanted.back()));
+  }
+  data::WsiReadOptions read_options;
+  read_options.max_stand_ins = 0;  // a tile that cannot be read fails its slide
+  const data::WsiTileSource source(index, read_options);
+  std::vector<SlideOutcome> mine;
+  const int world = comm.world_size();
+  const int64_t my_total = (static_cast<int64_t>(parts.size()) - comm.rank() + world - 1) / world;
+  for (size_t p = static_cast<size_t>(comm.rank()); p < parts.size(); p += world) {
+    const Part& part = parts[p];
+    const auto start = std::chrono::steady_clock::now();
+    SlideOutcome outcome{part.name, part.name + ".h5", "kept",
+                         static_cast<int64_t>(part.tiles.size())};
+    if (!kept[p]) {
+      try {
+        write_feature_file(request.out_dir / outcome.file,
+                           embed_part(backbone, source, part, wanted[p], request));
+        outcome.status = part.tiles.empty() ? "empty" : "embedded";
+      } catch (const std::exception& e) {
+        outcome.status = std::string("failed: ") + e.what();
+      }
+    }
+    outcome.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    mine.push_back(outcome);
+    if (progress) progress(outcome, static_cast<int64_t>(mine.size()), my_total);
+  }
+  return gather_outcomes(mine, parts, comm);
 }
 
 void write_manifest(const std::filesystem::path& file, const std::vector<SlideOutcome>& outcomes) {

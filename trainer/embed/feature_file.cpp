@@ -3,10 +3,16 @@
 #include <H5Cpp.h>
 #include <unistd.h>
 
+#include <string_view>
+#include <type_traits>
+
 #include "trainer/system/durable_file.h"
 
 namespace pathodino::embed {
 namespace {
+
+// A file is written as `<file>.tmp.<pid>` and renamed; the marker finds what a kill left behind.
+constexpr std::string_view kTemporaryMarker = ".tmp.";
 
 // Text attributes are variable-length UTF-8: h5py reads them as str.
 H5::StrType text_type() {
@@ -20,14 +26,18 @@ void put(H5::H5Object& object, const std::string& name, const std::string& value
   object.createAttribute(name, type, H5::DataSpace(H5S_SCALAR)).write(type, value);
 }
 
-void put(H5::H5Object& object, const std::string& name, int64_t value) {
-  object.createAttribute(name, H5::PredType::NATIVE_INT64, H5::DataSpace(H5S_SCALAR))
-      .write(H5::PredType::NATIVE_INT64, &value);
+// The HDF5 type of a number attribute: int64 or double, nothing else is stored.
+template <typename T>
+const H5::PredType& native_type() {
+  static_assert(std::is_same_v<T, int64_t> || std::is_same_v<T, double>);
+  return std::is_same_v<T, double> ? H5::PredType::NATIVE_DOUBLE : H5::PredType::NATIVE_INT64;
 }
 
-void put(H5::H5Object& object, const std::string& name, double value) {
-  object.createAttribute(name, H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR))
-      .write(H5::PredType::NATIVE_DOUBLE, &value);
+template <typename T>
+requires std::is_arithmetic_v<T>
+void put(H5::H5Object& object, const std::string& name, T value) {
+  object.createAttribute(name, native_type<T>(), H5::DataSpace(H5S_SCALAR))
+      .write(native_type<T>(), &value);
 }
 
 std::string text(const H5::H5Object& object, const std::string& name) {
@@ -38,9 +48,9 @@ std::string text(const H5::H5Object& object, const std::string& name) {
 }
 
 template <typename T>
-T number(const H5::H5Object& object, const std::string& name, const H5::PredType& type) {
+T number(const H5::H5Object& object, const std::string& name) {
   T value{};
-  object.openAttribute(name).read(type, &value);
+  object.openAttribute(name).read(native_type<T>(), &value);
   return value;
 }
 
@@ -73,12 +83,12 @@ void write_file(const std::filesystem::path& path, const SlideFeatures& slide) {
 FeatureFileInfo read_info(const H5::H5File& file) {
   FeatureFileInfo info;
   info.slide = text(file, "slide");
-  info.tiles = number<int64_t>(file, "tiles", H5::PredType::NATIVE_INT64);
-  info.dim = number<int64_t>(file, "dim", H5::PredType::NATIVE_INT64);
-  info.tile_size = number<int64_t>(file, "tile_size", H5::PredType::NATIVE_INT64);
-  info.tile_size_level0 = number<int64_t>(file, "tile_size_level0", H5::PredType::NATIVE_INT64);
-  info.target_mpp = number<double>(file, "target_mpp", H5::PredType::NATIVE_DOUBLE);
-  info.level0_mpp = number<double>(file, "level0_mpp", H5::PredType::NATIVE_DOUBLE);
+  info.tiles = number<int64_t>(file, "tiles");
+  info.dim = number<int64_t>(file, "dim");
+  info.tile_size = number<int64_t>(file, "tile_size");
+  info.tile_size_level0 = number<int64_t>(file, "tile_size_level0");
+  info.target_mpp = number<double>(file, "target_mpp");
+  info.level0_mpp = number<double>(file, "level0_mpp");
   info.backbone = text(file, "backbone");
   info.backbone_sha256 = text(file, "backbone_sha256");
   info.pathodino_version = text(file, "pathodino_version");
@@ -94,7 +104,8 @@ void write_feature_file(const std::filesystem::path& file, const SlideFeatures& 
     throw FeatureFileError(file.string() + ": features or coords do not match " +
                            std::to_string(info.tiles) + " tiles of width " +
                            std::to_string(info.dim));
-  const std::filesystem::path temp = file.string() + ".tmp." + std::to_string(::getpid());
+  const std::filesystem::path temp =
+      file.string() + std::string(kTemporaryMarker) + std::to_string(::getpid());
   try {
     H5::Exception::dontPrint();
     write_file(temp, slide);  // closed when it returns
@@ -129,6 +140,13 @@ SlideFeatures read_feature_file(const std::filesystem::path& file) {
   } catch (const H5::Exception& e) {
     throw FeatureFileError(file.string() + ": not a pathodino feature file: " + e.getDetailMsg());
   }
+}
+
+void remove_unfinished_writes(const std::filesystem::path& dir) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.path().filename().string().find(".h5" + std::string(kTemporaryMarker)) !=
+        std::string::npos)
+      std::filesystem::remove(entry.path());
 }
 
 }  // namespace pathodino::embed

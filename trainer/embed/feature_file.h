@@ -42,4 +42,8 @@ void write_feature_file(const std::filesystem::path& file, const SlideFeatures& 
 FeatureFileInfo read_feature_file_info(const std::filesystem::path& file);
 SlideFeatures read_feature_file(const std::filesystem::path& file);
 
+// Removes the temporary `*.h5.tmp.<pid>` files a writer killed mid-write left in `dir` (never a
+// slide file). Call it before writing, when no other writer uses the folder.
+void remove_unfinished_writes(const std::filesystem::path& dir);
+
 }  // namespace pathodino::embed

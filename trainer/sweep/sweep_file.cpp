@@ -80,10 +80,13 @@ void check_slurm(const SlurmRequest& slurm, const ConfigNode& root, ConfigIssues
                                                          {"slurm.time", slurm.time},
                                                          {"slurm.account", slurm.account}};
   for (const std::string& option : slurm.extra) lines.emplace_back("slurm.extra", option);
-  for (const auto& [key, value] : lines)
-    if (std::any_of(value.begin(), value.end(), [](unsigned char c) { return c < 0x20; }))
-      issues.push_back({key, root.find_path(key) ? root.find_path(key)->origin : root.origin,
-                        "control characters (a line break?) in '" + value + "'"});
+  for (const auto& [key, value] : lines) {
+    if (std::none_of(value.begin(), value.end(), [](unsigned char c) { return c < 0x20; }))
+      continue;
+    const ConfigNode* node = root.find_path(key);
+    issues.push_back({key, node ? node->origin : root.origin,
+                      "control characters (a line break?) in '" + value + "'"});
+  }
 }
 
 // Calls leaf(key, node) for every experiment-config key of the override map `node`; nested maps
