@@ -74,6 +74,10 @@ find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 # HDF5 (Debian's libhdf5-dev, its C++ API): the per-slide embedding files of `pathodino embed`
 # (trainer/embed/feature_file.h), the layout slide-level Python code reads with h5py.
 find_package(HDF5 REQUIRED COMPONENTS C CXX)
+# Clustering and similarity search of tile embeddings (`curate`): Debian libfaiss-dev, CPU.
+# Its exported target names OpenMP::OpenMP_CXX without finding it.
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+find_package(faiss REQUIRED)
 
 # cairo: the PNG plots of `pathodino sweep report` (trainer/sweep/line_plot.cpp).
 pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)

@@ -20,7 +20,7 @@ apt_packages=(
   libyaml-cpp-dev libcpp-httplib-dev libgoogle-perftools-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libxxhash-dev libssl-dev
-  prometheus prometheus-pushgateway libcairo2-dev libhdf5-dev
+  prometheus prometheus-pushgateway libcairo2-dev libhdf5-dev libfaiss-dev chromium
   slurmctld slurmd slurm-client munge bc
   python3-venv
 )

@@ -3,8 +3,32 @@
 #include <map>
 
 namespace pathodino::data {
+namespace {
+
+// Groups by a tile column: one group per value, named "#value". `curate` writes each slide's tiles
+// sorted by cluster, so a group is a few runs per slide however many tiles it has.
+std::vector<SampleGroup> tile_column_groups(std::span<const uint32_t> values) {
+  std::map<uint32_t, SampleGroup> by_value;
+  int64_t run_first = 0;
+  for (size_t i = 1; i <= values.size(); ++i) {
+    if (i < values.size() && values[i] == values[i - 1]) continue;
+    SampleGroup& group = by_value[values[i - 1]];
+    group.runs.emplace_back(run_first, static_cast<int64_t>(i) - run_first);
+    run_first = static_cast<int64_t>(i);
+  }
+  std::vector<SampleGroup> out;
+  for (auto& [value, group] : by_value) {
+    group.name = "#" + std::to_string(value);
+    out.push_back(std::move(group));
+  }
+  return out;
+}
+
+}  // namespace
 
 std::vector<SampleGroup> tile_groups(const TileIndex& index, const std::string& column) {
+  if (const std::span<const uint32_t> values = index.tile_column(column); !values.empty())
+    return tile_column_groups(values);
   bool column_seen = false;
   std::vector<std::string> slide_group;
   for (const IndexedSlide& slide : index.slides()) {
@@ -14,7 +38,8 @@ std::vector<SampleGroup> tile_groups(const TileIndex& index, const std::string& 
   }
   if (!column_seen)
     throw IndexError(index.file().string() + ": no slide has the group column '" + column +
-                     "' (data.wsi.balance_by); the manifest's columns become the index's groups");
+                     "' and no tile column has that name (data.wsi.balance_by); the manifest's "
+                     "columns become the index's groups, `pathodino curate` adds cluster columns");
   // Group ids per grid, so the scan over millions of tiles compares integers.
   std::map<std::string, size_t> group_id;
   for (const std::string& name : slide_group) group_id.emplace(name, 0);

@@ -1,6 +1,7 @@
-// Groups of an index's tiles by one slide column (patient, site, scanner, …) for balanced
-// sampling: each group lists its tiles as runs of consecutive indices, so a group costs a few words
-// per slide, not per tile. Slides without the column form the group "(none)".
+// Groups of an index's tiles by one column for balanced sampling: a tile column (the clusters
+// `curate` writes: cluster_l1, …) or else a slide column (patient, site, scanner, …). Each group
+// lists its tiles as runs of consecutive indices, so a group costs a few words per slide, not per
+// tile. Slides without the slide column form the group "(none)".
 #pragma once
 
 #include <string>
@@ -11,7 +12,8 @@
 
 namespace pathodino::data {
 
-// Throws IndexError naming the index and the column when no slide carries the column.
+// Throws IndexError naming the index and the column when neither a tile column nor a slide
+// carries it.
 std::vector<SampleGroup> tile_groups(const TileIndex& index, const std::string& column);
 
 }  // namespace pathodino::data

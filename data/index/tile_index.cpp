@@ -13,18 +13,20 @@ namespace pathodino::data {
 namespace {
 
 constexpr char kMagic[8] = {'P', 'D', 'T', 'I', 'D', 'X', '\0', '\1'};
-constexpr uint32_t kVersion = 1;
+// Format 1 had no tile columns (its column_count and columns_xxh3 were zero padding): it reads as
+// format 2 without columns.
+constexpr uint32_t kVersion = 2;
 
 struct Header {
   char magic[8];
   uint32_t version;
-  uint32_t reserved;
+  uint32_t column_count;
   uint64_t tile_count;
   uint64_t tiles_offset;
   uint64_t table_offset;
   uint64_t table_bytes;
   uint64_t tiles_xxh3;
-  uint8_t padding[8];
+  uint64_t columns_xxh3;
 };
 static_assert(sizeof(Header) == 64, "the header is 64 bytes on disk");
 
@@ -39,7 +41,8 @@ void write_all(int fd, const void* data, size_t bytes, const std::filesystem::pa
 }
 
 nlohmann::json table_json(const std::vector<IndexedSlide>& slides,
-                          const std::vector<IndexedGrid>& grids) {
+                          const std::vector<IndexedGrid>& grids,
+                          const std::vector<std::string>& column_names) {
   nlohmann::json table;
   table["slides"] = nlohmann::json::array();
   for (const IndexedSlide& s : slides)
@@ -62,7 +65,23 @@ nlohmann::json table_json(const std::vector<IndexedSlide>& slides,
                               {"level", g.level},
                               {"read_size", g.read_size},
                               {"extent", g.extent}});
+  table["tile_columns"] = column_names;
   return table;
+}
+
+// What is wrong with a header for a file of `file_bytes`; empty when nothing is.
+std::string header_problem(const Header& header, size_t file_bytes) {
+  if (std::memcmp(header.magic, kMagic, sizeof(kMagic)) != 0) return "wrong magic";
+  if (header.version != 1 && header.version != kVersion)
+    return "format version " + std::to_string(header.version) + ", this build reads 1 and " +
+           std::to_string(kVersion);
+  const uint64_t tiles_bytes = header.tile_count * sizeof(IndexedTile);
+  const uint64_t column_bytes = header.column_count * header.tile_count * sizeof(uint32_t);
+  if (header.tiles_offset != sizeof(Header) ||
+      header.table_offset != header.tiles_offset + tiles_bytes + column_bytes ||
+      header.table_offset + header.table_bytes != file_bytes)
+    return "sizes do not add up (truncated or appended to?)";
+  return "";
 }
 
 }  // namespace
@@ -84,16 +103,39 @@ void TileIndexWriter::add_tile(const IndexedTile& tile) {
   ++slides_[grids_[tile.grid].slide].tiles;
 }
 
+void TileIndexWriter::set_tile_column(const std::string& name, std::vector<uint32_t> values) {
+  if (name.empty()) throw IndexError("tile index: a tile column needs a name");
+  for (auto& [existing, column] : columns_)
+    if (existing == name) {
+      column = std::move(values);
+      return;
+    }
+  columns_.emplace_back(name, std::move(values));
+}
+
 void TileIndexWriter::write(const std::filesystem::path& file) const {
-  const std::string table = table_json(slides_, grids_).dump();
+  std::vector<std::string> names;
+  std::vector<uint32_t> columns;
+  for (const auto& [name, values] : columns_) {
+    if (values.size() != tiles_.size())
+      throw IndexError(file.string() + ": tile column '" + name + "' has " +
+                       std::to_string(values.size()) + " values for " +
+                       std::to_string(tiles_.size()) + " tiles");
+    names.push_back(name);
+    columns.insert(columns.end(), values.begin(), values.end());
+  }
+  const std::string table = table_json(slides_, grids_, names).dump();
   Header header{};
   std::memcpy(header.magic, kMagic, sizeof(kMagic));
   header.version = kVersion;
+  header.column_count = static_cast<uint32_t>(names.size());
   header.tile_count = tiles_.size();
   header.tiles_offset = sizeof(Header);
-  header.table_offset = sizeof(Header) + tiles_.size() * sizeof(IndexedTile);
+  header.table_offset =
+      sizeof(Header) + tiles_.size() * sizeof(IndexedTile) + columns.size() * sizeof(uint32_t);
   header.table_bytes = table.size();
   header.tiles_xxh3 = XXH3_64bits(tiles_.data(), tiles_.size() * sizeof(IndexedTile));
+  header.columns_xxh3 = XXH3_64bits(columns.data(), columns.size() * sizeof(uint32_t));
 
   const std::filesystem::path temporary = file.string() + ".tmp";
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -101,6 +143,7 @@ void TileIndexWriter::write(const std::filesystem::path& file) const {
   try {
     write_all(fd, &header, sizeof(header), temporary);
     write_all(fd, tiles_.data(), tiles_.size() * sizeof(IndexedTile), temporary);
+    write_all(fd, columns.data(), columns.size() * sizeof(uint32_t), temporary);
     write_all(fd, table.data(), table.size(), temporary);
     if (::fsync(fd) != 0) throw IndexError(temporary.string() + ": fsync failed");
   } catch (...) {
@@ -140,40 +183,21 @@ TileIndex::TileIndex(const std::filesystem::path& file) : file_(file) {
   try {
     Header header;
     std::memcpy(&header, mapping_, sizeof(header));
-    if (std::memcmp(header.magic, kMagic, sizeof(kMagic)) != 0) fail("wrong magic");
-    if (header.version != kVersion)
-      fail("format version " + std::to_string(header.version) + ", this build reads " +
-           std::to_string(kVersion));
+    if (const std::string why = header_problem(header, mapped_bytes_); !why.empty()) fail(why);
     const uint64_t tiles_bytes = header.tile_count * sizeof(IndexedTile);
-    if (header.tiles_offset != sizeof(Header) ||
-        header.table_offset != header.tiles_offset + tiles_bytes ||
-        header.table_offset + header.table_bytes != mapped_bytes_)
-      fail("sizes do not add up (truncated or appended to?)");
+    const uint64_t column_bytes = header.column_count * header.tile_count * sizeof(uint32_t);
     const auto* base = static_cast<const char*>(mapping_);
     tiles_ = reinterpret_cast<const IndexedTile*>(base + header.tiles_offset);
     tile_count_ = static_cast<int64_t>(header.tile_count);
     if (XXH3_64bits(tiles_, tiles_bytes) != header.tiles_xxh3)
       fail("tile records fail their checksum");
-    const auto table = nlohmann::json::parse(base + header.table_offset,
-                                             base + header.table_offset + header.table_bytes);
-    for (const auto& s : table.at("slides")) {
-      IndexedSlide slide;
-      slide.path = s.at("path");
-      slide.width = s.at("width");
-      slide.height = s.at("height");
-      slide.mpp_x = s.at("mpp_x");
-      slide.mpp_y = s.at("mpp_y");
-      slide.mpp_source = s.at("mpp_source");
-      slide.vendor = s.at("vendor");
-      slide.content_hash = s.at("content_hash");
-      slide.levels = s.at("levels");
-      slide.groups = s.at("groups").get<std::map<std::string, std::string>>();
-      slide.tiles = s.at("tiles");
-      slides_.push_back(std::move(slide));
-    }
-    for (const auto& g : table.at("grids"))
-      grids_.push_back({g.at("slide"), g.at("target_mpp"), g.at("tile_size"), g.at("level"),
-                        g.at("read_size"), g.at("extent")});
+    columns_ = reinterpret_cast<const uint32_t*>(base + header.tiles_offset + tiles_bytes);
+    if (header.column_count > 0 && XXH3_64bits(columns_, column_bytes) != header.columns_xxh3)
+      fail("tile columns fail their checksum");
+    read_table(base + header.table_offset, base + header.table_offset + header.table_bytes);
+    if (column_names_.size() != header.column_count)
+      fail("the table names " + std::to_string(column_names_.size()) +
+           " tile columns, the header " + std::to_string(header.column_count));
   } catch (const nlohmann::json::exception& e) {
     ::munmap(mapping_, mapped_bytes_);
     mapping_ = nullptr;
@@ -183,6 +207,37 @@ TileIndex::TileIndex(const std::filesystem::path& file) : file_(file) {
     mapping_ = nullptr;
     throw;
   }
+}
+
+void TileIndex::read_table(const char* begin, const char* end) {
+  const auto table = nlohmann::json::parse(begin, end);
+  for (const auto& s : table.at("slides")) {
+    IndexedSlide slide;
+    slide.path = s.at("path");
+    slide.width = s.at("width");
+    slide.height = s.at("height");
+    slide.mpp_x = s.at("mpp_x");
+    slide.mpp_y = s.at("mpp_y");
+    slide.mpp_source = s.at("mpp_source");
+    slide.vendor = s.at("vendor");
+    slide.content_hash = s.at("content_hash");
+    slide.levels = s.at("levels");
+    slide.groups = s.at("groups").get<std::map<std::string, std::string>>();
+    slide.tiles = s.at("tiles");
+    slides_.push_back(std::move(slide));
+  }
+  for (const auto& g : table.at("grids"))
+    grids_.push_back({g.at("slide"), g.at("target_mpp"), g.at("tile_size"), g.at("level"),
+                      g.at("read_size"), g.at("extent")});
+  if (table.contains("tile_columns"))
+    column_names_ = table.at("tile_columns").get<std::vector<std::string>>();
+}
+
+std::span<const uint32_t> TileIndex::tile_column(const std::string& name) const {
+  for (size_t c = 0; c < column_names_.size(); ++c)
+    if (column_names_[c] == name)
+      return {columns_ + c * static_cast<size_t>(tile_count_), static_cast<size_t>(tile_count_)};
+  return {};
 }
 
 TileIndex::~TileIndex() {

@@ -5,9 +5,11 @@
 //   64-byte header  magic "PDTIDX\0\1", format version, tile count, offsets and sizes of the two
 //                   sections, XXH3-64 of the tile records;
 //   tile records    16 bytes each: grid id, level-0 x and y, tissue share (×65535), flags;
+//   tile columns    (format 2) per named column one uint32 per tile, e.g. the clusters `curate`
+//                   assigns (cluster_l1, cluster_l2, …), with their own XXH3-64;
 //   table (JSON)    the slides (path, size, µm/px and its source, levels, vendor, content hash,
 //                   group labels, tile count) and the grids (slide, target µm/px, tile size, level,
-//                   read size, extent) the tiles refer to.
+//                   read size, extent) the tiles refer to, and the tile columns' names.
 // Written to a temporary file, fsync'ed and renamed: a reader never sees half an index.
 #pragma once
 
@@ -15,6 +17,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -59,6 +62,8 @@ class TileIndexWriter {
   uint32_t add_slide(IndexedSlide slide);
   uint32_t add_grid(IndexedGrid grid);
   void add_tile(const IndexedTile& tile);
+  // A per-tile value, one per tile added (checked at write); replaces a column of the same name.
+  void set_tile_column(const std::string& name, std::vector<uint32_t> values);
   int64_t tile_count() const { return static_cast<int64_t>(tiles_.size()); }
   // Atomic: temporary file, fsync, rename, fsync of the directory.
   void write(const std::filesystem::path& file) const;
@@ -67,6 +72,7 @@ class TileIndexWriter {
   std::vector<IndexedSlide> slides_;
   std::vector<IndexedGrid> grids_;
   std::vector<IndexedTile> tiles_;
+  std::vector<std::pair<std::string, std::vector<uint32_t>>> columns_;
 };
 
 // A read-only, memory-mapped index. Opening checks the magic, the version, the sizes and the
@@ -83,8 +89,13 @@ class TileIndex {
   const std::vector<IndexedSlide>& slides() const { return slides_; }
   const std::vector<IndexedGrid>& grids() const { return grids_; }
   const std::filesystem::path& file() const { return file_; }
+  // The tile columns' names in file order; a column's values, one per tile (empty when absent).
+  const std::vector<std::string>& tile_column_names() const { return column_names_; }
+  std::span<const uint32_t> tile_column(const std::string& name) const;
 
  private:
+  void read_table(const char* begin, const char* end);
+
   std::filesystem::path file_;
   void* mapping_ = nullptr;
   size_t mapped_bytes_ = 0;
@@ -92,6 +103,8 @@ class TileIndex {
   int64_t tile_count_ = 0;
   std::vector<IndexedSlide> slides_;
   std::vector<IndexedGrid> grids_;
+  std::vector<std::string> column_names_;
+  const uint32_t* columns_ = nullptr;  // column c at columns_ + c * size()
 };
 
 }  // namespace pathodino::data

@@ -1,5 +1,6 @@
 #include "data/source/source_factory.h"
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -45,13 +46,17 @@ SampleOrderChoice make_sample_order(const DataOptions& options, const ImageSourc
       tile_groups(tiles->index(), options.wsi.balance_by), options.wsi.balance_alpha, seed);
   std::ostringstream line;
   line << "balanced over " << options.wsi.balance_by << " (weight = tiles^"
-       << options.wsi.balance_alpha << "), draws per epoch:";
-  for (size_t g = 0; g < order->groups().size(); ++g) {
+       << options.wsi.balance_alpha << "), " << order->groups().size()
+       << " groups, draws per epoch:";
+  // A cluster column has hundreds of groups: the line names the first few.
+  constexpr size_t kNamed = 12;
+  for (size_t g = 0; g < std::min(order->groups().size(), kNamed); ++g) {
     int64_t tiles_in_group = 0;
     for (const auto& run : order->groups()[g].runs) tiles_in_group += run.second;
     line << " " << order->groups()[g].name << " " << order->quotas()[g] << " (of " << tiles_in_group
          << " tiles)";
   }
+  if (order->groups().size() > kNamed) line << " …";
   return {order, line.str()};
 }
 

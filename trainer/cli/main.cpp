@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   pathodino::cli::add_synth_command(app, exit_code);
   pathodino::cli::add_index_command(app, exit_code);
   pathodino::cli::add_embed_command(app, exit_code);
+  pathodino::cli::add_curate_command(app, exit_code);
   pathodino::cli::add_checkpoint_command(app, exit_code);
   pathodino::cli::add_sweep_command(app, exit_code);
   CLI11_PARSE(app, argc, argv);

@@ -112,6 +112,18 @@ void check_run_name(const ExperimentConfig& c, Reporter& r) {
              "'" + name + "' is not usable as a folder name (letters, digits, . _ -)");
 }
 
+// Each k-means level clusters the centroids of the one below, so it must ask for fewer clusters.
+void check_curate_levels(const ExperimentConfig& c, Reporter& r) {
+  const std::vector<int64_t>& levels = c.curate.levels;
+  if (levels.empty()) r.report("curate.levels", "", "at least one k-means level is needed");
+  for (size_t i = 1; i < levels.size(); ++i)
+    if (levels[i] >= levels[i - 1])
+      r.report("curate.levels", "",
+               "level " + str(static_cast<int64_t>(i + 1)) + " asks for " + str(levels[i]) +
+                   " clusters of the " + str(levels[i - 1]) +
+                   " centroids below it: each level must have fewer clusters than the last");
+}
+
 }  // namespace
 
 void check_consistency(const ExperimentConfig& c, const ConfigNode& tree, ConfigIssues& issues) {
@@ -120,6 +132,7 @@ void check_consistency(const ExperimentConfig& c, const ConfigNode& tree, Config
   check_schedules(c, r);
   check_requirements(c, r);
   check_run_name(c, r);
+  check_curate_levels(c, r);
 }
 
 }  // namespace pathodino::config

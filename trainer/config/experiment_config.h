@@ -9,6 +9,7 @@
 #include "data/data_options.h"
 #include "models/model_options.h"
 #include "trainer/checkpoint/checkpoint_options.h"
+#include "trainer/curate/curate_options.h"
 #include "trainer/distributed/distributed_options.h"
 #include "trainer/eval/eval_options.h"
 #include "trainer/eval/labelled_set.h"
@@ -42,6 +43,7 @@ struct ExperimentConfig {
   checkpoint::CheckpointOptions checkpoint;
   metrics::MetricsOptions metrics;
   eval::EvalOptions eval;
+  curate::CurateOptions curate;  // read by `pathodino curate`, not by training
 };
 
 // The sections an evaluation of this run reads.

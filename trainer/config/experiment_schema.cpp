@@ -186,6 +186,25 @@ void declare_services(ExperimentSchema& schema) {
   KEY(eval.linear_weight_decay, "weight decay of the linear probe").at_least(0);
 }
 
+// curate: clustering and de-duplication of an archive's embeddings (`pathodino curate`)
+void declare_curate(ExperimentSchema& schema) {
+  KEY(curate.levels,
+      "k-means clusters per level, finest first; each level clusters the last's "
+      "centroids")
+      .at_least(1);
+  KEY(curate.iterations, "k-means iterations per level").at_least(1);
+  KEY(curate.max_points_per_centroid, "k-means trains on at most clusters x this many vectors")
+      .at_least(1);
+  KEY(curate.duplicate_cosine, "drop a tile more similar than this to a kept one; 1 = keep all")
+      .at_least(-1)
+      .at_most(1);
+  KEY(curate.duplicate_probes, "finest clusters searched for a tile's near-duplicates").at_least(1);
+  KEY(curate.site_column, "slide column the curation summaries break down by");
+  KEY(curate.mosaic_nearest, "tiles of a cluster's mosaic nearest its centroid").at_least(0);
+  KEY(curate.mosaic_random, "tiles of a cluster's mosaic drawn at random from the rest")
+      .at_least(0);
+}
+
 }  // namespace
 
 ExperimentSchema make_experiment_schema() {
@@ -195,6 +214,7 @@ ExperimentSchema make_experiment_schema() {
   declare_optim(schema);
   declare_data(schema);
   declare_services(schema);
+  declare_curate(schema);
   return schema;
 }
 

@@ -14,49 +14,21 @@
 #include "data/index/tile_index.h"
 #include "data/source/wsi_tile_source.h"
 #include "trainer/distributed/rank_consistency.h"
-#include "trainer/embed/feature_file.h"
 #include "trainer/eval/embed.h"
+#include "trainer/features/feature_file.h"
+#include "trainer/features/feature_parts.h"
 #include "trainer/system/durable_file.h"
 
 namespace pathodino::embed {
 namespace {
 
-// One feature file: the tiles of one grid of one slide (a slide indexed at two µm/px gets two).
-struct Part {
-  uint32_t slide = 0;
-  int64_t grid = -1;  // -1: a slide without tiles
-  std::string name;   // file stem
-  std::vector<int64_t> tiles;
-};
+using features::FeatureFileError;
+using features::FeatureFileInfo;
+using features::FeaturePart;
+using features::SlideFeatures;
 
-std::vector<Part> plan_parts(const data::TileIndex& index) {
-  std::vector<std::map<uint32_t, std::vector<int64_t>>> by_slide(index.slides().size());
-  for (int64_t i = 0; i < index.size(); ++i) {
-    const uint32_t grid = index.tile(i).grid;
-    by_slide[index.grids()[grid].slide][grid].push_back(i);
-  }
-  std::vector<Part> parts;
-  std::map<std::string, std::string> taken;  // file stem -> slide path
-  for (uint32_t s = 0; s < by_slide.size(); ++s) {
-    const std::string& path = index.slides()[s].path;
-    const std::string stem = std::filesystem::path(path).stem().string();
-    if (by_slide[s].empty()) by_slide[s][UINT32_MAX] = {};
-    for (auto& [grid, tiles] : by_slide[s]) {
-      Part part{s, grid == UINT32_MAX ? -1 : static_cast<int64_t>(grid), stem, std::move(tiles)};
-      if (by_slide[s].size() > 1)
-        part.name += fmt::format("_{:g}mpp", index.grids()[grid].target_mpp);
-      if (const auto [it, fresh] = taken.emplace(part.name, path); !fresh)
-        throw std::runtime_error(index.file().string() + ": slides " + it->second + " and " + path +
-                                 " would both be written to " + part.name +
-                                 ".h5: give them different file names");
-      parts.push_back(std::move(part));
-    }
-  }
-  return parts;
-}
-
-FeatureFileInfo info_of(const data::TileIndex& index, const Part& part, const std::string& backbone,
-                        const std::string& sha256, int64_t dim) {
+FeatureFileInfo info_of(const data::TileIndex& index, const FeaturePart& part,
+                        const std::string& backbone, const std::string& sha256, int64_t dim) {
   FeatureFileInfo info;
   info.slide = std::filesystem::path(index.slides()[part.slide].path).stem().string();
   info.tiles = static_cast<int64_t>(part.tiles.size());
@@ -78,7 +50,7 @@ FeatureFileInfo info_of(const data::TileIndex& index, const Part& part, const st
 // tile size made: mixing them in one folder would give slide-level code incomparable features.
 bool already_embedded(const std::filesystem::path& file, const FeatureFileInfo& wanted) {
   if (!std::filesystem::exists(file)) return false;
-  const FeatureFileInfo found = read_feature_file_info(file);
+  const FeatureFileInfo found = features::read_feature_file_info(file);
   const auto refuse = [&](const std::string& what, const std::string& theirs,
                           const std::string& ours) {
     throw FeatureFileError(file.string() + ": made with " + what + " " + theirs +
@@ -94,7 +66,8 @@ bool already_embedded(const std::filesystem::path& file, const FeatureFileInfo& 
 }
 
 SlideFeatures embed_part(models::VisionTransformer& backbone, const data::WsiTileSource& source,
-                         const Part& part, FeatureFileInfo info, const EmbedRequest& request) {
+                         const FeaturePart& part, FeatureFileInfo info,
+                         const EmbedRequest& request) {
   SlideFeatures slide;
   slide.info = std::move(info);
   if (part.tiles.empty()) return slide;
@@ -125,7 +98,7 @@ SlideOutcome decode(const nlohmann::json& j) {
 
 // Every rank's outcomes on rank 0, in the order of `parts`; the other ranks keep their own.
 std::vector<SlideOutcome> gather_outcomes(std::vector<SlideOutcome> mine,
-                                          const std::vector<Part>& parts,
+                                          const std::vector<FeaturePart>& parts,
                                           distributed::Communicator& comm) {
   std::string lines;
   for (const SlideOutcome& o : mine) lines += encode(o) + "\n";
@@ -141,7 +114,7 @@ std::vector<SlideOutcome> gather_outcomes(std::vector<SlideOutcome> mine,
       }
   }
   std::vector<SlideOutcome> outcomes;
-  for (const Part& part : parts) outcomes.push_back(by_name.at(part.name));
+  for (const FeaturePart& part : parts) outcomes.push_back(by_name.at(part.name));
   return outcomes;
 }
 
@@ -152,18 +125,18 @@ std::vector<SlideOutcome> embed_archive(models::VisionTransformer& backbone,
                                         distributed::Communicator& comm,
                                         const EmbedProgress& progress) {
   auto index = std::make_shared<const data::TileIndex>(request.index);
-  const std::vector<Part> parts = plan_parts(*index);
+  const std::vector<FeaturePart> parts = features::plan_feature_parts(*index);
   const std::string sha256 = file_sha256(request.backbone_file);
   const std::string backbone_name = request.backbone_file.filename().string();
   const int64_t dim = backbone->spec().embed_dim;
   std::filesystem::create_directories(request.out_dir);
-  distributed::on_rank0_for_all(comm, [&] { remove_unfinished_writes(request.out_dir); });
+  distributed::on_rank0_for_all(comm, [&] { features::remove_unfinished_writes(request.out_dir); });
   // Every rank checks every existing file, so a refusal stops them all before any work.
   std::vector<FeatureFileInfo> wanted;
   std::vector<bool> kept;
-  for (const Part& part : parts) {
+  for (const FeaturePart& part : parts) {
     wanted.push_back(info_of(*index, part, backbone_name, sha256, dim));
-    kept.push_back(already_embedded(request.out_dir / (part.name + ".h5"), wanted.back()));
+    kept.push_back(already_embedded(request.out_dir / part.file(), wanted.back()));
   }
   data::WsiReadOptions read_options;
   read_options.max_stand_ins = 0;  // a tile that cannot be read fails its slide
@@ -172,14 +145,13 @@ std::vector<SlideOutcome> embed_archive(models::VisionTransformer& backbone,
   const int world = comm.world_size();
   const int64_t my_total = (static_cast<int64_t>(parts.size()) - comm.rank() + world - 1) / world;
   for (size_t p = static_cast<size_t>(comm.rank()); p < parts.size(); p += world) {
-    const Part& part = parts[p];
+    const FeaturePart& part = parts[p];
     const auto start = std::chrono::steady_clock::now();
-    SlideOutcome outcome{part.name, part.name + ".h5", "kept",
-                         static_cast<int64_t>(part.tiles.size())};
+    SlideOutcome outcome{part.name, part.file(), "kept", static_cast<int64_t>(part.tiles.size())};
     if (!kept[p]) {
       try {
-        write_feature_file(request.out_dir / outcome.file,
-                           embed_part(backbone, source, part, wanted[p], request));
+        features::write_feature_file(request.out_dir / outcome.file,
+                                     embed_part(backbone, source, part, wanted[p], request));
         outcome.status = part.tiles.empty() ? "empty" : "embedded";
       } catch (const std::exception& e) {
         outcome.status = std::string("failed: ") + e.what();

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "data/index/tile_index.h"
 #include "scratch_dir.h"
@@ -99,8 +100,9 @@ TEST_F(TileIndexFile, DamageIsRefusedWithTheReason) {
   const fs::path magic = damaged("magic.pdidx", 0, "XX");
   EXPECT_EQ(error_opening(magic), magic.string() + ": not a usable tile index: wrong magic");
   const fs::path version = damaged("version.pdidx", 8, std::string("\x07\0\0\0", 4));
-  EXPECT_EQ(error_opening(version),
-            version.string() + ": not a usable tile index: format version 7, this build reads 1");
+  EXPECT_EQ(
+      error_opening(version),
+      version.string() + ": not a usable tile index: format version 7, this build reads 1 and 2");
   const fs::path bitflip = damaged("flip.pdidx", 64 + 16 * 200 + 4, "\xff");
   EXPECT_EQ(error_opening(bitflip),
             bitflip.string() + ": not a usable tile index: tile records fail their checksum");
@@ -113,6 +115,62 @@ TEST_F(TileIndexFile, DamageIsRefusedWithTheReason) {
   const fs::path tiny = damaged("tiny.pdidx", 0, "", 10);
   EXPECT_EQ(error_opening(tiny),
             tiny.string() + ": not a usable tile index: shorter than its header");
+}
+
+TEST_F(TileIndexFile, AFormatOneFileReadsAsOneWithoutColumns) {
+  // Format 1 is format 2 with no tile columns: its column fields were zero padding.
+  const fs::path old = damaged("v1.pdidx", 8, std::string("\x01\0\0\0", 4));
+  const TileIndex index(old);
+  EXPECT_EQ(index.size(), 1100);
+  EXPECT_TRUE(index.tile_column_names().empty());
+  EXPECT_TRUE(index.tile_column("cluster_l1").empty());
+}
+
+TEST(TileIndexColumns, ReadBackAndDamageIsRefused) {
+  testing_support::ScratchDir scratch("index_columns");
+  const fs::path file = scratch / "columns.pdidx";
+  TileIndexWriter writer;
+  IndexedSlide slide;
+  slide.path = "a.svs";
+  const uint32_t grid = writer.add_grid({writer.add_slide(slide), 0.5, 224, 0, 224, 224});
+  std::vector<uint32_t> l1, l2;
+  for (uint32_t t = 0; t < 300; ++t) {
+    writer.add_tile({grid, t, 0, 65535, 0});
+    l1.push_back(t / 7);
+    l2.push_back(t / 70);
+  }
+  writer.set_tile_column("cluster_l1", {1, 2, 3});
+  try {
+    writer.write(file);
+    ADD_FAILURE() << "a column shorter than the tiles was written";
+  } catch (const IndexError& e) {
+    EXPECT_NE(std::string(e.what()).find("tile column 'cluster_l1' has 3 values for 300 tiles"),
+              std::string::npos)
+        << e.what();
+  }
+  writer.set_tile_column("cluster_l1", l1);
+  writer.set_tile_column("cluster_l2", l2);
+  writer.write(file);
+  {
+    const TileIndex index(file);
+    EXPECT_EQ(index.tile_column_names(), (std::vector<std::string>{"cluster_l1", "cluster_l2"}));
+    const auto read_l2 = index.tile_column("cluster_l2");
+    EXPECT_EQ(std::vector<uint32_t>(read_l2.begin(), read_l2.end()), l2);
+    EXPECT_EQ(index.tile(299).x, 299u);
+  }
+  // One flipped bit in the column section (after the 64-byte header and 300 tile records).
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(64 + 300 * 16 + 4 * 310);
+    f.put('\x7f');
+  }
+  try {
+    TileIndex damaged(file);
+    ADD_FAILURE() << "a damaged column was read";
+  } catch (const IndexError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              file.string() + ": not a usable tile index: tile columns fail their checksum");
+  }
 }
 
 }  // namespace

@@ -18,8 +18,8 @@
 #include "trainer/distributed/mpi_communicator.h"
 #include "trainer/distributed/rank_consistency.h"
 #include "trainer/embed/embed_archive.h"
-#include "trainer/embed/feature_file.h"
 #include "trainer/eval/embed.h"
+#include "trainer/features/feature_file.h"
 
 namespace pathodino {
 namespace {
@@ -99,7 +99,7 @@ TEST(EmbedArchive, FilesHoldEvalEmbeddingsOfTheSameTilesAndResumeKeepsThem) {
     for (uint32_t s = 0; s < 3; ++s) {
       const embed::SlideOutcome& o = outcomes[s];
       EXPECT_EQ(o.status, "embedded") << o.slide;
-      const embed::SlideFeatures file = embed::read_feature_file(request.out_dir / o.file);
+      const features::SlideFeatures file = features::read_feature_file(request.out_dir / o.file);
       ASSERT_EQ(file.info.tiles, static_cast<int64_t>(tiles_of[s].size()));
       ASSERT_GT(file.info.tiles, 10);
       EXPECT_EQ(file.info.dim, backbone->spec().embed_dim);
@@ -130,7 +130,7 @@ TEST(EmbedArchive, AFolderOfAnotherBackboneIsRefusedByName) {
   try {
     embed::embed_archive(other, request_for(a, a.other_backbone), comm);
     ADD_FAILURE() << "embedding into a folder of another backbone was accepted";
-  } catch (const embed::FeatureFileError& e) {
+  } catch (const features::FeatureFileError& e) {
     EXPECT_NE(std::string(e.what()).find("slide_0.h5: made with backbone backbone.safetensors"),
               std::string::npos)
         << e.what();

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace pathodino::embed {
+namespace pathodino::features {
 
 struct FeatureFileInfo {
   std::string slide;  // the slide's name (its file stem)
@@ -46,4 +46,4 @@ SlideFeatures read_feature_file(const std::filesystem::path& file);
 // slide file). Call it before writing, when no other writer uses the folder.
 void remove_unfinished_writes(const std::filesystem::path& dir);
 
-}  // namespace pathodino::embed
+}  // namespace pathodino::features

@@ -1,4 +1,4 @@
-#include "trainer/embed/feature_file.h"
+#include "trainer/features/feature_file.h"
 
 #include <H5Cpp.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 
 #include "trainer/system/durable_file.h"
 
-namespace pathodino::embed {
+namespace pathodino::features {
 namespace {
 
 // A file is written as `<file>.tmp.<pid>` and renamed; the marker finds what a kill left behind.
@@ -149,4 +149,4 @@ void remove_unfinished_writes(const std::filesystem::path& dir) {
       std::filesystem::remove(entry.path());
 }
 
-}  // namespace pathodino::embed
+}  // namespace pathodino::features

@@ -6,9 +6,9 @@
 #include <fstream>
 
 #include "scratch_dir.h"
-#include "trainer/embed/feature_file.h"
+#include "trainer/features/feature_file.h"
 
-namespace pathodino::embed {
+namespace pathodino::features {
 namespace {
 
 using testing_support::ScratchDir;
@@ -87,4 +87,4 @@ TEST(FeatureFile, RefusalsNameTheFile) {
 }
 
 }  // namespace
-}  // namespace pathodino::embed
+}  // namespace pathodino::features
