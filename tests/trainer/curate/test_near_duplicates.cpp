@@ -54,14 +54,16 @@ TEST(NearDuplicates, DropsExactlyWhatTheExhaustiveSearchDrops) {
     normalise(&v[i * kDim]);
   }
   const KMeansHierarchy clusters = hierarchical_kmeans(v, kDim, {{32}, 10, 256, 1});
-  const std::vector<uint8_t> dropped =
-      near_duplicates(v, clusters.levels[0].centroids, kDim, {0.95, 4});
   const std::vector<uint8_t> reference = exhaustive(v, 0.95f);
-  int64_t dropped_count = 0;
-  for (const uint8_t d : dropped) dropped_count += d;
-  EXPECT_EQ(dropped_count, copies);
-  EXPECT_EQ(dropped, reference);
-  for (int64_t i = 0; i < originals; ++i) EXPECT_EQ(dropped[static_cast<size_t>(i)], 0) << i;
+  // One batch for all, and batches of 256: copies then meet their originals both inside a batch
+  // and across batches.
+  for (const int64_t batch : {int64_t{1} << 20, int64_t{256}}) {
+    const std::vector<uint8_t> dropped =
+        near_duplicates(v, clusters.levels[0].centroids, kDim, {0.95, 4, batch});
+    EXPECT_EQ(std::count(dropped.begin(), dropped.end(), 1), copies) << "batch " << batch;
+    EXPECT_EQ(dropped, reference) << "batch " << batch;
+    for (int64_t i = 0; i < originals; ++i) EXPECT_EQ(dropped[static_cast<size_t>(i)], 0) << i;
+  }
 
   const std::vector<uint8_t> none =
       near_duplicates(v, clusters.levels[0].centroids, kDim, {1.0, 4});
