@@ -5,8 +5,9 @@
 namespace pathodino::data {
 namespace {
 
-// Groups by a tile column: one group per value, named "#value". `curate` writes each slide's tiles
-// sorted by cluster, so a group is a few runs per slide however many tiles it has.
+// Groups by a tile column: one group per value, named "#value". A group is a few runs per slide
+// however many tiles it has when the column is sorted within slides (Note [Cluster runs] in
+// trainer/curate/curated_index.h); any other column still groups correctly, run by run.
 std::vector<SampleGroup> tile_column_groups(std::span<const uint32_t> values) {
   std::map<uint32_t, SampleGroup> by_value;
   int64_t run_first = 0;

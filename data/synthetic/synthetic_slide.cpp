@@ -86,6 +86,21 @@ void write_level(TIFF* tiff, const RgbImage& level, const SyntheticSlideOptions&
   check(TIFFWriteDirectory(tiff), "write a directory", file);
 }
 
+// The classes' cumulative shares in [0, 1]; empty for equal shares.
+std::vector<double> cumulative_shares(const SyntheticSlideOptions& o) {
+  if (o.class_weights.empty()) return {};
+  double total = 0;
+  for (const double w : o.class_weights) total += w >= 0 ? w : -1e300;
+  if (static_cast<int64_t>(o.class_weights.size()) != o.num_classes || !(total > 0))
+    throw std::invalid_argument("synthetic slide: class weights must be " +
+                                std::to_string(o.num_classes) +
+                                " values >= 0 with a positive sum, one per class");
+  std::vector<double> cumulative;
+  double running = 0;
+  for (const double w : o.class_weights) cumulative.push_back((running += w) / total);
+  return cumulative;
+}
+
 }  // namespace
 
 std::vector<int64_t> slide_layout(const SyntheticSlideOptions& o) {
@@ -93,12 +108,21 @@ std::vector<int64_t> slide_layout(const SyntheticSlideOptions& o) {
   const int64_t rows = (o.height + o.region_size - 1) / o.region_size;
   std::mt19937_64 rng(mix_seed({o.seed, 0x51de}));
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  const std::vector<double> cumulative = cumulative_shares(o);
   std::vector<int64_t> layout(cols * rows);
-  for (auto& region : layout)
-    region = uniform(rng) < o.background_share
-                 ? -1
-                 : static_cast<int64_t>(uniform(rng) * static_cast<double>(o.num_classes)) %
-                       o.num_classes;
+  for (auto& region : layout) {
+    if (uniform(rng) < o.background_share) {
+      region = -1;
+      continue;
+    }
+    const double u = uniform(rng);
+    if (cumulative.empty()) {
+      region = static_cast<int64_t>(u * static_cast<double>(o.num_classes)) % o.num_classes;
+    } else {
+      const auto at = std::upper_bound(cumulative.begin(), cumulative.end(), u);
+      region = std::min<int64_t>(at - cumulative.begin(), o.num_classes - 1);
+    }
+  }
   return layout;
 }
 

@@ -23,6 +23,9 @@ struct SyntheticSlideOptions {
   int64_t tile_size = 256;
   int64_t region_size = 512;  // side of a layout region (a multiple of tile_size)
   int64_t num_classes = 4;
+  // Relative share of each class among the tissue regions (num_classes values, e.g. 70, 20, 5,
+  // 5, for an archive as imbalanced as real ones); empty = equal shares.
+  std::vector<double> class_weights;
   double background_share = 0.3;  // share of regions left empty (white)
   double mpp = 0.5;               // µm per pixel at level 0
   int jpeg_quality = 90;
@@ -33,7 +36,9 @@ struct SyntheticSlideOptions {
   uint64_t seed = 0;
 };
 
-// Region (x, y)'s content: -1 for background, else the tissue class.
+// Region (x, y)'s content: -1 for background, else the tissue class. Throws
+// std::invalid_argument when class_weights is neither empty nor num_classes values ≥ 0 with a
+// positive sum.
 std::vector<int64_t> slide_layout(const SyntheticSlideOptions& options);
 
 // Level 0 as pixels (what the slide file holds before JPEG compression).

@@ -1,9 +1,10 @@
 // `pathodino synth --out DIR [--slides N] [--seed S] [--width W --height H] [--mpp M]
-// [--labelled-tiles N] [--threads N]`: synthetic whole-slide images for tests and the demo —
-// pyramidal tiled JPEG TIFFs, alternating Aperio flavour (slide_000.svs, …) and generic TIFF
-// (slide_001.tiff, …), with a manifest.csv (group columns `site` — every third slide at site_b —
-// and `scanner`) — and a labelled tile set from further slides for kNN evaluation
-// (DIR/labelled/{train,val}/<class>/*.png).
+// [--classes N | --class-proportions 70,20,5,5] [--labelled-tiles N] [--threads N]`: synthetic
+// whole-slide images for tests and the demo — pyramidal tiled JPEG TIFFs, alternating Aperio
+// flavour (slide_000.svs, …) and generic TIFF (slide_001.tiff, …), with a manifest.csv (group
+// columns `site` — every third slide at site_b — and `scanner`), regions.csv (every tissue
+// region's level-0 square and class: the ground truth a tile's class is read from), and a
+// labelled tile set from further slides for kNN evaluation (DIR/labelled/{train,val}/<class>/).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 
 #include "data/synthetic/labelled_tiles.h"
 #include "data/synthetic/synthetic_slide.h"
+#include "data/synthetic/tissue_renderer.h"
 #include "trainer/cli/commands.h"
 
 namespace pathodino::cli {
@@ -45,6 +47,22 @@ std::string slide_name(int64_t i, const data::SyntheticSlideOptions& o) {
   std::snprintf(name, sizeof(name), "slide_%03lld.%s", static_cast<long long>(i),
                 o.flavour == data::SlideFlavour::aperio ? "svs" : "tiff");
   return name;
+}
+
+// regions.csv: slide, x, y, size (level-0 pixels), class name, for every tissue region.
+void write_regions(const SynthArgs& args, const std::filesystem::path& dir) {
+  std::ofstream regions(dir / "regions.csv");
+  regions << "slide,x,y,size,class\n";
+  for (int64_t i = 0; i < args.slides; ++i) {
+    const auto o = slide_options(args, i);
+    const std::vector<int64_t> layout = data::slide_layout(o);
+    const int64_t cols = (o.width + o.region_size - 1) / o.region_size;
+    for (size_t r = 0; r < layout.size(); ++r)
+      if (layout[r] >= 0)
+        regions << slide_name(i, o) << "," << static_cast<int64_t>(r) % cols * o.region_size << ","
+                << static_cast<int64_t>(r) / cols * o.region_size << "," << o.region_size << ","
+                << data::tissue_class_name(layout[r]) << "\n";
+  }
 }
 
 // Every slide and each split of the labelled set are independent renders: workers take them in
@@ -90,6 +108,7 @@ void run_synth(const SynthArgs& args) {
     std::cout << (dir / slide_name(i, o)).string() << ": " << o.width << " x " << o.height
               << " px, " << o.mpp << " µm/px\n";
   }
+  write_regions(args, dir);
   if (splits > 0)
     std::cout << (dir / "labelled").string() << ": " << labelled_written.load()
               << " labelled tiles (" << args.labelled.tiles_per_class
@@ -111,8 +130,15 @@ void add_synth_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(256, 1 << 20));
   command->add_option("--mpp", args->slide.mpp, "µm per pixel at level 0")
       ->check(CLI::PositiveNumber);
-  command->add_option("--classes", args->slide.num_classes, "tissue classes")
-      ->check(CLI::Range(1, 64));
+  auto* classes = command->add_option("--classes", args->slide.num_classes, "tissue classes")
+                      ->check(CLI::Range(1, 64));
+  command
+      ->add_option("--class-proportions", args->slide.class_weights,
+                   "relative share of each class among tissue regions, e.g. 70,20,5,5 (sets "
+                   "--classes)")
+      ->delimiter(',')
+      ->check(CLI::Range(0.0, 1e9))
+      ->excludes(classes);
   args->slide.stain_variation = 1.0;
   command
       ->add_option("--stain-variation", args->slide.stain_variation,
@@ -128,6 +154,10 @@ void add_synth_command(CLI::App& app, int& exit_code) {
       ->check(CLI::NonNegativeNumber);
   command->callback([args, &exit_code] {
     try {
+      if (!args->slide.class_weights.empty()) {
+        args->slide.num_classes = static_cast<int64_t>(args->slide.class_weights.size());
+        data::slide_layout(args->slide);  // refuses bad proportions before any slide is written
+      }
       run_synth(*args);
       exit_code = 0;
     } catch (const std::exception& e) {

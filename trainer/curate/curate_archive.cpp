@@ -1,6 +1,7 @@
 #include "trainer/curate/curate_archive.h"
 
 #include <chrono>
+#include <sstream>
 
 #include "data/index/tile_index.h"
 #include "data/source/wsi_tile_source.h"
@@ -34,8 +35,8 @@ std::vector<std::string> page_summary(const CurateOptions& options, const Curate
               " indexed tiles embedded by " + r.backbone + " (sha256 " +
               r.backbone_sha256.substr(0, 12) + ")",
           std::to_string(r.dropped) + " near-duplicate(s) dropped (cosine above " +
-              std::to_string(options.duplicate_cosine) + "), " + std::to_string(r.kept) +
-              " tiles kept in " + r.curated_index.filename().string(),
+              (std::ostringstream() << options.duplicate_cosine).str() + "), " +
+              std::to_string(r.kept) + " tiles kept in " + r.curated_index.filename().string(),
           "k-means clusters per level, finest first: " + levels};
 }
 

@@ -12,7 +12,8 @@ int64_t write_curated_index(const data::TileIndex& index, const EmbeddingTable& 
   std::vector<int64_t> rows;
   for (int64_t r = 0; r < table.rows(); ++r)
     if (!dropped[static_cast<size_t>(r)]) rows.push_back(r);
-  // By grid (slides stay in index order), then cluster path from the top level, then position.
+  // By grid (slides stay in index order), then cluster path from the top level, then position:
+  // Note [Cluster runs].
   const auto tile_of = [&](int64_t r) { return table.tiles[static_cast<size_t>(r)]; };
   std::sort(rows.begin(), rows.end(), [&](int64_t a, int64_t b) {
     const uint32_t grid_a = index.tile(tile_of(a)).grid, grid_b = index.tile(tile_of(b)).grid;

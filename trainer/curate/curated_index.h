@@ -1,8 +1,11 @@
 // The curated tile index: the source index's slides and grids, its tiles less the near-duplicates
 // (and the tiles of slides that had no feature file), with one tile column per k-means level
-// (cluster_l1 the finest). Each slide's tiles are sorted by their clusters, top level first, so a
-// cluster is a few runs of consecutive tiles per slide: balanced sampling over a cluster column
-// (`data.wsi.balance_by: cluster_l1`) then costs a few words per slide and cluster.
+// (cluster_l1 the finest).
+//
+// Note [Cluster runs]: each slide's tiles are sorted by their clusters, top level first, so at
+// every level a cluster is a few runs of consecutive tiles per slide. Balanced sampling over a
+// cluster column (`data.wsi.balance_by: cluster_l1`, data/index/tile_groups.cpp) stores a
+// cluster's tiles as such runs: a few words per slide and cluster, not one per tile.
 #pragma once
 
 #include <cstdint>

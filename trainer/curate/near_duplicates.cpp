@@ -26,45 +26,65 @@ std::vector<float> gather(const std::vector<float>& vectors, const std::vector<i
   return out;
 }
 
+// One cluster's part of a batch: `asking` probe the cluster, `own` live in it (both in order).
+struct ClusterShare {
+  std::vector<int64_t> asking, own;
+};
+
+// Marks the askers with a kept vector of an earlier batch in the cluster above `cosine`: the
+// best match decides.
+void mark_against_kept(const faiss::IndexFlatIP& kept, const ClusterShare& share,
+                       const std::vector<float>& queries, float cosine,
+                       std::vector<uint8_t>& dropped) {
+  if (kept.ntotal == 0) return;
+  std::vector<float> best(share.asking.size());
+  std::vector<Label> label(share.asking.size());
+  kept.search(static_cast<Label>(share.asking.size()), queries.data(), 1, best.data(),
+              label.data());
+  for (size_t q = 0; q < best.size(); ++q)
+    if (best[q] > cosine) dropped[static_cast<size_t>(share.asking[q])] = 1;
+}
+
+// Adds to earlier[i - first] each earlier vector of the batch, living in the cluster, above
+// `cosine` from asker i.
+void pairs_in_batch(const std::vector<float>& vectors, int64_t dim, const ClusterShare& share,
+                    const std::vector<float>& queries, float cosine, int64_t first,
+                    std::vector<std::vector<int64_t>>& earlier) {
+  if (share.own.empty()) return;
+  faiss::IndexFlatIP members(dim);
+  members.add(static_cast<Label>(share.own.size()), gather(vectors, share.own, dim).data());
+  faiss::RangeSearchResult hits(static_cast<Label>(share.asking.size()));
+  members.range_search(static_cast<Label>(share.asking.size()), queries.data(), cosine, &hits);
+  for (size_t q = 0; q < share.asking.size(); ++q)
+    for (size_t h = hits.lims[q]; h < hits.lims[q + 1]; ++h) {
+      const int64_t other = share.own[static_cast<size_t>(hits.labels[h])];
+      if (other < share.asking[q])
+        earlier[static_cast<size_t>(share.asking[q] - first)].push_back(other);
+    }
+}
+
 // Decides the batch [first, last): a vector is dropped when a kept vector of an earlier batch in
 // one of its probed clusters, or an earlier kept vector of the batch in one of them, is more
 // similar than `cosine`.
 void decide_batch(const std::vector<float>& vectors, int64_t first, int64_t last, int64_t dim,
                   float cosine, Lists& lists, std::vector<uint8_t>& dropped) {
-  const size_t clusters = lists.kept.size();
-  std::vector<std::vector<int64_t>> asking(clusters), own(clusters);
+  std::vector<ClusterShare> shares(lists.kept.size());
   for (int64_t i = first; i < last; ++i) {
-    own[static_cast<size_t>(lists.probe[i * lists.probes])].push_back(i);
+    shares[static_cast<size_t>(lists.probe[i * lists.probes])].own.push_back(i);
     for (int64_t p = 0; p < lists.probes; ++p)
-      asking[static_cast<size_t>(lists.probe[i * lists.probes + p])].push_back(i);
+      shares[static_cast<size_t>(lists.probe[i * lists.probes + p])].asking.push_back(i);
   }
-  std::vector<std::vector<int64_t>> earlier_in_batch(static_cast<size_t>(last - first));
-  for (size_t c = 0; c < clusters; ++c) {
-    if (asking[c].empty()) continue;
-    const std::vector<float> queries = gather(vectors, asking[c], dim);
-    const auto nq = static_cast<Label>(asking[c].size());
-    if (lists.kept[c].ntotal > 0) {  // the best earlier kept match decides
-      std::vector<float> best(asking[c].size());
-      std::vector<Label> label(asking[c].size());
-      lists.kept[c].search(nq, queries.data(), 1, best.data(), label.data());
-      for (size_t q = 0; q < best.size(); ++q)
-        if (best[q] > cosine) dropped[static_cast<size_t>(asking[c][q])] = 1;
-    }
-    if (own[c].empty()) continue;
-    faiss::IndexFlatIP members(dim);
-    members.add(static_cast<Label>(own[c].size()), gather(vectors, own[c], dim).data());
-    faiss::RangeSearchResult hits(nq);
-    members.range_search(nq, queries.data(), cosine, &hits);
-    for (size_t q = 0; q < asking[c].size(); ++q)
-      for (size_t h = hits.lims[q]; h < hits.lims[q + 1]; ++h)
-        if (own[c][static_cast<size_t>(hits.labels[h])] < asking[c][q])
-          earlier_in_batch[static_cast<size_t>(asking[c][q] - first)].push_back(
-              own[c][static_cast<size_t>(hits.labels[h])]);
+  std::vector<std::vector<int64_t>> earlier(static_cast<size_t>(last - first));
+  for (size_t c = 0; c < shares.size(); ++c) {
+    if (shares[c].asking.empty()) continue;
+    const std::vector<float> queries = gather(vectors, shares[c].asking, dim);
+    mark_against_kept(lists.kept[c], shares[c], queries, cosine, dropped);
+    pairs_in_batch(vectors, dim, shares[c], queries, cosine, first, earlier);
   }
   // In order, so that of a group of copies inside the batch the first stays.
   for (int64_t i = first; i < last; ++i) {
     uint8_t& d = dropped[static_cast<size_t>(i)];
-    for (const int64_t j : earlier_in_batch[static_cast<size_t>(i - first)])
+    for (const int64_t j : earlier[static_cast<size_t>(i - first)])
       d = d || !dropped[static_cast<size_t>(j)];
     if (!d)
       lists.kept[static_cast<size_t>(lists.probe[i * lists.probes])].add(1, &vectors[i * dim]);

@@ -128,5 +128,27 @@ TEST(SyntheticSlide, EveryClassAppearsOnALargeSlide) {
     EXPECT_GT(std::count(layout.begin(), layout.end(), c), 0) << "class " << c;
 }
 
+TEST(SyntheticSlide, ClassWeightsSetTheClassProportions) {
+  SyntheticSlideOptions options;
+  options.width = options.height = 512 * 200;  // 40,000 regions, about 28,000 of tissue
+  options.class_weights = {70, 20, 5, 5};
+  const std::vector<int64_t> layout = slide_layout(options);
+  const double tissue = static_cast<double>(layout.size()) -
+                        static_cast<double>(std::count(layout.begin(), layout.end(), -1));
+  for (int64_t c = 0; c < 4; ++c) {
+    const double share = static_cast<double>(std::count(layout.begin(), layout.end(), c)) / tissue;
+    EXPECT_NEAR(share, options.class_weights[static_cast<size_t>(c)] / 100, 0.012) << "class " << c;
+  }
+  // The background draw is the same: the weights move classes, not tissue.
+  SyntheticSlideOptions equal = options;
+  equal.class_weights.clear();
+  const std::vector<int64_t> plain = slide_layout(equal);
+  for (size_t i = 0; i < layout.size(); ++i) ASSERT_EQ(layout[i] < 0, plain[i] < 0) << i;
+  options.class_weights = {1, 2, 3};
+  EXPECT_THROW(slide_layout(options), std::invalid_argument);
+  options.class_weights = {1, -1, 1, 1};
+  EXPECT_THROW(slide_layout(options), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace pathodino::data

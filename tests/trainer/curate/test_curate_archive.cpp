@@ -115,6 +115,13 @@ TEST(CurateArchive, KeepsAllButTheCopiesWithCompactClusterColumns) {
     EXPECT_EQ(it->second, l2[i]) << "level-1 cluster " << l1[i] << " has two parents";
   }
 
+  // The slides of this index are not on disk: every mosaic cell is an unreadable grey one, and
+  // the review page says so.
+  const std::string page = read_text(dir / "curated" / "index.html");
+  EXPECT_NE(page.find("unreadable (grey)"), std::string::npos);
+  EXPECT_NE(page.find("570 tiles kept in curated.pdidx"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir / "curated" / "mosaics" / "cluster_l2_0000.png"));
+
   const std::string sites = read_text(dir / "curated" / "near_duplicates_by_site.csv");
   EXPECT_EQ(sites, "site,tiles,dropped\nA,400,20\nB,200,10\n");
   std::istringstream by_slide(read_text(dir / "curated" / "clusters_by_slide.csv"));
