@@ -78,6 +78,8 @@ find_package(HDF5 REQUIRED COMPONENTS C CXX)
 # Its exported target names OpenMP::OpenMP_CXX without finding it.
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(faiss REQUIRED)
+# The BLAS Faiss runs on, also the k-means++ seeding's matrix products (OpenBLAS: launch/setup.sh).
+find_package(BLAS REQUIRED)
 
 # cairo: the PNG plots of `pathodino sweep report` (trainer/sweep/line_plot.cpp).
 pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)

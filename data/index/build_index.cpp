@@ -354,7 +354,9 @@ IndexBuildReport write_index(std::vector<SlideIndexResults> parts, const fs::pat
   IndexBuildReport report;
   for (SlideIndexResult& r : results) {
     report.slides.push_back(r.outcome);
-    if (!r.outcome.ok || r.outcome.tiles == 0) continue;
+    // A slide without tiles stays in the table (0 tiles): it is part of the archive, and what
+    // reads the index per slide (`embed`: an empty file) reports it rather than losing it.
+    if (!r.outcome.ok) continue;
     const uint32_t slide = writer.add_slide(r.slide);
     for (auto& [grid, tiles] : r.grids) {
       grid.slide = slide;

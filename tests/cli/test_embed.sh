@@ -16,8 +16,10 @@ config="$root/configs/debug/tiny_cpu.yaml"
 "$bin" index --slides "$tmp/slides/manifest.csv" --out "$tmp/tiles.pdidx" --target-mpp 0.5 \
   --tile-size 64 --no-qa > "$tmp/index.out" || { echo "FAIL index"; exit 1; }
 tiles=$(grep -Eo '[0-9]+ tiles ->' "$tmp/index.out" | grep -Eo '[0-9]+')
-slides=$(grep -Ec '^ok +[1-9][0-9]* tiles' "$tmp/index.out")  # the index holds slides with tiles
-check "the test's index has slides with tiles on both ranks" test "$slides" -ge 4
+slides=$(grep -Ec '^ok +[0-9]+ tiles' "$tmp/index.out")  # with tiles or not, all in the index
+empty=$(grep -Ec '^ok +0 tiles' "$tmp/index.out")
+check "the test's index has slides with tiles on both ranks" test "$slides" -ge 5
+check "... and a slide without tiles" test "$empty" -ge 1
 for seed in 3 4; do
   "$bin" export --init vit_tiny_patch16 --seed $seed --img-size 64 --layerscale-init 0 \
     --out "$tmp/backbone$seed.safetensors" > /dev/null || { echo "FAIL export"; exit 1; }
@@ -29,19 +31,26 @@ embed=(embed -c "$config" --index "$tmp/tiles.pdidx")
 cat "$tmp/embed.out"
 check "embedding over 2 MPI ranks exits 0" test $rc -eq 0
 check "progress lines show tiles/s and an ETA per rank" \
-  grep -Eq '^\[embed\] rank 1 slide 1/[0-9]+ slide_[0-9]+: [0-9]+ tiles, embedded \| [0-9.]+ tiles/s, ETA [0-9]+ s' "$tmp/embed.out"
+  grep -Eq '^\[embed\] rank 1 slide 2/[0-9]+ slide_[0-9]+: [0-9]+ tiles, embedded \| [0-9.]+ tiles/s, ETA [0-9]+ s' "$tmp/embed.out"
+check "... the slide without tiles as empty" grep -Eq '^\[embed\] rank [01] slide [0-9]+/[0-9]+ slide_[0-9]+: 0 tiles, empty' "$tmp/embed.out"
+check "... and the device and reading threads of each rank" \
+  grep -q '^\[embed\] rank 1: backbone3.safetensors on cpu (fp32), 1 reading thread(s)' "$tmp/embed.out"
 check "the summary counts every slide" grep -q "^\[embed\] $slides slide file(s) in .* 0 failed" "$tmp/embed.out"
 "$python" - "$tmp/features" "$tiles" "$slides" <<'PY'; check "h5py reads every slide file in the CLAM/TRIDENT layout" test $? -eq 0
 import csv, sys, pathlib
 import h5py, numpy as np
 folder, index_tiles, slides = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 rows = list(csv.DictReader(open(folder / "manifest.csv")))
-assert len(rows) == slides and all(r["status"] == "embedded" for r in rows), rows
+assert len(rows) == slides, rows
+assert all(r["status"] == ("embedded" if int(r["tiles"]) else "empty") for r in rows), rows
 total = 0
 for r in rows:
     with h5py.File(folder / r["file"], "r") as f:
         feats, coords = f["features"][:], f["coords"][:]
         n = int(r["tiles"])
+        if n == 0:  # a slide without tiles: an empty file of the same layout
+            assert feats.shape == (0, 192) and coords.shape == (0, 2), (r, feats.shape)
+            continue
         assert feats.shape == (n, 192) and feats.dtype == np.float32, (r, feats.shape, feats.dtype)
         assert coords.shape == (n, 2) and coords.dtype == np.int64, (r, coords.shape)
         assert np.allclose(np.linalg.norm(feats, axis=1), 1, atol=1e-5)
@@ -52,7 +61,8 @@ for r in rows:
         assert f.attrs["backbone"] == "backbone3.safetensors" and len(f.attrs["backbone_sha256"]) == 64
         total += n
 assert total == index_tiles, (total, index_tiles)
-print(f"h5py: {slides} files, {total} tiles, features [N, 192] float32, unit rows")
+print(f"h5py: {slides} files ({sum(r['status'] == 'empty' for r in rows)} empty), {total} tiles, "
+      "features [N, 192] float32, unit rows")
 PY
 
 # Killed after its first slide file (SIGKILL: no chance to clean up), then run again.

@@ -2,8 +2,10 @@
 // [--image-size N] [--batch-size N]`: every tile of a tile index through a backbone (a run's
 // teacher_backbone.safetensors, or any safetensors backbone with DINOv2/timm names), one HDF5 file
 // per slide in DIR and DIR/manifest.csv. The config gives the architecture, the normalisation and
-// (by default) the input size, data.global_crops_size, as evaluation uses. Under mpirun the
-// slides are shared across ranks. A job killed and run again embeds only the slides without a
+// (by default) the input size, data.global_crops_size, as evaluation uses; run.device and
+// run.precision pick the device as for training (a GPU per local rank, bf16 autocast there), and
+// data.loader_threads the threads that read the next batch while the backbone runs. Under mpirun
+// the slides are shared across ranks. A job killed and run again embeds only the slides without a
 // file; exit 1 when a slide failed (the others are written), 2 for a refused config.
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -19,7 +21,9 @@
 #include "trainer/distributed/mpi_communicator.h"
 #include "trainer/distributed/mpi_runtime.h"
 #include "trainer/embed/embed_archive.h"
+#include "trainer/system/autocast_scope.h"
 #include "trainer/system/cpu_share.h"
+#include "trainer/train/device_choice.h"
 
 namespace pathodino::cli {
 namespace {
@@ -46,14 +50,8 @@ void print_progress(const embed::SlideOutcome& o, int64_t done, int64_t total, i
             << std::flush;
 }
 
-int run_embed(const EmbedArgs& args, const distributed::MpiRuntime& mpi) {
-  ExperimentConfig config = config::resolve_config(args.file, args.overrides);
-  config.model.pretrained = args.backbone;
-  torch::set_num_threads(static_cast<int>(config.run.intra_op_threads > 0
-                                              ? config.run.intra_op_threads
-                                              : system::cores_per_rank(mpi.local_size())));
-  auto backbone = models::build_backbone(config.model, config.data.global_crops_size,
-                                         static_cast<uint64_t>(config.run.seed));
+embed::EmbedRequest make_request(const EmbedArgs& args, const ExperimentConfig& config,
+                                 const distributed::MpiRuntime& mpi) {
   embed::EmbedRequest request;
   request.index = args.index;
   request.out_dir = args.out;
@@ -62,6 +60,33 @@ int run_embed(const EmbedArgs& args, const distributed::MpiRuntime& mpi) {
   request.mean = config.data.mean;
   request.std = config.data.std;
   request.batch_size = args.batch_size;
+  // Reading threads as the training loader's: data.loader_threads, or the cores left to this rank
+  // after the backbone's threads (at least one).
+  request.read_threads = config.data.loader_threads > 0
+                             ? config.data.loader_threads
+                             : std::max<int64_t>(1, system::cores_per_rank(mpi.local_size()) -
+                                                        torch::get_num_threads());
+  return request;
+}
+
+int run_embed(const EmbedArgs& args, const distributed::MpiRuntime& mpi) {
+  ExperimentConfig config = config::resolve_config(args.file, args.overrides);
+  config.model.pretrained = args.backbone;
+  torch::set_num_threads(static_cast<int>(config.run.intra_op_threads > 0
+                                              ? config.run.intra_op_threads
+                                              : system::cores_per_rank(mpi.local_size())));
+  // The run's device rule: a GPU per local rank when one is visible, bf16 autocast there.
+  const train::DeviceChoice device = train::choose_device(config.run, mpi.local_rank());
+  auto backbone = models::build_backbone(config.model, config.data.global_crops_size,
+                                         static_cast<uint64_t>(config.run.seed));
+  backbone->to(device.device);
+  const embed::EmbedRequest request = make_request(args, config, mpi);
+  std::cout << fmt::format("[embed] rank {}: {} on {}{}, {} reading thread(s)\n", mpi.rank(),
+                           request.backbone_file.filename().string(), device.device.str(),
+                           device.bf16_autocast ? " (bf16 autocast)" : " (fp32)",
+                           request.read_threads)
+            << std::flush;
+  const system::AutocastScope autocast(device.bf16_autocast);
   distributed::MpiCommunicator comm(mpi.world(), kWaitForSlowestRank);
   const auto start = std::chrono::steady_clock::now();
   int64_t tiles = 0;

@@ -122,6 +122,10 @@ void check_curate_levels(const ExperimentConfig& c, Reporter& r) {
                "level " + str(static_cast<int64_t>(i + 1)) + " asks for " + str(levels[i]) +
                    " clusters of the " + str(levels[i - 1]) +
                    " centroids below it: each level must have fewer clusters than the last");
+  if (c.curate.resample_sizes.size() > levels.size())
+    r.report("curate.resample_sizes", "curate.levels",
+             str(static_cast<int64_t>(c.curate.resample_sizes.size())) + " resample sizes for " +
+                 str(static_cast<int64_t>(levels.size())) + " levels: at most one per level");
 }
 
 }  // namespace

@@ -193,8 +193,14 @@ void declare_curate(ExperimentSchema& schema) {
       "centroids")
       .at_least(1);
   KEY(curate.iterations, "k-means iterations per level").at_least(1);
+  KEY(curate.restarts, "k-means runs from k-means++ seeds per clustering, the best fit kept")
+      .at_least(1);
   KEY(curate.max_points_per_centroid, "k-means trains on at most clusters x this many vectors")
       .at_least(1);
+  KEY(curate.resample_sizes,
+      "per level (the last repeats): points nearest each centroid re-clustered; 1 = none")
+      .at_least(1);
+  KEY(curate.resampling_steps, "resampling steps of each level that has them").at_least(0);
   KEY(curate.duplicate_cosine, "drop a tile more similar than this to a kept one; 1 = keep all")
       .at_least(-1)
       .at_most(1);

@@ -85,7 +85,8 @@ CurateResult curate_archive(const CurateOptions& options, const CurateRequest& r
 
   const KMeansHierarchy clusters = hierarchical_kmeans(
       table.vectors, table.dim,
-      {options.levels, options.iterations, options.max_points_per_centroid, request.seed});
+      {options.levels, options.iterations, options.max_points_per_centroid, request.seed,
+       options.resample_sizes, options.resampling_steps, options.restarts});
   result.kmeans_seconds = clock.lap();
   say("k-means levels fitted in " + std::to_string(result.kmeans_seconds) + " s");
 

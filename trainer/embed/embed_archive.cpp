@@ -73,7 +73,7 @@ SlideFeatures embed_part(models::VisionTransformer& backbone, const data::WsiTil
   if (part.tiles.empty()) return slide;
   const eval::Embeddings embedded =
       eval::embed_images(backbone, source, part.tiles, request.image_size, request.mean,
-                         request.std, request.batch_size);
+                         request.std, request.batch_size, request.read_threads);
   const torch::Tensor features = embedded.features.contiguous();
   slide.features.assign(features.data_ptr<float>(), features.data_ptr<float>() + features.numel());
   for (const int64_t i : part.tiles) {

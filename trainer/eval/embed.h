@@ -22,9 +22,10 @@ Embeddings embed_images(models::VisionTransformer& backbone, const data::ImageSo
                         const std::vector<double>& std, int64_t batch_size = 64);
 
 // The images of `source` at `indices`, in that order (a rank's share of a distributed evaluation).
+// The next batch is read while the backbone runs, by `read_threads` threads.
 Embeddings embed_images(models::VisionTransformer& backbone, const data::ImageSource& source,
                         const std::vector<int64_t>& indices, int64_t image_size,
                         const std::vector<double>& mean, const std::vector<double>& std,
-                        int64_t batch_size = 64);
+                        int64_t batch_size = 64, int64_t read_threads = 1);
 
 }  // namespace pathodino::eval
