@@ -60,11 +60,12 @@ embed::EmbedRequest make_request(const EmbedArgs& args, const ExperimentConfig& 
   request.mean = config.data.mean;
   request.std = config.data.std;
   request.batch_size = args.batch_size;
-  // Reading threads as the training loader's: data.loader_threads, or the cores left to this rank
-  // after the backbone's threads (at least one).
+  // Reading threads: data.loader_threads, or the cores left to this rank after the backbone's
+  // threads but at least two: cutting and resizing a tile costs about as much as a small
+  // backbone's forward pass, and one thread does not keep up (benchmarks/RESULTS.md).
   request.read_threads = config.data.loader_threads > 0
                              ? config.data.loader_threads
-                             : std::max<int64_t>(1, system::cores_per_rank(mpi.local_size()) -
+                             : std::max<int64_t>(2, system::cores_per_rank(mpi.local_size()) -
                                                         torch::get_num_threads());
   return request;
 }
