@@ -108,7 +108,10 @@ std::vector<ClusterMosaic> write_cluster_mosaics(
     const auto members = members_nearest_first(table, clusters.levels[level], dropped);
     for (uint32_t c = 0; c < members.size(); ++c) {
       const std::vector<int64_t>& rows = members[c];
-      ClusterMosaic m{level, c, static_cast<int64_t>(rows.size())};
+      ClusterMosaic m;
+      m.level = level;
+      m.cluster = c;
+      m.tiles = static_cast<int64_t>(rows.size());
       for (const int64_t r : rows) ++m.sites[site_of_row[static_cast<size_t>(r)]];
       const auto split = rows.begin() + std::min<int64_t>(settings.nearest, m.tiles);
       const std::vector<int64_t> nearest(rows.begin(), split);
