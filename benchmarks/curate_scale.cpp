@@ -1,6 +1,6 @@
-// Curation at archive scale on this machine's cores: N vectors of width D (default 1,000,000 ×
-// 384, a ViT-S archive) drawn around G hidden centres, 1 % of them planted near-copies of
-// earlier ones; then the curate steps as `pathodino curate` runs them: hierarchical k-means, the
+// Curation at archive scale on the cores of the machine it runs on: N vectors of width D (default
+// 1,000,000 × 384, a ViT-S archive) drawn around G hidden centres, 1 % of them planted near-copies
+// of earlier ones; then the curate steps as `pathodino curate` runs them: hierarchical k-means, the
 // near-duplicate search. Reported: seconds per step, peak resident memory, NMI of the level-1
 // clusters against the hidden centres, the planted copies found; and, as the reference in the
 // same run, the exhaustive near-duplicate search (Faiss flat range search, the n² definition) on
@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
               static_cast<long long>(n), static_cast<long long>(dim),
               static_cast<long long>(centres), seconds_since(start), peak_gib());
   start = std::chrono::steady_clock::now();
-  const KMeansHierarchy h = hierarchical_kmeans(pool.vectors, dim, {levels, 20, 256, 0});
+  const KMeansHierarchy h = hierarchical_kmeans(pool.vectors, dim, {levels, 20, 256, 0, {}, 0, 1});
   const double kmeans_s = seconds_since(start);
   std::printf(
       "hierarchical k-means (%zu levels, finest %lld): %.1f s, peak %.2f GiB, NMI of level 1 "

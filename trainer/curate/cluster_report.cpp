@@ -70,9 +70,11 @@ DuplicateCounts count_duplicates(const data::TileIndex& index, const EmbeddingTa
   return counts;
 }
 
-void write_curation_report(const std::filesystem::path& out_dir, const data::TileIndex& index,
-                           const EmbeddingTable& table, const KMeansHierarchy& clusters,
-                           const std::vector<uint8_t>& dropped, const std::string& site_column) {
+DuplicateCounts write_curation_report(const std::filesystem::path& out_dir,
+                                      const data::TileIndex& index, const EmbeddingTable& table,
+                                      const KMeansHierarchy& clusters,
+                                      const std::vector<uint8_t>& dropped,
+                                      const std::string& site_column) {
   write_cluster_sizes(out_dir, index, table, clusters, dropped, site_column);
   const DuplicateCounts counts = count_duplicates(index, table, dropped, site_column);
   std::string slides = "slide,site,tiles,dropped\n", sites = "site,tiles,dropped\n";
@@ -84,6 +86,7 @@ void write_curation_report(const std::filesystem::path& out_dir, const data::Til
              std::to_string(c.dropped) + "\n";
   system::write_file_durably(out_dir / "near_duplicates_by_slide.csv", slides);
   system::write_file_durably(out_dir / "near_duplicates_by_site.csv", sites);
+  return counts;
 }
 
 }  // namespace pathodino::curate

@@ -36,8 +36,11 @@ DuplicateCounts count_duplicates(const data::TileIndex& index, const EmbeddingTa
                                  const std::vector<uint8_t>& dropped,
                                  const std::string& site_column);
 
-void write_curation_report(const std::filesystem::path& out_dir, const data::TileIndex& index,
-                           const EmbeddingTable& table, const KMeansHierarchy& clusters,
-                           const std::vector<uint8_t>& dropped, const std::string& site_column);
+// Writes the four CSV files; returns the near-duplicate counts they hold.
+DuplicateCounts write_curation_report(const std::filesystem::path& out_dir,
+                                      const data::TileIndex& index, const EmbeddingTable& table,
+                                      const KMeansHierarchy& clusters,
+                                      const std::vector<uint8_t>& dropped,
+                                      const std::string& site_column);
 
 }  // namespace pathodino::curate

@@ -101,8 +101,8 @@ CurateResult curate_archive(const CurateOptions& options, const CurateRequest& r
   std::filesystem::create_directories(request.out_dir);
   result.curated_index = request.out_dir / "curated.pdidx";
   result.kept = write_curated_index(index, table, clusters, dropped, result.curated_index);
-  write_curation_report(request.out_dir, index, table, clusters, dropped, options.site_column);
-  result.duplicates = count_duplicates(index, table, dropped, options.site_column);
+  result.duplicates =
+      write_curation_report(request.out_dir, index, table, clusters, dropped, options.site_column);
   if (options.mosaic_nearest + options.mosaic_random > 0) {
     write_review(shared_index, table, clusters, dropped, options, request, result);
     say("mosaics and index.html written in " + std::to_string(clock.lap()) + " s");
