@@ -106,6 +106,11 @@ LabelledImage ImageFolderSource::read(int64_t index) const {
           labels_[static_cast<size_t>(index)]};
 }
 
+fs::path ImageFolderSource::relative_path(int64_t index) const {
+  const fs::path base = fs::is_regular_file(root_) ? root_.parent_path() : root_;
+  return files_.at(static_cast<size_t>(index)).lexically_relative(base);
+}
+
 std::string ImageFolderSource::describe() const {
   return "image files under " + root_.string() + ": " + std::to_string(files_.size()) + " images" +
          (classes_.empty() ? std::string(", unlabelled")

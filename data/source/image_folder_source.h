@@ -23,6 +23,9 @@ class ImageFolderSource final : public ImageSource {
   LabelledImage read(int64_t index) const override;  // ImageFileError names a bad file
   std::vector<std::string> class_names() const override { return classes_; }
   std::string describe() const override;
+  // Where image `index` is, relative to the folder (or the CSV's folder) the source was made from.
+  std::filesystem::path relative_path(int64_t index) const;
+  int64_t label(int64_t index) const { return labels_.at(static_cast<size_t>(index)); }
 
  private:
   void list_folder(const std::filesystem::path& folder);

@@ -2,7 +2,9 @@
 # `pathodino embed` as a user runs it: synth → index → a backbone file → embed over 2 MPI ranks;
 # the slide files read back with h5py in the layout slide-level code expects; a job killed with
 # SIGKILL after its first slide file and run again keeps that file and embeds the rest; a folder
-# made with another backbone is refused by name; a bad config is refused before any work.
+# made with another backbone is refused by name; a bad config is refused before any work. A folder
+# of PNG tiles (one subfolder per slide, as tile-extraction tools write them) gives one file per
+# subfolder with each row's path.
 set -uo pipefail
 bin=$1
 root=$2
@@ -97,6 +99,36 @@ cat "$tmp/other.out"
 check "a folder made with another backbone is refused (exit 1)" test $rc -eq 1
 check "... naming the file and both backbones" \
   grep -q "features/slide_000.h5: made with backbone backbone3.safetensors .*, this job uses backbone4.safetensors" "$tmp/other.out"
+
+"$python" - "$tmp/tiles_png" <<'PY' || { echo "FAIL writing PNG tiles"; exit 1; }
+import sys, pathlib
+import numpy as np
+from PIL import Image
+rng = np.random.default_rng(0)
+for slide, count in (("case_a", 3), ("case_b", 4)):
+    folder = pathlib.Path(sys.argv[1]) / slide
+    folder.mkdir(parents=True)
+    for i in range(count):
+        Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(folder / f"{i}_0.png")
+PY
+"$bin" embed -c "$config" --images "$tmp/tiles_png" --backbone "$tmp/backbone3.safetensors" \
+  --out "$tmp/png_features" > "$tmp/png.out" 2>&1; rc=$?
+cat "$tmp/png.out"
+check "a folder of PNG tiles is embedded (exit 0)" test $rc -eq 0
+check "... one file per subfolder, with each image's path, read by h5py" "$python" -c "
+import h5py, numpy as np
+for label, (slide, n) in enumerate((('case_a', 3), ('case_b', 4))):
+    with h5py.File('$tmp/png_features/' + slide + '.h5') as f:
+        assert f['features'].shape == (n, 192), f['features'].shape
+        assert np.allclose(np.linalg.norm(f['features'][:], axis=1), 1, atol=1e-5)
+        assert [p.decode() for p in f['paths'][:]] == [f'{slide}/{i}_0.png' for i in range(n)]
+        # subfolders read as classes (image_folder_source.h): the folder's name is the label
+        assert [c.decode() for c in f['class_names'][:]] == ['case_a', 'case_b']
+        assert (f['labels'][:] == label).all() and 'coords' not in f"
+"$bin" embed -c "$config" --images "$tmp/tiles_png" --index "$tmp/tiles.pdidx" \
+  --backbone "$tmp/backbone3.safetensors" --out "$tmp/both" > "$tmp/both.out" 2>&1; rc=$?
+check "--images with --index is refused before any work" test $rc -ne 0 -a ! -e "$tmp/both"
+check "... saying why" grep -q -- "--index excludes --images" "$tmp/both.out"
 
 "$bin" "${embed[@]}" --backbone "$tmp/backbone3.safetensors" --out "$tmp/bad" \
   --set model.arch=vit_enormous > "$tmp/bad.out" 2>&1; rc=$?

@@ -1,12 +1,14 @@
-// `pathodino embed -c CONFIG --index F.pdidx --backbone F.safetensors --out DIR [--set …]
-// [--image-size N] [--batch-size N]`: every tile of a tile index through a backbone (a run's
+// `pathodino embed -c CONFIG (--index F.pdidx | --images DIR|F.csv) --backbone F.safetensors
+// --out DIR [--set …] [--image-size N] [--batch-size N] [--images-per-file N]`: every tile of a
+// tile index (or every image of a folder) through a backbone (a run's
 // teacher_backbone.safetensors, or any safetensors backbone with DINOv2/timm names), one HDF5 file
-// per slide in DIR and DIR/manifest.csv. The config gives the architecture, the normalisation and
-// (by default) the input size, data.global_crops_size, as evaluation uses; run.device and
-// run.precision pick the device as for training (a GPU per local rank, bf16 autocast there), and
-// data.loader_threads the threads that read the next batch while the backbone runs. Under mpirun
-// the slides are shared across ranks. A job killed and run again embeds only the slides without a
-// file; exit 1 when a slide failed (the others are written), 2 for a refused config.
+// per slide (or per folder of images) in DIR and DIR/manifest.csv. The config gives the
+// architecture, the normalisation and (by default) the input size, data.global_crops_size, as
+// evaluation uses; run.device and run.precision pick the device as for training (a GPU per local
+// rank, bf16 autocast there), and data.loader_threads the threads that read the next batch while
+// the backbone runs. Under mpirun the slides are shared across ranks. A job killed and run again
+// embeds only the slides without a file; exit 1 when a slide failed (the others are written), 2 for
+// a refused config.
 #include <fmt/format.h>
 #include <torch/torch.h>
 #include <CLI/CLI.hpp>
@@ -29,8 +31,8 @@ namespace pathodino::cli {
 namespace {
 
 struct EmbedArgs : ConfigArgs {
-  std::string index, backbone, out;
-  int64_t image_size = 0, batch_size = 64;
+  std::string index, images, backbone, out;
+  int64_t image_size = 0, batch_size = 64, images_per_file = 10000;
 };
 
 // The gather of the outcomes waits for the slowest rank's last slide: an archive's ranks can
@@ -54,6 +56,8 @@ embed::EmbedRequest make_request(const EmbedArgs& args, const ExperimentConfig& 
                                  const distributed::MpiRuntime& mpi) {
   embed::EmbedRequest request;
   request.index = args.index;
+  request.images = args.images;
+  request.images_per_file = args.images_per_file;
   request.out_dir = args.out;
   request.backbone_file = args.backbone;
   request.image_size = args.image_size > 0 ? args.image_size : config.data.global_crops_size;
@@ -114,9 +118,20 @@ int run_embed(const EmbedArgs& args, const distributed::MpiRuntime& mpi) {
 void add_embed_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<EmbedArgs>();
   auto* command = app.add_subcommand(
-      "embed", "Embed every tile of a tile index: one HDF5 file per slide (features, coords)");
+      "embed",
+      "Embed every tile of a tile index (one HDF5 file per slide: features, coords) or every "
+      "image of a folder");
   add_config_args(*command, *args);
-  command->add_option("--index", args->index, "tile index (pathodino index)")->required();
+  auto* index = command->add_option("--index", args->index, "tile index (pathodino index)");
+  auto* images = command->add_option(
+      "--images", args->images,
+      "instead of an index: a folder of PNG/JPEG images (or a CSV with a path column); one file "
+      "per folder of images, with their paths and class labels");
+  index->excludes(images);
+  command
+      ->add_option("--images-per-file", args->images_per_file,
+                   "a folder with more images is written as numbered parts")
+      ->check(CLI::PositiveNumber);
   command->add_option("--backbone", args->backbone, "backbone .safetensors")->required();
   command->add_option("--out", args->out, "folder for the slide files and manifest.csv")
       ->required();
@@ -127,6 +142,8 @@ void add_embed_command(CLI::App& app, int& exit_code) {
   command->add_option("--batch-size", args->batch_size, "tiles per forward pass")
       ->check(CLI::PositiveNumber);
   command->callback([args, &exit_code] {
+    if (args->index.empty() == args->images.empty())
+      throw CLI::ValidationError("embed", "give --index or --images");
     const distributed::MpiRuntime mpi(nullptr, nullptr);
     try {
       exit_code = run_embed(*args, mpi);

@@ -4,19 +4,19 @@
 #include <openssl/evp.h>
 
 #include <chrono>
+#include <exception>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "data/csv_line.h"
-#include "data/index/tile_index.h"
-#include "data/source/wsi_tile_source.h"
 #include "trainer/distributed/rank_consistency.h"
+#include "trainer/embed/embed_jobs.h"
 #include "trainer/eval/embed.h"
 #include "trainer/features/feature_file.h"
-#include "trainer/features/feature_parts.h"
 #include "trainer/system/durable_file.h"
 
 namespace pathodino::embed {
@@ -24,27 +24,7 @@ namespace {
 
 using features::FeatureFileError;
 using features::FeatureFileInfo;
-using features::FeaturePart;
 using features::SlideFeatures;
-
-FeatureFileInfo info_of(const data::TileIndex& index, const FeaturePart& part,
-                        const std::string& backbone, const std::string& sha256, int64_t dim) {
-  FeatureFileInfo info;
-  info.slide = std::filesystem::path(index.slides()[part.slide].path).stem().string();
-  info.tiles = static_cast<int64_t>(part.tiles.size());
-  info.dim = dim;
-  info.level0_mpp = index.slides()[part.slide].mpp_x;
-  if (part.grid >= 0) {
-    const data::IndexedGrid& grid = index.grids()[static_cast<size_t>(part.grid)];
-    info.tile_size = grid.tile_size;
-    info.tile_size_level0 = grid.extent;
-    info.target_mpp = grid.target_mpp;
-  }
-  info.backbone = backbone;
-  info.backbone_sha256 = sha256;
-  info.pathodino_version = PATHODINO_VERSION;
-  return info;
-}
 
 // true: the file is there from an earlier run of this job. Throws for a file another backbone or
 // tile size made: mixing them in one folder would give slide-level code incomparable features.
@@ -65,22 +45,103 @@ bool already_embedded(const std::filesystem::path& file, const FeatureFileInfo& 
   return found.tiles == wanted.tiles && found.dim == wanted.dim;
 }
 
-SlideFeatures embed_part(models::VisionTransformer& backbone, const data::WsiTileSource& source,
-                         const FeaturePart& part, FeatureFileInfo info,
-                         const EmbedRequest& request) {
-  SlideFeatures slide;
-  slide.info = std::move(info);
-  if (part.tiles.empty()) return slide;
-  const eval::Embeddings embedded =
-      eval::embed_images(backbone, source, part.tiles, request.image_size, request.mean,
-                         request.std, request.batch_size, request.read_threads);
-  const torch::Tensor features = embedded.features.contiguous();
-  slide.features.assign(features.data_ptr<float>(), features.data_ptr<float>() + features.numel());
-  for (const int64_t i : part.tiles) {
-    slide.coords.push_back(source.index().tile(i).x);
-    slide.coords.push_back(source.index().tile(i).y);
+// The images and jobs of a request: a tile index's slides, or an image folder's groups.
+struct JobPlan {
+  std::shared_ptr<const data::TileIndex> index;
+  std::unique_ptr<data::WsiTileSource> tiles;
+  std::vector<std::unique_ptr<data::ImageFolderSource>> folders;
+  std::vector<EmbedJob> jobs;
+};
+
+JobPlan plan_jobs(const EmbedRequest& request, const FeatureFileInfo& common) {
+  JobPlan plan;
+  if (!request.index.empty()) {
+    plan.index = std::make_shared<const data::TileIndex>(request.index);
+    data::WsiReadOptions read_options;
+    read_options.max_stand_ins = 0;  // a tile that cannot be read fails its slide
+    plan.tiles = std::make_unique<data::WsiTileSource>(plan.index, read_options);
+    plan.jobs = jobs_for_index(*plan.tiles, common);
+    return plan;
   }
-  return slide;
+  namespace fs = std::filesystem;
+  plan.folders.push_back(
+      std::make_unique<data::ImageFolderSource>(request.images, data::Split::train));
+  if (fs::is_directory(request.images / "train") && fs::is_directory(request.images / "val"))
+    plan.folders.push_back(
+        std::make_unique<data::ImageFolderSource>(request.images, data::Split::val));
+  std::vector<const data::ImageFolderSource*> sources;
+  for (const auto& f : plan.folders) sources.push_back(f.get());
+  plan.jobs = jobs_for_images(sources, common, request.image_size, request.images_per_file);
+  return plan;
+}
+
+// The features of the next list of `reader` (which must be `list`): every batch of it is taken,
+// even after a failure, so the next job starts at its own first batch. Rethrows the first error.
+std::vector<float> collect_features(models::VisionTransformer& backbone,
+                                    eval::BatchReadAhead& reader, size_t list,
+                                    const EmbedRequest& request) {
+  std::vector<float> features;
+  std::exception_ptr error;
+  for (bool last = false; !last;) {
+    std::optional<eval::ImageBatch> batch = reader.next();
+    if (!batch || batch->list != list)
+      throw std::logic_error("embed: the read-ahead is out of step with the jobs");
+    last = batch->last;
+    if (error) continue;
+    if (batch->error) {
+      error = batch->error;
+      continue;
+    }
+    try {
+      const torch::Tensor f =
+          eval::embed_batch(backbone, batch->images, request.mean, request.std).contiguous();
+      features.insert(features.end(), f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  return features;
+}
+
+// Runs this rank's jobs (`mine`, positions in `jobs`) in order; the kept ones only report.
+std::vector<SlideOutcome> run_jobs(models::VisionTransformer& backbone,
+                                   const std::vector<EmbedJob>& jobs,
+                                   const std::vector<size_t>& mine, const std::vector<bool>& kept,
+                                   const EmbedRequest& request, const EmbedProgress& progress) {
+  std::vector<eval::ImageList> lists;
+  for (const size_t j : mine)
+    if (!kept[j]) lists.push_back(jobs[j].images);
+  eval::BatchReadAhead reader(std::move(lists), request.image_size, request.batch_size,
+                              request.read_threads);
+  const bool was_training = backbone->is_training();
+  backbone->eval();
+  std::vector<SlideOutcome> outcomes;
+  size_t list = 0;
+  for (const size_t j : mine) {
+    const EmbedJob& job = jobs[j];
+    const auto start = std::chrono::steady_clock::now();
+    SlideOutcome outcome{job.name, job.file(), "kept", job.content.info.tiles};
+    if (!kept[j]) {
+      try {
+        SlideFeatures file = job.content;
+        if (!job.images.indices.empty())
+          file.features = collect_features(backbone, reader, list, request);
+        features::write_feature_file(request.out_dir / outcome.file, file);
+        outcome.status = job.images.indices.empty() ? "empty" : "embedded";
+      } catch (const std::exception& e) {
+        outcome.status = std::string("failed: ") + e.what();
+      }
+      ++list;
+    }
+    outcome.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    outcomes.push_back(outcome);
+    if (progress)
+      progress(outcome, static_cast<int64_t>(outcomes.size()), static_cast<int64_t>(mine.size()));
+  }
+  backbone->train(was_training);
+  return outcomes;
 }
 
 std::string encode(const SlideOutcome& o) {
@@ -98,7 +159,7 @@ SlideOutcome decode(const nlohmann::json& j) {
 
 // Every rank's outcomes on rank 0, in the order of `parts`; the other ranks keep their own.
 std::vector<SlideOutcome> gather_outcomes(std::vector<SlideOutcome> mine,
-                                          const std::vector<FeaturePart>& parts,
+                                          const std::vector<EmbedJob>& jobs,
                                           distributed::Communicator& comm) {
   std::string lines;
   for (const SlideOutcome& o : mine) lines += encode(o) + "\n";
@@ -114,7 +175,7 @@ std::vector<SlideOutcome> gather_outcomes(std::vector<SlideOutcome> mine,
       }
   }
   std::vector<SlideOutcome> outcomes;
-  for (const FeaturePart& part : parts) outcomes.push_back(by_name.at(part.name));
+  for (const EmbedJob& job : jobs) outcomes.push_back(by_name.at(job.name));
   return outcomes;
 }
 
@@ -124,45 +185,25 @@ std::vector<SlideOutcome> embed_archive(models::VisionTransformer& backbone,
                                         const EmbedRequest& request,
                                         distributed::Communicator& comm,
                                         const EmbedProgress& progress) {
-  auto index = std::make_shared<const data::TileIndex>(request.index);
-  const std::vector<FeaturePart> parts = features::plan_feature_parts(*index);
-  const std::string sha256 = file_sha256(request.backbone_file);
-  const std::string backbone_name = request.backbone_file.filename().string();
-  const int64_t dim = backbone->spec().embed_dim;
+  if (request.index.empty() == request.images.empty())
+    throw std::invalid_argument("embed: give a tile index or an image folder, not both");
+  FeatureFileInfo common;
+  common.backbone = request.backbone_file.filename().string();
+  common.backbone_sha256 = file_sha256(request.backbone_file);
+  common.dim = backbone->spec().embed_dim;
+  common.pathodino_version = PATHODINO_VERSION;
+  const JobPlan plan = plan_jobs(request, common);
   std::filesystem::create_directories(request.out_dir);
   distributed::on_rank0_for_all(comm, [&] { features::remove_unfinished_writes(request.out_dir); });
   // Every rank checks every existing file, so a refusal stops them all before any work.
-  std::vector<FeatureFileInfo> wanted;
   std::vector<bool> kept;
-  for (const FeaturePart& part : parts) {
-    wanted.push_back(info_of(*index, part, backbone_name, sha256, dim));
-    kept.push_back(already_embedded(request.out_dir / part.file(), wanted.back()));
-  }
-  data::WsiReadOptions read_options;
-  read_options.max_stand_ins = 0;  // a tile that cannot be read fails its slide
-  const data::WsiTileSource source(index, read_options);
-  std::vector<SlideOutcome> mine;
-  const int world = comm.world_size();
-  const int64_t my_total = (static_cast<int64_t>(parts.size()) - comm.rank() + world - 1) / world;
-  for (size_t p = static_cast<size_t>(comm.rank()); p < parts.size(); p += world) {
-    const FeaturePart& part = parts[p];
-    const auto start = std::chrono::steady_clock::now();
-    SlideOutcome outcome{part.name, part.file(), "kept", static_cast<int64_t>(part.tiles.size())};
-    if (!kept[p]) {
-      try {
-        features::write_feature_file(request.out_dir / outcome.file,
-                                     embed_part(backbone, source, part, wanted[p], request));
-        outcome.status = part.tiles.empty() ? "empty" : "embedded";
-      } catch (const std::exception& e) {
-        outcome.status = std::string("failed: ") + e.what();
-      }
-    }
-    outcome.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    mine.push_back(outcome);
-    if (progress) progress(outcome, static_cast<int64_t>(mine.size()), my_total);
-  }
-  return gather_outcomes(mine, parts, comm);
+  for (const EmbedJob& job : plan.jobs)
+    kept.push_back(already_embedded(request.out_dir / job.file(), job.content.info));
+  std::vector<size_t> mine;
+  for (size_t j = static_cast<size_t>(comm.rank()); j < plan.jobs.size(); j += comm.world_size())
+    mine.push_back(j);
+  return gather_outcomes(run_jobs(backbone, plan.jobs, mine, kept, request, progress), plan.jobs,
+                         comm);
 }
 
 void write_manifest(const std::filesystem::path& file, const std::vector<SlideOutcome>& outcomes) {

@@ -1,9 +1,11 @@
-// Embeds every tile of a tile index with a backbone: one HDF5 feature file per slide
-// (feature_file.h) in `out_dir`, slides shared across ranks (slide s on rank s % world), each
-// tile resized to `image_size` and normalised as evaluation does (eval/embed.h), the CLS token
-// L2-normalised. Files appear whole or not at all, so a job killed at any instant and run again
-// redoes only the slides without a file. No tile is replaced by another: a slide with an
-// unreadable tile is reported as failed and the others go on.
+// Embeds every tile of a tile index (or every image of an image folder) with a backbone: one
+// HDF5 feature file per slide or image group (embed_jobs.h, feature_file.h) in `out_dir`, files
+// shared across ranks (file j on rank j % world), each tile resized to `image_size` and
+// normalised as evaluation does (eval/embed.h), the CLS token L2-normalised. The next batch is
+// read while the backbone runs, across file boundaries (eval/batch_read_ahead.h). Files appear
+// whole or not at all, so a job killed at any instant and run again redoes only the files not
+// written. No tile is replaced by another: a slide with an unreadable tile is reported as failed
+// and the others go on.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +20,10 @@
 namespace pathodino::embed {
 
 struct EmbedRequest {
-  std::filesystem::path index, out_dir;
+  std::filesystem::path index;   // a tile index, or
+  std::filesystem::path images;  // an image folder or CSV (image_folder_source.h)
+  int64_t images_per_file = 10000;
+  std::filesystem::path out_dir;
   std::filesystem::path backbone_file;  // named in every file with its SHA-256
   int64_t image_size = 224;
   std::vector<double> mean{0.485, 0.456, 0.406}, std{0.229, 0.224, 0.225};

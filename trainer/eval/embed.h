@@ -17,12 +17,17 @@ struct Embeddings {
   torch::Tensor labels;    // [N], int64
 };
 
+// CLS tokens of images in [0, 1] ([n, 3, size, size], CPU): normalised by `mean` and `std`, run
+// on the backbone's device, L2-normalised, returned as fp32 on the CPU. The caller sets eval mode.
+torch::Tensor embed_batch(models::VisionTransformer& backbone, const torch::Tensor& images,
+                          const std::vector<double>& mean, const std::vector<double>& std);
+
 Embeddings embed_images(models::VisionTransformer& backbone, const data::ImageSource& source,
                         int64_t image_size, const std::vector<double>& mean,
                         const std::vector<double>& std, int64_t batch_size = 64);
 
 // The images of `source` at `indices`, in that order (a rank's share of a distributed evaluation).
-// The next batch is read while the backbone runs, by `read_threads` threads.
+// The next batch is read while the backbone runs, by `read_threads` threads (batch_read_ahead.h).
 Embeddings embed_images(models::VisionTransformer& backbone, const data::ImageSource& source,
                         const std::vector<int64_t>& indices, int64_t image_size,
                         const std::vector<double>& mean, const std::vector<double>& std,

@@ -54,6 +54,44 @@ T number(const H5::H5Object& object, const std::string& name) {
   return value;
 }
 
+void write_texts(H5::H5File& file, const std::string& name, const std::vector<std::string>& texts) {
+  std::vector<const char*> pointers;
+  for (const std::string& t : texts) pointers.push_back(t.c_str());
+  const hsize_t dims[1] = {texts.size()};
+  file.createDataSet(name, text_type(), H5::DataSpace(1, dims)).write(pointers.data(), text_type());
+}
+
+std::vector<std::string> read_texts(const H5::H5File& file, const std::string& name) {
+  const H5::DataSet set = file.openDataSet(name);
+  hsize_t n = 0;
+  set.getSpace().getSimpleExtentDims(&n);
+  std::vector<char*> pointers(n, nullptr);
+  if (n > 0) set.read(pointers.data(), text_type());
+  std::vector<std::string> texts(pointers.begin(), pointers.end());
+  if (n > 0)
+    H5Dvlen_reclaim(text_type().getId(), set.getSpace().getId(), H5P_DEFAULT, pointers.data());
+  return texts;
+}
+
+// Where each row came from: a slide's tile coordinates, or an image's path and label.
+void write_rows(H5::H5File& file, const SlideFeatures& slide) {
+  const FeatureFileInfo& info = slide.info;
+  if (!slide.paths.empty()) {
+    write_texts(file, "paths", slide.paths);
+    write_texts(file, "class_names", slide.class_names);
+    const hsize_t dims[1] = {slide.labels.size()};
+    file.createDataSet("labels", H5::PredType::STD_I64LE, H5::DataSpace(1, dims))
+        .write(slide.labels.data(), H5::PredType::NATIVE_INT64);
+    return;
+  }
+  const hsize_t coord_dims[2] = {static_cast<hsize_t>(info.tiles), 2};
+  H5::DataSet coords =
+      file.createDataSet("coords", H5::PredType::STD_I64LE, H5::DataSpace(2, coord_dims));
+  coords.write(slide.coords.data(), H5::PredType::NATIVE_INT64);
+  put(coords, "patch_size", info.tile_size);
+  put(coords, "patch_size_level0", info.tile_size_level0);
+}
+
 void write_file(const std::filesystem::path& path, const SlideFeatures& slide) {
   const FeatureFileInfo& info = slide.info;
   H5::H5File file(path.string(), H5F_ACC_TRUNC);
@@ -61,12 +99,7 @@ void write_file(const std::filesystem::path& path, const SlideFeatures& slide) {
                                    static_cast<hsize_t>(info.dim)};
   file.createDataSet("features", H5::PredType::IEEE_F32LE, H5::DataSpace(2, feature_dims))
       .write(slide.features.data(), H5::PredType::NATIVE_FLOAT);
-  const hsize_t coord_dims[2] = {static_cast<hsize_t>(info.tiles), 2};
-  H5::DataSet coords =
-      file.createDataSet("coords", H5::PredType::STD_I64LE, H5::DataSpace(2, coord_dims));
-  coords.write(slide.coords.data(), H5::PredType::NATIVE_INT64);
-  put(coords, "patch_size", info.tile_size);
-  put(coords, "patch_size_level0", info.tile_size_level0);
+  write_rows(file, slide);
   put(file, "slide", info.slide);
   put(file, "tiles", info.tiles);
   put(file, "dim", info.dim);
@@ -99,9 +132,12 @@ FeatureFileInfo read_info(const H5::H5File& file) {
 
 void write_feature_file(const std::filesystem::path& file, const SlideFeatures& slide) {
   const FeatureFileInfo& info = slide.info;
-  if (slide.features.size() != static_cast<size_t>(info.tiles * info.dim) ||
-      slide.coords.size() != static_cast<size_t>(info.tiles * 2))
-    throw FeatureFileError(file.string() + ": features or coords do not match " +
+  const auto rows = static_cast<size_t>(info.tiles);
+  const bool images = !slide.paths.empty();
+  if (slide.features.size() != rows * static_cast<size_t>(info.dim) ||
+      (images ? slide.paths.size() != rows || slide.labels.size() != rows || !slide.coords.empty()
+              : slide.coords.size() != rows * 2))
+    throw FeatureFileError(file.string() + ": features, coords or paths do not match " +
                            std::to_string(info.tiles) + " tiles of width " +
                            std::to_string(info.dim));
   const std::filesystem::path temp =
@@ -133,8 +169,15 @@ SlideFeatures read_feature_file(const std::filesystem::path& file) {
     SlideFeatures slide;
     slide.info = read_info(h5);
     slide.features.resize(static_cast<size_t>(slide.info.tiles * slide.info.dim));
-    slide.coords.resize(static_cast<size_t>(slide.info.tiles * 2));
     h5.openDataSet("features").read(slide.features.data(), H5::PredType::NATIVE_FLOAT);
+    if (!h5.nameExists("coords")) {  // a file of images
+      slide.paths = read_texts(h5, "paths");
+      slide.class_names = read_texts(h5, "class_names");
+      slide.labels.resize(slide.paths.size());
+      h5.openDataSet("labels").read(slide.labels.data(), H5::PredType::NATIVE_INT64);
+      return slide;
+    }
+    slide.coords.resize(static_cast<size_t>(slide.info.tiles * 2));
     h5.openDataSet("coords").read(slide.coords.data(), H5::PredType::NATIVE_INT64);
     return slide;
   } catch (const H5::Exception& e) {

@@ -5,6 +5,9 @@
 //                              patch_size (pixels at the target µm/px), patch_size_level0
 //   attributes of the file     the slide's name, tile size, target and level-0 µm/px, the
 //                              backbone's file and SHA-256, its width, the pathodino version
+// A file of ordinary images (an image folder's group) has, instead of coords:
+//   paths     [N] string       each image's path, relative to the folder (or CSV) embedded
+//   labels    [N] int64        its class, -1 when unlabelled; class_names [C] string
 // Written to a temporary name in the same folder, fsync'ed and renamed: a reader (or a resumed
 // job) sees the whole file or none. No LibTorch.
 #pragma once
@@ -29,7 +32,11 @@ struct FeatureFileInfo {
 struct SlideFeatures {
   FeatureFileInfo info;
   std::vector<float> features;  // tiles × dim, row-major
-  std::vector<int64_t> coords;  // tiles × 2: x, y
+  std::vector<int64_t> coords;  // tiles × 2: x, y; empty for images
+  // Images instead of tiles: one path and label per row (then no coords).
+  std::vector<std::string> paths;
+  std::vector<int64_t> labels;
+  std::vector<std::string> class_names;
 };
 
 // An HDF5 file that cannot be written or read as a feature file; what() names it.

@@ -1,14 +1,18 @@
 // `pathodino embed`'s library under real mpirun (1 and 2 ranks) on real synthetic slides: each
 // slide's HDF5 file holds, row for row, the embeddings evaluation computes for the same tiles
 // (eval::embed_images) and the index's coordinates; a second run keeps every file; a folder made
-// with another backbone is refused by name; a slide deleted after indexing fails alone.
+// with another backbone is refused by name; a slide deleted after indexing fails alone. An image
+// folder (train/val by class) gives a file per folder, split into parts, with paths and labels.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <map>
+#include <random>
 
+#include "data/image_file/image_file.h"
 #include "data/index/build_index.h"
 #include "data/index/tile_index.h"
+#include "data/source/image_folder_source.h"
 #include "data/source/wsi_tile_source.h"
 #include "data/synthetic/synthetic_slide.h"
 #include "models/factory/backbone_factory.h"
@@ -150,6 +154,66 @@ TEST(EmbedArchive, ASlideDeletedAfterIndexingFailsAloneAndIsCounted) {
   EXPECT_NE(outcomes[1].status.find("slide_1.tiff"), std::string::npos) << outcomes[1].status;
   EXPECT_EQ(outcomes[2].status, "embedded");
   EXPECT_FALSE(fs::exists(a.dir / "features" / "slide_1.h5"));
+}
+
+// ROOT/{train,val}/{tumour,stroma}/i.png, random pixels of several sizes.
+void write_image_folder(const fs::path& root) {
+  std::mt19937 rng(7);
+  int i = 0;
+  for (const char* split : {"train", "val"})
+    for (const auto& [cls, count] : {std::pair{"stroma", 5}, std::pair{"tumour", 2}})
+      for (int k = 0; k < count; ++k, ++i) {
+        data::RgbImage image{48 + 8 * (i % 3), 40 + 8 * (i % 2), {}};
+        image.pixels.resize(static_cast<size_t>(image.width * image.height * 3));
+        for (uint8_t& p : image.pixels) p = static_cast<uint8_t>(rng() % 256);
+        fs::create_directories(root / split / cls);
+        data::write_png(image, root / split / cls / (std::to_string(i) + ".png"));
+      }
+}
+
+TEST(EmbedArchive, AnImageFolderGivesAFilePerFolderWithPathsLabelsAndEvalEmbeddings) {
+  distributed::MpiCommunicator comm(mpi_runtime().world(), 120.0);
+  const Archive a = make_archive(comm);
+  const fs::path root = a.dir / "images";
+  distributed::on_rank0_for_all(comm, [&] { write_image_folder(root); });
+  auto backbone = load(a, a.backbone);
+  embed::EmbedRequest request = request_for(a, a.backbone);
+  request.index.clear();
+  request.images = root;
+  request.images_per_file = 3;
+  request.out_dir = a.dir / "image_features";
+  const auto outcomes = embed::embed_archive(backbone, request, comm);
+  if (comm.rank() != 0) return;
+  std::vector<std::string> names;
+  for (const embed::SlideOutcome& o : outcomes) {
+    EXPECT_EQ(o.status, "embedded") << o.slide;
+    names.push_back(o.slide);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"train_stroma_part0001", "train_stroma_part0002",
+                                             "train_tumour", "val_stroma_part0001",
+                                             "val_stroma_part0002", "val_tumour"}));
+  for (const data::Split split : {data::Split::train, data::Split::val}) {
+    const data::ImageFolderSource source(root, split);
+    const eval::Embeddings reference =
+        eval::embed_images(backbone, source, 64, request.mean, request.std);
+    int64_t row = 0;  // the files of a split, in name order, hold its images in source order
+    for (const embed::SlideOutcome& o : outcomes) {
+      if (o.slide.rfind(split == data::Split::train ? "train_" : "val_", 0) != 0) continue;
+      const features::SlideFeatures file = features::read_feature_file(request.out_dir / o.file);
+      EXPECT_TRUE(file.coords.empty());
+      EXPECT_EQ(file.class_names, (std::vector<std::string>{"stroma", "tumour"}));
+      ASSERT_EQ(file.paths.size(), static_cast<size_t>(file.info.tiles));
+      for (int64_t r = 0; r < file.info.tiles; ++r, ++row) {
+        EXPECT_EQ(file.paths[static_cast<size_t>(r)], source.relative_path(row).generic_string());
+        EXPECT_EQ(file.labels[static_cast<size_t>(r)], reference.labels[row].item<int64_t>());
+        const torch::Tensor stored = torch::from_blob(
+            const_cast<float*>(file.features.data()) + r * file.info.dim, {file.info.dim});
+        EXPECT_LE((stored - reference.features[row]).abs().max().item<float>(), 1e-5f)
+            << file.paths[static_cast<size_t>(r)];
+      }
+    }
+    EXPECT_EQ(row, source.size());
+  }
 }
 
 }  // namespace
