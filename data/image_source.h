@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,12 @@ class ImageSource {
   virtual std::vector<std::string> class_names() const = 0;  // empty when unlabelled
   virtual std::string describe() const = 0;                  // one line for logs
   virtual SourceHealth health() const { return {}; }
+  // Each image's value in a grouping column of the source's manifest (site, scanner, stain
+  // batch…), "" where a row has none; nullopt when the source has no such column.
+  virtual std::optional<std::vector<std::string>> group_values(const std::string& column) const {
+    (void)column;
+    return std::nullopt;
+  }
 };
 
 }  // namespace pathodino::data

@@ -26,9 +26,7 @@ ImageFolderSource::ImageFolderSource(const fs::path& root, Split split) : root_(
   if (!fs::exists(root)) throw std::runtime_error(root.string() + ": no such folder or CSV");
   const char* split_name = split == Split::train ? "train" : "val";
   if (fs::is_regular_file(root)) {
-    if (split == Split::val)
-      throw std::runtime_error(root.string() + ": a CSV image list has no val split");
-    list_csv(root);
+    list_csv(root, split);
   } else if (fs::is_directory(root / "train") && fs::is_directory(root / "val")) {
     list_folder(root / split_name);
   } else if (split == Split::val) {
@@ -66,7 +64,7 @@ void ImageFolderSource::list_folder(const fs::path& folder) {
   labels_.assign(files_.size(), -1);
 }
 
-void ImageFolderSource::list_csv(const fs::path& csv) {
+void ImageFolderSource::list_csv(const fs::path& csv, Split split) {
   std::ifstream in(csv);
   std::string line;
   if (!std::getline(in, line)) throw std::runtime_error(csv.string() + ": empty CSV");
@@ -75,30 +73,47 @@ void ImageFolderSource::list_csv(const fs::path& csv) {
     const auto it = std::find(header.begin(), header.end(), name);
     return it == header.end() ? -1 : static_cast<int>(it - header.begin());
   };
-  const int path_column = column("path"), label_column = column("label");
+  const int path_column = column("path"), label_column = column("label"),
+            split_column = column("split");
   if (path_column < 0) throw std::runtime_error(csv.string() + ": no `path` column in the header");
-  std::vector<std::pair<fs::path, std::string>> rows;
+  if (split == Split::val && split_column < 0)
+    throw std::runtime_error(csv.string() + ": no val split (a `split` column with train and val)");
+  const char* wanted = split == Split::train ? "train" : "val";
+  std::vector<std::vector<std::string>> rows;
   for (int64_t row = 2; std::getline(in, line); ++row) {
     if (line.empty()) continue;
-    const std::vector<std::string> cells = split_csv_line(line);
-    if (static_cast<int>(cells.size()) <= std::max(path_column, label_column))
-      throw std::runtime_error(csv.string() + ":" + std::to_string(row) + ": too few columns");
-    const fs::path file = fs::path(cells[path_column]).is_absolute()
-                              ? fs::path(cells[path_column])
-                              : csv.parent_path() / cells[path_column];
-    rows.emplace_back(file, label_column >= 0 ? cells[label_column] : "");
+    std::vector<std::string> cells = split_csv_line(line);
+    if (cells.size() != header.size())
+      throw std::runtime_error(csv.string() + ":" + std::to_string(row) + ": " +
+                               std::to_string(cells.size()) + " cells, the header has " +
+                               std::to_string(header.size()));
+    if (split_column < 0 || cells[split_column] == wanted) rows.push_back(std::move(cells));
   }
   std::map<std::string, int64_t> class_ids;
-  for (const auto& [file, label] : rows)
-    if (!label.empty()) class_ids.emplace(label, 0);
+  for (const auto& cells : rows)
+    if (label_column >= 0 && !cells[label_column].empty())
+      class_ids.emplace(cells[label_column], 0);
   for (auto& [name, id] : class_ids) {
     id = static_cast<int64_t>(classes_.size());
     classes_.push_back(name);
   }
-  for (const auto& [file, label] : rows) {
-    files_.push_back(file);
-    labels_.push_back(label.empty() ? -1 : class_ids.at(label));
+  for (const auto& cells : rows) {
+    const fs::path file(cells[path_column]);
+    files_.push_back(file.is_absolute() ? file : csv.parent_path() / file);
+    const bool labelled = label_column >= 0 && !cells[label_column].empty();
+    labels_.push_back(labelled ? class_ids.at(cells[label_column]) : -1);
+    for (size_t c = 0; c < header.size(); ++c)
+      if (static_cast<int>(c) != path_column && static_cast<int>(c) != label_column &&
+          static_cast<int>(c) != split_column)
+        groups_[header[c]].push_back(cells[c]);
   }
+}
+
+std::optional<std::vector<std::string>> ImageFolderSource::group_values(
+    const std::string& column) const {
+  const auto it = groups_.find(column);
+  if (it == groups_.end()) return std::nullopt;
+  return it->second;
 }
 
 LabelledImage ImageFolderSource::read(int64_t index) const {

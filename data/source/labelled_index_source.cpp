@@ -48,6 +48,22 @@ LabelledImage LabelledIndexSource::read(int64_t i) const {
   return item;
 }
 
+std::optional<std::vector<std::string>> LabelledIndexSource::group_values(
+    const std::string& column) const {
+  const TileIndex& index = tiles_source_.index();
+  const auto& slides = index.slides();
+  if (std::none_of(slides.begin(), slides.end(),
+                   [&](const IndexedSlide& s) { return s.groups.contains(column); }))
+    return std::nullopt;
+  std::vector<std::string> values;
+  for (const int64_t tile : tiles_) {
+    const IndexedSlide& slide = slides[index.grids()[index.tile(tile).grid].slide];
+    const auto it = slide.groups.find(column);
+    values.push_back(it == slide.groups.end() ? std::string() : it->second);
+  }
+  return values;
+}
+
 std::string LabelledIndexSource::describe() const {
   return "labelled tiles of " + tiles_source_.index().file().string() + " (" +
          (split_ == Split::train ? "train" : "val") + "): " + std::to_string(tiles_.size()) +

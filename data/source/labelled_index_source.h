@@ -25,6 +25,8 @@ class LabelledIndexSource final : public ImageSource {
   std::vector<std::string> class_names() const override { return classes_; }
   std::string describe() const override;
   SourceHealth health() const override { return tiles_source_.health(); }
+  // The slide manifest's column (site, scanner, patient…) for each tile.
+  std::optional<std::vector<std::string>> group_values(const std::string& column) const override;
 
  private:
   WsiTileSource tiles_source_;

@@ -64,7 +64,7 @@ std::shared_ptr<const ImageSource> make_labelled_source(const DataOptions& optio
                                                         const LabelledSet& set, uint64_t seed,
                                                         Split split) {
   if (!set.dataset.empty()) {
-    if (!std::filesystem::is_regular_file(set.dataset))
+    if (!std::filesystem::is_regular_file(set.dataset) || set.dataset.extension() == ".csv")
       return std::make_shared<ImageFolderSource>(set.dataset, split);
     WsiReadOptions read;
     read.pool.tiff_fast_path = options.wsi.tiff_fast_path;

@@ -26,7 +26,8 @@ struct SampleOrderChoice {
 SampleOrderChoice make_sample_order(const DataOptions& options, const ImageSource& source,
                                     uint64_t seed);
 
-// A labelled set: an image folder with train/ and val/, or a tile index whose manifest labels
+// A labelled set: an image folder with train/ and val/ (or a CSV of images with label and split
+// columns, image_folder_source.h), or a tile index whose manifest labels
 // slides (`label_column`) and splits them (column `split`: train, val). Empty `dataset`: the
 // training source when it is labelled (synthetic); refused for unlabelled sources.
 struct LabelledSet {

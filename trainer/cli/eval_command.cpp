@@ -1,7 +1,9 @@
-// `pathodino eval knn|linear --config F [--set …] [--backbone F.safetensors] [--json]`: weighted
-// kNN top-1, or the linear probe's held-out top-1, of a backbone's features on the config's
-// labelled data; without --backbone, of the backbone a run with this config starts from; with
-// --random-baseline N, of the yardstick every learning claim is read against.
+// `pathodino eval knn|linear --config F [--set …] [--backbone F.safetensors] [--json]
+// [--baseline N]`: weighted kNN top-1, or the linear probe's held-out top-1, and balanced
+// accuracy, overall and per group (eval.group_column, `site` by default), of a backbone's features
+// on the config's labelled data; without --backbone, of the backbone a run with this config starts
+// from; with --random-baseline N, of the yardstick every learning claim is read against, and with
+// --baseline N of both, the yardstick printed after the backbone's scores.
 #include <CLI/CLI.hpp>
 
 #include <fmt/format.h>
@@ -16,6 +18,7 @@
 #include "models/factory/backbone_factory.h"
 #include "trainer/cli/commands.h"
 #include "trainer/cli/config_args.h"
+#include "trainer/cli/score_report.h"
 #include "trainer/config/config_issue.h"
 #include "trainer/config/resolve.h"
 #include "trainer/eval/knn_evaluation.h"
@@ -31,7 +34,11 @@ struct BackboneArgs : ConfigArgs {
   // random-feature baseline is then drawn over several inits on the same labelled images.
   std::optional<uint64_t> init_seed;
   int random_baseline = 0;
+  int baseline = 0;  // --baseline: the yardstick after the backbone's scores
 };
+
+using Score =
+    std::function<eval::GroupedScores(models::VisionTransformer&, const ExperimentConfig&)>;
 
 // Runs `body`, mapping a refused config to exit code 2 and any other error to 1.
 void guarded(int& exit_code, const char* command, const std::function<void()>& body) {
@@ -72,34 +79,58 @@ ExperimentConfig random_feature_config(ExperimentConfig config) {
   return config;
 }
 
-// The yardstick of Note [Random-feature yardstick]: `score` over init seeds 0..n-1; prints every
-// seed's top-1 and the best.
-void with_random_baseline(
-    const BackboneArgs& args, int& exit_code, const char* command,
-    const std::function<double(models::VisionTransformer&, const ExperimentConfig&)>& score) {
+// The yardstick of Note [Random-feature yardstick]: `score` over init seeds 0..n-1, as a JSON
+// object or text: every seed's top-1, the best seed's scores with their groups.
+std::string random_baseline_report(const std::string& file, const std::vector<std::string>& sets,
+                                   int seeds, bool json, const char* command, const Score& score) {
+  const ExperimentConfig config = random_feature_config(config::resolve_config(file, sets));
+  std::vector<eval::GroupedScores> all;
+  std::vector<double> top1;
+  for (int seed = 0; seed < seeds; ++seed) {
+    auto backbone = models::build_backbone(config.model, config.data.global_crops_size,
+                                           static_cast<uint64_t>(seed));
+    all.push_back(score(backbone, config));
+    top1.push_back(all.back().overall.top1);
+  }
+  const auto best = std::max_element(top1.begin(), top1.end()) - top1.begin();
+  const eval::GroupedScores& b = all[static_cast<size_t>(best)];
+  if (json)
+    return fmt::format(
+        "{{\"top1\": {:.6f}, \"seeds\": [{:.6f}], \"best_seed\": {}, {}, \"backbone\": "
+        "\"random features without LayerScale, best of {} seeds\"}}",
+        b.overall.top1, fmt::join(top1, ", "), best, scores_json_fields(b), top1.size());
+  std::vector<double> percent;
+  for (const double t : top1) percent.push_back(100 * t);
+  return fmt::format(
+             "{} top-1 of random features without LayerScale: best {:.2f}% (seeds 0..{}: "
+             "{:.2f}%)\n",
+             command, 100 * b.overall.top1, top1.size() - 1, fmt::join(percent, "%, ")) +
+         scores_text(b);
+}
+
+void with_random_baseline(const BackboneArgs& args, int& exit_code, const char* command,
+                          const Score& score) {
   guarded(exit_code, command, [&] {
-    const ExperimentConfig config =
-        random_feature_config(config::resolve_config(args.file, args.overrides));
-    std::vector<double> top1;
-    for (int seed = 0; seed < args.random_baseline; ++seed) {
-      auto backbone = models::build_backbone(config.model, config.data.global_crops_size,
-                                             static_cast<uint64_t>(seed));
-      top1.push_back(score(backbone, config));
-    }
-    const double best = *std::max_element(top1.begin(), top1.end());
-    if (args.json) {
-      std::cout << fmt::format(
-          "{{\"top1\": {:.6f}, \"seeds\": [{:.6f}], \"backbone\": \"random features without "
-          "LayerScale, best of {} seeds\"}}\n",
-          best, fmt::join(top1, ", "), top1.size());
-      return;
-    }
-    std::vector<double> percent;
-    for (const double t : top1) percent.push_back(100 * t);
-    std::cout << fmt::format(
-        "{} top-1 of random features without LayerScale: best {:.2f}% (seeds 0..{}: {:.2f}%)\n",
-        command, 100 * best, top1.size() - 1, fmt::join(percent, "%, "));
+    std::cout << random_baseline_report(args.file, args.overrides, args.random_baseline, args.json,
+                                        command, score)
+              << (args.json ? "\n" : "");
   });
+}
+
+// Prints a backbone's report (`json` without its closing brace, or text), then with --baseline
+// the random features' next to it: inside the JSON object as "random_baseline", or after the text.
+void print_with_baseline(const BackboneArgs& args, std::string report, const char* command,
+                         const Score& score) {
+  if (args.baseline == 0) {
+    std::cout << report << (args.json ? "}\n" : "") << std::flush;
+    return;
+  }
+  const std::string baseline =
+      random_baseline_report(args.file, args.overrides, args.baseline, args.json, command, score);
+  if (args.json)
+    std::cout << report << ", \"random_baseline\": " << baseline << "}\n";
+  else
+    std::cout << report << baseline;
 }
 
 void add_seed_options(CLI::App& command, BackboneArgs& args) {
@@ -113,6 +144,22 @@ void add_seed_options(CLI::App& command, BackboneArgs& args) {
       ->check(CLI::Range(1, 100))
       ->excludes(seed)
       ->excludes(command.get_option("--backbone"));
+  command
+      .add_option("--baseline", args.baseline,
+                  "also score random features without LayerScale (init seeds 0..N-1) and print "
+                  "them next to the backbone's scores")
+      ->check(CLI::Range(1, 100))
+      ->excludes(command.get_option("--random-baseline"));
+}
+
+eval::GroupedScores knn_scores(models::VisionTransformer& backbone,
+                               const ExperimentConfig& config) {
+  return eval::evaluate_knn(backbone, eval_sections(config)).scores;
+}
+
+eval::GroupedScores linear_scores(models::VisionTransformer& backbone,
+                                  const ExperimentConfig& config) {
+  return eval::evaluate_linear_probe(backbone, eval_sections(config)).val_scores;
 }
 
 }  // namespace
@@ -138,55 +185,55 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   add_seed_options(*linear, *args);
   linear->callback([args, &exit_code] {
     if (args->random_baseline > 0)
-      return with_random_baseline(
-          *args, exit_code, "linear probe",
-          [](models::VisionTransformer& backbone, const ExperimentConfig& config) {
-            return eval::evaluate_linear_probe(backbone, eval_sections(config)).val_top1;
-          });
-    with_backbone(*args, exit_code, "linear",
-                  [&](models::VisionTransformer& backbone, const ExperimentConfig& config,
-                      const std::string& what) {
-                    const eval::LinearProbeResult r =
-                        eval::evaluate_linear_probe(backbone, eval_sections(config));
-                    const eval::EvalOptions& o = config.eval;
-                    if (args->json)
-                      std::cout << fmt::format(
-                          "{{\"top1\": {:.6f}, \"train_top1\": {:.6f}, \"final_loss\": {:.6f}, "
-                          "\"epochs\": {}, \"lr\": {}, \"weight_decay\": {}, \"train\": {}, "
-                          "\"val\": {}, \"classes\": {}, \"backbone\": \"{}\"}}\n",
-                          r.val_top1, r.train_top1, r.losses.back(), o.linear_epochs, o.linear_lr,
-                          o.linear_weight_decay, r.train_count, r.val_count, r.num_classes, what);
-                    else
-                      std::cout << fmt::format(
-                          "linear probe top-1 {:.2f}% ({}; train {:.2f}%, {} AdamW steps lr={} "
-                          "wd={}, {} train / {} val images, {} classes)\n",
-                          100 * r.val_top1, what, 100 * r.train_top1, o.linear_epochs, o.linear_lr,
-                          o.linear_weight_decay, r.train_count, r.val_count, r.num_classes);
-                  });
-  });
-  knn->callback([args, &exit_code] {
-    if (args->random_baseline > 0)
-      return with_random_baseline(
-          *args, exit_code, "kNN",
-          [](models::VisionTransformer& backbone, const ExperimentConfig& config) {
-            return eval::evaluate_knn(backbone, eval_sections(config)).top1;
-          });
+      return with_random_baseline(*args, exit_code, "linear probe", linear_scores);
     with_backbone(
-        *args, exit_code, "knn",
+        *args, exit_code, "linear",
         [&](models::VisionTransformer& backbone, const ExperimentConfig& config,
             const std::string& what) {
-          const eval::KnnReport r = eval::evaluate_knn(backbone, eval_sections(config));
-          if (args->json)
-            std::cout << fmt::format(
-                "{{\"top1\": {:.6f}, \"k\": {}, \"temperature\": {}, \"bank\": {}, "
-                "\"queries\": {}, \"classes\": {}, \"backbone\": \"{}\"}}\n",
-                r.top1, r.k, r.temperature, r.bank_size, r.query_count, r.num_classes, what);
-          else
-            std::cout << fmt::format(
-                "kNN top-1 {:.2f}% ({}; k={}, T={}, {} bank / {} query images, {} "
-                "classes)\n",
-                100 * r.top1, what, r.k, r.temperature, r.bank_size, r.query_count, r.num_classes);
+          const eval::LinearProbeResult r =
+              eval::evaluate_linear_probe(backbone, eval_sections(config));
+          const eval::EvalOptions& o = config.eval;
+          print_with_baseline(
+              *args,
+              args->json
+                  ? fmt::format("{{\"top1\": {:.6f}, \"train_top1\": {:.6f}, \"final_loss\": "
+                                "{:.6f}, \"epochs\": {}, \"lr\": {}, \"weight_decay\": {}, "
+                                "\"train\": {}, \"val\": {}, \"classes\": {}, \"backbone\": "
+                                "\"{}\", {}",
+                                r.val_top1, r.train_top1, r.losses.back(), o.linear_epochs,
+                                o.linear_lr, o.linear_weight_decay, r.train_count, r.val_count,
+                                r.num_classes, what, scores_json_fields(r.val_scores))
+                  : fmt::format("linear probe top-1 {:.2f}% ({}; train {:.2f}%, {} "
+                                "AdamW steps lr={} wd={}, {} train / {} val images, "
+                                "{} classes)\n",
+                                100 * r.val_top1, what, 100 * r.train_top1, o.linear_epochs,
+                                o.linear_lr, o.linear_weight_decay, r.train_count, r.val_count,
+                                r.num_classes) +
+                        scores_text(r.val_scores),
+              "linear probe", linear_scores);
         });
+  });
+  knn->callback([args, &exit_code] {
+    if (args->random_baseline > 0) return with_random_baseline(*args, exit_code, "kNN", knn_scores);
+    with_backbone(*args, exit_code, "knn",
+                  [&](models::VisionTransformer& backbone, const ExperimentConfig& config,
+                      const std::string& what) {
+                    const eval::KnnReport r = eval::evaluate_knn(backbone, eval_sections(config));
+                    print_with_baseline(
+                        *args,
+                        args->json
+                            ? fmt::format("{{\"top1\": {:.6f}, \"k\": {}, \"temperature\": {}, "
+                                          "\"bank\": {}, \"queries\": {}, \"classes\": {}, "
+                                          "\"backbone\": \"{}\", {}",
+                                          r.top1, r.k, r.temperature, r.bank_size, r.query_count,
+                                          r.num_classes, what, scores_json_fields(r.scores))
+                            : fmt::format("kNN top-1 {:.2f}% ({}; k={}, T={}, {} bank / {} query "
+                                          "images, {} classes)\n",
+                                          100 * r.top1, what, r.k, r.temperature, r.bank_size,
+                                          r.query_count, r.num_classes) +
+                                  scores_text(r.scores),
+                        "kNN", knn_scores);
+                  });
   });
 }
 

@@ -178,6 +178,7 @@ void declare_services(ExperimentSchema& schema) {
   KEY(eval.knn_every_steps, "live kNN every N steps; 0 = never").at_least(0);
   KEY(eval.knn_dataset, "labelled tiles for kNN; empty = the synthetic labelled set");
   KEY(eval.knn_label_column, "for a tile index as knn_dataset: the manifest column with the class");
+  KEY(eval.group_column, "scores per value of this manifest column; empty = site, if there");
   KEY(eval.knn_k, "neighbours").at_least(1);
   KEY(eval.knn_temperature, "similarity weighting temperature").above(0);
   KEY(eval.linear_probe, "train a linear probe on the frozen teacher at the end");

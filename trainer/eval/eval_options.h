@@ -10,6 +10,9 @@ struct EvalOptions {
   int64_t knn_every_steps = 0;  // 0 = no live kNN
   std::string knn_dataset;      // labelled tiles (index or image folder); empty = synthetic
   std::string knn_label_column = "label";  // a tile index's manifest column with the class
+  // Scores are broken down by this column of the labelled set's manifest (site, scanner, stain
+  // batch); empty: by `site` when the manifest has it.
+  std::string group_column;
   int64_t knn_k = 20;
   double knn_temperature = 0.07;
   bool linear_probe = false;    // train a linear probe on the frozen teacher at the end

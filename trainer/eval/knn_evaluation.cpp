@@ -7,6 +7,7 @@ namespace pathodino::eval {
 
 KnnReport evaluate_knn(models::VisionTransformer& backbone, const EvalSections& sections) {
   const LabelledSplits splits = labelled_splits(sections);
+  const QueryGroups groups = query_groups(*splits.val, sections.eval);
   const data::DataOptions& data = sections.data;
   const int64_t size = data.global_crops_size;
   const Embeddings bank = embed_images(backbone, *splits.train, size, data.mean, data.std);
@@ -17,8 +18,15 @@ KnnReport evaluate_knn(models::VisionTransformer& backbone, const EvalSections& 
   report.temperature = sections.eval.knn_temperature;
   report.bank_size = bank.features.size(0);
   report.query_count = queries.features.size(0);
-  report.top1 = knn_top1(bank.features, bank.labels, queries.features, queries.labels, report.k,
-                         report.temperature, report.num_classes);
+  const torch::Tensor predicted = knn_predict(bank.features, bank.labels, queries.features,
+                                              report.k, report.temperature, report.num_classes)
+                                      .contiguous();
+  const torch::Tensor labels = queries.labels.contiguous();
+  report.scores = score_by_group(
+      {predicted.data_ptr<int64_t>(), predicted.data_ptr<int64_t>() + predicted.numel()},
+      {labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + labels.numel()}, groups.values,
+      groups.column);
+  report.top1 = report.scores.overall.top1;
   return report;
 }
 

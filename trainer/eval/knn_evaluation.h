@@ -1,18 +1,21 @@
 // `pathodino eval knn`: the labelled bank (train split) and queries (val split) of the config's
 // data source, embedded with a backbone, scored with DINO's weighted kNN (eval.knn_k,
-// eval.knn_temperature). Works on a trained teacher and on a fresh initialisation (the baseline).
+// eval.knn_temperature), overall and per eval.group_column (labelled_set.h). Works on a trained
+// teacher and on a fresh initialisation (the baseline).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include "models/vit/vision_transformer.h"
+#include "trainer/eval/group_scores.h"
 #include "trainer/eval/labelled_set.h"
 
 namespace pathodino::eval {
 
 struct KnnReport {
-  double top1 = 0;  // in [0, 1]
+  double top1 = 0;       // in [0, 1]
+  GroupedScores scores;  // top-1 and balanced accuracy, overall and per group of the queries
   int64_t bank_size = 0, query_count = 0, num_classes = 0, k = 0;
   double temperature = 0;
 };

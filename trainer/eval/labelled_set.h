@@ -5,6 +5,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "data/data_options.h"
 #include "data/source/source_factory.h"
@@ -31,6 +35,23 @@ inline LabelledSplits labelled_splits(const EvalSections& sections) {
   const data::LabelledSet set = labelled_set(sections.eval);
   return {data::make_labelled_source(sections.data, set, sections.seed, data::Split::train),
           data::make_labelled_source(sections.data, set, sections.seed, data::Split::val)};
+}
+
+// The column scores are broken down by and each query's value in it: eval.group_column, or
+// `site` when the set has that column; no column, no breakdown. A named column the set lacks is
+// refused, naming it and the set, before anything is embedded.
+struct QueryGroups {
+  std::string column;
+  std::optional<std::vector<std::string>> values;
+};
+
+inline QueryGroups query_groups(const data::ImageSource& queries, const EvalOptions& eval) {
+  const std::string column = eval.group_column.empty() ? "site" : eval.group_column;
+  QueryGroups groups{column, queries.group_values(column)};
+  if (!groups.values && !eval.group_column.empty())
+    throw std::runtime_error("eval.group_column: '" + column + "' is not a column of " +
+                             queries.describe());
+  return groups;
 }
 
 }  // namespace pathodino::eval

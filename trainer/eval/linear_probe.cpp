@@ -7,10 +7,16 @@
 namespace pathodino::eval {
 namespace {
 
-double top1(const torch::Tensor& weight, const torch::Tensor& bias, const Embeddings& e) {
-  if (e.features.size(0) == 0) return 0;
-  const auto predicted = torch::addmm(bias, e.features, weight.t()).argmax(1);
-  return predicted.eq(e.labels).to(torch::kFloat64).mean().item<double>();
+std::vector<int64_t> predict(const torch::Tensor& weight, const torch::Tensor& bias,
+                             const Embeddings& e) {
+  if (e.features.size(0) == 0) return {};
+  const torch::Tensor p = torch::addmm(bias, e.features, weight.t()).argmax(1).contiguous();
+  return {p.data_ptr<int64_t>(), p.data_ptr<int64_t>() + p.numel()};
+}
+
+std::vector<int64_t> labels_of(const Embeddings& e) {
+  const torch::Tensor l = e.labels.contiguous();
+  return {l.data_ptr<int64_t>(), l.data_ptr<int64_t>() + l.numel()};
 }
 
 }  // namespace
@@ -35,8 +41,10 @@ LinearProbeResult train_linear_probe(const Embeddings& train, const Embeddings& 
   torch::NoGradGuard no_grad;
   r.weight = weight.detach();
   r.bias = bias.detach();
-  r.train_top1 = top1(r.weight, r.bias, train);
-  r.val_top1 = top1(r.weight, r.bias, val);
+  r.train_top1 = accuracy(predict(r.weight, r.bias, train), labels_of(train)).top1;
+  r.val_predicted = predict(r.weight, r.bias, val);
+  r.val_scores = score_by_group(r.val_predicted, labels_of(val), std::nullopt, "");
+  r.val_top1 = r.val_scores.overall.top1;
   r.train_count = train.features.size(0);
   r.val_count = val.features.size(0);
   r.num_classes = num_classes;
@@ -47,6 +55,7 @@ LinearProbeResult evaluate_linear_probe(models::VisionTransformer& backbone,
                                         const EvalSections& sections,
                                         distributed::Communicator* comm) {
   const LabelledSplits splits = labelled_splits(sections);
+  const QueryGroups groups = query_groups(*splits.val, sections.eval);
   const data::DataOptions& data = sections.data;
   const auto embed = [&](const data::ImageSource& source) {
     if (comm == nullptr || comm->world_size() == 1)
@@ -55,8 +64,10 @@ LinearProbeResult evaluate_linear_probe(models::VisionTransformer& backbone,
   };
   const Embeddings train = embed(*splits.train);
   const Embeddings val = embed(*splits.val);
-  return train_linear_probe(train, val, static_cast<int64_t>(splits.train->class_names().size()),
-                            sections.eval);
+  LinearProbeResult r = train_linear_probe(
+      train, val, static_cast<int64_t>(splits.train->class_names().size()), sections.eval);
+  r.val_scores = score_by_group(r.val_predicted, labels_of(val), groups.values, groups.column);
+  return r;
 }
 
 }  // namespace pathodino::eval

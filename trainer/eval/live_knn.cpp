@@ -14,6 +14,7 @@ LiveKnn::LiveKnn(EvalSections sections, distributed::Communicator& comm)
   bank_ = splits.train;
   queries_ = splits.val;
   num_classes_ = static_cast<int64_t>(bank_->class_names().size());
+  groups_ = query_groups(*queries_, sections_.eval);
 }
 
 KnnReport LiveKnn::evaluate(models::VisionTransformer& backbone) {
@@ -27,15 +28,23 @@ KnnReport LiveKnn::evaluate(models::VisionTransformer& backbone) {
   report.temperature = sections_.eval.knn_temperature;
   report.bank_size = bank.features.size(0);
   report.query_count = queries_->size();
-  torch::Tensor hits = torch::zeros({1}, torch::kInt64);
-  if (my_queries.features.size(0) > 0)
-    hits[0] = knn_predict(bank.features, bank.labels, my_queries.features, report.k,
-                          report.temperature, num_classes_)
-                  .eq(my_queries.labels)
-                  .sum();
-  comm_.all_reduce_sum(hits, "all_reduce(kNN hits)");
-  report.top1 = static_cast<double>(hits[0].item<int64_t>()) /
-                static_cast<double>(std::max<int64_t>(1, report.query_count));
+  // Row 0: each query's prediction + 1, row 1: its label + 1, filled by the rank that embedded
+  // it (query i on rank i mod world) and summed, so zeros never hide a class.
+  torch::Tensor rows = torch::zeros({2, report.query_count}, torch::kInt64);
+  if (my_queries.features.size(0) > 0) {
+    const torch::Tensor mine =
+        torch::arange(comm_.rank(), report.query_count, comm_.world_size(), torch::kInt64);
+    rows[0].index_put_({mine}, knn_predict(bank.features, bank.labels, my_queries.features,
+                                           report.k, report.temperature, num_classes_) +
+                                   1);
+    rows[1].index_put_({mine}, my_queries.labels + 1);
+  }
+  comm_.all_reduce_sum(rows, "all_reduce(kNN predictions)");
+  rows = (rows - 1).contiguous();
+  const int64_t* p = rows.data_ptr<int64_t>();
+  const int64_t n = report.query_count;
+  report.scores = score_by_group({p, p + n}, {p + n, p + 2 * n}, groups_.values, groups_.column);
+  report.top1 = report.scores.overall.top1;
   return report;
 }
 

@@ -2,7 +2,8 @@
 // teacher backbone on the labelled set `pathodino eval knn` uses, computed across ranks: image i of
 // the bank and of the queries is embedded by rank i mod world, the bank is all-gathered, each rank
 // scores its own queries and the hit counts are summed. Every rank gets the same number, in about
-// 1/world of the time one rank would take.
+// 1/world of the time one rank would take. The predictions are summed into one vector as well,
+// so every rank also has the scores per group of the queries (eval.group_column).
 #pragma once
 
 #include <cstdint>
@@ -19,7 +20,7 @@ namespace pathodino::eval {
 class LiveKnn {
  public:
   // `comm` takes CPU tensors (the MPI control communicator). Builds the labelled sources once;
-  // throws std::runtime_error when the config has none.
+  // throws std::runtime_error when the config has none, or names a group column it lacks.
   LiveKnn(EvalSections sections, distributed::Communicator& comm);
 
   // Collective: every rank calls it with its copy of the backbone.
@@ -30,6 +31,7 @@ class LiveKnn {
   distributed::Communicator& comm_;
   std::shared_ptr<const data::ImageSource> bank_, queries_;
   int64_t num_classes_ = 0;
+  QueryGroups groups_;
 };
 
 }  // namespace pathodino::eval

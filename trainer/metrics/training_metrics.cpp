@@ -63,6 +63,12 @@ void declare_all(MetricRegistry& r) {
             "live tensors; reserved: taken from the driver).");
   r.declare("pathodino_knn_top1_ratio", gauge,
             "Latest kNN top-1 accuracy of the teacher on the labelled set (0-1).");
+  r.declare("pathodino_knn_balanced_ratio", gauge,
+            "Latest kNN balanced accuracy (mean recall over classes) of the teacher (0-1).");
+  r.declare("pathodino_knn_group_top1_ratio", gauge,
+            "Latest kNN top-1 of the queries of one group (eval.group_column, e.g. site) (0-1).");
+  r.declare("pathodino_knn_group_balanced_ratio", gauge,
+            "Latest kNN balanced accuracy of the queries of one group (0-1).");
   r.declare("pathodino_knn_step", gauge, "Steps completed when the latest kNN was measured.");
   r.declare("pathodino_linear_probe_top1_ratio", gauge,
             "Held-out top-1 of the linear probe on the final teacher (0-1).");
@@ -151,8 +157,14 @@ void TrainingMetrics::record_checkpoint(const CheckpointMetrics& c) {
   r.set("pathodino_last_checkpoint_step", static_cast<double>(c.step));
 }
 
-void TrainingMetrics::record_knn(int64_t step, double top1) {
+void TrainingMetrics::record_knn(int64_t step, double top1, double balanced,
+                                 const std::vector<KnnGroup>& groups) {
   registry_.set("pathodino_knn_top1_ratio", top1);
+  registry_.set("pathodino_knn_balanced_ratio", balanced);
+  for (const KnnGroup& g : groups) {
+    registry_.set("pathodino_knn_group_top1_ratio", g.top1, {{"group", g.group}});
+    registry_.set("pathodino_knn_group_balanced_ratio", g.balanced, {{"group", g.group}});
+  }
   registry_.set("pathodino_knn_step", static_cast<double>(step));
 }
 

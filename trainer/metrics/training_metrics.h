@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "trainer/metrics/metric_registry.h"
 #include "trainer/metrics/metrics_options.h"
@@ -44,6 +45,12 @@ struct CheckpointMetrics {
   double seconds = 0, blocking_seconds = 0;
 };
 
+// One group's kNN scores (a site, scanner… of the labelled set), in [0, 1].
+struct KnnGroup {
+  std::string group;
+  double top1 = 0, balanced = 0;
+};
+
 class TrainingMetrics {
  public:
   // Starts the endpoint on options.bind_address:(port_base + local_rank) when
@@ -53,9 +60,10 @@ class TrainingMetrics {
 
   void record_step(const StepMetrics& step);
   void record_checkpoint(const CheckpointMetrics& checkpoint);
-  void record_memory();                        // resident set size
-  void record_knn(int64_t step, double top1);  // the kNN monitor's latest result
-  void record_linear_probe(double top1);       // the final linear probe's held-out top-1
+  void record_memory();  // resident set size
+  // The kNN monitor's latest result, overall and per group of the queries (site…).
+  void record_knn(int64_t step, double top1, double balanced, const std::vector<KnnGroup>& groups);
+  void record_linear_probe(double top1);  // the final linear probe's held-out top-1
 
   const MetricRegistry& registry() const { return registry_; }
   std::string url() const;  // empty without an endpoint

@@ -81,17 +81,26 @@ checkpoint::Manifest StepLoop::manifest_after(int64_t steps_done) const {
 }
 
 // The kNN monitor: the teacher scored across ranks; `steps_done` is the x of its curve.
-double StepLoop::monitor_knn(int64_t steps_done) {
+eval::KnnReport StepLoop::monitor_knn(int64_t steps_done) {
   const auto start = Clock::now();
   const eval::KnnReport k = parts_.knn->evaluate(parts_.model->teacher().backbone);
-  parts_.prometheus->record_knn(steps_done, k.top1);
+  std::vector<metrics::KnnGroup> groups;
+  std::string worst;
+  for (const eval::GroupAccuracy& g : k.scores.groups) {
+    groups.push_back({g.group, g.top1, g.balanced});
+    if (g.group == k.scores.worst_group)
+      worst = fmt::format(", worst {} {} {:.2f}%", k.scores.column, g.group, 100 * g.balanced);
+  }
+  parts_.prometheus->record_knn(steps_done, k.top1, k.scores.overall.balanced, groups);
   knn_latest_ = k.top1;
   if (rank0_)
     progress_ << fmt::format(
-                     "knn after {} step(s): top-1 {:.2f}% ({} bank / {} query images, {:.1f} s)\n",
-                     steps_done, 100 * k.top1, k.bank_size, k.query_count, seconds_since(start))
+                     "knn after {} step(s): top-1 {:.2f}%, balanced {:.2f}%{} ({} bank / {} query "
+                     "images, {:.1f} s)\n",
+                     steps_done, 100 * k.top1, 100 * k.scores.overall.balanced, worst, k.bank_size,
+                     k.query_count, seconds_since(start))
               << std::flush;
-  return k.top1;
+  return k;
 }
 
 StepRecord StepLoop::train(int64_t step) {
@@ -140,7 +149,11 @@ void StepLoop::monitor(StepRecord& record, bool last) {
                                            control_);
   if (parts_.knn && ((step + 1) % options_.knn_every == 0 || last)) {
     const auto start = Clock::now();
-    record.knn_top1 = monitor_knn(step + 1);
+    const eval::KnnReport k = monitor_knn(step + 1);
+    record.knn_top1 = k.top1;
+    record.knn_balanced = k.scores.overall.balanced;
+    for (const eval::GroupAccuracy& g : k.scores.groups)
+      record.knn_group_balanced.emplace_back(g.group, g.balanced);
     timeline_.add("knn", metrics::StepTimeline::compute, step, start, Clock::now());
   }
   if (knn_at_start_ && step == options_.first_step) record.knn_top1_at_start = knn_at_start_;
@@ -196,7 +209,7 @@ void StepLoop::end_of_step(int64_t step, bool last) {
 }
 
 void StepLoop::run(TrainSummary& summary) {
-  if (parts_.knn && options_.first_step == 0) knn_at_start_ = monitor_knn(0);
+  if (parts_.knn && options_.first_step == 0) knn_at_start_ = monitor_knn(0).top1;
   for (int64_t step = options_.first_step; step < options_.total_steps; ++step) {
     const bool last = step + 1 == options_.total_steps;
     StepRecord record = train(step);

@@ -13,6 +13,7 @@
 #include "trainer/checkpoint/checkpoint_cadence.h"
 #include "trainer/distributed/mpi_communicator.h"
 #include "trainer/distributed/mpi_runtime.h"
+#include "trainer/eval/knn_evaluation.h"
 #include "trainer/metrics/step_timeline.h"
 #include "trainer/train/collapse_watch.h"
 #include "trainer/train/run_setup.h"
@@ -39,7 +40,7 @@ class StepLoop {
   void report(const StepRecord& record, bool progress_step,
               const std::optional<std::string>& collapse_warning);
   void end_of_step(int64_t step, bool last);  // checkpoint cadence, timeline file
-  double monitor_knn(int64_t steps_done);
+  eval::KnnReport monitor_knn(int64_t steps_done);
   void report_save(const checkpoint::SaveOutcome& saved, bool run_stops);
   checkpoint::Manifest manifest_after(int64_t steps_done) const;
   void write_timeline(int64_t step);

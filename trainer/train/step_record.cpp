@@ -91,6 +91,9 @@ metrics::LogRecord log_record(const StepRecord& record) {
                  {"step_seconds", record.step_seconds},
                  {"data_wait_seconds", record.data_wait}};
   if (record.knn_top1) log.numbers.emplace_back("knn_top1", *record.knn_top1);
+  if (record.knn_balanced) log.numbers.emplace_back("knn_balanced", *record.knn_balanced);
+  for (const auto& [group, balanced] : record.knn_group_balanced)
+    log.numbers.emplace_back("knn_balanced." + group, balanced);
   if (record.knn_top1_at_start)
     log.numbers.emplace_back("knn_top1_at_start", *record.knn_top1_at_start);
   return log;

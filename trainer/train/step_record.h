@@ -31,9 +31,11 @@ struct StepRecord {
   // This rank's clock: the step's start, when its batches began moving to the device, seconds.
   TimePoint start, to_device;
   double step_seconds = 0, data_wait = 0;
-  data::SourceHealth rank_health;           // this rank's source
-  data::SourceHealth run_health;            // every rank's, summed at the latest progress line
-  std::optional<double> knn_top1;           // the kNN monitor after this step
+  data::SourceHealth rank_health;      // this rank's source
+  data::SourceHealth run_health;       // every rank's, summed at the latest progress line
+  std::optional<double> knn_top1;      // the kNN monitor after this step
+  std::optional<double> knn_balanced;  // ... its balanced accuracy
+  std::vector<std::pair<std::string, double>> knn_group_balanced;  // ... per group
   std::optional<double> knn_top1_at_start;  // on the run's first record: the initialisation's
   double log_prototypes = 0;                // log K, the entropy of a uniform teacher
   bool uniform_collapse = false;            // the collapse watch's latest verdict

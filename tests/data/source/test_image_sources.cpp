@@ -130,6 +130,30 @@ TEST_F(ImageFiles, FolderLayoutsAndCsv) {
   EXPECT_EQ(csv.size(), 2);
   EXPECT_EQ(csv.class_names(), (std::vector<std::string>{"stroma", "tumour"}));
   EXPECT_EQ(csv.read(0).label, 1);
+  EXPECT_FALSE(csv.group_values("site"));
+  EXPECT_THROW(ImageFolderSource(dir_ / "list.csv", Split::val), std::runtime_error);
+
+  // CSV with both splits and group columns
+  std::ofstream(dir_ / "sites.csv") << "path,site,label,split\nflat/x.png,site_a,tumour,val\n"
+                                       "flat/deeper/y.JPG,site_b,stroma,train\n"
+                                       "flat/x.png,site_b,tumour,train\n";
+  const ImageFolderSource csv_train(dir_ / "sites.csv", Split::train);
+  const ImageFolderSource csv_val(dir_ / "sites.csv", Split::val);
+  EXPECT_EQ(csv_train.size(), 2);
+  EXPECT_EQ(csv_val.size(), 1);
+  EXPECT_EQ(csv_val.relative_path(0), fs::path("flat/x.png"));
+  EXPECT_EQ(csv_train.group_values("site"), (std::vector<std::string>{"site_b", "site_b"}));
+  EXPECT_EQ(csv_val.group_values("site"), (std::vector<std::string>{"site_a"}));
+  EXPECT_FALSE(csv_val.group_values("split")) << "the split is not a group column";
+  std::ofstream(dir_ / "short.csv") << "path,label,site\nflat/x.png,tumour\n";
+  try {
+    ImageFolderSource(dir_ / "short.csv", Split::train);
+    ADD_FAILURE() << "a CSV row with a missing cell was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("short.csv:2: 2 cells, the header has 3"),
+              std::string::npos)
+        << e.what();
+  }
 
   std::ofstream(dir_ / "nopath.csv") << "file,label\nx.png,a\n";
   try {

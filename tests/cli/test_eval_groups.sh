@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `eval knn` and `eval linear` per site, as a user runs them on a labelled CSV (path, label, split,
+# site) where site_b's tiles are deliberately harder (blurred, faded, noisy copies of synthetic
+# tissue tiles): the worst site is site_b, with a clear spread, for random features and the
+# initialisation alike; --baseline puts the random features' scores next to the backbone's; a
+# group column the set lacks is refused, naming it and the set.
+set -uo pipefail
+bin=$1
+root=$2
+python=$3
+source "$(dirname "$0")/check.sh"
+config="$root/configs/debug/tiny_cpu.yaml"
+
+"$bin" synth --out "$tmp/s" --slides 2 --width 1024 --height 768 --labelled-tiles 24 \
+  --tile-size 64 --seed 3 > /dev/null || { echo "FAIL synth"; exit 1; }
+"$python" - "$tmp/s/labelled" <<'PY' || { echo "FAIL writing the two-site CSV"; exit 1; }
+import csv, pathlib, sys
+import numpy as np
+from PIL import Image, ImageFilter
+root = pathlib.Path(sys.argv[1])
+rng = np.random.default_rng(0)
+rows = []
+for i, f in enumerate(sorted(root.glob("*/*/*.png"))):
+    split, label = f.parts[-3], f.parts[-2]
+    path = f.relative_to(root)
+    site = "site_a" if i % 2 == 0 else "site_b"
+    if site == "site_b":  # blurred, faded towards grey, noisy
+        a = np.asarray(Image.open(f).convert("RGB").filter(ImageFilter.GaussianBlur(3))).astype(float)
+        a = 0.15 * a + 0.85 * a.mean() + rng.normal(0, 25, a.shape)
+        path = pathlib.Path("hard") / path
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).save(root / path)
+    rows.append((str(path), label, split, site))
+with open(root / "sites.csv", "w", newline="") as out:
+    writer = csv.writer(out)
+    writer.writerow(["path", "label", "split", "site"])
+    writer.writerows(rows)
+PY
+set_csv=(--set "eval.knn_dataset=$tmp/s/labelled/sites.csv")
+
+"$bin" eval knn -c "$config" "${set_csv[@]}" --random-baseline 2 > "$tmp/knn.txt"; rc=$?
+cat "$tmp/knn.txt"
+check "eval knn --random-baseline prints scores per site (exit 0)" test $rc -eq 0
+check "... a line per site with top-1, balanced accuracy and queries" \
+  grep -Eq '^    site_b: [0-9.]+% / [0-9.]+% \(48\)$' "$tmp/knn.txt"
+check "... and the worst site, site_b" grep -q '^  worst site site_b; spread' "$tmp/knn.txt"
+
+"$bin" eval knn -c "$config" "${set_csv[@]}" --baseline 2 --json > "$tmp/knn.json"; rc=$?
+check "eval knn --baseline --json exits 0" test $rc -eq 0
+check "... site_b scores clearly below site_a for the initialisation and for random features" \
+  "$python" -c "
+import json
+r = json.load(open('$tmp/knn.json'))
+for scores in (r, r['random_baseline']):
+    by = {g['group']: g for g in scores['groups']}
+    assert scores['group_column'] == 'site' and set(by) == {'site_a', 'site_b'}, scores
+    assert by['site_a']['count'] == by['site_b']['count'] == 48, by
+    assert by['site_b']['balanced'] < by['site_a']['balanced'] - 0.1, by
+    assert scores['worst_group'] == 'site_b', scores
+    spread = by['site_a']['balanced'] - by['site_b']['balanced']
+    assert abs(scores['balanced_spread'] - spread) < 1e-9, scores
+    print(scores['backbone'], {s: round(g['balanced'], 3) for s, g in by.items()})
+assert len(r['random_baseline']['seeds']) == 2"
+
+"$bin" eval linear -c "$config" "${set_csv[@]}" --set eval.linear_epochs=100 --baseline 1 \
+  > "$tmp/linear.txt"; rc=$?
+cat "$tmp/linear.txt"
+check "eval linear --baseline prints the backbone's sites, then the random features' sites" \
+  test $rc -eq 0 -a "$(grep -c '^    site_b: ' "$tmp/linear.txt")" -eq 2
+check "... the random features after the backbone" \
+  grep -q '^linear probe top-1 of random features without LayerScale' "$tmp/linear.txt"
+
+"$bin" eval knn -c "$config" "${set_csv[@]}" --set eval.group_column=scanner > "$tmp/bad.out" 2>&1
+rc=$?
+cat "$tmp/bad.out"
+check "a group column the set lacks is refused (exit 1)" test $rc -eq 1
+check "... naming the column and the set" \
+  grep -q "eval.group_column: 'scanner' is not a column of image files under .*sites.csv" "$tmp/bad.out"
+finish
