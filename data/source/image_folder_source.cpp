@@ -64,48 +64,66 @@ void ImageFolderSource::list_folder(const fs::path& folder) {
   labels_.assign(files_.size(), -1);
 }
 
-void ImageFolderSource::list_csv(const fs::path& csv, Split split) {
+namespace {
+
+// A CSV image list: its header, the column of each role (-1: absent) and the rows of one split.
+struct CsvRows {
+  std::vector<std::string> header;
+  int path = -1, label = -1, split = -1;
+  std::vector<std::vector<std::string>> rows;
+  bool is_group(size_t c) const {
+    const int i = static_cast<int>(c);
+    return i != path && i != label && i != split;
+  }
+};
+
+CsvRows read_csv_rows(const fs::path& csv, Split split) {
   std::ifstream in(csv);
   std::string line;
   if (!std::getline(in, line)) throw std::runtime_error(csv.string() + ": empty CSV");
-  const std::vector<std::string> header = split_csv_line(line);
+  CsvRows t;
+  t.header = split_csv_line(line);
   const auto column = [&](const std::string& name) {
-    const auto it = std::find(header.begin(), header.end(), name);
-    return it == header.end() ? -1 : static_cast<int>(it - header.begin());
+    const auto it = std::find(t.header.begin(), t.header.end(), name);
+    return it == t.header.end() ? -1 : static_cast<int>(it - t.header.begin());
   };
-  const int path_column = column("path"), label_column = column("label"),
-            split_column = column("split");
-  if (path_column < 0) throw std::runtime_error(csv.string() + ": no `path` column in the header");
-  if (split == Split::val && split_column < 0)
+  t.path = column("path"), t.label = column("label"), t.split = column("split");
+  if (t.path < 0) throw std::runtime_error(csv.string() + ": no `path` column in the header");
+  if (split == Split::val && t.split < 0)
     throw std::runtime_error(csv.string() + ": no val split (a `split` column with train and val)");
   const char* wanted = split == Split::train ? "train" : "val";
-  std::vector<std::vector<std::string>> rows;
   for (int64_t row = 2; std::getline(in, line); ++row) {
     if (line.empty()) continue;
     std::vector<std::string> cells = split_csv_line(line);
-    if (cells.size() != header.size())
+    if (cells.size() != t.header.size())
       throw std::runtime_error(csv.string() + ":" + std::to_string(row) + ": " +
                                std::to_string(cells.size()) + " cells, the header has " +
-                               std::to_string(header.size()));
-    if (split_column < 0 || cells[split_column] == wanted) rows.push_back(std::move(cells));
+                               std::to_string(t.header.size()));
+    if (t.split < 0 || cells[t.split] == wanted) t.rows.push_back(std::move(cells));
   }
+  return t;
+}
+
+}  // namespace
+
+void ImageFolderSource::list_csv(const fs::path& csv, Split split) {
+  const CsvRows t = read_csv_rows(csv, split);
+  const auto label_of = [&](const std::vector<std::string>& cells) {
+    return t.label >= 0 ? cells[t.label] : std::string();
+  };
   std::map<std::string, int64_t> class_ids;
-  for (const auto& cells : rows)
-    if (label_column >= 0 && !cells[label_column].empty())
-      class_ids.emplace(cells[label_column], 0);
+  for (const auto& cells : t.rows)
+    if (!label_of(cells).empty()) class_ids.emplace(label_of(cells), 0);
   for (auto& [name, id] : class_ids) {
     id = static_cast<int64_t>(classes_.size());
     classes_.push_back(name);
   }
-  for (const auto& cells : rows) {
-    const fs::path file(cells[path_column]);
+  for (const auto& cells : t.rows) {
+    const fs::path file(cells[t.path]);
     files_.push_back(file.is_absolute() ? file : csv.parent_path() / file);
-    const bool labelled = label_column >= 0 && !cells[label_column].empty();
-    labels_.push_back(labelled ? class_ids.at(cells[label_column]) : -1);
-    for (size_t c = 0; c < header.size(); ++c)
-      if (static_cast<int>(c) != path_column && static_cast<int>(c) != label_column &&
-          static_cast<int>(c) != split_column)
-        groups_[header[c]].push_back(cells[c]);
+    labels_.push_back(label_of(cells).empty() ? -1 : class_ids.at(label_of(cells)));
+    for (size_t c = 0; c < t.header.size(); ++c)
+      if (t.is_group(c)) groups_[t.header[c]].push_back(cells[c]);
   }
 }
 
