@@ -35,7 +35,7 @@ t=$(date +%s)
 init=$("$pathodino" eval knn -c "$config" "$@" --json | top1)
 log "kNN top-1 of the initialisation: $init ($(elapsed "$t"))"
 # The yardstick a learning claim is measured against (Note [Random-feature yardstick] in
-# trainer/cli/eval_command.cpp): random features of the same ViT without LayerScale, best of 3 seeds.
+# trainer/cli/random_features.h): random features of the same ViT without LayerScale, best of 3 seeds.
 t=$(date +%s)
 random=$("$pathodino" eval knn -c "$config" "$@" --random-baseline 3 --json)
 log "kNN top-1 of random features (no LayerScale, seeds 0 1 2): $(python3 -c \

@@ -3,7 +3,10 @@
 # site) where site_b's tiles are deliberately harder (blurred, faded, noisy copies of synthetic
 # tissue tiles): the worst site is site_b, with a clear spread, for random features and the
 # initialisation alike; --baseline puts the random features' scores next to the backbone's; a
-# group column the set lacks is refused, naming it and the set.
+# group column the set lacks is refused, naming it and the set. `eval robustness` on the same set:
+# the sites differ more than the classes (Robustness Index below 0.5, the site read off the
+# features far above chance) for the initialisation and random features; a set without a site
+# column, or with one site, is refused by name.
 set -uo pipefail
 bin=$1
 root=$2
@@ -76,4 +79,35 @@ cat "$tmp/bad.out"
 check "a group column the set lacks is refused (exit 1)" test $rc -eq 1
 check "... naming the column and the set" \
   grep -q "eval.group_column: 'scanner' is not a column of image files under .*sites.csv" "$tmp/bad.out"
+"$bin" eval robustness -c "$config" "${set_csv[@]}" --baseline 2 --json > "$tmp/robust.json"
+rc=$?
+check "eval robustness --baseline --json exits 0" test $rc -eq 0
+check "... the site dominates: Robustness Index < 0.5, site predictability far above chance" \
+  "$python" -c "
+import json
+r = json.load(open('$tmp/robust.json'))
+for scores in [r] + r['random_baseline']['seeds']:
+    n = scores
+    assert scores['images'] == 192 and scores['sites'] == 2 and scores['k'] == 20, scores
+    assert 0 <= scores['robustness_index'] < 0.5, scores
+    ri = n['same_class_other_site'] / (n['same_class_other_site'] + n['other_class_same_site'])
+    assert abs(ri - scores['robustness_index']) < 1e-12, scores
+    total = sum(n[k] for k in ('same_class_other_site', 'other_class_same_site',
+                               'same_class_same_site', 'other_class_other_site'))
+    assert total == 192 * 20, total
+    assert scores['site_balanced'] > 0.75 and scores['site_chance'] == 0.5, scores
+    print(scores.get('backbone', 'random seed'), round(scores['robustness_index'], 3),
+          round(scores['site_balanced'], 3))
+assert len(r['random_baseline']['seeds']) == 2"
+"$bin" eval robustness -c "$config" --set "eval.knn_dataset=$tmp/s/labelled" > "$tmp/nosite.out" 2>&1
+rc=$?
+cat "$tmp/nosite.out"
+check "eval robustness on a set without a site column is refused (exit 1), naming it" \
+  bash -c "test $rc -eq 1 && grep -q \"eval robustness: 'site' is not a column of image files under\" '$tmp/nosite.out'"
+sed 's/,site_b\r\?$/,site_a/' "$tmp/s/labelled/sites.csv" > "$tmp/s/labelled/one_site.csv"
+"$bin" eval robustness -c "$config" --set "eval.knn_dataset=$tmp/s/labelled/one_site.csv" \
+  > "$tmp/onesite.out" 2>&1; rc=$?
+cat "$tmp/onesite.out"
+check "... and on a set with one site" \
+  bash -c "test $rc -eq 1 && grep -q \"one value in column 'site'\" '$tmp/onesite.out'"
 finish

@@ -18,6 +18,7 @@
 #include "models/factory/backbone_factory.h"
 #include "trainer/cli/commands.h"
 #include "trainer/cli/config_args.h"
+#include "trainer/cli/random_features.h"
 #include "trainer/cli/score_report.h"
 #include "trainer/config/config_issue.h"
 #include "trainer/config/resolve.h"
@@ -65,18 +66,6 @@ void with_backbone(const BackboneArgs& args, int& exit_code, const char* command
     auto backbone = models::build_backbone(config.model, config.data.global_crops_size, seed);
     body(backbone, config, args.backbone.empty() ? "init" : args.backbone);
   });
-}
-
-// Note [Random-feature yardstick]: a learning claim is read against random features of the same
-// architecture *without* LayerScale, the best of several init seeds. With LayerScale's 1e-5 init
-// the residual branches are nearly off and every image gets almost the same CLS token, so a run's
-// own initialisation is a baseline any training beats; random weights with the branches on
-// already separate most textures. The demo, the learning proof and benchmarks/learning all ask
-// for it through `eval knn --random-baseline N`, so the definition lives here only.
-ExperimentConfig random_feature_config(ExperimentConfig config) {
-  config.model.layerscale_init = 0.0;
-  config.model.pretrained.clear();
-  return config;
 }
 
 // The yardstick of Note [Random-feature yardstick]: `score` over init seeds 0..n-1, as a JSON
@@ -167,6 +156,7 @@ eval::GroupedScores linear_scores(models::VisionTransformer& backbone,
 void add_eval_command(CLI::App& app, int& exit_code) {
   auto* eval = app.add_subcommand("eval", "Evaluate the features of a backbone");
   eval->require_subcommand(1);
+  add_eval_robustness_command(*eval, exit_code);
   auto args = std::make_shared<BackboneArgs>();
   auto* knn = eval->add_subcommand("knn", "Weighted kNN top-1 (DINO's protocol)");
   add_config_args(*knn, *args);
