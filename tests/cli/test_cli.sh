@@ -44,6 +44,23 @@ check "synth labelled tiles: one folder per class" test -d "$tmp/slides/labelled
 "$bin" synth --out "$tmp/slides" --slides 0 > /dev/null 2>&1
 check "synth refuses 0 slides" test $? -ne 0
 
+# Slide labels for slide-level tasks: half the slides may draw tumour regions, the others none;
+# the label says what was drawn (regions.csv is the ground truth), two slides per patient.
+"$bin" synth --out "$tmp/labelled_slides" --slides 8 --width 1024 --height 768 --seed 2 \
+  --class-proportions 30,30,30,10 --tumour-slides 0.5 > /dev/null; rc=$?
+check "synth --tumour-slides exits 0" test $rc -eq 0
+check "... the manifest gains label and patient" \
+  grep -qx "slide_001.tiff,site_a,generic,[a-z]*,patient_000" "$tmp/labelled_slides/manifest.csv"
+check "... a slide is labelled tumour exactly when a tumour region of it was drawn, only on the eligible half" bash -c "
+  tumour=\$(awk -F, '\$5 == \"tumour\" { print \$1 }' '$tmp/labelled_slides/regions.csv' | sort -u)
+  labelled=\$(awk -F, '\$4 == \"tumour\" { print \$1 }' '$tmp/labelled_slides/manifest.csv' | sort)
+  test -n \"\$tumour\" && test \"\$tumour\" = \"\$labelled\" &&
+    ! echo \"\$labelled\" | grep -q 'slide_00[0246]' &&
+    test \$(grep -c ',normal,' '$tmp/labelled_slides/manifest.csv') -ge 4"
+"$bin" synth --out "$tmp/no_tumour" --classes 2 --tumour-slides 0.5 > /dev/null 2> "$tmp/err"
+check "synth --tumour-slides without a tumour class is refused, saying why" \
+  grep -q "no tumour class" "$tmp/err"
+
 # index: the synthetic slides plus a file that is not a slide → an index of the good ones, a
 # summary naming the bad one.
 printf 'not a slide' > "$tmp/slides/broken.svs"

@@ -10,6 +10,7 @@
 
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "models/factory/backbone_factory.h"
 #include "trainer/cli/commands.h"
@@ -24,6 +25,7 @@ namespace {
 
 struct RobustnessArgs : ConfigArgs {
   std::string backbone;
+  std::optional<uint64_t> init_seed;  // the initialisation's seed, apart from run.seed
   int baseline = 0;
   bool json = false;
 };
@@ -86,8 +88,9 @@ nlohmann::json random_baseline(const RobustnessArgs& args, std::string& text) {
 void run(const RobustnessArgs& args) {
   ExperimentConfig config = config::resolve_config(args.file, args.overrides);
   if (!args.backbone.empty()) config.model.pretrained = args.backbone;
-  auto backbone = models::build_backbone(config.model, config.data.global_crops_size,
-                                         static_cast<uint64_t>(config.run.seed));
+  auto backbone =
+      models::build_backbone(config.model, config.data.global_crops_size,
+                             args.init_seed.value_or(static_cast<uint64_t>(config.run.seed)));
   const std::string what = args.backbone.empty() ? "init" : args.backbone;
   const eval::RobustnessReport r = eval::evaluate_robustness(backbone, eval_sections(config));
   nlohmann::json j = as_json(r);
@@ -108,6 +111,10 @@ void add_eval_robustness_command(CLI::App& eval, int& exit_code) {
   add_config_args(*command, *args);
   command->add_option("--backbone", args->backbone,
                       "backbone .safetensors; default: the run's initialisation");
+  command
+      ->add_option("--init-seed", args->init_seed,
+                   "seed of the random initialisation (default: run.seed)")
+      ->excludes(command->get_option("--backbone"));
   command
       ->add_option("--baseline", args->baseline,
                    "also report random features without LayerScale, init seeds 0..N-1")

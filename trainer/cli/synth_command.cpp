@@ -1,14 +1,17 @@
 // `pathodino synth --out DIR [--slides N] [--seed S] [--width W --height H] [--mpp M]
-// [--classes N | --class-proportions 70,20,5,5] [--labelled-tiles N] [--threads N]`: synthetic
+// [--classes N | --class-proportions 70,20,5,5] [--tumour-slides F] [--labelled-tiles N]
+// [--threads N]`: synthetic
 // whole-slide images for tests and the demo — pyramidal tiled JPEG TIFFs, alternating Aperio
 // flavour (slide_000.svs, …) and generic TIFF (slide_001.tiff, …), with a manifest.csv (group
-// columns `site` — every third slide at site_b — and `scanner`), regions.csv (every tissue
+// columns `site` — every third slide at site_b — and `scanner`; with --tumour-slides also the
+// slide label `label`, tumour or normal, and `patient`, two slides each), regions.csv (every tissue
 // region's level-0 square and class: the ground truth a tile's class is read from), and a
 // labelled tile set from further slides for kNN evaluation (DIR/labelled/{train,val}/<class>/).
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -33,13 +36,42 @@ struct SynthArgs {
   data::SyntheticSlideOptions slide;
   data::LabelledTileOptions labelled{.tiles_per_class = 0};
   int64_t threads = 0;
+  double tumour_slides = -1;  // share of slides that may hold tumour; < 0: every slide may
 };
+
+// The tumour class's index; throws when the slides have no tumour class.
+int64_t tumour_class(int64_t num_classes) {
+  for (int64_t c = 0; c < num_classes; ++c)
+    if (data::tissue_class_name(c) == "tumour") return c;
+  throw std::runtime_error(
+      "--tumour-slides: the slides have no tumour class (needs --classes 3 "
+      "or more)");
+}
+
+// With --tumour-slides F, slide i may hold tumour when floor((i + 1) F) > floor(i F): the share F
+// spread evenly over the slides. The others are drawn without the tumour class.
+bool may_hold_tumour(const SynthArgs& args, int64_t i) {
+  const double f = args.tumour_slides;
+  return f < 0 ||
+         std::floor(static_cast<double>(i + 1) * f) > std::floor(static_cast<double>(i) * f);
+}
 
 data::SyntheticSlideOptions slide_options(const SynthArgs& args, int64_t i) {
   data::SyntheticSlideOptions o = args.slide;
   o.seed = args.seed + static_cast<uint64_t>(i);
   o.flavour = i % 2 == 0 ? data::SlideFlavour::aperio : data::SlideFlavour::generic;
+  if (!may_hold_tumour(args, i)) {
+    if (o.class_weights.empty()) o.class_weights.assign(static_cast<size_t>(o.num_classes), 1.0);
+    o.class_weights[static_cast<size_t>(tumour_class(o.num_classes))] = 0;
+  }
   return o;
+}
+
+// The slide's label as drawn: tumour when a region of it is tumour.
+std::string slide_label(const data::SyntheticSlideOptions& o) {
+  const std::vector<int64_t> layout = data::slide_layout(o);
+  return std::count(layout.begin(), layout.end(), tumour_class(o.num_classes)) > 0 ? "tumour"
+                                                                                   : "normal";
 }
 
 std::string slide_name(int64_t i, const data::SyntheticSlideOptions& o) {
@@ -99,12 +131,19 @@ void run_synth(const SynthArgs& args) {
     if (e) std::rethrow_exception(e);
 
   std::ofstream manifest(dir / "manifest.csv");
-  manifest << "path,site,scanner\n";
+  const bool labels = args.tumour_slides >= 0;
+  manifest << "path,site,scanner" << (labels ? ",label,patient" : "") << "\n";
   for (int64_t i = 0; i < args.slides; ++i) {
     const auto o = slide_options(args, i);
     const bool aperio = o.flavour == data::SlideFlavour::aperio;
     manifest << slide_name(i, o) << ",site_"
-             << "ab"[i % 3 == 2] << "," << (aperio ? "aperio" : "generic") << "\n";
+             << "ab"[i % 3 == 2] << "," << (aperio ? "aperio" : "generic");
+    if (labels) {
+      char patient[32];
+      std::snprintf(patient, sizeof(patient), "patient_%03lld", static_cast<long long>(i / 2));
+      manifest << "," << slide_label(o) << "," << patient;
+    }
+    manifest << "\n";
     std::cout << (dir / slide_name(i, o)).string() << ": " << o.width << " x " << o.height
               << " px, " << o.mpp << " µm/px\n";
   }
@@ -150,6 +189,11 @@ void add_synth_command(CLI::App& app, int& exit_code) {
       ->check(CLI::NonNegativeNumber);
   command->add_option("--tile-size", args->labelled.tile_size, "side of the labelled tiles, px")
       ->check(CLI::Range(16, 512));
+  command
+      ->add_option("--tumour-slides", args->tumour_slides,
+                   "share of slides that may hold tumour regions (the others have none); adds "
+                   "the slide label (tumour: a tumour region was drawn) and a patient column")
+      ->check(CLI::Range(0.0, 1.0));
   command->add_option("--threads", args->threads, "slides written at once; 0 = all cores")
       ->check(CLI::NonNegativeNumber);
   command->callback([args, &exit_code] {
@@ -158,6 +202,7 @@ void add_synth_command(CLI::App& app, int& exit_code) {
         args->slide.num_classes = static_cast<int64_t>(args->slide.class_weights.size());
         data::slide_layout(args->slide);  // refuses bad proportions before any slide is written
       }
+      if (args->tumour_slides >= 0) tumour_class(args->slide.num_classes);
       run_synth(*args);
       exit_code = 0;
     } catch (const std::exception& e) {
