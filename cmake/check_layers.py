@@ -47,12 +47,14 @@ LAYERS = {
                        "trainer/eval", "trainer/curate"],
     "trainer/embed": ["trainer/system", "data/*", "models/*", "trainer/distributed",
                       "trainer/eval", "trainer/features"],
+    "trainer/mil": ["trainer/system", "data/*", "trainer/eval", "trainer/features"],
     "trainer/sweep": ["trainer/system", "data/*", "trainer/config"],
     "trainer/train": ["trainer/system", "data/*", "models/*", "trainer/ssl", "trainer/optim",
                       "trainer/distributed", "trainer/checkpoint", "trainer/metrics",
                       "trainer/eval", "trainer/config"],
     "trainer/cli": ["trainer/system", "data/*", "models/*", "trainer/distributed",
                     "trainer/checkpoint", "trainer/eval", "trainer/embed", "trainer/curate",
+                    "trainer/mil",
                     "trainer/config", "trainer/sweep", "trainer/train"],
 }
 

@@ -14,8 +14,9 @@ void add_config_command(CLI::App& app, int& exit_code);
 void add_export_command(CLI::App& app, int& exit_code);
 void add_train_command(CLI::App& app, int& exit_code);
 void add_eval_command(CLI::App& app, int& exit_code);
-// `eval robustness`, a subcommand of `eval`.
+// `eval robustness` and `eval slides`, subcommands of `eval`.
 void add_eval_robustness_command(CLI::App& eval, int& exit_code);
+void add_eval_slides_command(CLI::App& eval, int& exit_code);
 void add_synth_command(CLI::App& app, int& exit_code);
 void add_index_command(CLI::App& app, int& exit_code);
 void add_checkpoint_command(CLI::App& app, int& exit_code);

@@ -157,6 +157,7 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   auto* eval = app.add_subcommand("eval", "Evaluate the features of a backbone");
   eval->require_subcommand(1);
   add_eval_robustness_command(*eval, exit_code);
+  add_eval_slides_command(*eval, exit_code);
   auto args = std::make_shared<BackboneArgs>();
   auto* knn = eval->add_subcommand("knn", "Weighted kNN top-1 (DINO's protocol)");
   add_config_args(*knn, *args);

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `pathodino eval slides` as a user runs it: synthetic slides with slide labels (half may draw a
+# tumour region) and two slides per patient → index → embed with two random backbones (one as the
+# baseline) → ABMIL cross-validated by patient. Checked: both sets scored in one JSON object; every
+# slide with tiles predicted once, out of fold, its patient's slides in one fold; the attention
+# CSVs sum to one and each slide has a heat map of its thumbnail's size; a label column with one
+# class, a missing label column and embeddings of another backbone than the one named are refused
+# by name.
+set -uo pipefail
+bin=$1
+root=$2
+python=$3
+source "$(dirname "$0")/check.sh"
+config="$root/configs/debug/tiny_cpu.yaml"
+
+"$bin" synth --out "$tmp/s" --slides 16 --width 1024 --height 768 --seed 7 \
+  --class-proportions 30,30,30,10 --tumour-slides 0.5 > /dev/null || { echo "FAIL synth"; exit 1; }
+"$bin" index --slides "$tmp/s/manifest.csv" --out "$tmp/t.pdidx" --target-mpp 0.5 \
+  --tile-size 64 --no-qa > /dev/null || { echo "FAIL index"; exit 1; }
+for seed in 3 4; do
+  "$bin" export --init vit_tiny_patch16 --seed $seed --img-size 64 --layerscale-init 0 \
+    --out "$tmp/b$seed.safetensors" > /dev/null || { echo "FAIL export"; exit 1; }
+  "$bin" embed -c "$config" --index "$tmp/t.pdidx" --backbone "$tmp/b$seed.safetensors" \
+    --out "$tmp/f$seed" > /dev/null || { echo "FAIL embed"; exit 1; }
+done
+slides=(eval slides --slides "$tmp/s/manifest.csv" --folds 2 --epochs 10)
+
+"$bin" "${slides[@]}" --embeddings "$tmp/f3" --baseline-embeddings "$tmp/f4" \
+  --backbone "$tmp/b3.safetensors" --out "$tmp/out" --json > "$tmp/slides.json"; rc=$?
+cat "$tmp/slides.json"
+check "eval slides exits 0" test $rc -eq 0
+check "... the features and the baseline scored, folds by patient, predictions and heat maps" \
+  "$python" - "$tmp" <<'PY'
+import csv, json, pathlib, sys
+import numpy as np
+from PIL import Image
+tmp = pathlib.Path(sys.argv[1])
+r = json.load(open(tmp / "slides.json"))
+for s in (r, r["random_baseline"]):
+    assert 0 <= s["auroc"] <= 1 and 0 <= s["balanced"] <= 1 and len(s["folds"]) == 2, s
+assert r["backbone"] == "b3.safetensors" and r["random_baseline"]["backbone"] == "b4.safetensors"
+manifest = {pathlib.Path(m["path"]).stem: m for m in csv.DictReader(open(tmp / "s/manifest.csv"))}
+rows = list(csv.DictReader(open(tmp / "out/slides.csv")))
+assert len(rows) == r["slides"] == 16 - r["skipped"]["without_tiles"], (len(rows), r)
+fold_of = {}
+for row in rows:
+    m = manifest[row["slide"]]
+    assert row["label"] == m["label"] and row["patient"] == m["patient"], row
+    assert fold_of.setdefault(row["patient"], row["fold"]) == row["fold"], "a patient split"
+    assert abs(float(row["p_normal"]) + float(row["p_tumour"]) - 1) < 1e-5, row
+    attention = np.loadtxt(tmp / "out/attention" / (row["slide"] + ".csv"), delimiter=",",
+                           skiprows=1, ndmin=2)
+    assert abs(attention[:, 2].sum() - 1) < 1e-4, row["slide"]
+    png = Image.open(tmp / "out/attention" / (row["slide"] + ".png"))
+    assert png.size == (1024, 768), png.size  # the smallest level of a one-level slide
+print(f"{len(rows)} slides, {len(fold_of)} patients; AUROC {r['auroc']:.3f} vs random "
+      f"{r['random_baseline']['auroc']:.3f}")
+PY
+
+sed 's/,tumour,/,normal,/' "$tmp/s/manifest.csv" > "$tmp/s/one_class.csv"
+"$bin" eval slides --slides "$tmp/s/one_class.csv" --embeddings "$tmp/f3" > "$tmp/one.out" 2>&1
+rc=$?
+cat "$tmp/one.out"
+check "a label column with one class is refused (exit 1), naming it" \
+  bash -c "test $rc -eq 1 && grep -q \"one_class.csv: column 'label' has 1 class(es)\" '$tmp/one.out'"
+"$bin" "${slides[@]}" --embeddings "$tmp/f3" --label-column diagnosis > "$tmp/col.out" 2>&1
+rc=$?
+check "a missing label column is refused, naming it and the file" \
+  bash -c "test $rc -eq 1 && grep -q \"manifest.csv: no column 'diagnosis'\" '$tmp/col.out'"
+"$bin" "${slides[@]}" --embeddings "$tmp/f4" --backbone "$tmp/b3.safetensors" > "$tmp/bb.out" 2>&1
+rc=$?
+cat "$tmp/bb.out"
+check "embeddings of another backbone than the one named are refused, naming the file" \
+  bash -c "test $rc -eq 1 && grep -q \"f4/slide_0[0-9]*.h5: embedded with backbone b4.safetensors\" '$tmp/bb.out'"
+finish
