@@ -8,9 +8,10 @@
 # unlabelled, alike but for data.hed_jitter (0, then SIGMA), then `eval robustness` and `eval knn`
 # per site on the labelled CSV for both teachers, and random features as the yardstick.
 #   benchmarks/robustness_hed.sh BUILD_DIR [SIGMA=0.2] [TILES_PER_CLASS=64] [STAIN_VARIATION=0]
+#                                [RUN_SEED=0]   (run.seed of both pretrainings)
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=$1 sigma=${2:-0.2} per_class=${3:-64} stain_variation=${4:-0}
+build=$1 sigma=${2:-0.2} per_class=${3:-64} stain_variation=${4:-0} run_seed=${5:-0}
 python=$("$repo/benchmarks/python_env.sh")
 bin="$build/bin/pathodino"
 config="$repo/configs/debug/tiny_cpu.yaml"
@@ -53,7 +54,7 @@ common=(--set "eval.knn_dataset=$work/s/labelled/sites.csv" --set data.source=im
         --set "data.images.root=$work/train_tiles")
 for jitter in 0 "$sigma"; do
   start=$(date +%s)
-  "$bin" train -c "$config" "${common[@]}" --set "data.hed_jitter=$jitter" \
+  "$bin" train -c "$config" "${common[@]}" --set "data.hed_jitter=$jitter" --set "run.seed=$run_seed" \
     --set "run.output_dir=$work/runs" --set "run.name=hed_$jitter" > "$work/train_$jitter.out"
   echo "pretraining with data.hed_jitter=$jitter: $(( $(date +%s) - start )) s"
 done
