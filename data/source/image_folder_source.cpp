@@ -24,6 +24,7 @@ std::vector<fs::path> images_under(const fs::path& folder) {
 
 ImageFolderSource::ImageFolderSource(const fs::path& root, Split split) : root_(root) {
   if (!fs::exists(root)) throw std::runtime_error(root.string() + ": no such folder or CSV");
+  base_ = fs::is_regular_file(root) ? root.parent_path() : root;
   const char* split_name = split == Split::train ? "train" : "val";
   if (fs::is_regular_file(root)) {
     list_csv(root, split);
@@ -140,8 +141,7 @@ LabelledImage ImageFolderSource::read(int64_t index) const {
 }
 
 fs::path ImageFolderSource::relative_path(int64_t index) const {
-  const fs::path base = fs::is_regular_file(root_) ? root_.parent_path() : root_;
-  return files_.at(static_cast<size_t>(index)).lexically_relative(base);
+  return files_.at(static_cast<size_t>(index)).lexically_relative(base_);
 }
 
 std::string ImageFolderSource::describe() const {

@@ -36,6 +36,7 @@ class ImageFolderSource final : public ImageSource {
   void list_csv(const std::filesystem::path& csv, Split split);
 
   std::filesystem::path root_;
+  std::filesystem::path base_;  // what relative_path() is relative to: the folder, or the CSV's
   std::vector<std::filesystem::path> files_;
   std::vector<int64_t> labels_;
   std::vector<std::string> classes_;

@@ -97,8 +97,8 @@ void run(SlidesArgs args) {
     j["random_baseline"] = summary(random_set, random, args.baseline);
     lines += text("baseline", random_set, random);
   }
-  int64_t per_class[64] = {};
-  for (const mil::SlideBag& bag : set.bags) ++per_class[std::min<int64_t>(bag.label, 63)];
+  std::vector<int64_t> per_class(set.classes.size(), 0);
+  for (const mil::SlideBag& bag : set.bags) ++per_class[static_cast<size_t>(bag.label)];
   std::vector<std::string> counts;
   for (size_t c = 0; c < set.classes.size(); ++c)
     counts.push_back(fmt::format("{} {}", set.classes[c], per_class[c]));

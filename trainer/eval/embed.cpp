@@ -9,6 +9,11 @@
 
 namespace pathodino::eval {
 
+std::vector<int64_t> int64_values(const torch::Tensor& tensor) {
+  const torch::Tensor c = tensor.to(torch::kInt64).contiguous();
+  return {c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel()};
+}
+
 torch::Tensor embed_batch(models::VisionTransformer& backbone, const torch::Tensor& images,
                           const std::vector<double>& mean, const std::vector<double>& std) {
   torch::NoGradGuard no_grad;

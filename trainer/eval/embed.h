@@ -17,6 +17,9 @@ struct Embeddings {
   torch::Tensor labels;    // [N], int64
 };
 
+// The values of an int64 tensor (labels, predictions) as a vector.
+std::vector<int64_t> int64_values(const torch::Tensor& tensor);
+
 // CLS tokens of images in [0, 1] ([n, 3, size, size], CPU): normalised by `mean` and `std`, run
 // on the backbone's device, L2-normalised, returned as fp32 on the CPU. The caller sets eval mode.
 torch::Tensor embed_batch(models::VisionTransformer& backbone, const torch::Tensor& images,

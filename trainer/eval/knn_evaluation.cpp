@@ -19,13 +19,9 @@ KnnReport evaluate_knn(models::VisionTransformer& backbone, const EvalSections& 
   report.bank_size = bank.features.size(0);
   report.query_count = queries.features.size(0);
   const torch::Tensor predicted = knn_predict(bank.features, bank.labels, queries.features,
-                                              report.k, report.temperature, report.num_classes)
-                                      .contiguous();
-  const torch::Tensor labels = queries.labels.contiguous();
-  report.scores = score_by_group(
-      {predicted.data_ptr<int64_t>(), predicted.data_ptr<int64_t>() + predicted.numel()},
-      {labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + labels.numel()}, groups.values,
-      groups.column);
+                                              report.k, report.temperature, report.num_classes);
+  report.scores = score_by_group(int64_values(predicted), int64_values(queries.labels),
+                                 groups.values, groups.column);
   report.top1 = report.scores.overall.top1;
   return report;
 }

@@ -10,13 +10,7 @@ namespace {
 std::vector<int64_t> predict(const torch::Tensor& weight, const torch::Tensor& bias,
                              const Embeddings& e) {
   if (e.features.size(0) == 0) return {};
-  const torch::Tensor p = torch::addmm(bias, e.features, weight.t()).argmax(1).contiguous();
-  return {p.data_ptr<int64_t>(), p.data_ptr<int64_t>() + p.numel()};
-}
-
-std::vector<int64_t> labels_of(const Embeddings& e) {
-  const torch::Tensor l = e.labels.contiguous();
-  return {l.data_ptr<int64_t>(), l.data_ptr<int64_t>() + l.numel()};
+  return int64_values(torch::addmm(bias, e.features, weight.t()).argmax(1));
 }
 
 }  // namespace
@@ -41,9 +35,9 @@ LinearProbeResult train_linear_probe(const Embeddings& train, const Embeddings& 
   torch::NoGradGuard no_grad;
   r.weight = weight.detach();
   r.bias = bias.detach();
-  r.train_top1 = accuracy(predict(r.weight, r.bias, train), labels_of(train)).top1;
+  r.train_top1 = accuracy(predict(r.weight, r.bias, train), int64_values(train.labels)).top1;
   r.val_predicted = predict(r.weight, r.bias, val);
-  r.val_scores = score_by_group(r.val_predicted, labels_of(val), std::nullopt, "");
+  r.val_scores = score_by_group(r.val_predicted, int64_values(val.labels), std::nullopt, "");
   r.val_top1 = r.val_scores.overall.top1;
   r.train_count = train.features.size(0);
   r.val_count = val.features.size(0);
@@ -66,7 +60,8 @@ LinearProbeResult evaluate_linear_probe(models::VisionTransformer& backbone,
   const Embeddings val = embed(*splits.val);
   LinearProbeResult r = train_linear_probe(
       train, val, static_cast<int64_t>(splits.train->class_names().size()), sections.eval);
-  r.val_scores = score_by_group(r.val_predicted, labels_of(val), groups.values, groups.column);
+  r.val_scores =
+      score_by_group(r.val_predicted, int64_values(val.labels), groups.values, groups.column);
   return r;
 }
 

@@ -37,11 +37,6 @@ std::vector<std::string> sites_of(const data::ImageSource& split, const std::str
   return *values;
 }
 
-std::vector<int64_t> as_vector(const torch::Tensor& t) {
-  const torch::Tensor c = t.contiguous();
-  return {c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel()};
-}
-
 }  // namespace
 
 RobustnessReport evaluate_robustness(models::VisionTransformer& backbone,
@@ -61,8 +56,8 @@ RobustnessReport evaluate_robustness(models::VisionTransformer& backbone,
       embed_images(backbone, *splits.val, data.global_crops_size, data.mean, data.std);
 
   const torch::Tensor all = torch::cat({train.features, val.features});
-  std::vector<int64_t> classes = as_vector(train.labels), sites = train_sites;
-  const std::vector<int64_t> val_classes = as_vector(val.labels);
+  std::vector<int64_t> classes = int64_values(train.labels), sites = train_sites;
+  const std::vector<int64_t> val_classes = int64_values(val.labels);
   classes.insert(classes.end(), val_classes.begin(), val_classes.end());
   sites.insert(sites.end(), val_sites.begin(), val_sites.end());
   r.images = all.size(0);

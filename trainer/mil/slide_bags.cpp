@@ -17,38 +17,36 @@ namespace {
 
 using Row = std::map<std::string, std::string>;
 
+struct Table {
+  std::vector<std::string> header;
+  std::vector<Row> rows;
+  bool has(const std::string& column) const {
+    return std::find(header.begin(), header.end(), column) != header.end();
+  }
+};
+
 // A CSV as rows of column -> cell; throws naming the file when `required` is not a column.
-std::vector<Row> read_rows(const fs::path& csv, const std::vector<std::string>& required) {
+Table read_table(const fs::path& csv, const std::vector<std::string>& required) {
   std::ifstream in(csv);
   std::string line;
   if (!in || !std::getline(in, line)) throw std::runtime_error(csv.string() + ": cannot read");
-  const std::vector<std::string> header = data::split_csv_line(line);
+  Table t{data::split_csv_line(line), {}};
   for (const std::string& column : required)
-    if (std::find(header.begin(), header.end(), column) == header.end())
-      throw std::runtime_error(csv.string() + ": no column '" + column + "'");
-  std::vector<Row> rows;
+    if (!t.has(column)) throw std::runtime_error(csv.string() + ": no column '" + column + "'");
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     const std::vector<std::string> cells = data::split_csv_line(line);
     Row row;
-    for (size_t c = 0; c < header.size() && c < cells.size(); ++c) row[header[c]] = cells[c];
-    rows.push_back(std::move(row));
+    for (size_t c = 0; c < t.header.size() && c < cells.size(); ++c) row[t.header[c]] = cells[c];
+    t.rows.push_back(std::move(row));
   }
-  return rows;
-}
-
-bool has_column(const fs::path& csv, const std::string& column) {
-  std::ifstream in(csv);
-  std::string line;
-  std::getline(in, line);
-  const std::vector<std::string> header = data::split_csv_line(line);
-  return std::find(header.begin(), header.end(), column) != header.end();
+  return t;
 }
 
 // The embed manifest's slides with a file: name -> file.
 std::map<std::string, fs::path> embedded_files(const fs::path& dir) {
   std::map<std::string, fs::path> files;
-  for (const Row& row : read_rows(dir / "manifest.csv", {"slide", "file", "status"}))
+  for (const Row& row : read_table(dir / "manifest.csv", {"slide", "file", "status"}).rows)
     if (row.at("status") == "embedded" || row.at("status") == "kept" || row.at("status") == "empty")
       files[row.at("slide")] = dir / row.at("file");
   return files;
@@ -58,8 +56,9 @@ std::map<std::string, fs::path> embedded_files(const fs::path& dir) {
 
 BagSet load_bags(const BagSetOptions& o) {
   BagSet set;
-  set.by_patient = has_column(o.manifest, o.patient_column);
-  const std::vector<Row> rows = read_rows(o.manifest, {"path", o.label_column});
+  const Table manifest = read_table(o.manifest, {"path", o.label_column});
+  const std::vector<Row>& rows = manifest.rows;
+  set.by_patient = manifest.has(o.patient_column);
   std::set<std::string> labels;
   for (const Row& row : rows)
     if (!row.at(o.label_column).empty()) labels.insert(row.at(o.label_column));
