@@ -48,13 +48,15 @@ LAYERS = {
     "trainer/embed": ["trainer/system", "data/*", "models/*", "trainer/distributed",
                       "trainer/eval", "trainer/features"],
     "trainer/mil": ["trainer/system", "data/*", "trainer/eval", "trainer/features"],
-    "trainer/sweep": ["trainer/system", "data/*", "trainer/config"],
+    "trainer/sweep": ["trainer/system", "data/*", "trainer/metrics", "trainer/config"],
     "trainer/train": ["trainer/system", "data/*", "models/*", "trainer/ssl", "trainer/optim",
                       "trainer/distributed", "trainer/checkpoint", "trainer/metrics",
                       "trainer/eval", "trainer/config"],
+    "trainer/report": ["trainer/system", "data/*", "models/*", "trainer/checkpoint",
+                       "trainer/metrics", "trainer/eval", "trainer/config"],
     "trainer/cli": ["trainer/system", "data/*", "models/*", "trainer/distributed",
                     "trainer/checkpoint", "trainer/eval", "trainer/embed", "trainer/curate",
-                    "trainer/mil",
+                    "trainer/mil", "trainer/report",
                     "trainer/config", "trainer/sweep", "trainer/train"],
 }
 

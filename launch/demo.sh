@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's main job, from nothing: set up, build, synthesise whole-slide images, index their
 # tiles, measure the kNN score of the initialisation, pretrain configs/debug/tiny_wsi.yaml over
-# 2 MPI ranks, measure the trained teacher, print its gain over the initialisation and over the
-# best of three random-feature backbones of the same architecture, and the teacher's entropy.
+# 2 MPI ranks (the run ends with its report: runs/tiny_wsi/report/report.md), print the trained
+# teacher's gain over the initialisation and over the best of three random-feature backbones of
+# the same architecture (scored by the report), and the teacher's entropy.
 #   launch/demo.sh [--set key=value ...]     extra settings go to train and eval alike
 # Work files: runs/demo/ (slides, index, labelled tiles; reused when their recipe is unchanged),
 # the run: runs/tiny_wsi/. PATHODINO_DEMO_DIR moves both (the run to $PATHODINO_DEMO_DIR/runs/);
@@ -34,12 +35,6 @@ top1() { python3 -c 'import json,sys; print(json.load(sys.stdin)["top1"])'; }
 t=$(date +%s)
 init=$("$pathodino" eval knn -c "$config" "$@" --json | top1)
 log "kNN top-1 of the initialisation: $init ($(elapsed "$t"))"
-# The yardstick a learning claim is measured against (Note [Random-feature yardstick] in
-# trainer/cli/random_features.h): random features of the same ViT without LayerScale, best of 3 seeds.
-t=$(date +%s)
-random=$("$pathodino" eval knn -c "$config" "$@" --random-baseline 3 --json)
-log "kNN top-1 of random features (no LayerScale, seeds 0 1 2): $(python3 -c \
-  'import json,sys; print(*json.load(sys.stdin)["seeds"])' <<< "$random") ($(elapsed "$t"))"
 
 # The run's folder and length from its resolved config; the live kNN runs halfway and at the end.
 py="$repo/.venv/bin/python"
@@ -53,20 +48,30 @@ read -r run_dir half <<< "$shape"
 t=$(date +%s)
 PATHODINO_BIN="$pathodino" "$repo/launch/mpirun.sh" -n "$ranks" train -c "$config" --overwrite \
   --set eval.knn_every_steps="$half" "$@"
-log "pretraining over $ranks ranks took $(elapsed "$t")"
+log "pretraining over $ranks ranks and its report took $(elapsed "$t")"
 
-trained=$("$pathodino" eval knn -c "$config" "$@" --backbone "$run_dir/teacher_backbone.safetensors" --json | top1)
+# The run report scored the teacher and the yardstick a learning claim is measured against (Note
+# [Random-feature yardstick] in trainer/config/random_features.h): random features of the same
+# ViT without LayerScale, best of eval.report_seeds seeds (3 by default).
+report="$run_dir/report/report.json"
+read -r trained random seeds <<< "$("$py" -c 'import json, sys
+e = json.load(open(sys.argv[1]))["evaluation"]
+print(e["teacher"]["knn_top1"], e["random"]["best"]["knn_top1"],
+      ",".join(str(s["knn_top1"]) for s in e["random"]["seeds"]))' "$report")"
+log "kNN top-1 of random features (no LayerScale, one per seed): ${seeds//,/ }"
+log "run report: $run_dir/report/report.md"
 health=$("$py" "$repo/launch/teacher_entropy.py" "$run_dir")
 read -r entropy rows <<< "$health"
 "$py" - "$init" "$trained" "$(elapsed "$start")" "${PATHODINO_DEMO_MIN_GAIN:-}" \
-  "$(top1 <<< "$random")" "$entropy" "$rows" <<'PY'
+  "$random" "$entropy" "$rows" "$seeds" <<'PY'
 import sys
 init, trained, took, need = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4]
 best_random, entropy, rows = float(sys.argv[5]), sys.argv[6], sys.argv[7]
+seeds = len(sys.argv[8].split(","))
 gain, over_random = 100 * (trained - init), 100 * (trained - best_random)
 print(f"[demo] kNN top-1 on held-out labelled tiles: init {100*init:.2f}% -> trained {100*trained:.2f}% "
       f"(gain {gain:+.2f} points); synth + index + eval + training took {took}")
-print(f"[demo] against random features of the same ViT (best of 3 seeds, {100*best_random:.2f}%): "
+print(f"[demo] against random features of the same ViT (best of {seeds} seeds, {100*best_random:.2f}%): "
       f"{over_random:+.2f} points")
 print(f"[demo] teacher entropy over the last {rows} logged steps: {entropy} log K "
       "(1 = uniform targets: the DINO term teaches nothing)")

@@ -16,29 +16,8 @@ config="$root/configs/debug/tiny_cpu.yaml"
 
 "$bin" synth --out "$tmp/s" --slides 2 --width 1024 --height 768 --labelled-tiles 24 \
   --tile-size 64 --seed 3 > /dev/null || { echo "FAIL synth"; exit 1; }
-"$python" - "$tmp/s/labelled" <<'PY' || { echo "FAIL writing the two-site CSV"; exit 1; }
-import csv, pathlib, sys
-import numpy as np
-from PIL import Image, ImageFilter
-root = pathlib.Path(sys.argv[1])
-rng = np.random.default_rng(0)
-rows = []
-for i, f in enumerate(sorted(root.glob("*/*/*.png"))):
-    split, label = f.parts[-3], f.parts[-2]
-    path = f.relative_to(root)
-    site = "site_a" if i % 2 == 0 else "site_b"
-    if site == "site_b":  # blurred, faded towards grey, noisy
-        a = np.asarray(Image.open(f).convert("RGB").filter(ImageFilter.GaussianBlur(3))).astype(float)
-        a = 0.15 * a + 0.85 * a.mean() + rng.normal(0, 25, a.shape)
-        path = pathlib.Path("hard") / path
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).save(root / path)
-    rows.append((str(path), label, split, site))
-with open(root / "sites.csv", "w", newline="") as out:
-    writer = csv.writer(out)
-    writer.writerow(["path", "label", "split", "site"])
-    writer.writerows(rows)
-PY
+"$python" "$(dirname "$0")/two_site_set.py" "$tmp/s/labelled" ||
+  { echo "FAIL writing the two-site CSV"; exit 1; }
 set_csv=(--set "eval.knn_dataset=$tmp/s/labelled/sites.csv")
 
 "$bin" eval knn -c "$config" "${set_csv[@]}" --random-baseline 2 > "$tmp/knn.txt"; rc=$?

@@ -18,9 +18,9 @@
 #include "models/factory/backbone_factory.h"
 #include "trainer/cli/commands.h"
 #include "trainer/cli/config_args.h"
-#include "trainer/cli/random_features.h"
 #include "trainer/cli/score_report.h"
 #include "trainer/config/config_issue.h"
+#include "trainer/config/random_features.h"
 #include "trainer/config/resolve.h"
 #include "trainer/eval/knn_evaluation.h"
 #include "trainer/eval/linear_probe.h"
@@ -72,7 +72,7 @@ void with_backbone(const BackboneArgs& args, int& exit_code, const char* command
 // object or text: every seed's top-1, the best seed's scores with their groups.
 std::string random_baseline_report(const std::string& file, const std::vector<std::string>& sets,
                                    int seeds, bool json, const char* command, const Score& score) {
-  const ExperimentConfig config = random_feature_config(config::resolve_config(file, sets));
+  const ExperimentConfig config = config::random_feature_config(config::resolve_config(file, sets));
   std::vector<eval::GroupedScores> all;
   std::vector<double> top1;
   for (int seed = 0; seed < seeds; ++seed) {

@@ -15,8 +15,8 @@
 #include "models/factory/backbone_factory.h"
 #include "trainer/cli/commands.h"
 #include "trainer/cli/config_args.h"
-#include "trainer/cli/random_features.h"
 #include "trainer/config/config_issue.h"
+#include "trainer/config/random_features.h"
 #include "trainer/config/resolve.h"
 #include "trainer/eval/robustness_evaluation.h"
 
@@ -63,7 +63,7 @@ std::string as_text(const eval::RobustnessReport& r, const std::string& what) {
 // [Random-feature yardstick]), and their means.
 nlohmann::json random_baseline(const RobustnessArgs& args, std::string& text) {
   const ExperimentConfig config =
-      random_feature_config(config::resolve_config(args.file, args.overrides));
+      config::random_feature_config(config::resolve_config(args.file, args.overrides));
   nlohmann::json seeds = nlohmann::json::array();
   double index = 0, site = 0;
   for (int seed = 0; seed < args.baseline; ++seed) {

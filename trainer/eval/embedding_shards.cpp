@@ -26,4 +26,11 @@ Embeddings gather_embeddings(const Embeddings& mine, int64_t total,
   return {features.index({real}), labels.index({real})};
 }
 
+std::vector<int64_t> gathered_order(int64_t total, int world) {
+  std::vector<int64_t> order;
+  for (int r = 0; r < world; ++r)
+    for (int64_t i = r; i < total; i += world) order.push_back(i);
+  return order;
+}
+
 }  // namespace pathodino::eval

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "data/data_options.h"
 #include "data/image_source.h"
@@ -19,5 +20,8 @@ Embeddings embed_share(models::VisionTransformer& backbone, const data::ImageSou
 // Every rank's share, on every rank; `total` is the source's size. Collective.
 Embeddings gather_embeddings(const Embeddings& mine, int64_t total,
                              distributed::Communicator& comm);
+
+// The image index of each row gather_embeddings returns: rank 0's share, then rank 1's, ...
+std::vector<int64_t> gathered_order(int64_t total, int world);
 
 }  // namespace pathodino::eval

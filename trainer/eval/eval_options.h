@@ -19,6 +19,10 @@ struct EvalOptions {
   int64_t linear_epochs = 300;  // full-batch AdamW steps
   double linear_lr = 0.05;
   double linear_weight_decay = 1e-4;
+  // The run report scores the teacher next to random features of init seeds 0..N-1 (Note
+  // [Random-feature yardstick]); 0 = a report without evaluation. At the end of a run it
+  // evaluates only when the run had a kNN monitor (knn_every_steps > 0).
+  int64_t report_seeds = 3;
 };
 
 }  // namespace pathodino::eval

@@ -2,9 +2,12 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "trainer/eval/embed.h"
 #include "trainer/eval/embedding_shards.h"
 #include "trainer/eval/knn.h"
+#include "trainer/eval/robustness_index.h"
 
 namespace pathodino::eval {
 
@@ -15,7 +18,36 @@ LiveKnn::LiveKnn(EvalSections sections, distributed::Communicator& comm)
   queries_ = splits.val;
   num_classes_ = static_cast<int64_t>(bank_->class_names().size());
   groups_ = query_groups(*queries_, sections_.eval);
+  sites_ = site_ids(splits, sections_.eval);
 }
+
+namespace {
+
+// The sites of gathered rows (embedding_shards.h: rank order, not image order).
+std::vector<int64_t> in_gathered_order(const std::vector<int64_t>& sites, int world) {
+  std::vector<int64_t> out;
+  for (const int64_t i : gathered_order(static_cast<int64_t>(sites.size()), world))
+    out.push_back(sites[static_cast<size_t>(i)]);
+  return out;
+}
+
+// The Robustness Index over the bank and every rank's queries; every rank computes the same.
+double robustness_index(const Embeddings& bank, const Embeddings& my_queries, const SiteIds& sites,
+                        int64_t knn_k, distributed::Communicator& comm) {
+  const Embeddings queries =
+      gather_embeddings(my_queries, static_cast<int64_t>(sites.val.size()), comm);
+  std::vector<int64_t> classes = int64_values(bank.labels);
+  const std::vector<int64_t> query_classes = int64_values(queries.labels);
+  classes.insert(classes.end(), query_classes.begin(), query_classes.end());
+  std::vector<int64_t> site = in_gathered_order(sites.train, comm.world_size());
+  const std::vector<int64_t> query_sites = in_gathered_order(sites.val, comm.world_size());
+  site.insert(site.end(), query_sites.begin(), query_sites.end());
+  const torch::Tensor all = torch::cat({bank.features, queries.features});
+  const int64_t k = std::min<int64_t>(knn_k, all.size(0) - 1);
+  return count_neighbours(all, classes, site, k).robustness_index();
+}
+
+}  // namespace
 
 KnnReport LiveKnn::evaluate(models::VisionTransformer& backbone) {
   const Embeddings bank =
@@ -45,6 +77,9 @@ KnnReport LiveKnn::evaluate(models::VisionTransformer& backbone) {
   const int64_t n = report.query_count;
   report.scores = score_by_group({p, p + n}, {p + n, p + 2 * n}, groups_.values, groups_.column);
   report.top1 = report.scores.overall.top1;
+  if (sites_)
+    report.robustness_index =
+        robustness_index(bank, my_queries, *sites_, sections_.eval.knn_k, comm_);
   return report;
 }
 

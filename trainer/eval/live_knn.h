@@ -3,17 +3,21 @@
 // the bank and of the queries is embedded by rank i mod world, the bank is all-gathered, each rank
 // scores its own queries and the hit counts are summed. Every rank gets the same number, in about
 // 1/world of the time one rank would take. The predictions are summed into one vector as well,
-// so every rank also has the scores per group of the queries (eval.group_column).
+// so every rank also has the scores per group of the queries (eval.group_column). When the set
+// has two sites or more, the queries are gathered too and every rank counts the Robustness Index
+// over both splits, as `eval robustness` does.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "data/image_source.h"
 #include "models/vit/vision_transformer.h"
 #include "trainer/distributed/communicator.h"
 #include "trainer/eval/knn_evaluation.h"
 #include "trainer/eval/labelled_set.h"
+#include "trainer/eval/robustness_evaluation.h"
 
 namespace pathodino::eval {
 
@@ -32,6 +36,7 @@ class LiveKnn {
   std::shared_ptr<const data::ImageSource> bank_, queries_;
   int64_t num_classes_ = 0;
   QueryGroups groups_;
+  std::optional<SiteIds> sites_;
 };
 
 }  // namespace pathodino::eval

@@ -12,49 +12,65 @@
 namespace pathodino::eval {
 namespace {
 
-// Each image's site as an index into the sorted site names of both splits.
-std::pair<std::vector<int64_t>, std::vector<int64_t>> site_ids(
-    const std::vector<std::string>& train, const std::vector<std::string>& val, int64_t& sites) {
+std::string site_column(const EvalOptions& eval) {
+  return eval.group_column.empty() ? "site" : eval.group_column;
+}
+
+// Each value's index among the sorted values of both splits.
+SiteIds number_sites(const std::string& column, const std::vector<std::string>& train,
+                     const std::vector<std::string>& val) {
   std::map<std::string, int64_t> ids;
   for (const auto* split : {&train, &val})
     for (const std::string& s : *split) ids.emplace(s, 0);
-  int64_t next = 0;
-  for (auto& [name, id] : ids) id = next++;
-  sites = next;
-  const auto map = [&](const std::vector<std::string>& values) {
-    std::vector<int64_t> out;
-    for (const std::string& s : values) out.push_back(ids.at(s));
-    return out;
-  };
-  return {map(train), map(val)};
+  SiteIds out{column, {}, {}, 0};
+  for (auto& [name, id] : ids) id = out.sites++;
+  for (const std::string& s : train) out.train.push_back(ids.at(s));
+  for (const std::string& s : val) out.val.push_back(ids.at(s));
+  return out;
 }
 
-std::vector<std::string> sites_of(const data::ImageSource& split, const std::string& column) {
-  std::optional<std::vector<std::string>> values = split.group_values(column);
-  if (!values)
-    throw std::runtime_error("'" + column + "' is not a column of " + split.describe() +
-                             " (eval.group_column names the site column)");
-  return *values;
+// Both splits' sites; throws naming the column (and the set) when it is missing or has one value.
+SiteIds checked_sites(const LabelledSplits& splits, const EvalOptions& eval) {
+  const std::string column = site_column(eval);
+  for (const auto* split : {&splits.train, &splits.val})
+    if (!(*split)->group_values(column))
+      throw std::runtime_error("'" + column + "' is not a column of " + (*split)->describe() +
+                               " (eval.group_column names the site column)");
+  std::optional<SiteIds> ids = site_ids(splits, eval);
+  if (!ids)
+    throw std::runtime_error("the labelled set has one value in column '" + column +
+                             "': robustness needs two sites or more");
+  return *ids;
 }
 
 }  // namespace
 
+std::optional<SiteIds> site_ids(const LabelledSplits& splits, const EvalOptions& eval) {
+  const std::string column = site_column(eval);
+  const auto train = splits.train->group_values(column), val = splits.val->group_values(column);
+  if (!train || !val) return std::nullopt;
+  SiteIds ids = number_sites(column, *train, *val);
+  if (ids.sites < 2) return std::nullopt;
+  return ids;
+}
+
 RobustnessReport evaluate_robustness(models::VisionTransformer& backbone,
                                      const EvalSections& sections) {
-  const LabelledSplits splits = labelled_splits(sections);
-  RobustnessReport r;
-  r.site_column = sections.eval.group_column.empty() ? "site" : sections.eval.group_column;
-  auto [train_sites, val_sites] = site_ids(sites_of(*splits.train, r.site_column),
-                                           sites_of(*splits.val, r.site_column), r.sites);
-  if (r.sites < 2)
-    throw std::runtime_error("the labelled set has one value in column '" + r.site_column +
-                             "': robustness needs two sites or more");
-  const data::DataOptions& data = sections.data;
-  const Embeddings train =
-      embed_images(backbone, *splits.train, data.global_crops_size, data.mean, data.std);
-  const Embeddings val =
-      embed_images(backbone, *splits.val, data.global_crops_size, data.mean, data.std);
+  LabelledSplits splits = labelled_splits(sections);
+  checked_sites(splits, sections.eval);  // before anything is embedded
+  return evaluate_robustness(embed_labelled(backbone, std::move(splits), sections), sections);
+}
 
+RobustnessReport evaluate_robustness(const LabelledEmbeddings& embedded,
+                                     const EvalSections& sections) {
+  RobustnessReport r;
+  const SiteIds ids = checked_sites(embedded.splits, sections.eval);
+  r.site_column = ids.column;
+  r.sites = ids.sites;
+  const std::vector<int64_t>& train_sites = ids.train;
+  const std::vector<int64_t>& val_sites = ids.val;
+  const Embeddings& train = embedded.train;
+  const Embeddings& val = embedded.val;
   const torch::Tensor all = torch::cat({train.features, val.features});
   std::vector<int64_t> classes = int64_values(train.labels), sites = train_sites;
   const std::vector<int64_t> val_classes = int64_values(val.labels);

@@ -7,9 +7,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "models/vit/vision_transformer.h"
+#include "trainer/eval/knn_evaluation.h"
 #include "trainer/eval/labelled_set.h"
 #include "trainer/eval/robustness_index.h"
 
@@ -26,5 +29,16 @@ struct RobustnessReport {
 // fewer than two sites.
 RobustnessReport evaluate_robustness(models::VisionTransformer& backbone,
                                      const EvalSections& sections);
+RobustnessReport evaluate_robustness(const LabelledEmbeddings& embedded,
+                                     const EvalSections& sections);
+
+// Each image's site (eval.group_column, `site` by default) as an index into the sorted values of
+// both splits; nullopt when the set has no such column or only one value in it.
+struct SiteIds {
+  std::string column;
+  std::vector<int64_t> train, val;  // in image order of each split
+  int64_t sites = 0;
+};
+std::optional<SiteIds> site_ids(const LabelledSplits& splits, const EvalOptions& eval);
 
 }  // namespace pathodino::eval

@@ -69,6 +69,10 @@ void declare_all(MetricRegistry& r) {
             "Latest kNN top-1 of the queries of one group (eval.group_column, e.g. site) (0-1).");
   r.declare("pathodino_knn_group_balanced_ratio", gauge,
             "Latest kNN balanced accuracy of the queries of one group (0-1).");
+  r.declare("pathodino_robustness_index_ratio", gauge,
+            "Latest Robustness Index of the teacher's features on the labelled set: neighbours of "
+            "the same class from another site against those of another class from the same site "
+            "(0-1, higher: the tissue rather than the site decides).");
   r.declare("pathodino_knn_step", gauge, "Steps completed when the latest kNN was measured.");
   r.declare("pathodino_linear_probe_top1_ratio", gauge,
             "Held-out top-1 of the linear probe on the final teacher (0-1).");
@@ -155,6 +159,10 @@ void TrainingMetrics::record_checkpoint(const CheckpointMetrics& c) {
   r.set("pathodino_checkpoint_save_seconds", c.seconds, {{"part", "total"}});
   r.set("pathodino_checkpoint_save_seconds", c.blocking_seconds, {{"part", "blocking"}});
   r.set("pathodino_last_checkpoint_step", static_cast<double>(c.step));
+}
+
+void TrainingMetrics::record_robustness_index(double index) {
+  registry_.set("pathodino_robustness_index_ratio", index);
 }
 
 void TrainingMetrics::record_knn(int64_t step, double top1, double balanced,

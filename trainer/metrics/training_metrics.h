@@ -63,6 +63,8 @@ class TrainingMetrics {
   void record_memory();  // resident set size
   // The kNN monitor's latest result, overall and per group of the queries (site…).
   void record_knn(int64_t step, double top1, double balanced, const std::vector<KnnGroup>& groups);
+  // The kNN monitor's Robustness Index, when the labelled set has two sites or more.
+  void record_robustness_index(double index);
   void record_linear_probe(double top1);  // the final linear probe's held-out top-1
 
   const MetricRegistry& registry() const { return registry_; }

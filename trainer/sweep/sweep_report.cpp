@@ -7,7 +7,7 @@
 #include <set>
 
 #include "data/csv_line.h"
-#include "trainer/sweep/line_plot.h"
+#include "trainer/metrics/line_plot.h"
 #include "trainer/system/durable_file.h"
 
 namespace pathodino::sweep {
@@ -144,7 +144,7 @@ ReportFiles write_report(const SweepPlan& plan, const std::vector<RunOutcome>& r
                                   plan.sweep.name, runs.size(), plan.sweep.ranks,
                                   plan.sweep.base.string(), markdown_table(runs)));
   system::write_file_durably(files.csv, csv_table(runs));
-  LinePlot plot;
+  metrics::LinePlot plot;
   plot.title = "sweep " + plan.sweep.name + ": kNN top-1 of the teacher";
   plot.x_label = "step";
   plot.y_label = "kNN top-1";
@@ -155,11 +155,11 @@ ReportFiles write_report(const SweepPlan& plan, const std::vector<RunOutcome>& r
     for (const auto& [key, value] : r.overrides)
       label += " " + key.substr(key.rfind('.') + 1) + "=" + value;
     if (label.size() > 40) label = label.substr(0, 39) + "~";
-    Series s{label, {}};
+    metrics::Series s{label, {}};
     for (const auto& [step, top1] : r.knn_curve) s.points.emplace_back(step, top1);
     plot.series.push_back(std::move(s));
   }
-  write_png(plot, files.plot);
+  metrics::write_png(plot, files.plot);
   return files;
 }
 

@@ -85,20 +85,24 @@ eval::KnnReport StepLoop::monitor_knn(int64_t steps_done) {
   const auto start = Clock::now();
   const eval::KnnReport k = parts_.knn->evaluate(parts_.model->teacher().backbone);
   std::vector<metrics::KnnGroup> groups;
-  std::string worst;
+  std::string details;
   for (const eval::GroupAccuracy& g : k.scores.groups) {
     groups.push_back({g.group, g.top1, g.balanced});
     if (g.group == k.scores.worst_group)
-      worst = fmt::format(", worst {} {} {:.2f}%", k.scores.column, g.group, 100 * g.balanced);
+      details = fmt::format(", worst {} {} {:.2f}%", k.scores.column, g.group, 100 * g.balanced);
   }
   parts_.prometheus->record_knn(steps_done, k.top1, k.scores.overall.balanced, groups);
+  if (k.robustness_index) {
+    parts_.prometheus->record_robustness_index(*k.robustness_index);
+    details += fmt::format(", Robustness Index {:.3f}", *k.robustness_index);
+  }
   knn_latest_ = k.top1;
   if (rank0_)
     progress_ << fmt::format(
                      "knn after {} step(s): top-1 {:.2f}%, balanced {:.2f}%{} ({} bank / {} query "
                      "images, {:.1f} s)\n",
-                     steps_done, 100 * k.top1, 100 * k.scores.overall.balanced, worst, k.bank_size,
-                     k.query_count, seconds_since(start))
+                     steps_done, 100 * k.top1, 100 * k.scores.overall.balanced, details,
+                     k.bank_size, k.query_count, seconds_since(start))
               << std::flush;
   return k;
 }
@@ -154,6 +158,7 @@ void StepLoop::monitor(StepRecord& record, bool last) {
     record.knn_balanced = k.scores.overall.balanced;
     for (const eval::GroupAccuracy& g : k.scores.groups)
       record.knn_group_balanced.emplace_back(g.group, g.balanced);
+    record.knn_robustness_index = k.robustness_index;
     timeline_.add("knn", metrics::StepTimeline::compute, step, start, Clock::now());
   }
   if (knn_at_start_ && step == options_.first_step) record.knn_top1_at_start = knn_at_start_;

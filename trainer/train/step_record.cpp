@@ -94,6 +94,8 @@ metrics::LogRecord log_record(const StepRecord& record) {
   if (record.knn_balanced) log.numbers.emplace_back("knn_balanced", *record.knn_balanced);
   for (const auto& [group, balanced] : record.knn_group_balanced)
     log.numbers.emplace_back("knn_balanced." + group, balanced);
+  if (record.knn_robustness_index)
+    log.numbers.emplace_back("knn_robustness_index", *record.knn_robustness_index);
   if (record.knn_top1_at_start)
     log.numbers.emplace_back("knn_top1_at_start", *record.knn_top1_at_start);
   return log;

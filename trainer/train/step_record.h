@@ -36,6 +36,7 @@ struct StepRecord {
   std::optional<double> knn_top1;      // the kNN monitor after this step
   std::optional<double> knn_balanced;  // ... its balanced accuracy
   std::vector<std::pair<std::string, double>> knn_group_balanced;  // ... per group
+  std::optional<double> knn_robustness_index;                      // ... when the set has sites
   std::optional<double> knn_top1_at_start;  // on the run's first record: the initialisation's
   double log_prototypes = 0;                // log K, the entropy of a uniform teacher
   bool uniform_collapse = false;            // the collapse watch's latest verdict

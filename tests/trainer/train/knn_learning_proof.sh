@@ -2,7 +2,7 @@
 # The learning proof: vit_tiny pretrained with configs/debug/tiny_cpu.yaml on the synthetic
 # labelled tissue (4 classes with per-image stain variation, rendered from the run seed) must beat
 # random features of the same architecture without LayerScale, best of three seeds (Note
-# [Random-feature yardstick] in trainer/cli/random_features.h), by at least MIN_GAIN points of
+# [Random-feature yardstick] in trainer/config/random_features.h), by at least MIN_GAIN points of
 # weighted kNN top-1 (k=20, T=0.07), and its teacher entropy over the last 10 logged steps must be
 # at most 0.95 log K. The gain over the initialisation is printed next to it.
 #   knn_learning_proof.sh PATHODINO ROOT [MIN_GAIN=10] [--set KEY=VALUE ...]

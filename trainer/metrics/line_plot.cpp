@@ -1,4 +1,4 @@
-#include "trainer/sweep/line_plot.h"
+#include "trainer/metrics/line_plot.h"
 
 #include <cairo.h>
 #include <fmt/format.h>
@@ -9,7 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
-namespace pathodino::sweep {
+namespace pathodino::metrics {
 namespace {
 
 // Round tick spacing (1, 2 or 5 times a power of ten) giving about `target` ticks over the span.
@@ -107,6 +107,8 @@ void draw_series(const Canvas& c, const LinePlot& plot) {
     const double* colour = kColours[i % std::size(kColours)];
     cairo_set_source_rgb(cr, colour[0], colour[1], colour[2]);
     cairo_set_line_width(cr, 2);
+    const double dash[] = {8, 5};
+    cairo_set_dash(cr, dash, s.dashed ? 2 : 0, 0);
     for (size_t p = 0; p < s.points.size(); ++p) {
       const double x = c.px(s.points[p].first), y = c.py(s.points[p].second);
       if (p == 0)
@@ -116,6 +118,7 @@ void draw_series(const Canvas& c, const LinePlot& plot) {
     }
     cairo_stroke(cr);
     for (const auto& [x, y] : s.points) {
+      if (!s.marks) break;
       cairo_arc(cr, c.px(x), c.py(y), 3, 0, 2 * M_PI);
       cairo_fill(cr);
     }
@@ -123,6 +126,7 @@ void draw_series(const Canvas& c, const LinePlot& plot) {
     cairo_move_to(cr, c.left + c.w + 15, ly);
     cairo_line_to(cr, c.left + c.w + 40, ly);
     cairo_stroke(cr);
+    cairo_set_dash(cr, dash, 0, 0);
     cairo_set_source_rgb(cr, 0, 0, 0);
     c.text(s.name, c.left + c.w + 48, ly + 4, 12, 0.0);
   }
@@ -150,4 +154,4 @@ void write_png(const LinePlot& plot, const std::filesystem::path& file) {
                              ": cannot write the plot: " + cairo_status_to_string(status));
 }
 
-}  // namespace pathodino::sweep
+}  // namespace pathodino::metrics

@@ -1,0 +1,32 @@
+// The model card of a run report, in Markdown: the data (slides, tiles and sites of the tile index,
+// the labelled evaluation set), the recipe (the resolved config's main keys), the compute (ranks,
+// steps, images, time), the evaluation next to random features of the same architecture, and the
+// known limits — each limit a rule over the numbers above, so nothing in the card is written by
+// hand for one run.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "trainer/metrics/run_log.h"
+#include "trainer/report/report_evaluation.h"
+
+namespace pathodino::report {
+
+struct CardInputs {
+  std::string run_name;
+  std::string config_yaml;                       // the run's resolved config
+  const metrics::RunLog* log;                    // the run's metrics.jsonl
+  const ReportEvaluation* evaluation = nullptr;  // nullptr: not evaluated
+  std::string not_evaluated;                     // why, when it is nullptr
+  std::optional<int> world_size;                 // from the latest checkpoint's manifest
+  int64_t prototypes = 0;                        // K of the DINO head
+};
+
+std::string data_section(const CardInputs& in);
+std::string recipe_section(const CardInputs& in);
+std::string compute_section(const CardInputs& in);
+std::string evaluation_section(const CardInputs& in);
+std::string limits_section(const CardInputs& in);
+
+}  // namespace pathodino::report
