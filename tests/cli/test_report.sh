@@ -4,7 +4,8 @@
 # is a real PNG (loss terms, entropy, kNN, kNN per site, Robustness Index) and whose model card
 # has data, recipe, compute, evaluation and known limits; report.json's numbers equal what
 # `eval knn` / `eval robustness` print for the same teacher and random seeds, and the Robustness
-# Index the live monitor logged over 2 ranks equals `eval robustness`'s. `pathodino report RUN`
+# Index the live monitor logged over 2 ranks equals `eval robustness`'s, and the monitor logs the
+# initialisation's scores per site and Robustness Index in the first record. `pathodino report RUN`
 # rewrites it (--seeds 0: no evaluation); a folder that is no run and a corrupt log are refused
 # by name; `train --no-report` writes none.
 set -uo pipefail
@@ -64,6 +65,10 @@ assert t["group_column"] == "site" and t["groups"]["site_b"]["balanced"] < t["gr
 assert abs(t["robustness_index"] - robust["robustness_index"]) < 1e-9, (t, robust)
 assert abs(t["site_balanced"] - robust["site_balanced"]) < 1e-6
 assert abs(r["robustness_index_mean"] - robust["random_baseline"]["robustness_index_mean"]) < 1e-9
+first = json.loads(open(run / "metrics.jsonl").readline())
+at_start = {"knn_top1_at_start", "knn_balanced_at_start", "knn_balanced_at_start.site_a",
+            "knn_balanced_at_start.site_b", "knn_robustness_index_at_start"}
+assert first["step"] == 0 and at_start <= set(first), sorted(first)
 live = report["last_logged"]["knn_robustness_index"]
 assert abs(live - t["robustness_index"]) < 0.01, (live, t["robustness_index"])
 assert f"| kNN top-1 | {100 * t['knn_top1']:.2f}% | {100 * r['best']['knn_top1']:.2f}% |" in md

@@ -29,12 +29,15 @@ Series level(const metrics::RunLog& log, double value, std::string name) {
           true};
 }
 
-// The kNN curve from the initialisation (knn_top1_at_start, at 0 steps) on.
-Series knn_curve(const metrics::RunLog& log) {
-  Series s = curve(log, "knn_top1", "teacher kNN top-1", 1);
-  if (const auto start = log.curve("knn_top1_at_start"); !start.empty())
+// A kNN monitor's curve by steps done, from the initialisation on: `measure` (knn_top1,
+// knn_balanced, knn_robustness_index) after each monitored step, its `_at_start` value at 0.
+Series monitor_curve(const metrics::RunLog& log, const std::string& measure,
+                     const std::string& group, std::string name) {
+  const std::string at = group.empty() ? "" : "." + group;
+  Series s = curve(log, measure + at, std::move(name), 1);
+  if (const auto start = log.curve(measure + "_at_start" + at); !start.empty())
     s.points.insert(s.points.begin(), {0.0, start.front().second});
-  s.marks = true;
+  s.marks = s.points.size() <= 60;
   return s;
 }
 
@@ -69,8 +72,8 @@ std::vector<PlotFile> write_run_plots(const metrics::RunLog& log, const RandomLe
                     "log K: uniform targets that teach nothing)"}});
 
   LinePlot knn{"kNN on the labelled set", "steps done", "accuracy", {}};
-  add_if_logged(knn, knn_curve(log));
-  add_if_logged(knn, curve(log, "knn_balanced", "teacher balanced", 1));
+  add_if_logged(knn, monitor_curve(log, "knn_top1", "", "teacher top-1"));
+  add_if_logged(knn, monitor_curve(log, "knn_balanced", "", "teacher balanced"));
   if (random.knn_top1) knn.series.push_back(level(log, *random.knn_top1, "random top-1"));
   if (random.knn_balanced)
     knn.series.push_back(level(log, *random.knn_balanced, "random balanced"));
@@ -81,13 +84,13 @@ std::vector<PlotFile> write_run_plots(const metrics::RunLog& log, const RandomLe
 
   LinePlot groups{"kNN balanced accuracy per group", "steps done", "balanced accuracy", {}};
   for (const std::string& g : log.suffixes("knn_balanced."))
-    add_if_logged(groups, curve(log, "knn_balanced." + g, g.empty() ? "(none)" : g, 1));
+    add_if_logged(groups, monitor_curve(log, "knn_balanced", g, g.empty() ? "(none)" : g));
   if (random.knn_balanced && has_measured(groups))
     groups.series.push_back(level(log, *random.knn_balanced, "random, all"));
   plots.push_back({groups, {"knn_groups.png", "kNN balanced accuracy per group of the queries"}});
 
   LinePlot robustness{"Robustness Index", "steps done", "Robustness Index", {}};
-  add_if_logged(robustness, curve(log, "knn_robustness_index", "teacher", 1));
+  add_if_logged(robustness, monitor_curve(log, "knn_robustness_index", "", "teacher"));
   if (random.robustness_index && has_measured(robustness))
     robustness.series.push_back(level(log, *random.robustness_index, "random (mean)"));
   if (has_measured(robustness)) robustness.series.push_back(level(log, 0.5, "0.5: neither"));

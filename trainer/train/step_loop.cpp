@@ -81,13 +81,15 @@ checkpoint::Manifest StepLoop::manifest_after(int64_t steps_done) const {
 }
 
 // The kNN monitor: the teacher scored across ranks; `steps_done` is the x of its curve.
-eval::KnnReport StepLoop::monitor_knn(int64_t steps_done) {
+KnnRecord StepLoop::monitor_knn(int64_t steps_done) {
   const auto start = Clock::now();
   const eval::KnnReport k = parts_.knn->evaluate(parts_.model->teacher().backbone);
+  KnnRecord record{k.top1, k.scores.overall.balanced, {}, k.robustness_index};
   std::vector<metrics::KnnGroup> groups;
   std::string details;
   for (const eval::GroupAccuracy& g : k.scores.groups) {
     groups.push_back({g.group, g.top1, g.balanced});
+    record.group_balanced.emplace_back(g.group, g.balanced);
     if (g.group == k.scores.worst_group)
       details = fmt::format(", worst {} {} {:.2f}%", k.scores.column, g.group, 100 * g.balanced);
   }
@@ -104,7 +106,7 @@ eval::KnnReport StepLoop::monitor_knn(int64_t steps_done) {
                      steps_done, 100 * k.top1, 100 * k.scores.overall.balanced, details,
                      k.bank_size, k.query_count, seconds_since(start))
               << std::flush;
-  return k;
+  return record;
 }
 
 StepRecord StepLoop::train(int64_t step) {
@@ -153,15 +155,10 @@ void StepLoop::monitor(StepRecord& record, bool last) {
                                            control_);
   if (parts_.knn && ((step + 1) % options_.knn_every == 0 || last)) {
     const auto start = Clock::now();
-    const eval::KnnReport k = monitor_knn(step + 1);
-    record.knn_top1 = k.top1;
-    record.knn_balanced = k.scores.overall.balanced;
-    for (const eval::GroupAccuracy& g : k.scores.groups)
-      record.knn_group_balanced.emplace_back(g.group, g.balanced);
-    record.knn_robustness_index = k.robustness_index;
+    record.knn = monitor_knn(step + 1);
     timeline_.add("knn", metrics::StepTimeline::compute, step, start, Clock::now());
   }
-  if (knn_at_start_ && step == options_.first_step) record.knn_top1_at_start = knn_at_start_;
+  if (knn_at_start_ && step == options_.first_step) record.knn_at_start = knn_at_start_;
   record.rank_health = parts_.source->health();
   if (record.result.applied) collapse_watch_.add(record.result.dino);
   record.log_prototypes = collapse_watch_.log_prototypes();
@@ -214,7 +211,7 @@ void StepLoop::end_of_step(int64_t step, bool last) {
 }
 
 void StepLoop::run(TrainSummary& summary) {
-  if (parts_.knn && options_.first_step == 0) knn_at_start_ = monitor_knn(0).top1;
+  if (parts_.knn && options_.first_step == 0) knn_at_start_ = monitor_knn(0);
   for (int64_t step = options_.first_step; step < options_.total_steps; ++step) {
     const bool last = step + 1 == options_.total_steps;
     StepRecord record = train(step);

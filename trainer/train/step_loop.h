@@ -40,7 +40,7 @@ class StepLoop {
   void report(const StepRecord& record, bool progress_step,
               const std::optional<std::string>& collapse_warning);
   void end_of_step(int64_t step, bool last);  // checkpoint cadence, timeline file
-  eval::KnnReport monitor_knn(int64_t steps_done);
+  KnnRecord monitor_knn(int64_t steps_done);
   void report_save(const checkpoint::SaveOutcome& saved, bool run_stops);
   checkpoint::Manifest manifest_after(int64_t steps_done) const;
   void write_timeline(int64_t step);
@@ -62,7 +62,8 @@ class StepLoop {
   data::SourceHealth health_;  // summed over ranks at every progress line
   double recent_seconds_ = 0;  // since the last progress line
   int64_t recent_steps_ = 0;
-  std::optional<double> knn_at_start_, knn_latest_;
+  std::optional<KnnRecord> knn_at_start_;
+  std::optional<double> knn_latest_;
 };
 
 }  // namespace pathodino::train

@@ -60,6 +60,21 @@ metrics::StepMetrics prometheus_step(const StepRecord& record) {
   return m;
 }
 
+namespace {
+
+// The monitor's keys: knn_top1, knn_balanced, knn_balanced.<group>, knn_robustness_index, each
+// with `suffix` after the measure (knn_top1_at_start, knn_balanced_at_start.<group>, …).
+void add_knn(const KnnRecord& k, const std::string& suffix, metrics::LogRecord& log) {
+  log.numbers.emplace_back("knn_top1" + suffix, k.top1);
+  log.numbers.emplace_back("knn_balanced" + suffix, k.balanced);
+  for (const auto& [group, balanced] : k.group_balanced)
+    log.numbers.emplace_back("knn_balanced" + suffix + "." + group, balanced);
+  if (k.robustness_index)
+    log.numbers.emplace_back("knn_robustness_index" + suffix, *k.robustness_index);
+}
+
+}  // namespace
+
 metrics::LogRecord log_record(const StepRecord& record) {
   const StepResult& r = record.result;
   const StepValues& v = record.values;
@@ -90,14 +105,8 @@ metrics::LogRecord log_record(const StepRecord& record) {
                  {"images_per_second", images_per_second(record)},
                  {"step_seconds", record.step_seconds},
                  {"data_wait_seconds", record.data_wait}};
-  if (record.knn_top1) log.numbers.emplace_back("knn_top1", *record.knn_top1);
-  if (record.knn_balanced) log.numbers.emplace_back("knn_balanced", *record.knn_balanced);
-  for (const auto& [group, balanced] : record.knn_group_balanced)
-    log.numbers.emplace_back("knn_balanced." + group, balanced);
-  if (record.knn_robustness_index)
-    log.numbers.emplace_back("knn_robustness_index", *record.knn_robustness_index);
-  if (record.knn_top1_at_start)
-    log.numbers.emplace_back("knn_top1_at_start", *record.knn_top1_at_start);
+  if (record.knn) add_knn(*record.knn, "", log);
+  if (record.knn_at_start) add_knn(*record.knn_at_start, "_at_start", log);
   return log;
 }
 

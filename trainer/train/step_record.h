@@ -20,6 +20,14 @@
 
 namespace pathodino::train {
 
+// What the kNN monitor logs: top-1 and balanced accuracy, the balanced accuracy per group of the
+// queries, and the Robustness Index when the labelled set has two sites or more.
+struct KnnRecord {
+  double top1 = 0, balanced = 0;
+  std::vector<std::pair<std::string, double>> group_balanced;
+  std::optional<double> robustness_index;
+};
+
 struct StepRecord {
   using TimePoint = std::chrono::steady_clock::time_point;
   int64_t step = 0;           // counted from 0
@@ -31,15 +39,12 @@ struct StepRecord {
   // This rank's clock: the step's start, when its batches began moving to the device, seconds.
   TimePoint start, to_device;
   double step_seconds = 0, data_wait = 0;
-  data::SourceHealth rank_health;      // this rank's source
-  data::SourceHealth run_health;       // every rank's, summed at the latest progress line
-  std::optional<double> knn_top1;      // the kNN monitor after this step
-  std::optional<double> knn_balanced;  // ... its balanced accuracy
-  std::vector<std::pair<std::string, double>> knn_group_balanced;  // ... per group
-  std::optional<double> knn_robustness_index;                      // ... when the set has sites
-  std::optional<double> knn_top1_at_start;  // on the run's first record: the initialisation's
-  double log_prototypes = 0;                // log K, the entropy of a uniform teacher
-  bool uniform_collapse = false;            // the collapse watch's latest verdict
+  data::SourceHealth rank_health;         // this rank's source
+  data::SourceHealth run_health;          // every rank's, summed at the latest progress line
+  std::optional<KnnRecord> knn;           // the kNN monitor after this step
+  std::optional<KnnRecord> knn_at_start;  // on the run's first record: the initialisation's
+  double log_prototypes = 0;              // log K, the entropy of a uniform teacher
+  bool uniform_collapse = false;          // the collapse watch's latest verdict
   std::optional<system::CudaMemory> cuda_memory;
   // The gradient buckets' transfers of this step; null without a reducer or backward.
   const distributed::ReduceTimeline* reduce = nullptr;
