@@ -4,7 +4,8 @@
 # directory exists: shards, manifest, rename or `latest` being written), half anywhere; every other
 # pair of trials saves asynchronously (background writes and commits). After every
 # kill, `latest` (when there is one) must name a complete checkpoint whose every tensor matches its
-# checksum, and `train --resume auto` must finish the run.
+# checksum, and `train --resume auto` must finish the run, its audit log intact after the kill
+# (an append cut short is recovered and recorded: Note [Interrupted appends]).
 set -uo pipefail
 bin=$1
 root=$2
@@ -16,7 +17,7 @@ config="$root/tests/cli/checkpoint_tiny.yaml"
 base=(--set optim.epochs=8 --set data.batch_size_per_rank=2 --set data.synthetic.images_per_class=8
       --set checkpoint.every_steps=1 --set "run.output_dir=$tmp/runs")
 RANDOM=7  # reproducible kill instants
-verified=0 mid_save=0 no_checkpoint=0 resumed=0 finished=0
+verified=0 mid_save=0 no_checkpoint=0 resumed=0 finished=0 audited=0 recovered=0
 for trial in $(seq "$trials"); do
   name=crash$trial
   dir="$tmp/runs/$name/checkpoints"
@@ -53,11 +54,18 @@ for trial in $(seq "$trials"); do
   else
     echo "trial $trial: resume failed:"; tail -5 "$tmp/$name.resume"
   fi
+  if "$bin" audit verify "$tmp/runs/$name/audit.jsonl" > "$tmp/$name.audit" 2>&1; then
+    audited=$((audited + 1))
+  else
+    echo "trial $trial: the audit log does not verify:"; cat "$tmp/$name.audit"
+  fi
+  grep -q '"event":"audit_recovered"' "$tmp/runs/$name/audit.jsonl" && recovered=$((recovered + 1))
   echo "trial $trial: $(grep -o 'resuming from .*: step [0-9]*' "$tmp/$name.resume" || echo 'no checkpoint: started again')"
 done
-echo "$trials kills: $mid_save while a save was in flight, $verified with a latest checkpoint (all verified), $no_checkpoint before the first checkpoint; $resumed resumed to the end"
+echo "$trials kills: $mid_save while a save was in flight, $verified with a latest checkpoint (all verified), $no_checkpoint before the first checkpoint; $resumed resumed to the end; $audited audit logs intact ($recovered with an interrupted append recovered)"
 check "every kill landed before the run ended" test $finished -eq 0
 check "every latest checkpoint verifies" test $verified -eq $((trials - no_checkpoint))
 check "every killed run resumes to the end" test $resumed -eq "$trials"
+check "every audit log verifies after the kill and the resume" test $audited -eq "$trials"
 check "at least a third of the kills hit a save in flight" test $((3 * mid_save)) -ge "$trials"
 finish

@@ -24,5 +24,6 @@ void add_sweep_command(CLI::App& app, int& exit_code);
 void add_embed_command(CLI::App& app, int& exit_code);
 void add_curate_command(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);
+void add_audit_command(CLI::App& app, int& exit_code);
 
 }  // namespace pathodino::cli

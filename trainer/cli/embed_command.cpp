@@ -18,6 +18,7 @@
 #include "models/factory/backbone_factory.h"
 #include "trainer/cli/commands.h"
 #include "trainer/cli/config_args.h"
+#include "trainer/cli/shared_audit.h"
 #include "trainer/config/config_issue.h"
 #include "trainer/config/resolve.h"
 #include "trainer/distributed/mpi_communicator.h"
@@ -110,6 +111,9 @@ int run_embed(const EmbedArgs& args, const distributed::MpiRuntime& mpi) {
       "[embed] {} slide file(s) in {} ({} kept from an earlier run, {} failed); "
       "manifest.csv\n",
       outcomes.size(), request.out_dir.string(), kept, failed);
+  record_in_shared_log(config, "embed", request.backbone_file.string(),
+                       {{{"out", request.out_dir.string()}},
+                        {{"files", static_cast<int64_t>(outcomes.size())}, {"failed", failed}}});
   return failed > 0 ? 1 : 0;
 }
 

@@ -19,6 +19,7 @@
 #include "trainer/cli/commands.h"
 #include "trainer/cli/config_args.h"
 #include "trainer/cli/score_report.h"
+#include "trainer/cli/shared_audit.h"
 #include "trainer/config/config_issue.h"
 #include "trainer/config/random_features.h"
 #include "trainer/config/resolve.h"
@@ -65,6 +66,8 @@ void with_backbone(const BackboneArgs& args, int& exit_code, const char* command
     const auto seed = args.init_seed.value_or(static_cast<uint64_t>(config.run.seed));
     auto backbone = models::build_backbone(config.model, config.data.global_crops_size, seed);
     body(backbone, config, args.backbone.empty() ? "init" : args.backbone);
+    record_in_shared_log(config, std::string("eval ") + command, args.backbone,
+                         {{{"labelled_set", config.eval.knn_dataset}}, {}});
   });
 }
 

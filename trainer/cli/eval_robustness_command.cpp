@@ -15,6 +15,7 @@
 #include "models/factory/backbone_factory.h"
 #include "trainer/cli/commands.h"
 #include "trainer/cli/config_args.h"
+#include "trainer/cli/shared_audit.h"
 #include "trainer/config/config_issue.h"
 #include "trainer/config/random_features.h"
 #include "trainer/config/resolve.h"
@@ -98,6 +99,8 @@ void run(const RobustnessArgs& args) {
   std::string text = as_text(r, what);
   if (args.baseline > 0) j["random_baseline"] = random_baseline(args, text);
   std::cout << (args.json ? j.dump() + "\n" : text) << std::flush;
+  record_in_shared_log(config, "eval robustness", args.backbone,
+                       {{{"labelled_set", config.eval.knn_dataset}}, {}});
 }
 
 }  // namespace

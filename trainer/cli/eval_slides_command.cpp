@@ -22,6 +22,7 @@
 #include "trainer/embed/embed_archive.h"
 #include "trainer/mil/attention_maps.h"
 #include "trainer/mil/mil_cross_validation.h"
+#include "trainer/system/sha256.h"
 
 namespace pathodino::cli {
 namespace {
@@ -83,7 +84,7 @@ int64_t write_outputs(const mil::BagSet& set, const mil::MilReport& r, const Sli
 void run(SlidesArgs args) {
   // One slide per step through a model this small: more threads only add their overhead.
   torch::set_num_threads(1);
-  if (!args.backbone.empty()) args.bags.backbone_sha256 = embed::file_sha256(args.backbone);
+  if (!args.backbone.empty()) args.bags.backbone_sha256 = system::file_sha256(args.backbone);
   const mil::BagSet set = mil::load_bags(args.bags);
   const mil::MilReport report = mil::cross_validate(set, args.mil);
   nlohmann::json j = summary(set, report, args.bags.embeddings.string());

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   pathodino::cli::add_train_command(app, exit_code);
   pathodino::cli::add_eval_command(app, exit_code);
   pathodino::cli::add_report_command(app, exit_code);
+  pathodino::cli::add_audit_command(app, exit_code);
   pathodino::cli::add_export_command(app, exit_code);
   pathodino::cli::add_synth_command(app, exit_code);
   pathodino::cli::add_index_command(app, exit_code);

@@ -8,6 +8,7 @@
 
 #include "data/data_options.h"
 #include "models/model_options.h"
+#include "trainer/audit/audit_options.h"
 #include "trainer/checkpoint/checkpoint_options.h"
 #include "trainer/curate/curate_options.h"
 #include "trainer/distributed/distributed_options.h"
@@ -44,6 +45,7 @@ struct ExperimentConfig {
   metrics::MetricsOptions metrics;
   eval::EvalOptions eval;
   curate::CurateOptions curate;  // read by `pathodino curate`, not by training
+  audit::AuditOptions audit;
 };
 
 // The sections an evaluation of this run reads.

@@ -185,6 +185,8 @@ void declare_services(ExperimentSchema& schema) {
   KEY(eval.linear_epochs, "full-batch AdamW steps of the linear probe").at_least(1);
   KEY(eval.linear_lr, "learning rate of the linear probe").above(0);
   KEY(eval.linear_weight_decay, "weight decay of the linear probe").at_least(0);
+  KEY(audit.shared_log,
+      "an audit log shared by runs and commands, besides each run's audit.jsonl; empty = none");
   KEY(eval.report_seeds,
       "random-feature seeds the run report scores next to the teacher; 0 = no evaluation")
       .at_least(0)

@@ -1,7 +1,6 @@
 #include "trainer/embed/embed_archive.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <chrono>
 #include <exception>
@@ -18,6 +17,7 @@
 #include "trainer/eval/embed.h"
 #include "trainer/features/feature_file.h"
 #include "trainer/system/durable_file.h"
+#include "trainer/system/sha256.h"
 
 namespace pathodino::embed {
 namespace {
@@ -189,7 +189,7 @@ std::vector<SlideOutcome> embed_archive(models::VisionTransformer& backbone,
     throw std::invalid_argument("embed: give a tile index or an image folder, not both");
   FeatureFileInfo common;
   common.backbone = request.backbone_file.filename().string();
-  common.backbone_sha256 = file_sha256(request.backbone_file);
+  common.backbone_sha256 = system::file_sha256(request.backbone_file);
   common.dim = backbone->spec().embed_dim;
   common.pathodino_version = PATHODINO_VERSION;
   const JobPlan plan = plan_jobs(request, common);
@@ -213,22 +213,6 @@ void write_manifest(const std::filesystem::path& file, const std::vector<SlideOu
                        data::quote_csv_cell(o.file), o.tiles, data::quote_csv_cell(o.status),
                        o.seconds);
   system::write_file_durably(file, csv);
-}
-
-std::string file_sha256(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error(file.string() + ": cannot read the backbone file");
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<char> buffer(1 << 20);
-  while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0)
-    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(in.gcount()));
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &length);
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
 }
 
 }  // namespace pathodino::embed

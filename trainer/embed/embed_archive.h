@@ -53,7 +53,4 @@ std::vector<SlideOutcome> embed_archive(models::VisionTransformer& backbone,
 // manifest.csv: slide, file, tiles, status, seconds; written atomically.
 void write_manifest(const std::filesystem::path& file, const std::vector<SlideOutcome>& outcomes);
 
-// SHA-256 of a file, lowercase hex (OpenSSL).
-std::string file_sha256(const std::filesystem::path& file);
-
 }  // namespace pathodino::embed

@@ -5,12 +5,14 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "trainer/audit/audit_trail.h"
 #include "trainer/checkpoint/checkpoint_manifest.h"
 #include "trainer/checkpoint/checkpoint_reader.h"
 #include "trainer/config/resolve.h"
 #include "trainer/report/model_card.h"
 #include "trainer/report/run_plots.h"
 #include "trainer/system/durable_file.h"
+#include "trainer/system/sha256.h"
 
 namespace pathodino::report {
 namespace {
@@ -125,6 +127,11 @@ ReportFiles write_run_report(const ReportRequest& request, std::ostream& progres
   for (const PlotFile& p : plots) files.plots.push_back(out / p.file);
   system::write_file_durably(files.markdown, markdown(in, plots, run));
   system::write_file_durably(files.json, report_json(in, plots).dump(1) + "\n");
+  audit::AuditTrail(run / audit::kRunAuditLog, config.audit)
+      .record("report", {{{"report", files.markdown.string()},
+                          {"report_sha256", system::file_sha256(files.markdown)},
+                          {"evaluated", in.evaluation ? "yes" : in.not_evaluated}},
+                         {{"random_seeds", in.evaluation ? seeds : 0}}});
   return files;
 }
 

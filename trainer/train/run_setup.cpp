@@ -11,6 +11,7 @@
 #include "trainer/distributed/make_communicator.h"
 #include "trainer/distributed/rank_consistency.h"
 #include "trainer/system/cpu_share.h"
+#include "trainer/system/sha256.h"
 #include "trainer/train/batch_tensors.h"
 #include "trainer/train/loader_options.h"
 #include "trainer/train/resume.h"
@@ -139,6 +140,28 @@ std::unique_ptr<metrics::TrainingMetrics> start_metrics(const ExperimentConfig& 
   }
 }
 
+// The run's audit trail, opened with the run's start (and the checkpoint it resumes from).
+std::unique_ptr<audit::AuditTrail> start_audit(
+    const RunParts& parts, const ExperimentConfig& config,
+    const std::optional<checkpoint::LoadedCheckpoint>& resumed, int world_size) {
+  auto trail =
+      std::make_unique<audit::AuditTrail>(parts.paths.run_dir / audit::kRunAuditLog, config.audit);
+  trail->verify();
+  trail->record("run_start", {{{"run", config.run.name},
+                               {"run_dir", parts.paths.run_dir.string()},
+                               {"config_sha256", system::sha256_hex(parts.loop.config_yaml)}},
+                              {{"world_size", world_size},
+                               {"first_step", parts.loop.first_step},
+                               {"total_steps", parts.loop.total_steps}}});
+  if (resumed)
+    trail->record(
+        "checkpoint_load",
+        {{{"checkpoint", resumed->path.string()},
+          {"manifest_sha256", system::file_sha256(resumed->path / checkpoint::kManifestFile)}},
+         {{"step", resumed->manifest.step}, {"world_size", resumed->manifest.world_size}}});
+  return trail;
+}
+
 }  // namespace
 
 RunParts build_run(const TrainRequest& request, const distributed::MpiRuntime& mpi,
@@ -168,6 +191,7 @@ RunParts build_run(const TrainRequest& request, const distributed::MpiRuntime& m
                     resumed ? std::optional<int64_t>(parts.loop.first_step) : std::nullopt);
     std::ofstream(parts.paths.run_dir / "config.yaml") << parts.loop.config_yaml;
     parts.log = std::make_unique<metrics::JsonlLog>(parts.paths.run_dir / "metrics.jsonl");
+    parts.audit = start_audit(parts, config, resumed, control.world_size());
   });
   std::optional<int64_t> resume_position;
   if (resumed) resume_position = resumed->manifest.sampler.position;

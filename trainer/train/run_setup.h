@@ -17,6 +17,7 @@
 #include "data/loader/batch_queue.h"
 #include "data/loader/sharded_sampler.h"
 #include "data/source/source_factory.h"
+#include "trainer/audit/audit_trail.h"
 #include "trainer/checkpoint/checkpoint_options.h"
 #include "trainer/checkpoint/train_state.h"
 #include "trainer/distributed/communicator.h"
@@ -69,6 +70,7 @@ struct RunParts {
   std::unique_ptr<data::ShardedSampler> sampler;  // the queue's copy: positions for checkpoints
   std::unique_ptr<data::BatchQueue> queue;
   std::unique_ptr<metrics::TrainingMetrics> prometheus;
+  std::unique_ptr<audit::AuditTrail> audit;  // rank 0: the run's audit.jsonl (+ the shared log)
 };
 
 // Everything that can refuse the config happens before the run folder is touched. Collective.

@@ -13,6 +13,7 @@
 #include "trainer/eval/linear_probe.h"
 #include "trainer/system/durable_file.h"
 #include "trainer/system/elapsed.h"
+#include "trainer/system/sha256.h"
 #include "trainer/train/run_setup.h"
 #include "trainer/train/step_loop.h"
 
@@ -111,6 +112,13 @@ TrainSummary run_training(const TrainRequest& request, const distributed::MpiRun
 
   summary.teacher_file = summary.run_dir / "teacher_backbone.safetensors";
   export_teacher(parts, config, summary, control);
+  if (parts.audit)
+    parts.audit->record("run_end", {{{"teacher", summary.teacher_file.string()},
+                                     {"teacher_sha256", system::file_sha256(summary.teacher_file)},
+                                     {"last_checkpoint", summary.last_checkpoint.string()}},
+                                    {{"steps", summary.steps},
+                                     {"skipped_steps", summary.skipped_steps},
+                                     {"world_size", summary.world_size}}});
   if (config.eval.linear_probe) probe_teacher(parts, config, summary, control, progress);
   push_metrics(parts, config.metrics, control.rank(), progress);
   return summary;

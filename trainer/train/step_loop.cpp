@@ -11,6 +11,7 @@
 #include "trainer/distributed/rank_consistency.h"
 #include "trainer/metrics/progress_line.h"
 #include "trainer/system/elapsed.h"
+#include "trainer/system/sha256.h"
 #include "trainer/train/batch_tensors.h"
 
 namespace pathodino::train {
@@ -53,9 +54,22 @@ StepLoop::~StepLoop() {
   if (cadence_.in_background()) parts_.train_step->set_before_state_update(nullptr);
 }
 
+void StepLoop::record_save(const checkpoint::SaveOutcome& saved) {
+  if (saved.ok)
+    parts_.audit->record(
+        "checkpoint_save",
+        {{{"checkpoint", saved.path.string()},
+          {"manifest_sha256", system::file_sha256(saved.path / checkpoint::kManifestFile)}},
+         {{"step", saved.step}, {"bytes", saved.bytes}}});
+  else
+    parts_.audit->record("checkpoint_save_failed",
+                         {{{"error", saved.error}}, {{"step", saved.step}}});
+}
+
 void StepLoop::report_save(const checkpoint::SaveOutcome& saved, bool run_stops) {
   parts_.prometheus->record_checkpoint(
       {saved.ok, saved.step, saved.bytes, saved.seconds, saved.blocking_seconds});
+  if (parts_.audit) record_save(saved);
   if (!rank0_ || run_stops) return;  // a stopping run says why when it stops
   if (saved.ok)
     progress_ << "checkpoint " << saved.path.string() << ": "

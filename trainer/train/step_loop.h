@@ -41,6 +41,7 @@ class StepLoop {
               const std::optional<std::string>& collapse_warning);
   void end_of_step(int64_t step, bool last);  // checkpoint cadence, timeline file
   KnnRecord monitor_knn(int64_t steps_done);
+  void record_save(const checkpoint::SaveOutcome& saved);  // in the audit trail (rank 0)
   void report_save(const checkpoint::SaveOutcome& saved, bool run_stops);
   checkpoint::Manifest manifest_after(int64_t steps_done) const;
   void write_timeline(int64_t step);

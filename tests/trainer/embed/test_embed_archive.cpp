@@ -24,6 +24,7 @@
 #include "trainer/embed/embed_archive.h"
 #include "trainer/eval/embed.h"
 #include "trainer/features/feature_file.h"
+#include "trainer/system/sha256.h"
 
 namespace pathodino {
 namespace {
@@ -107,7 +108,7 @@ TEST(EmbedArchive, FilesHoldEvalEmbeddingsOfTheSameTilesAndResumeKeepsThem) {
       ASSERT_EQ(file.info.tiles, static_cast<int64_t>(tiles_of[s].size()));
       ASSERT_GT(file.info.tiles, 10);
       EXPECT_EQ(file.info.dim, backbone->spec().embed_dim);
-      EXPECT_EQ(file.info.backbone_sha256, embed::file_sha256(a.backbone));
+      EXPECT_EQ(file.info.backbone_sha256, system::file_sha256(a.backbone));
       const torch::Tensor reference =
           eval::embed_images(backbone, source, tiles_of[s], 64, request.mean, request.std).features;
       const torch::Tensor stored =

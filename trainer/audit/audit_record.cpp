@@ -1,0 +1,21 @@
+#include "trainer/audit/audit_record.h"
+
+#include <array>
+
+#include "trainer/system/sha256.h"
+
+namespace pathodino::audit {
+
+std::string record_hash(const nlohmann::json& record_without_hash) {
+  return system::sha256_hex(record_without_hash.dump());
+}
+
+bool is_record_key(const std::string& key) {
+  static const std::array<const char*, 8> kKeys = {"seq",  "time", "event", "user",
+                                                   "host", "pid",  "prev",  "hash"};
+  for (const char* k : kKeys)
+    if (key == k) return true;
+  return false;
+}
+
+}  // namespace pathodino::audit
