@@ -42,25 +42,11 @@ struct BackboneArgs : ConfigArgs {
 using Score =
     std::function<eval::GroupedScores(models::VisionTransformer&, const ExperimentConfig&)>;
 
-// Runs `body`, mapping a refused config to exit code 2 and any other error to 1.
-void guarded(int& exit_code, const char* command, const std::function<void()>& body) {
-  try {
-    body();
-    exit_code = 0;
-  } catch (const config::ConfigError& e) {
-    std::cerr << e.what() << "\n";
-    exit_code = 2;
-  } catch (const std::exception& e) {
-    std::cerr << "eval " << command << ": " << e.what() << "\n";
-    exit_code = 1;
-  }
-}
-
 // Runs `body` with the config and backbone the arguments name.
 void with_backbone(const BackboneArgs& args, int& exit_code, const char* command,
                    const std::function<void(models::VisionTransformer&, const ExperimentConfig&,
                                             const std::string& what)>& body) {
-  guarded(exit_code, command, [&] {
+  run_guarded(exit_code, std::string("eval ") + command, [&] {
     ExperimentConfig config = config::resolve_config(args.file, args.overrides);
     if (!args.backbone.empty()) config.model.pretrained = args.backbone;
     const auto seed = args.init_seed.value_or(static_cast<uint64_t>(config.run.seed));
@@ -102,7 +88,7 @@ std::string random_baseline_report(const std::string& file, const std::vector<st
 
 void with_random_baseline(const BackboneArgs& args, int& exit_code, const char* command,
                           const Score& score) {
-  guarded(exit_code, command, [&] {
+  run_guarded(exit_code, std::string("eval ") + command, [&] {
     std::cout << random_baseline_report(args.file, args.overrides, args.random_baseline, args.json,
                                         command, score)
               << (args.json ? "\n" : "");

@@ -123,18 +123,8 @@ void add_eval_robustness_command(CLI::App& eval, int& exit_code) {
                    "also report random features without LayerScale, init seeds 0..N-1")
       ->check(CLI::Range(1, 100));
   command->add_flag("--json", args->json, "print one JSON object instead of sentences");
-  command->callback([args, &exit_code] {
-    try {
-      run(*args);
-      exit_code = 0;
-    } catch (const config::ConfigError& e) {
-      std::cerr << e.what() << "\n";
-      exit_code = 2;
-    } catch (const std::exception& e) {
-      std::cerr << "eval robustness: " << e.what() << "\n";
-      exit_code = 1;
-    }
-  });
+  command->callback(
+      [args, &exit_code] { run_guarded(exit_code, "eval robustness", [&] { run(*args); }); });
 }
 
 }  // namespace pathodino::cli

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "trainer/cli/commands.h"
-#include "trainer/config/config_issue.h"
+#include "trainer/cli/config_args.h"
 #include "trainer/report/run_report.h"
 
 namespace pathodino::cli {
@@ -55,18 +55,7 @@ void add_report_command(CLI::App& app, int& exit_code) {
                    "eval.report_seeds; 0: no evaluation)")
       ->check(CLI::Range(0, 100));
   command->add_flag("--json", args->json, "print report.json instead of the file names");
-  command->callback([args, &exit_code] {
-    try {
-      run(*args);
-      exit_code = 0;
-    } catch (const config::ConfigError& e) {
-      std::cerr << e.what() << "\n";
-      exit_code = 2;
-    } catch (const std::exception& e) {
-      std::cerr << "report: " << e.what() << "\n";
-      exit_code = 1;
-    }
-  });
+  command->callback([args, &exit_code] { run_guarded(exit_code, "report", [&] { run(*args); }); });
 }
 
 }  // namespace pathodino::cli
