@@ -22,6 +22,10 @@ struct WsiOptions {
   std::string balance_by;               // group column to balance over; empty = no balancing
   double balance_alpha = 0.0;           // group weight ∝ count^alpha (0 = uniform over groups)
   bool tiff_fast_path = true;           // libtiff + libjpeg-turbo for JPEG TIFFs, else OpenSlide
+  // Evaluation manifests (slide manifests: `path`, `patient`, …) whose slides and patients must
+  // not train: a run on an index that holds one is refused (data/index/leakage_guard.h).
+  std::vector<std::string> exclude;
+  std::string patient_column = "patient";  // the manifests' column that names the patient
 };
 
 // Ordinary images in folders (one folder per class, or a CSV).

@@ -37,27 +37,6 @@ bool slide_extension(const fs::path& p) {
   return std::find(std::begin(known), std::end(known), ext) != std::end(known);
 }
 
-// Identity of a slide's content without reading gigabytes: size + first and last MiB.
-std::string content_hash(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  const uintmax_t size = fs::file_size(file);
-  const size_t chunk = static_cast<size_t>(std::min<uintmax_t>(size, 1 << 20));
-  std::string head(chunk, '\0'), tail(chunk, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(chunk));
-  in.seekg(static_cast<std::streamoff>(size - chunk));
-  in.read(tail.data(), static_cast<std::streamsize>(chunk));
-  XXH3_state_t* state = XXH3_createState();
-  XXH3_64bits_reset(state);
-  XXH3_64bits_update(state, &size, sizeof(size));
-  XXH3_64bits_update(state, head.data(), head.size());
-  XXH3_64bits_update(state, tail.data(), tail.size());
-  char text[17];
-  std::snprintf(text, sizeof(text), "%016llx",
-                static_cast<unsigned long long>(XXH3_64bits_digest(state)));
-  XXH3_freeState(state);
-  return text;
-}
-
 }  // namespace
 
 struct SlideIndexResult {
@@ -142,7 +121,7 @@ SlideIndexResult index_slide(const SlideEntry& entry, size_t position,
     r.slide.mpp_y = mpp.y;
     r.slide.mpp_source = mpp.source;
     r.slide.vendor = slide.property("openslide.vendor").value_or("unknown");
-    r.slide.content_hash = content_hash(entry.path);
+    r.slide.content_hash = slide_content_hash(entry.path);
     r.slide.levels = levels;
     r.slide.groups = entry.groups;
     std::vector<TileGrid> drawn;
@@ -237,6 +216,27 @@ std::vector<SlideEntry> slides_matching(const std::string& spec) {
 }
 
 }  // namespace
+
+// Identity of a slide's content without reading gigabytes: size + first and last MiB.
+std::string slide_content_hash(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  const uintmax_t size = fs::file_size(file);
+  const size_t chunk = static_cast<size_t>(std::min<uintmax_t>(size, 1 << 20));
+  std::string head(chunk, '\0'), tail(chunk, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(chunk));
+  in.seekg(static_cast<std::streamoff>(size - chunk));
+  in.read(tail.data(), static_cast<std::streamsize>(chunk));
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  XXH3_64bits_update(state, &size, sizeof(size));
+  XXH3_64bits_update(state, head.data(), head.size());
+  XXH3_64bits_update(state, tail.data(), tail.size());
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx",
+                static_cast<unsigned long long>(XXH3_64bits_digest(state)));
+  XXH3_freeState(state);
+  return text;
+}
 
 std::vector<SlideEntry> list_slides(const std::string& spec) {
   if (fs::is_directory(spec)) return slides_in_folder(spec);

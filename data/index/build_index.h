@@ -26,6 +26,10 @@ struct SlideEntry {
 // whose file is missing stays in the list (build_index reports it as skipped).
 std::vector<SlideEntry> list_slides(const std::string& spec);
 
+// A slide's identity whatever its file name: XXH3 of its size and first and last MiB (stored in
+// the index as IndexedSlide::content_hash).
+std::string slide_content_hash(const std::filesystem::path& file);
+
 struct IndexBuildOptions {
   std::vector<double> target_mpp{0.5};
   int64_t tile_size = 224;

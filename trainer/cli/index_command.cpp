@@ -17,6 +17,7 @@
 
 #include "data/csv_line.h"
 #include "data/index/build_index.h"
+#include "data/index/leakage_guard.h"
 #include "trainer/cli/commands.h"
 #include "trainer/distributed/mpi_runtime.h"
 
@@ -25,6 +26,8 @@ namespace {
 
 struct IndexArgs {
   std::string slides, out, qa_dir;
+  std::vector<std::string> exclude;
+  std::string patient_column = "patient";
   bool no_qa = false;
   data::IndexBuildOptions options;
 };
@@ -88,6 +91,12 @@ TilesPerGroup write_summary(const std::vector<data::SlideEntry>& slides,
 int run_index(IndexArgs& args, bool threads_given, const distributed::MpiRuntime& mpi) {
   const int rank = mpi.rank(), world = mpi.world_size();
   const auto slides = data::list_slides(args.slides);
+  if (!args.exclude.empty()) {  // every rank refuses alike, before any slide is indexed
+    const auto leaks = data::find_leaks(data::identify(slides),
+                                        data::read_excluded(args.exclude, args.patient_column),
+                                        args.patient_column);
+    if (!leaks.empty()) throw std::runtime_error(data::leak_report(leaks, args.slides));
+  }
   if (!args.no_qa) args.options.qa_dir = args.qa_dir.empty() ? args.out + ".qa" : args.qa_dir;
   if (!threads_given)
     args.options.threads = std::max<int64_t>(1, args.options.threads / mpi.local_size());
@@ -150,6 +159,11 @@ void add_index_command(CLI::App& app, int& exit_code) {
           ->check(CLI::PositiveNumber);
   command->add_option("--qa", args->qa_dir, "folder for the QA pictures (default: OUT.qa)");
   command->add_flag("--no-qa", args->no_qa, "write no QA pictures");
+  command->add_option("--exclude", args->exclude,
+                      "evaluation manifest whose slides (by content) and patients must not be "
+                      "indexed for training (repeatable)");
+  command->add_option("--patient-column", args->patient_column,
+                      "the manifests' column naming the patient (default: patient)");
   command->callback([args, threads, &exit_code] {
     const distributed::MpiRuntime mpi(nullptr, nullptr);
     try {

@@ -136,6 +136,9 @@ void declare_data(ExperimentSchema& schema) {
   KEY(data.wsi.fallback_mpp, "µm/px assumed for slides without any; 0 = refuse them").at_least(0);
   KEY(data.wsi.balance_by, "group column to balance sampling over; empty = none");
   KEY(data.wsi.balance_alpha, "group weight proportional to count^alpha").at_least(0).at_most(1);
+  KEY(data.wsi.exclude,
+      "evaluation manifests whose slides (by content) and patients must not be in the index");
+  KEY(data.wsi.patient_column, "the manifests' column naming the patient (leakage guard)");
   KEY(data.wsi.tiff_fast_path,
       "decode JPEG TIFF tiles with libjpeg-turbo (pixel-identical to OpenSlide)");
   KEY(data.images.root, "folder of images (one subfolder per class) or a CSV");

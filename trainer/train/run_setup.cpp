@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "data/augment/multi_crop.h"
+#include "data/index/leakage_guard.h"
 #include "trainer/checkpoint/checkpoint_reader.h"
 #include "trainer/config/resolve.h"
 #include "trainer/distributed/make_communicator.h"
@@ -140,6 +141,15 @@ std::unique_ptr<metrics::TrainingMetrics> start_metrics(const ExperimentConfig& 
   }
 }
 
+// The leakage guard: no slide or patient of data.wsi.exclude's manifests in the training index.
+void refuse_leaks(const data::WsiOptions& wsi) {
+  const data::TileIndex index(wsi.index);
+  const std::vector<std::string> leaks = data::find_leaks(
+      index.slides(), data::read_excluded(wsi.exclude, wsi.patient_column), wsi.patient_column);
+  if (!leaks.empty())
+    throw std::runtime_error("data.wsi.exclude: " + data::leak_report(leaks, wsi.index));
+}
+
 // The run's audit trail, opened with the run's start (and the checkpoint it resumes from).
 std::unique_ptr<audit::AuditTrail> start_audit(
     const RunParts& parts, const ExperimentConfig& config,
@@ -168,6 +178,8 @@ RunParts build_run(const TrainRequest& request, const distributed::MpiRuntime& m
                    distributed::Communicator& control, std::ostream& progress) {
   const ExperimentConfig& config = request.config;
   const int rank = control.rank();
+  if (config.data.source == data::SourceKind::wsi && !config.data.wsi.exclude.empty())
+    distributed::on_rank0_for_all(control, [&] { refuse_leaks(config.data.wsi); });
   RunParts parts;
   parts.paths = run_paths(config.run, config.checkpoint);
   parts.loop = loop_options(config, control.world_size());
