@@ -226,6 +226,7 @@ std::string slide_content_hash(const fs::path& file) {
   in.read(head.data(), static_cast<std::streamsize>(chunk));
   in.seekg(static_cast<std::streamoff>(size - chunk));
   in.read(tail.data(), static_cast<std::streamsize>(chunk));
+  if (!in) throw std::runtime_error(file.string() + ": cannot read the slide to hash its content");
   XXH3_state_t* state = XXH3_createState();
   XXH3_64bits_reset(state);
   XXH3_64bits_update(state, &size, sizeof(size));

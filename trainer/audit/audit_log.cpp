@@ -28,7 +28,7 @@ std::runtime_error error(const fs::path& file, const std::string& what) {
 class LockedLog {
  public:
   explicit LockedLog(const fs::path& file) : file_(file) {
-    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0660);
     if (fd_ < 0) throw error(file, std::string("cannot open the audit log: ") + strerror(errno));
     if (::flock(fd_, LOCK_EX) != 0) {
       ::close(fd_);
@@ -162,10 +162,34 @@ End write_record(const LockedLog& log, const fs::path& file, const std::string& 
   nlohmann::json r = record(event, fields, end);
   const std::string hash = record_hash(r);
   r["hash"] = hash;
-  log.write_durably(r.dump() + "\n");
+  log.write_durably(record_text(r) + "\n");
   system::write_file_durably(
       head_file(file), nlohmann::json{{"records", end.records + 1}, {"hash", hash}}.dump() + "\n");
   return {end.records + 1, hash, end.hash};
+}
+
+// Repairs an interrupted append's traces under the lock (Note [Interrupted appends]) and returns
+// where the next record goes; throws when the log does not end where its head says.
+End recover_locked(const LockedLog& log, const fs::path& file) {
+  const LockedLog::Tail tail = log.tail();
+  End end = end_of_log(tail.line, file);
+  const End head = end_in_head(head_file(file));
+  std::string recovered;
+  if (end.records == head.records + 1 && end.prev == head.hash)
+    recovered = "the head was one record behind (an append interrupted before its head)";
+  else if (!end.same(head))
+    throw error(file, "does not end where its head says (" + std::to_string(end.records) +
+                          " records against " + std::to_string(head.records) +
+                          "): records were removed or added outside pathodino; `pathodino "
+                          "audit verify` tells which");
+  if (tail.partial > 0) {
+    log.cut(tail.partial);
+    recovered += (recovered.empty() ? "" : "; ") + std::to_string(tail.partial) +
+                 " byte(s) of an interrupted record cut from the end";
+  }
+  if (!recovered.empty())
+    end = write_record(log, file, "audit_recovered", {{{"reason", recovered}}, {}}, end);
+  return end;
 }
 
 }  // namespace
@@ -176,6 +200,11 @@ End write_record(const LockedLog& log, const fs::path& file, const std::string& 
 // cuts the partial bytes and records what it recovered ("audit_recovered") before its own record,
 // and `audit verify` accepts a head one chained record behind, saying so. Anything else that
 // disagrees with the head is refused.
+void AuditLog::recover() {
+  const LockedLog log(file_);
+  recover_locked(log, file_);
+}
+
 void AuditLog::append(const std::string& event, const AuditFields& fields) {
   const auto check = [](const std::string& key) {
     if (is_record_key(key)) throw std::invalid_argument("audit field '" + key + "' is reserved");
@@ -183,25 +212,7 @@ void AuditLog::append(const std::string& event, const AuditFields& fields) {
   for (const auto& field : fields.texts) check(field.first);
   for (const auto& field : fields.integers) check(field.first);
   const LockedLog log(file_);
-  const LockedLog::Tail tail = log.tail();
-  End end = end_of_log(tail.line, file_);
-  const End head = end_in_head(head_file(file_));
-  std::string recovered;
-  if (end.records == head.records + 1 && end.prev == head.hash)
-    recovered = "the head was one record behind (an append interrupted before its head)";
-  else if (!end.same(head))
-    throw error(file_, "does not end where its head says (" + std::to_string(end.records) +
-                           " records against " + std::to_string(head.records) +
-                           "): records were removed or added outside pathodino; `pathodino "
-                           "audit verify` tells which");
-  if (tail.partial > 0) {
-    log.cut(tail.partial);
-    recovered += (recovered.empty() ? "" : "; ") + std::to_string(tail.partial) +
-                 " byte(s) of an interrupted record cut from the end";
-  }
-  if (!recovered.empty())
-    end = write_record(log, file_, "audit_recovered", {{{"reason", recovered}}, {}}, end);
-  write_record(log, file_, event, fields, end);
+  write_record(log, file_, event, fields, recover_locked(log, file_));
 }
 
 }  // namespace pathodino::audit

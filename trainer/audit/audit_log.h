@@ -33,6 +33,10 @@ class AuditLog {
   // says (records removed or added outside pathodino: `pathodino audit verify` tells which).
   void append(const std::string& event, const AuditFields& fields = {});
 
+  // Only the repair an append does first (Note [Interrupted appends]): a run calls it before it
+  // verifies its logs, so a crash's traces are repaired rather than taken for tampering.
+  void recover();
+
   const std::filesystem::path& file() const { return file_; }
 
  private:

@@ -6,8 +6,12 @@
 
 namespace pathodino::audit {
 
+std::string record_text(const nlohmann::json& record) {
+  return record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string record_hash(const nlohmann::json& record_without_hash) {
-  return system::sha256_hex(record_without_hash.dump());
+  return system::sha256_hex(record_text(record_without_hash));
 }
 
 bool is_record_key(const std::string& key) {

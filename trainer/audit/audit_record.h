@@ -16,6 +16,10 @@ inline const std::string kGenesis(64, '0');
 
 std::string record_hash(const nlohmann::json& record_without_hash);
 
+// A record as one line: nlohmann's dump, invalid UTF-8 replaced (a path's bytes), so writing
+// never throws and verifying reads back exactly these bytes.
+std::string record_text(const nlohmann::json& record);
+
 // The keys a record sets itself, which an event's fields may not use.
 bool is_record_key(const std::string& key);
 

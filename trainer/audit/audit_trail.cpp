@@ -12,9 +12,10 @@ AuditTrail::AuditTrail(const std::optional<std::filesystem::path>& run_log,
   if (!options.shared_log.empty()) logs_.emplace_back(options.shared_log);
 }
 
-void AuditTrail::verify() const {
-  for (const AuditLog& log : logs_) {
+void AuditTrail::verify() {
+  for (AuditLog& log : logs_) {
     if (!std::filesystem::exists(log.file())) continue;
+    log.recover();
     const AuditVerdict v = verify_audit_log(log.file());
     if (!v.ok)
       throw std::runtime_error(log.file().string() + ": " + v.problem +
@@ -23,6 +24,8 @@ void AuditTrail::verify() const {
 }
 
 void AuditTrail::record(const std::string& event, const AuditFields& fields) {
+  if (!verified_) verify();
+  verified_ = true;
   for (AuditLog& log : logs_) log.append(event, fields);
 }
 

@@ -17,18 +17,20 @@ class AuditTrail {
   // `run_log`: nullopt for a command that belongs to no run folder.
   AuditTrail(const std::optional<std::filesystem::path>& run_log, const AuditOptions& options);
 
-  // Appends to every log (audit_log.h for what throws). Nothing to do without a log.
+  // Appends to every log (audit_log.h for what throws), verifying them first the first time.
+  // Nothing to do without a log.
   void record(const std::string& event, const AuditFields& fields = {});
 
-  // Verifies every log that exists from its first record (audit_verify.h); throws
-  // std::runtime_error naming the log and its first fault. A run calls it before it starts, so
-  // nothing is appended to a log that was tampered with anywhere, not only at its end.
-  void verify() const;
+  // Repairs a crash's traces, then verifies every log that exists from its first record
+  // (audit_verify.h); throws std::runtime_error naming the log and its first fault. Called before
+  // the first record, so nothing is appended to a log tampered with anywhere, not only at its end.
+  void verify();
 
   bool empty() const { return logs_.empty(); }
 
  private:
   std::vector<AuditLog> logs_;
+  bool verified_ = false;
 };
 
 // The file name of a run's own audit log inside its run folder.

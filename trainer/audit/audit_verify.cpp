@@ -1,8 +1,11 @@
 #include "trainer/audit/audit_verify.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
 
 #include "trainer/audit/audit_log.h"
@@ -27,6 +30,8 @@ std::string check_record(const std::string& line, int64_t number, AuditVerdict& 
       (j.contains("event") && j["event"].is_string() ? j["event"].get<std::string>()
                                                      : std::string("no event")) +
       ")";
+  if (record_text(j) != line)  // same content, other bytes: not as pathodino writes it
+    return what + ": its bytes are not those its content gives: edited";
   const std::string hash = j["hash"].get<std::string>();
   j.erase("hash");
   if (record_hash(j) != hash) return what + ": its content does not match its hash: edited";
@@ -65,14 +70,28 @@ std::string check_head(const fs::path& log, AuditVerdict& v, const std::string& 
          v.head.substr(0, 12) + "…: records were cut from its end, or added by hand";
 }
 
+// The log's bytes checked record by record, then against its head.
+AuditVerdict verify_text(const fs::path& log, const std::string& text);
+
 }  // namespace
 
 AuditVerdict verify_audit_log(const fs::path& log) {
-  std::ifstream in(log, std::ios::binary);
-  if (!in) throw std::runtime_error(log.string() + ": cannot open the audit log");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
+  // A shared lock: appends (exclusive) wait, so the log and its head are read as one state.
+  const int fd = ::open(log.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error(log.string() + ": cannot open the audit log");
+  ::flock(fd, LOCK_SH);
+  std::string text;
+  char block[65536];
+  for (ssize_t n; (n = ::read(fd, block, sizeof(block))) > 0;)
+    text.append(block, static_cast<size_t>(n));
+  AuditVerdict v = verify_text(log, text);
+  ::close(fd);  // releases the lock
+  return v;
+}
+
+namespace {
+
+AuditVerdict verify_text(const fs::path& log, const std::string& text) {
   AuditVerdict v;
   v.head = kGenesis;
   size_t start = 0;
@@ -93,5 +112,7 @@ AuditVerdict verify_audit_log(const fs::path& log) {
   v.ok = v.problem.empty();
   return v;
 }
+
+}  // namespace
 
 }  // namespace pathodino::audit

@@ -32,10 +32,16 @@ std::vector<int64_t> in_gathered_order(const std::vector<int64_t>& sites, int wo
 }
 
 // The Robustness Index over the bank and every rank's queries; every rank computes the same.
-double robustness_index(const Embeddings& bank, const Embeddings& my_queries, const SiteIds& sites,
-                        int64_t knn_k, distributed::Communicator& comm) {
+// Rows without a class (label -1) are not gathered, so their sites would no longer line up with
+// the rows: then the index is left out (the same decision on every rank, on gathered sizes).
+std::optional<double> robustness_index(const Embeddings& bank, const Embeddings& my_queries,
+                                       const SiteIds& sites, int64_t knn_k,
+                                       distributed::Communicator& comm) {
   const Embeddings queries =
       gather_embeddings(my_queries, static_cast<int64_t>(sites.val.size()), comm);
+  if (bank.features.size(0) != static_cast<int64_t>(sites.train.size()) ||
+      queries.features.size(0) != static_cast<int64_t>(sites.val.size()))
+    return std::nullopt;
   std::vector<int64_t> classes = int64_values(bank.labels);
   const std::vector<int64_t> query_classes = int64_values(queries.labels);
   classes.insert(classes.end(), query_classes.begin(), query_classes.end());

@@ -1,7 +1,8 @@
 // The tamper-evident audit log: appended records verify; an edited record, two records swapped, a
 // record removed from the middle, records cut from the end, a partial last line and a missing
 // head are each found and named by line, record and event; appending to a log that does not end
-// where its head says is refused; two processes appending at once keep one chain.
+// where its head says is refused; a crash's traces are repaired before a trail verifies, an edit
+// is not; two processes appending at once keep one chain.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "trainer/audit/audit_log.h"
+#include "trainer/audit/audit_trail.h"
 #include "trainer/audit/audit_verify.h"
 
 namespace pathodino::audit {
@@ -145,6 +147,26 @@ TEST_F(AuditLogTest, AnInterruptedAppendIsRecoveredAndRecorded) {
   EXPECT_NE(reason.find("one record behind"), std::string::npos) << reason;
   EXPECT_NE(reason.find("12 byte(s) of an interrupted record cut"), std::string::npos) << reason;
   EXPECT_EQ(nlohmann::json::parse(rows[4])["event"], "run_end");
+}
+
+TEST_F(AuditLogTest, ATrailRepairsACrashsTracesBeforeItVerifiesAndRefusesAnEdit) {
+  append_steps(2);
+  std::ofstream(log_, std::ios::app) << "{\"seq\":2";  // a write cut short by a full disk
+  AuditTrail trail(log_, {});
+  EXPECT_NO_THROW(trail.verify());
+  EXPECT_TRUE(verify_audit_log(log_).ok);
+  EXPECT_EQ(nlohmann::json::parse(lines()[2])["event"], "audit_recovered");
+  auto rows = lines();
+  rows[0].replace(rows[0].find("\"step\":0"), 8, "\"step\":9");
+  write_lines(rows);
+  try {
+    AuditTrail(log_, {}).record("run_start");
+    FAIL() << "appended to an edited log";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("line 1 (record 0, checkpoint_save)"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(lines().size(), 3u);
 }
 
 TEST_F(AuditLogTest, TwoProcessesAppendingAtOnceKeepOneChain) {
