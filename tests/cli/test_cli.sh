@@ -13,6 +13,8 @@ check "doctor reports the MPI library" grep -q '^MPI library .*Open MPI' "$tmp/d
 check "doctor reports OpenSlide" grep -Eq '^OpenSlide +3\.' "$tmp/doctor"
 check "doctor reports LibTorch" grep -Eq '^LibTorch +[0-9]+\.[0-9]+' "$tmp/doctor"
 check "doctor reports NCCL" grep -Eq '^NCCL compiled against +([0-9.]+|not built)$' "$tmp/doctor"
+check "doctor: LibTorch's BLAS serves sgemm_, not the system BLAS that Faiss links" \
+  grep -Eq '^BLAS \(sgemm_\) +.*/libtorch_cpu\.so$' "$tmp/doctor"
 check "doctor: tcmalloc serves malloc, freed pages kept" grep -Eq '^allocator +gperftools [0-9.]+, release rate 0\.0 \(freed' "$tmp/doctor"
 
 # config show prints YAML that config check accepts, with --set applied.

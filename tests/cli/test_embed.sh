@@ -35,8 +35,8 @@ check "embedding over 2 MPI ranks exits 0" test $rc -eq 0
 check "progress lines show tiles/s and an ETA per rank" \
   grep -Eq '^\[embed\] rank 1 slide 2/[0-9]+ slide_[0-9]+: [0-9]+ tiles, embedded \| [0-9.]+ tiles/s, ETA [0-9]+ s' "$tmp/embed.out"
 check "... the slide without tiles as empty" grep -Eq '^\[embed\] rank [01] slide [0-9]+/[0-9]+ slide_[0-9]+: 0 tiles, empty' "$tmp/embed.out"
-check "... and the device and reading threads of each rank" \
-  grep -q '^\[embed\] rank 1: backbone3.safetensors on cpu (fp32), 2 reading thread(s)' "$tmp/embed.out"
+check "... and the device, backbone and reading threads of each rank (one core each)" \
+  grep -q '^\[embed\] rank 1: backbone3.safetensors on cpu (fp32), 1 backbone thread(s), 2 reading thread(s)' "$tmp/embed.out"
 check "the summary counts every slide" grep -q "^\[embed\] $slides slide file(s) in .* 0 failed" "$tmp/embed.out"
 "$python" - "$tmp/features" "$tiles" "$slides" <<'PY'; check "h5py reads every slide file in the CLAM/TRIDENT layout" test $? -eq 0
 import csv, sys, pathlib

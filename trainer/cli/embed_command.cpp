@@ -53,8 +53,14 @@ void print_progress(const embed::SlideOutcome& o, int64_t done, int64_t total, i
             << std::flush;
 }
 
+// The backbone's threads: run.intra_op_threads, or this rank's share of the cores.
+int64_t backbone_threads(const ExperimentConfig& config, const distributed::MpiRuntime& mpi) {
+  return config.run.intra_op_threads > 0 ? config.run.intra_op_threads
+                                         : system::cores_per_rank(mpi.local_size());
+}
+
 embed::EmbedRequest make_request(const EmbedArgs& args, const ExperimentConfig& config,
-                                 const distributed::MpiRuntime& mpi) {
+                                 const distributed::MpiRuntime& mpi, bool on_cpu) {
   embed::EmbedRequest request;
   request.index = args.index;
   request.images = args.images;
@@ -68,29 +74,33 @@ embed::EmbedRequest make_request(const EmbedArgs& args, const ExperimentConfig& 
   // Reading threads: data.loader_threads, or the cores left to this rank after the backbone's
   // threads but at least two: cutting and resizing a tile costs about as much as a small
   // backbone's forward pass, and one thread does not keep up (benchmarks/RESULTS.md).
-  request.read_threads = config.data.loader_threads > 0
-                             ? config.data.loader_threads
-                             : std::max<int64_t>(2, system::cores_per_rank(mpi.local_size()) -
-                                                        torch::get_num_threads());
+  const int64_t backbone = backbone_threads(config, mpi);
+  request.read_threads =
+      config.data.loader_threads > 0
+          ? config.data.loader_threads
+          : std::max<int64_t>(2, system::cores_per_rank(mpi.local_size()) - backbone);
+  // On the CPU the backbone's threads run parts of each batch side by side, each with one
+  // intra-op thread (eval/embed.h says why); a GPU takes the whole batch.
+  request.forward_threads = on_cpu ? backbone : 1;
   return request;
 }
 
 int run_embed(const EmbedArgs& args, const distributed::MpiRuntime& mpi) {
   ExperimentConfig config = config::resolve_config(args.file, args.overrides);
   config.model.pretrained = args.backbone;
-  torch::set_num_threads(static_cast<int>(config.run.intra_op_threads > 0
-                                              ? config.run.intra_op_threads
-                                              : system::cores_per_rank(mpi.local_size())));
   // The run's device rule: a GPU per local rank when one is visible, bf16 autocast there.
   const train::DeviceChoice device = train::choose_device(config.run, mpi.local_rank());
+  const bool on_cpu = device.device.is_cpu();
+  torch::set_num_threads(on_cpu ? 1 : static_cast<int>(backbone_threads(config, mpi)));
   auto backbone = models::build_backbone(config.model, config.data.global_crops_size,
                                          static_cast<uint64_t>(config.run.seed));
   backbone->to(device.device);
-  const embed::EmbedRequest request = make_request(args, config, mpi);
-  std::cout << fmt::format("[embed] rank {}: {} on {}{}, {} reading thread(s)\n", mpi.rank(),
-                           request.backbone_file.filename().string(), device.device.str(),
-                           device.bf16_autocast ? " (bf16 autocast)" : " (fp32)",
-                           request.read_threads)
+  const embed::EmbedRequest request = make_request(args, config, mpi, on_cpu);
+  std::cout << fmt::format(
+                   "[embed] rank {}: {} on {}{}, {} backbone thread(s), {} reading thread(s)\n",
+                   mpi.rank(), request.backbone_file.filename().string(), device.device.str(),
+                   device.bf16_autocast ? " (bf16 autocast)" : " (fp32)", request.forward_threads,
+                   request.read_threads)
             << std::flush;
   const system::AutocastScope autocast(device.bf16_autocast);
   distributed::MpiCommunicator comm(mpi.world(), kWaitForSlowestRank);

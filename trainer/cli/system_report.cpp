@@ -11,6 +11,7 @@
 #include "trainer/distributed/nccl_library.h"
 #include "trainer/system/heap_policy.h"
 #include "trainer/system/single_copy_probe.h"
+#include "trainer/system/symbol_binding.h"
 
 namespace pathodino::cli {
 namespace {
@@ -58,6 +59,14 @@ SystemReport collect_system_report() {
   add("intra-op threads", std::to_string(at::get_num_threads()));
   add("inter-op threads", std::to_string(at::get_num_interop_threads()));
   add("MKL", at::hasMKL() ? "yes" : "no");
+  // Note [LibTorch's BLAS first] (cmake/TorchPch.cmake): every matrix product of the process,
+  // LibTorch's and Faiss's, runs in the library that sgemm_ is bound to.
+  const std::string blas = system::library_defining("sgemm_");
+  add("BLAS (sgemm_)", blas.empty() ? "none loaded" : blas);
+  if (!blas.empty() && blas.find("libtorch_cpu") == std::string::npos)
+    report.problems.push_back("sgemm_ is bound to " + blas +
+                              ", not LibTorch's BLAS: every backbone forward runs there "
+                              "(relink with libtorch_cpu first)");
   add("allocator", system::allocator_description());
   if (!system::tcmalloc_serves_malloc())
     report.problems.push_back(

@@ -93,8 +93,9 @@ std::vector<float> collect_features(models::VisionTransformer& backbone,
       continue;
     }
     try {
-      const torch::Tensor f =
-          eval::embed_batch(backbone, batch->images, request.mean, request.std).contiguous();
+      const torch::Tensor f = eval::embed_batch(backbone, batch->images, request.mean, request.std,
+                                                request.forward_threads)
+                                  .contiguous();
       features.insert(features.end(), f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
     } catch (...) {
       error = std::current_exception();

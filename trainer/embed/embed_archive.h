@@ -28,7 +28,8 @@ struct EmbedRequest {
   int64_t image_size = 224;
   std::vector<double> mean{0.485, 0.456, 0.406}, std{0.229, 0.224, 0.225};
   int64_t batch_size = 64;
-  int64_t read_threads = 1;  // threads reading the next batch while the backbone runs
+  int64_t read_threads = 1;     // threads reading the next batch while the backbone runs
+  int64_t forward_threads = 1;  // parts of each batch run side by side (eval/embed.h)
 };
 
 // One slide's line of the manifest: status is "embedded", "kept" (its file was already there),

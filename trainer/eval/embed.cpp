@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <future>
 #include <numeric>
 #include <optional>
 
@@ -25,6 +26,20 @@ torch::Tensor embed_batch(models::VisionTransformer& backbone, const torch::Tens
   return torch::nn::functional::normalize(cls.to(torch::kFloat32),
                                           torch::nn::functional::NormalizeFuncOptions().dim(1))
       .cpu();
+}
+
+torch::Tensor embed_batch(models::VisionTransformer& backbone, const torch::Tensor& images,
+                          const std::vector<double>& mean, const std::vector<double>& std,
+                          int64_t parts) {
+  if (parts < 2 || images.size(0) < 2) return embed_batch(backbone, images, mean, std);
+  const std::vector<torch::Tensor> chunks = images.chunk(parts);
+  std::vector<std::future<torch::Tensor>> others;
+  for (size_t c = 1; c < chunks.size(); ++c)
+    others.push_back(std::async(std::launch::async,
+                                [&, c] { return embed_batch(backbone, chunks[c], mean, std); }));
+  std::vector<torch::Tensor> features{embed_batch(backbone, chunks[0], mean, std)};
+  for (auto& f : others) features.push_back(f.get());
+  return torch::cat(features);
 }
 
 Embeddings embed_images(models::VisionTransformer& backbone, const data::ImageSource& source,

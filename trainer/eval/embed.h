@@ -25,6 +25,15 @@ std::vector<int64_t> int64_values(const torch::Tensor& tensor);
 torch::Tensor embed_batch(models::VisionTransformer& backbone, const torch::Tensor& images,
                           const std::vector<double>& mean, const std::vector<double>& std);
 
+// The same over `parts` parts of the batch at once, each on its own thread, concatenated in
+// order. Meant for a process set to one intra-op thread: on the CPU a small ViT's forward pass
+// with several intra-op threads spends much of its time in threads waiting for each other
+// between operations (and spinning while the image readers need the cores), where parts of the
+// batch meet once (benchmarks/RESULTS.md). The backbone's device rule and eval mode as above.
+torch::Tensor embed_batch(models::VisionTransformer& backbone, const torch::Tensor& images,
+                          const std::vector<double>& mean, const std::vector<double>& std,
+                          int64_t parts);
+
 Embeddings embed_images(models::VisionTransformer& backbone, const data::ImageSource& source,
                         int64_t image_size, const std::vector<double>& mean,
                         const std::vector<double>& std, int64_t batch_size = 64);
