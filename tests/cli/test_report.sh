@@ -5,7 +5,8 @@
 # has data, recipe, compute, evaluation and known limits; report.json's numbers equal what
 # `eval knn` / `eval robustness` print for the same teacher and random seeds, and the Robustness
 # Index the live monitor logged over 2 ranks equals `eval robustness`'s, and the monitor logs the
-# initialisation's scores per site and Robustness Index in the first record. `pathodino report RUN`
+# initialisation's scores per site and Robustness Index in the first record, and random features'
+# (eval's seed 0) once, their level shown on every later kNN line. `pathodino report RUN`
 # rewrites it (--seeds 0: no evaluation); a folder that is no run and a corrupt log are refused
 # by name; `train --no-report` writes none.
 set -uo pipefail
@@ -27,6 +28,9 @@ cat "$tmp/train.out"
 run="$tmp/runs/tiny_cpu"
 check "a 2-rank run with the kNN monitor exits 0 and names its report" \
   bash -c "test $rc -eq 0 && grep -q '^  report: $run/report/report.md$' '$tmp/train.out'"
+check "... the monitor scores random features once and shows their level on every later line" \
+  bash -c "grep -Eq '^knn of random features without LayerScale \(init seed 0\): top-1 [0-9.]+%' '$tmp/train.out' &&
+    grep -Eq '^knn after 8 step\(s\): top-1 [0-9.]+% \(random [0-9.]+%\), balanced [0-9.]+% \(random [0-9.]+%\)' '$tmp/train.out'"
 check "... the monitor's line has the Robustness Index" \
   grep -Eq '^knn after 8 step\(s\): .*worst site site_b .*, Robustness Index 0\.[0-9]{3}' \
   "$tmp/train.out"
@@ -69,6 +73,9 @@ first = json.loads(open(run / "metrics.jsonl").readline())
 at_start = {"knn_top1_at_start", "knn_balanced_at_start", "knn_balanced_at_start.site_a",
             "knn_balanced_at_start.site_b", "knn_robustness_index_at_start"}
 assert first["step"] == 0 and at_start <= set(first), sorted(first)
+# The live line's yardstick is eval's random seed 0, scored over 2 ranks.
+assert abs(first["knn_top1_random"] - random["seeds"][0]) < 1e-6, (first, random["seeds"])
+assert {"knn_balanced_random.site_a", "knn_balanced_random.site_b"} <= set(first), sorted(first)
 live = report["last_logged"]["knn_robustness_index"]
 assert abs(live - t["robustness_index"]) < 0.01, (live, t["robustness_index"])
 assert f"| kNN top-1 | {100 * t['knn_top1']:.2f}% | {100 * r['best']['knn_top1']:.2f}% |" in md

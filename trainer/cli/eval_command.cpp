@@ -3,7 +3,8 @@
 // accuracy, overall and per group (eval.group_column, `site` by default), of a backbone's features
 // on the config's labelled data; without --backbone, of the backbone a run with this config starts
 // from; with --random-baseline N, of the yardstick every learning claim is read against, and with
-// --baseline N of both, the yardstick printed after the backbone's scores.
+// the yardstick printed after the backbone's scores: over init seeds 0..N-1, N = eval.report_seeds
+// unless --baseline N says otherwise (--baseline 0: the backbone alone).
 #include <CLI/CLI.hpp>
 
 #include <fmt/format.h>
@@ -36,7 +37,7 @@ struct BackboneArgs : ConfigArgs {
   // random-feature baseline is then drawn over several inits on the same labelled images.
   std::optional<uint64_t> init_seed;
   int random_baseline = 0;
-  int baseline = 0;  // --baseline: the yardstick after the backbone's scores
+  std::optional<int> baseline;  // the yardstick's seeds after the backbone's scores
 };
 
 using Score =
@@ -95,16 +96,18 @@ void with_random_baseline(const BackboneArgs& args, int& exit_code, const char* 
   });
 }
 
-// Prints a backbone's report (`json` without its closing brace, or text), then with --baseline
-// the random features' next to it: inside the JSON object as "random_baseline", or after the text.
-void print_with_baseline(const BackboneArgs& args, std::string report, const char* command,
-                         const Score& score) {
-  if (args.baseline == 0) {
+// Prints a backbone's report (`json` without its closing brace, or text), then the random
+// features' next to it (--baseline N, or eval.report_seeds of `config`): inside the JSON object as
+// "random_baseline", or after the text.
+void print_with_baseline(const BackboneArgs& args, const ExperimentConfig& config,
+                         std::string report, const char* command, const Score& score) {
+  const int seeds = args.baseline.value_or(static_cast<int>(config.eval.report_seeds));
+  if (seeds == 0) {
     std::cout << report << (args.json ? "}\n" : "") << std::flush;
     return;
   }
   const std::string baseline =
-      random_baseline_report(args.file, args.overrides, args.baseline, args.json, command, score);
+      random_baseline_report(args.file, args.overrides, seeds, args.json, command, score);
   if (args.json)
     std::cout << report << ", \"random_baseline\": " << baseline << "}\n";
   else
@@ -124,9 +127,9 @@ void add_seed_options(CLI::App& command, BackboneArgs& args) {
       ->excludes(command.get_option("--backbone"));
   command
       .add_option("--baseline", args.baseline,
-                  "also score random features without LayerScale (init seeds 0..N-1) and print "
-                  "them next to the backbone's scores")
-      ->check(CLI::Range(1, 100))
+                  "random features without LayerScale scored next to the backbone: init seeds "
+                  "0..N-1 (default: eval.report_seeds; 0 = the backbone alone)")
+      ->check(CLI::Range(0, 100))
       ->excludes(command.get_option("--random-baseline"));
 }
 
@@ -174,7 +177,7 @@ void add_eval_command(CLI::App& app, int& exit_code) {
               eval::evaluate_linear_probe(backbone, eval_sections(config));
           const eval::EvalOptions& o = config.eval;
           print_with_baseline(
-              *args,
+              *args, config,
               args->json
                   ? fmt::format("{{\"top1\": {:.6f}, \"train_top1\": {:.6f}, \"final_loss\": "
                                 "{:.6f}, \"epochs\": {}, \"lr\": {}, \"weight_decay\": {}, "
@@ -200,7 +203,7 @@ void add_eval_command(CLI::App& app, int& exit_code) {
                       const std::string& what) {
                     const eval::KnnReport r = eval::evaluate_knn(backbone, eval_sections(config));
                     print_with_baseline(
-                        *args,
+                        *args, config,
                         args->json
                             ? fmt::format("{{\"top1\": {:.6f}, \"k\": {}, \"temperature\": {}, "
                                           "\"bank\": {}, \"queries\": {}, \"classes\": {}, "

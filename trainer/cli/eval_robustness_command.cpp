@@ -27,7 +27,7 @@ namespace {
 struct RobustnessArgs : ConfigArgs {
   std::string backbone;
   std::optional<uint64_t> init_seed;  // the initialisation's seed, apart from run.seed
-  int baseline = 0;
+  std::optional<int> baseline;        // random-feature seeds; default eval.report_seeds
   bool json = false;
 };
 
@@ -62,24 +62,24 @@ std::string as_text(const eval::RobustnessReport& r, const std::string& what) {
 
 // The same report for random features without LayerScale, init seeds 0..n-1 (Note
 // [Random-feature yardstick]), and their means.
-nlohmann::json random_baseline(const RobustnessArgs& args, std::string& text) {
+nlohmann::json random_baseline(const RobustnessArgs& args, int count, std::string& text) {
   const ExperimentConfig config =
       config::random_feature_config(config::resolve_config(args.file, args.overrides));
   nlohmann::json seeds = nlohmann::json::array();
   double index = 0, site = 0;
-  for (int seed = 0; seed < args.baseline; ++seed) {
+  for (int seed = 0; seed < count; ++seed) {
     auto backbone = models::build_backbone(config.model, config.data.global_crops_size,
                                            static_cast<uint64_t>(seed));
     const eval::RobustnessReport r = eval::evaluate_robustness(backbone, eval_sections(config));
     seeds.push_back(as_json(r));
     text += as_text(r, fmt::format("random features without LayerScale, seed {}", seed));
-    index += r.neighbours.robustness_index() / args.baseline;
-    site += r.site_balanced / args.baseline;
+    index += r.neighbours.robustness_index() / count;
+    site += r.site_balanced / count;
   }
   text += fmt::format(
       "random features, mean of {} seed(s): Robustness Index {:.3f}, site "
       "predictability {:.2f}% balanced\n",
-      args.baseline, index, 100 * site);
+      count, index, 100 * site);
   return {{"seeds", seeds},
           {"robustness_index_mean", index},
           {"site_balanced_mean", site},
@@ -97,7 +97,8 @@ void run(const RobustnessArgs& args) {
   nlohmann::json j = as_json(r);
   j["backbone"] = what;
   std::string text = as_text(r, what);
-  if (args.baseline > 0) j["random_baseline"] = random_baseline(args, text);
+  const int seeds = args.baseline.value_or(static_cast<int>(config.eval.report_seeds));
+  if (seeds > 0) j["random_baseline"] = random_baseline(args, seeds, text);
   std::cout << (args.json ? j.dump() + "\n" : text) << std::flush;
   record_in_shared_log(config, "eval robustness", args.backbone,
                        {{{"labelled_set", config.eval.knn_dataset}}, {}});
@@ -120,8 +121,9 @@ void add_eval_robustness_command(CLI::App& eval, int& exit_code) {
       ->excludes(command->get_option("--backbone"));
   command
       ->add_option("--baseline", args->baseline,
-                   "also report random features without LayerScale, init seeds 0..N-1")
-      ->check(CLI::Range(1, 100));
+                   "random features without LayerScale reported next to the backbone: init seeds "
+                   "0..N-1 (default: eval.report_seeds; 0 = the backbone alone)")
+      ->check(CLI::Range(0, 100));
   command->add_flag("--json", args->json, "print one JSON object instead of sentences");
   command->callback(
       [args, &exit_code] { run_guarded(exit_code, "eval robustness", [&] { run(*args); }); });

@@ -191,7 +191,8 @@ void declare_services(ExperimentSchema& schema) {
   KEY(audit.shared_log,
       "an audit log shared by runs and commands, besides each run's audit.jsonl; empty = none");
   KEY(eval.report_seeds,
-      "random-feature seeds the run report scores next to the teacher; 0 = no evaluation")
+      "random-feature seeds scored next to a backbone by the run report, the live kNN line's "
+      "first seed, and eval knn|linear|robustness (unless --baseline N); 0 = none")
       .at_least(0)
       .at_most(100);
 }

@@ -7,7 +7,9 @@
 
 #include "data/augment/multi_crop.h"
 #include "data/index/leakage_guard.h"
+#include "models/factory/backbone_factory.h"
 #include "trainer/checkpoint/checkpoint_reader.h"
+#include "trainer/config/random_features.h"
 #include "trainer/config/resolve.h"
 #include "trainer/distributed/make_communicator.h"
 #include "trainer/distributed/rank_consistency.h"
@@ -190,8 +192,14 @@ RunParts build_run(const TrainRequest& request, const distributed::MpiRuntime& m
   parts.loop.first_step = resumed ? resumed->manifest.step : 0;
   build_compute(parts, config, mpi, control);
   parts.source = data::make_image_source(config.data, parts.loop.seed, data::Split::train, rank);
-  if (config.eval.knn_every_steps > 0)
+  if (config.eval.knn_every_steps > 0) {
     parts.knn = std::make_unique<eval::LiveKnn>(eval_sections(config), control);
+    if (config.eval.report_seeds > 0) {
+      parts.knn_random = models::build_backbone(config::random_feature_config(config).model,
+                                                config.data.global_crops_size, 0);
+      (*parts.knn_random)->to(parts.device.device);
+    }
+  }
   parts.schedules =
       optim::make_training_schedules(config.optim, config.ssl, parts.loop.global_batch);
   parts.loop.warmups_end = std::min(parts.schedules->warmups_end, parts.loop.total_steps - 1);

@@ -59,6 +59,9 @@ struct RunParts {
   distributed::Communicator* grad_comm = nullptr;       // gpu_comm, or the control communicator
   std::shared_ptr<const data::ImageSource> source;      // this rank's shard
   std::unique_ptr<eval::LiveKnn> knn;                   // eval.knn_every_steps > 0
+  // Random features of the same architecture (Note [Random-feature yardstick], init seed 0),
+  // scored by the kNN monitor once at the start and freed: the level its line is read against.
+  std::optional<models::VisionTransformer> knn_random;  // with knn, when eval.report_seeds > 0
   std::optional<optim::TrainingSchedules> schedules;    // set by build_run
   std::unique_ptr<ssl::StudentTeacher> model;
   std::vector<torch::Tensor> state;  // parameters and buffers, compared across ranks

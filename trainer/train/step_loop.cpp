@@ -26,6 +26,11 @@ data::SourceHealth sum_over_ranks(const data::SourceHealth& mine, distributed::C
   return {counts[0].item<int64_t>(), counts[1].item<int64_t>()};
 }
 
+// " (random X%)" after a kNN score, when random features were scored.
+std::string random_level(const std::optional<KnnRecord>& random, double KnnRecord::*score) {
+  return random ? fmt::format(" (random {:.2f}%)", 100 * (*random).*score) : "";
+}
+
 }  // namespace
 
 StepLoop::StepLoop(RunParts& parts, const distributed::MpiRuntime& mpi,
@@ -115,12 +120,31 @@ KnnRecord StepLoop::monitor_knn(int64_t steps_done) {
   knn_latest_ = k.top1;
   if (rank0_)
     progress_ << fmt::format(
-                     "knn after {} step(s): top-1 {:.2f}%, balanced {:.2f}%{} ({} bank / {} query "
-                     "images, {:.1f} s)\n",
-                     steps_done, 100 * k.top1, 100 * k.scores.overall.balanced, details,
-                     k.bank_size, k.query_count, seconds_since(start))
+                     "knn after {} step(s): top-1 {:.2f}%{}, balanced {:.2f}%{}{} ({} bank / {} "
+                     "query images, {:.1f} s)\n",
+                     steps_done, 100 * k.top1, random_level(knn_random_, &KnnRecord::top1),
+                     100 * k.scores.overall.balanced,
+                     random_level(knn_random_, &KnnRecord::balanced), details, k.bank_size,
+                     k.query_count, seconds_since(start))
               << std::flush;
   return record;
+}
+
+// Random features of the same architecture through the monitor, once: each later kNN line shows
+// their level next to the teacher's (Note [Random-feature yardstick]).
+void StepLoop::score_random_features() {
+  const auto start = Clock::now();
+  const eval::KnnReport k = parts_.knn->evaluate(*parts_.knn_random);
+  parts_.knn_random.reset();
+  knn_random_ = KnnRecord{k.top1, k.scores.overall.balanced, {}, k.robustness_index};
+  for (const eval::GroupAccuracy& g : k.scores.groups)
+    knn_random_->group_balanced.emplace_back(g.group, g.balanced);
+  if (rank0_)
+    progress_ << fmt::format(
+                     "knn of random features without LayerScale (init seed 0): top-1 {:.2f}%, "
+                     "balanced {:.2f}% ({:.1f} s)\n",
+                     100 * k.top1, 100 * k.scores.overall.balanced, seconds_since(start))
+              << std::flush;
 }
 
 StepRecord StepLoop::train(int64_t step) {
@@ -172,7 +196,10 @@ void StepLoop::monitor(StepRecord& record, bool last) {
     record.knn = monitor_knn(step + 1);
     timeline_.add("knn", metrics::StepTimeline::compute, step, start, Clock::now());
   }
-  if (knn_at_start_ && step == options_.first_step) record.knn_at_start = knn_at_start_;
+  if (step == options_.first_step) {
+    record.knn_at_start = knn_at_start_;
+    record.knn_random = knn_random_;
+  }
   record.rank_health = parts_.source->health();
   if (record.result.applied) collapse_watch_.add(record.result.dino);
   record.log_prototypes = collapse_watch_.log_prototypes();
@@ -225,6 +252,7 @@ void StepLoop::end_of_step(int64_t step, bool last) {
 }
 
 void StepLoop::run(TrainSummary& summary) {
+  if (parts_.knn_random) score_random_features();
   if (parts_.knn && options_.first_step == 0) knn_at_start_ = monitor_knn(0);
   for (int64_t step = options_.first_step; step < options_.total_steps; ++step) {
     const bool last = step + 1 == options_.total_steps;

@@ -41,6 +41,7 @@ class StepLoop {
               const std::optional<std::string>& collapse_warning);
   void end_of_step(int64_t step, bool last);  // checkpoint cadence, timeline file
   KnnRecord monitor_knn(int64_t steps_done);
+  void score_random_features();                            // the kNN monitor's yardstick, once
   void record_save(const checkpoint::SaveOutcome& saved);  // in the audit trail (rank 0)
   void report_save(const checkpoint::SaveOutcome& saved, bool run_stops);
   checkpoint::Manifest manifest_after(int64_t steps_done) const;
@@ -64,6 +65,7 @@ class StepLoop {
   double recent_seconds_ = 0;  // since the last progress line
   int64_t recent_steps_ = 0;
   std::optional<KnnRecord> knn_at_start_;
+  std::optional<KnnRecord> knn_random_;
   std::optional<double> knn_latest_;
 };
 

@@ -107,6 +107,7 @@ metrics::LogRecord log_record(const StepRecord& record) {
                  {"data_wait_seconds", record.data_wait}};
   if (record.knn) add_knn(*record.knn, "", log);
   if (record.knn_at_start) add_knn(*record.knn_at_start, "_at_start", log);
+  if (record.knn_random) add_knn(*record.knn_random, "_random", log);
   return log;
 }
 

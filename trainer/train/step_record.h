@@ -43,6 +43,7 @@ struct StepRecord {
   data::SourceHealth run_health;          // every rank's, summed at the latest progress line
   std::optional<KnnRecord> knn;           // the kNN monitor after this step
   std::optional<KnnRecord> knn_at_start;  // on the run's first record: the initialisation's
+  std::optional<KnnRecord> knn_random;    // on this process's first record: random features'
   double log_prototypes = 0;              // log K, the entropy of a uniform teacher
   bool uniform_collapse = false;          // the collapse watch's latest verdict
   std::optional<system::CudaMemory> cuda_memory;
