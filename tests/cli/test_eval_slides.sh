@@ -57,6 +57,10 @@ print(f"{len(rows)} slides, {len(fold_of)} patients; AUROC {r['auroc']:.3f} vs r
       f"{r['random_baseline']['auroc']:.3f}")
 PY
 
+"$bin" "${slides[@]}" --embeddings "$tmp/f3" > "$tmp/alone.out" 2>&1; rc=$?
+check "without --baseline-embeddings the scores come with how to get random features' next to them" \
+  bash -c "test $rc -eq 0 && grep -q '^no random-feature baseline: embed the same slides with random weights' '$tmp/alone.out'"
+
 sed 's/,tumour,/,normal,/' "$tmp/s/manifest.csv" > "$tmp/s/one_class.csv"
 "$bin" eval slides --slides "$tmp/s/one_class.csv" --embeddings "$tmp/f3" > "$tmp/one.out" 2>&1
 rc=$?

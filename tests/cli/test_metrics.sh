@@ -74,6 +74,9 @@ check "the scrape has every loss term, the lr and the phase times" bash -c "
   grep -q '^pathodino_allreduce_bytes_total{' '$tmp/rank0.prom' && grep -q '^pathodino_resident_memory_bytes{' '$tmp/rank0.prom'"
 check "the scrape has the kNN monitor's top-1 (of the initialisation, before step 1)" \
   grep -q '^pathodino_knn_top1_ratio{rank="0",run="metrics"} 0\.[0-9]' "$tmp/rank0.prom"
+check "... and random features' level next to it" bash -c "
+  grep -q '^pathodino_knn_random_ratio{rank=\"0\",run=\"metrics\",measure=\"top1\"} 0\.[0-9]' '$tmp/rank0.prom' &&
+  grep -q '^pathodino_knn_random_ratio{rank=\"0\",run=\"metrics\",measure=\"balanced\"} 0\.[0-9]' '$tmp/rank0.prom'"
 
 # The real server: scrape both ranks every second, then ask its query API.
 cat > "$tmp/prometheus.yml" <<YML

@@ -81,6 +81,11 @@ int64_t write_outputs(const mil::BagSet& set, const mil::MilReport& r, const Sli
   return maps;
 }
 
+constexpr const char* kNoBaseline =
+    "no random-feature baseline: embed the same slides with random weights (pathodino export "
+    "--init ARCH --layerscale-init 0 --seed 0 --out random.safetensors; pathodino embed "
+    "--backbone random.safetensors) and pass --baseline-embeddings DIR\n";
+
 void run(SlidesArgs args) {
   // One slide per step through a model this small: more threads only add their overhead.
   torch::set_num_threads(1);
@@ -97,6 +102,11 @@ void run(SlidesArgs args) {
     const mil::MilReport random = mil::cross_validate(random_set, args.mil);
     j["random_baseline"] = summary(random_set, random, args.baseline);
     lines += text("baseline", random_set, random);
+  } else {
+    // Note [Random-feature yardstick]: the scores mean little without it, and only the user has
+    // the slides to embed it from, so the output says how.
+    j["random_baseline"] = nullptr;
+    lines += kNoBaseline;
   }
   std::vector<int64_t> per_class(set.classes.size(), 0);
   for (const mil::SlideBag& bag : set.bags) ++per_class[static_cast<size_t>(bag.label)];

@@ -73,6 +73,10 @@ void declare_all(MetricRegistry& r) {
             "Latest Robustness Index of the teacher's features on the labelled set: neighbours of "
             "the same class from another site against those of another class from the same site "
             "(0-1, higher: the tissue rather than the site decides).");
+  r.declare("pathodino_knn_random_ratio", gauge,
+            "kNN accuracy (measure: top1, balanced) of random features of the same architecture "
+            "without LayerScale (init seed 0), scored once at the start: the level the teacher's "
+            "kNN gauges are read against (0-1).");
   r.declare("pathodino_knn_step", gauge, "Steps completed when the latest kNN was measured.");
   r.declare("pathodino_linear_probe_top1_ratio", gauge,
             "Held-out top-1 of the linear probe on the final teacher (0-1).");
@@ -174,6 +178,11 @@ void TrainingMetrics::record_knn(int64_t step, double top1, double balanced,
     registry_.set("pathodino_knn_group_balanced_ratio", g.balanced, {{"group", g.group}});
   }
   registry_.set("pathodino_knn_step", static_cast<double>(step));
+}
+
+void TrainingMetrics::record_knn_random(double top1, double balanced) {
+  registry_.set("pathodino_knn_random_ratio", top1, {{"measure", "top1"}});
+  registry_.set("pathodino_knn_random_ratio", balanced, {{"measure", "balanced"}});
 }
 
 void TrainingMetrics::record_linear_probe(double top1) {

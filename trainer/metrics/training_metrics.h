@@ -65,6 +65,8 @@ class TrainingMetrics {
   void record_knn(int64_t step, double top1, double balanced, const std::vector<KnnGroup>& groups);
   // The kNN monitor's Robustness Index, when the labelled set has two sites or more.
   void record_robustness_index(double index);
+  // Random features' kNN scores, the yardstick of the teacher's (Note [Random-feature yardstick]).
+  void record_knn_random(double top1, double balanced);
   void record_linear_probe(double top1);  // the final linear probe's held-out top-1
 
   const MetricRegistry& registry() const { return registry_; }

@@ -136,6 +136,7 @@ void StepLoop::score_random_features() {
   const auto start = Clock::now();
   const eval::KnnReport k = parts_.knn->evaluate(*parts_.knn_random);
   parts_.knn_random.reset();
+  parts_.prometheus->record_knn_random(k.top1, k.scores.overall.balanced);
   knn_random_ = KnnRecord{k.top1, k.scores.overall.balanced, {}, k.robustness_index};
   for (const eval::GroupAccuracy& g : k.scores.groups)
     knn_random_->group_balanced.emplace_back(g.group, g.balanced);
