@@ -39,8 +39,10 @@ int verify(const AuditArgs& args) {
 }  // namespace
 
 void add_audit_command(CLI::App& app, int& exit_code) {
-  auto* audit = app.add_subcommand("audit", "Check the tamper-evident audit log of runs");
+  auto* audit = app.add_subcommand(
+      "audit", "Check the tamper-evident audit log of runs; the data behind a checkpoint");
   audit->require_subcommand(1);
+  add_audit_ledger_commands(*audit, exit_code);
   auto args = std::make_shared<AuditArgs>();
   auto* verify_command = audit->add_subcommand(
       "verify", "Check every record's hash and link and the head of an audit log");

@@ -25,5 +25,7 @@ void add_embed_command(CLI::App& app, int& exit_code);
 void add_curate_command(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);
 void add_audit_command(CLI::App& app, int& exit_code);
+// `audit ledger` and `audit used` (ledger_command.cpp), under `audit`.
+void add_audit_ledger_commands(CLI::App& audit, int& exit_code);
 
 }  // namespace pathodino::cli

@@ -25,6 +25,17 @@ std::string loaded_torch_version() {
   return "unknown";
 }
 
+// Note [LibTorch's BLAS first] (cmake/TorchPch.cmake): every matrix product of the process,
+// LibTorch's and Faiss's, runs in the library that sgemm_ is bound to.
+void add_blas_binding(SystemReport& report) {
+  const std::string blas = system::library_defining("sgemm_");
+  report.facts.emplace_back("BLAS (sgemm_)", blas.empty() ? "none loaded" : blas);
+  if (!blas.empty() && blas.find("libtorch_cpu") == std::string::npos)
+    report.problems.push_back("sgemm_ is bound to " + blas +
+                              ", not LibTorch's BLAS: every backbone forward runs there "
+                              "(relink with libtorch_cpu first)");
+}
+
 }  // namespace
 
 const std::string* SystemReport::fact(const std::string& label) const {
@@ -59,14 +70,7 @@ SystemReport collect_system_report() {
   add("intra-op threads", std::to_string(at::get_num_threads()));
   add("inter-op threads", std::to_string(at::get_num_interop_threads()));
   add("MKL", at::hasMKL() ? "yes" : "no");
-  // Note [LibTorch's BLAS first] (cmake/TorchPch.cmake): every matrix product of the process,
-  // LibTorch's and Faiss's, runs in the library that sgemm_ is bound to.
-  const std::string blas = system::library_defining("sgemm_");
-  add("BLAS (sgemm_)", blas.empty() ? "none loaded" : blas);
-  if (!blas.empty() && blas.find("libtorch_cpu") == std::string::npos)
-    report.problems.push_back("sgemm_ is bound to " + blas +
-                              ", not LibTorch's BLAS: every backbone forward runs there "
-                              "(relink with libtorch_cpu first)");
+  add_blas_binding(report);
   add("allocator", system::allocator_description());
   if (!system::tcmalloc_serves_malloc())
     report.problems.push_back(

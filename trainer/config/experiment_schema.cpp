@@ -190,6 +190,8 @@ void declare_services(ExperimentSchema& schema) {
   KEY(eval.linear_weight_decay, "weight decay of the linear probe").at_least(0);
   KEY(audit.shared_log,
       "an audit log shared by runs and commands, besides each run's audit.jsonl; empty = none");
+  KEY(audit.draw_log,
+      "every rank logs the index of every image it trains on to RUN/draws/rank_<r>.csv");
   KEY(eval.report_seeds,
       "random-feature seeds scored next to a backbone by the run report, the live kNN line's "
       "first seed, and eval knn|linear|robustness (unless --baseline N); 0 = none")

@@ -1,7 +1,10 @@
 #include "trainer/train/run_setup.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 
@@ -46,6 +49,9 @@ LoopOptions loop_options(const ExperimentConfig& config, int world) {
   o.timeline_steps = config.metrics.timeline_steps;
   o.prototypes = config.ssl.dino.head.n_prototypes;
   o.config_yaml = config::to_yaml(config, /*comments=*/false);
+  if (config.data.source == data::SourceKind::wsi)
+    o.data_ledger = {{"tile_index", std::filesystem::absolute(config.data.wsi.index).string()},
+                     {"tile_index_sha256", system::file_sha256(config.data.wsi.index)}};
   o.checkpoint = config.checkpoint;
   o.collective_timeout_s = config.distributed.timeout_s;
   return o;
@@ -152,6 +158,17 @@ void refuse_leaks(const data::WsiOptions& wsi) {
     throw std::runtime_error("data.wsi.exclude: " + data::leak_report(leaks, wsi.index));
 }
 
+// This rank's draw log, appended to by a resumed run.
+std::unique_ptr<std::ofstream> open_draw_log(const std::filesystem::path& run_dir, int rank) {
+  const std::filesystem::path file = run_dir / "draws" / fmt::format("rank_{}.csv", rank);
+  std::filesystem::create_directories(file.parent_path());
+  const bool fresh = !std::filesystem::exists(file) || std::filesystem::file_size(file) == 0;
+  auto log = std::make_unique<std::ofstream>(file, std::ios::app);
+  if (!*log) throw std::runtime_error(file.string() + ": cannot be written (audit.draw_log)");
+  if (fresh) *log << "step,rank,index\n";
+  return log;
+}
+
 // The run's audit trail, opened with the run's start (and the checkpoint it resumes from).
 std::unique_ptr<audit::AuditTrail> start_audit(
     const RunParts& parts, const ExperimentConfig& config,
@@ -213,6 +230,7 @@ RunParts build_run(const TrainRequest& request, const distributed::MpiRuntime& m
     parts.log = std::make_unique<metrics::JsonlLog>(parts.paths.run_dir / "metrics.jsonl");
     parts.audit = start_audit(parts, config, resumed, control.world_size());
   });
+  if (config.audit.draw_log) parts.draw_log = open_draw_log(parts.paths.run_dir, rank);
   std::optional<int64_t> resume_position;
   if (resumed) resume_position = resumed->manifest.sampler.position;
   resumed.reset();  // the restored tensors are no longer needed

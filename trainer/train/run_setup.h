@@ -7,7 +7,9 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <fstream>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,8 +45,9 @@ struct LoopOptions {
   int64_t batch_size = 0, micro_batches = 1, global_batch = 0;
   int64_t log_every = 1, param_check_every = 0, knn_every = 0;
   int64_t timeline_start = 0, timeline_steps = 0;
-  int64_t prototypes = 0, warmups_end = 0;  // for the collapse watch
-  std::string config_yaml;                  // written into every checkpoint
+  int64_t prototypes = 0, warmups_end = 0;         // for the collapse watch
+  std::string config_yaml;                         // written into every checkpoint
+  std::map<std::string, std::string> data_ledger;  // the manifest's `data` (checkpoint_manifest.h)
   checkpoint::CheckpointOptions checkpoint;
   double collective_timeout_s = 0;  // the checkpoint's own communicator
 };
@@ -74,6 +77,7 @@ struct RunParts {
   std::unique_ptr<data::BatchQueue> queue;
   std::unique_ptr<metrics::TrainingMetrics> prometheus;
   std::unique_ptr<audit::AuditTrail> audit;  // rank 0: the run's audit.jsonl (+ the shared log)
+  std::unique_ptr<std::ofstream> draw_log;   // audit.draw_log: this rank's RUN/draws/rank_<r>.csv
 };
 
 // Everything that can refuse the config happens before the run folder is touched. Collective.

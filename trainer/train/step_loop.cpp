@@ -91,6 +91,7 @@ checkpoint::Manifest StepLoop::manifest_after(int64_t steps_done) const {
   manifest.step = steps_done;
   manifest.config_yaml = options_.config_yaml;
   manifest.config_hash = distributed::checksum(options_.config_yaml);
+  manifest.data = options_.data_ledger;
   manifest.sampler = {options_.seed, parts_.sampler->position_at(steps_done, options_.batch_size),
                       parts_.order.order->epoch_length()};
   manifest.counters = {{"skipped_steps_total", parts_.train_step->skipped_total()},
@@ -169,6 +170,12 @@ StepRecord StepLoop::train(int64_t step) {
   std::vector<data::MultiCropBatch> batches;
   for (int64_t m = 0; m < options_.micro_batches; ++m) batches.push_back(parts_.queue->next());
   record.data_wait = seconds_since(record.start);
+  if (parts_.draw_log) {
+    for (const data::MultiCropBatch& batch : batches)
+      for (const int64_t index : batch.indices)
+        *parts_.draw_log << step << ',' << control_.rank() << ',' << index << '\n';
+    parts_.draw_log->flush();
+  }
   record.to_device = Clock::now();
   const bool pinned = parts_.device.device.is_cuda();
   std::vector<ssl::SslBatch> inputs;
