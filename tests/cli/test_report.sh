@@ -7,8 +7,8 @@
 # Index the live monitor logged over 2 ranks equals `eval robustness`'s, and the monitor logs the
 # initialisation's scores per site and Robustness Index in the first record, and random features'
 # (eval's seed 0) once, their level shown on every later kNN line. `pathodino report RUN`
-# rewrites it (--seeds 0: no evaluation); a folder that is no run and a corrupt log are refused
-# by name; `train --no-report` writes none.
+# rewrites it (--seeds 0: no evaluation); a folder that is no run is refused by name, a corrupt log
+# line skipped, counted and named; `train --no-report` writes none.
 set -uo pipefail
 bin=$1
 root=$2
@@ -99,8 +99,9 @@ check "a folder that is no run is refused (exit 1), naming config.yaml" \
 sed -i '3s/.*/{"step": oops/' "$run/metrics.jsonl"
 "$bin" report "$run" --seeds 0 > "$tmp/badlog.out" 2>&1; rc=$?
 cat "$tmp/badlog.out"
-check "a corrupt log line is refused (exit 1), naming file and line" \
-  bash -c "test $rc -eq 1 && grep -q 'metrics.jsonl:3: not a JSON object' '$tmp/badlog.out'"
+check "a corrupt log line is skipped and counted, naming file and line (exit 0)" \
+  bash -c "test $rc -eq 0 && grep -q 'warning: 1 unreadable line(s) of the metrics log skipped, the first at .*metrics.jsonl:3$' '$tmp/badlog.out' &&
+    grep -q '1 unreadable line(s) skipped, the first at .*metrics.jsonl:3)' '$run/report/report.md'"
 
 "$bin" train -c "$config" "${sets[@]}" --set run.name=quiet --set optim.epochs=1 --no-report \
   > "$tmp/quiet.out" 2>&1; rc=$?

@@ -30,14 +30,16 @@ RunLog read_run_log(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) throw std::runtime_error(file.string() + ": cannot open the run's metrics log");
   std::map<std::string, std::map<int64_t, double>> values;
-  RunLog log{file, 0, -1, {}};
+  RunLog log{file, 0, -1, {}, 0, {}};
   std::string line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
     if (line.empty()) continue;
     const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object() || !j.contains("step") || !j["step"].is_number_integer())
-      throw std::runtime_error(file.string() + ":" + std::to_string(number) +
-                               ": not a JSON object with an integer \"step\"");
+    if (!j.is_object() || !j.contains("step") || !j["step"].is_number_integer()) {
+      if (log.unreadable++ == 0)
+        log.first_unreadable = file.string() + ":" + std::to_string(number);
+      continue;
+    }
     const int64_t step = j["step"].get<int64_t>();
     ++log.records;
     log.last_step = std::max(log.last_step, step);

@@ -20,6 +20,10 @@ struct RunLog {
   int64_t records = 0;
   int64_t last_step = -1;  // the highest step logged; -1 when nothing is
   std::map<std::string, Curve> curves;
+  // Lines that are no JSON object with an integer "step" (a run killed mid-write leaves half a
+  // line): skipped and counted, the first one named as file:line.
+  int64_t unreadable = 0;
+  std::string first_unreadable;
 
   // The curve of `key`, empty when the log never has it.
   const Curve& curve(const std::string& key) const;
@@ -28,8 +32,7 @@ struct RunLog {
   std::vector<std::string> suffixes(const std::string& prefix) const;
 };
 
-// Throws std::runtime_error naming the file (and line) when it is missing or a line is not a JSON
-// object with an integer "step".
+// Throws std::runtime_error naming the file when it cannot be read; unreadable lines are skipped.
 RunLog read_run_log(const std::filesystem::path& file);
 
 }  // namespace pathodino::metrics

@@ -143,7 +143,11 @@ std::string compute_section(const CardInputs& in) {
   const int64_t steps = log.last_step + 1;
   const int64_t batch = std::stoll(value_at(config, "data.batch_size_per_rank"));
   std::string out = "### Compute\n\n";
-  out += fmt::format("- {} steps logged ({} records); ", steps, log.records);
+  out += fmt::format("- {} steps logged ({} records{}); ", steps, log.records,
+                     log.unreadable == 0
+                         ? ""
+                         : fmt::format(", {} unreadable line(s) skipped, the first at {}",
+                                       log.unreadable, log.first_unreadable));
   out += in.world_size
              ? fmt::format("{} rank(s), {} images per step in all ({} drawn).\n", *in.world_size,
                            batch * *in.world_size, batch * *in.world_size * steps)

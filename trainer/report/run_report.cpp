@@ -90,6 +90,9 @@ ReportFiles write_run_report(const ReportRequest& request, std::ostream& progres
                              ": not found; a run report needs a run folder (run.output_dir/name)");
   const ExperimentConfig config = config::resolve_config(config_file, {});
   const metrics::RunLog log = metrics::read_run_log(run / "metrics.jsonl");
+  if (log.unreadable > 0)
+    progress << "warning: " << log.unreadable << " unreadable line(s) of the metrics log skipped, "
+             << "the first at " << log.first_unreadable << "\n";
   const fs::path out = request.out_dir.empty() ? run / "report" : request.out_dir;
   fs::create_directories(out);
 
