@@ -8,6 +8,7 @@
 
 #include "data/csv_line.h"
 #include "trainer/metrics/line_plot.h"
+#include "trainer/metrics/run_log.h"
 #include "trainer/system/durable_file.h"
 
 namespace pathodino::sweep {
@@ -33,42 +34,20 @@ std::string value_of(const RunOutcome& r, const std::string& key) {
   return "";
 }
 
-// One metrics.jsonl record into the outcome: steps, loss and kNN (with their best steps).
-void add_record(const nlohmann::json& j, RunOutcome& r) {
-  const int64_t done = j["step"].get<int64_t>() + 1;
-  r.steps = std::max(r.steps, done);
-  if (j.contains("knn_top1_at_start") && j["knn_top1_at_start"].is_number())
-    r.knn_curve.emplace_back(0, j["knn_top1_at_start"].get<double>());
-  if (j.contains("loss") && j["loss"].is_number()) {
-    const double loss = j["loss"].get<double>();
+// The run's log (metrics/run_log.h: a re-logged step's later record wins, a half-written line is
+// skipped) into the outcome: steps, loss and kNN (with their best steps).
+void read_log(const std::filesystem::path& file, RunOutcome& r) {
+  const metrics::RunLog log = metrics::read_run_log(file);
+  r.steps = log.last_step + 1;
+  for (const auto& [step, loss] : log.curve("loss")) {
     r.final_loss = loss;
-    if (!r.best_loss || loss < *r.best_loss) r.best_loss = loss, r.best_loss_step = done;
+    if (!r.best_loss || loss < *r.best_loss) r.best_loss = loss, r.best_loss_step = step + 1;
   }
-  if (j.contains("knn_top1") && j["knn_top1"].is_number()) {
-    const double knn = j["knn_top1"].get<double>();
-    r.knn_curve.emplace_back(done, knn);
+  if (const auto start = log.last("knn_top1_at_start")) r.knn_curve.emplace_back(0, *start);
+  for (const auto& [step, knn] : log.curve("knn_top1")) {
+    r.knn_curve.emplace_back(step + 1, knn);
     r.final_knn = knn;
-    if (!r.best_knn || knn > *r.best_knn) r.best_knn = knn, r.best_knn_step = done;
-  }
-}
-
-void read_log(std::ifstream& in, const std::filesystem::path& log, RunOutcome& r) {
-  std::string line;
-  for (int line_number = 1; std::getline(in, line); ++line_number) {
-    if (line.empty()) continue;
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      // A run killed mid-write leaves a partial last line; anything else is a broken log.
-      if (in.peek() == EOF) break;
-      throw std::runtime_error(
-          fmt::format("{}:{}: not JSON: {}", log.string(), line_number, e.what()));
-    }
-    if (!j.is_object() || !j.contains("step") || !j["step"].is_number_integer())
-      throw std::runtime_error(
-          fmt::format("{}:{}: not a step record (no integer \"step\")", log.string(), line_number));
-    add_record(j, r);
+    if (!r.best_knn || knn > *r.best_knn) r.best_knn = knn, r.best_knn_step = step + 1;
   }
 }
 
@@ -82,14 +61,13 @@ std::vector<RunOutcome> gather_outcomes(const SweepPlan& plan) {
     r.overrides = run.overrides;
     const std::filesystem::path dir = plan.dir / "runs" / run.name;
     const std::filesystem::path log = dir / "metrics.jsonl";
-    std::ifstream in(log);
-    if (!in) {
+    if (!std::filesystem::exists(log)) {
       r.status = "not started";
     } else {
       r.status = std::filesystem::exists(dir / "teacher_backbone.safetensors")
                      ? "done"
                      : "running or stopped";
-      read_log(in, log, r);
+      read_log(log, r);
     }
     outcomes.push_back(std::move(r));
   }
