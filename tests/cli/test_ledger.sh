@@ -4,7 +4,8 @@
 # every image index it trains on; `audit ledger` rebuilds each checkpoint's draws per slide (and
 # per site) from the checkpoint alone and must give exactly the logged counts, before and after
 # the resume. `audit used` finds a drawn slide under another file name (by content) and says no
-# for a slide the run never indexed; a tile index changed since training is refused by name.
+# for a slide the run never indexed; a tile index changed since training is refused by name. The
+# run report counts the images drawn across the resume.
 set -uo pipefail
 bin=$1
 root=$2
@@ -62,6 +63,10 @@ for site, row in sites.items():
     assert int(row["draws"]) == want, (site, row, want)
 print({s["slide"].rsplit("/", 1)[-1]: (s["draws"], s["distinct_tiles"]) for s in ledger["slides"]})
 PY
+
+"$bin" report "$tmp/runs/tiny_wsi" --seeds 0 > /dev/null 2>&1
+check "the run report's model card counts the images drawn across the resume (48 + 24)" \
+  grep -q '1 rank(s), 4 images per step in all; 72 images drawn by step 12' "$tmp/runs/tiny_wsi/report/report.md"
 
 cp "$tmp/slides/slide_000.svs" "$tmp/renamed.svs"
 "$bin" synth --out "$tmp/other" --slides 1 --width 1024 --height 768 --seed 99 > /dev/null

@@ -56,7 +56,7 @@ for p in plots:
 assert report["plots"] == plots
 for section in ("### Data", "### Recipe", "### Compute", "### Evaluation", "### Known limits"):
     assert section in md, section
-assert "2 rank(s), 8 images per step in all (64 drawn)" in md, md
+assert "2 rank(s), 8 images per step in all; 64 images drawn by step 8 (the latest" in md, md
 assert "| `model.arch` | vit_tiny |" in md
 e = report["evaluation"]
 t, r = e["teacher"], e["random"]

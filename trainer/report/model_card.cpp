@@ -148,13 +148,13 @@ std::string compute_section(const CardInputs& in) {
                          ? ""
                          : fmt::format(", {} unreadable line(s) skipped, the first at {}",
                                        log.unreadable, log.first_unreadable));
-  out += in.world_size
-             ? fmt::format("{} rank(s), {} images per step in all ({} drawn).\n", *in.world_size,
-                           batch * *in.world_size, batch * *in.world_size * steps)
-             : fmt::format(
-                   "{} images per step per rank (no checkpoint names the "
-                   "world size).\n",
-                   batch);
+  const std::optional<LatestCheckpoint>& c = in.checkpoint;
+  out +=
+      c ? fmt::format(
+              "{} rank(s), {} images per step in all; {} images drawn by step {} "
+              "(the latest checkpoint's sampler position).\n",
+              c->world_size, batch * c->world_size, c->images_drawn, c->step)
+        : fmt::format("{} images per step per rank (no checkpoint names the world size).\n", batch);
   const double step_seconds = median_of(log.curve("step_seconds"));
   out += fmt::format(
       "- Median step {:.3f} s and {:.1f} images/s over {} logged step(s); {} steps "

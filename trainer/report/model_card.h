@@ -13,13 +13,20 @@
 
 namespace pathodino::report {
 
+// What the latest checkpoint's manifest says of the run's scale.
+struct LatestCheckpoint {
+  int world_size = 1;
+  int64_t step = 0;
+  int64_t images_drawn = 0;  // its sampler position: exact across resumes on other rank counts
+};
+
 struct CardInputs {
   std::string run_name;
   std::string config_yaml;                       // the run's resolved config
   const metrics::RunLog* log;                    // the run's metrics.jsonl
   const ReportEvaluation* evaluation = nullptr;  // nullptr: not evaluated
   std::string not_evaluated;                     // why, when it is nullptr
-  std::optional<int> world_size;                 // from the latest checkpoint's manifest
+  std::optional<LatestCheckpoint> checkpoint;    // nullopt without a readable one
   int64_t prototypes = 0;                        // K of the DINO head
 };
 

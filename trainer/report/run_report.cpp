@@ -19,12 +19,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The world size the latest checkpoint was written with; nullopt without a readable one.
-std::optional<int> world_size(const ExperimentConfig& config, const fs::path& run) {
+// The latest checkpoint's world size, step and images drawn; nullopt without a readable one.
+std::optional<LatestCheckpoint> latest_checkpoint(const ExperimentConfig& config,
+                                                  const fs::path& run) {
   const fs::path root = config.checkpoint.directory.empty() ? run / "checkpoints"
                                                             : fs::path(config.checkpoint.directory);
   try {
-    return checkpoint::read_manifest(checkpoint::resolve_checkpoint_path(root)).world_size;
+    const checkpoint::Manifest m =
+        checkpoint::read_manifest(checkpoint::resolve_checkpoint_path(root));
+    return LatestCheckpoint{m.world_size, m.step, m.sampler.position};
   } catch (const std::exception&) {
     return std::nullopt;
   }
@@ -104,7 +107,7 @@ ReportFiles write_run_report(const ReportRequest& request, std::ostream& progres
                 &log,
                 nullptr,
                 "",
-                world_size(config, run),
+                latest_checkpoint(config, run),
                 config.ssl.dino.head.n_prototypes};
   if (seeds == 0) {
     in.not_evaluated = "no random-feature seeds were asked for (eval.report_seeds = 0)";
