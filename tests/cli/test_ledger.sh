@@ -5,7 +5,8 @@
 # per site) from the checkpoint alone and must give exactly the logged counts, before and after
 # the resume. `audit used` finds a drawn slide under another file name (by content) and says no
 # for a slide the run never indexed; a tile index changed since training is refused by name. The
-# run report counts the images drawn across the resume.
+# run report counts the images drawn across the resume. `eval` refuses a labelled set with a slide
+# (by content) or a patient the backbone trained on, unless --allow-overlap.
 set -uo pipefail
 bin=$1
 root=$2
@@ -14,9 +15,13 @@ source "$(dirname "$0")/check.sh"
 export PATHODINO_BIN=$bin
 config="$root/configs/debug/tiny_wsi.yaml"
 
-"$bin" synth --out "$tmp/slides" --slides 4 --width 1536 --height 1024 --seed 11 > /dev/null &&
-  "$bin" index --slides "$tmp/slides/manifest.csv" --out "$tmp/tiles.pdidx" --target-mpp 0.5 \
-    --tile-size 224 --no-qa > /dev/null || { echo "FAIL synth/index"; exit 1; }
+"$bin" synth --out "$tmp/slides" --slides 4 --width 1536 --height 1024 --seed 11 > /dev/null ||
+  { echo "FAIL synth"; exit 1; }
+# Two slides per patient: p0 (slides 0, 1), p1 (slides 2, 3).
+awk -F, 'NR == 1 { print $0 ",patient"; next } { print $0 ",p" int((NR - 2) / 2) }' \
+  "$tmp/slides/manifest.csv" > "$tmp/slides/train.csv"
+"$bin" index --slides "$tmp/slides/train.csv" --out "$tmp/tiles.pdidx" --target-mpp 0.5 \
+  --tile-size 224 --no-qa > /dev/null || { echo "FAIL index"; exit 1; }
 sets=(--set "data.wsi.index=$tmp/tiles.pdidx" --set "run.output_dir=$tmp/runs"
       --set optim.iterations_per_epoch=6 --set optim.warmup_epochs=0 --set data.batch_size_per_rank=4
       --set checkpoint.every_steps=3 --set checkpoint.keep_last=10 --set audit.draw_log=true --set eval.knn_every_steps=0
@@ -78,7 +83,39 @@ check "audit used: a drawn slide under another name is found by content, with it
 check "... and a slide the run never indexed is not" \
   grep -q "^$tmp/other/slide_000.svs: no (not in the run's tile index)$" "$tmp/used.out"
 
-"$bin" index --slides "$tmp/slides/manifest.csv" --out "$tmp/tiles.pdidx" --target-mpp 0.5 \
+# Labelled sets to evaluate on: 4 other slides (labels and splits from the manifest) under other
+# patients; the same with one patient shared with training; and with a training slide renamed.
+"$bin" synth --out "$tmp/lab" --slides 4 --width 1024 --height 768 --seed 21 > /dev/null
+labelled() {  # labelled NAME PATIENT_OF_FIRST [FIRST_FILE]
+  awk -F, -v p="$2" -v f="${3:-}" 'NR == 1 { print $0 ",label,split,patient"; next }
+    { path = (NR == 2 && f != "") ? f : $1; sub(/^[^,]*/, path)
+      print $0 "," (NR % 2 ? "stroma" : "tumour") "," (NR <= 3 ? "train" : "val") "," (NR == 2 ? p : "q" NR) }' \
+    "$tmp/lab/manifest.csv" > "$tmp/lab/$1.csv"
+  "$bin" index --slides "$tmp/lab/$1.csv" --out "$tmp/$1.pdidx" --target-mpp 0.5 --tile-size 224 \
+    --no-qa > /dev/null
+}
+cp "$tmp/slides/slide_000.svs" "$tmp/lab/case_x.svs"
+labelled other q1 && labelled shared p0 && labelled copied q1 case_x.svs
+eval_on() {  # eval_on NAME [ARGS...]
+  local name=$1; shift
+  "$bin" eval knn -c "$config" "${sets[@]}" --set "eval.knn_dataset=$tmp/$name.pdidx" \
+    --set eval.knn_k=3 --baseline 0 --backbone "$tmp/runs/tiny_wsi/teacher_backbone.safetensors" "$@"
+}
+eval_on other > "$tmp/other.out" 2>&1; rc=$?
+check "eval knn on slides and patients the run never drew scores them (exit 0)" \
+  bash -c "test $rc -eq 0 && grep -q '^kNN top-1' '$tmp/other.out'"
+eval_on copied > "$tmp/copied.out" 2>&1; rc=$?
+cat "$tmp/copied.out"
+check "a labelled slide that trained the backbone, under another name, is refused by content (exit 1)" \
+  bash -c "test $rc -eq 1 && grep -q 'copied.pdidx: slide .*case_x.svs (patient q1) was drawn in training (data ledger of .*step-00000012)' '$tmp/copied.out'"
+eval_on shared > "$tmp/shared.out" 2>&1; rc=$?
+check "a labelled slide of a patient whose other slide trained the backbone is refused (exit 1)" \
+  bash -c "test $rc -eq 1 && grep -q 'shared.pdidx: slide .*slide_000.svs (patient p0): a slide of the same patient was drawn' '$tmp/shared.out'"
+eval_on copied --allow-overlap > "$tmp/allowed.out" 2>&1; rc=$?
+check "... and scored when told to (--allow-overlap)" \
+  bash -c "test $rc -eq 0 && grep -q '^kNN top-1' '$tmp/allowed.out'"
+
+"$bin" index --slides "$tmp/slides/train.csv" --out "$tmp/tiles.pdidx" --target-mpp 0.5 \
   --tile-size 256 --no-qa > /dev/null
 "$bin" audit ledger "$ckpt/step-00000012" > /dev/null 2> "$tmp/changed.err"; rc=$?
 check "a tile index changed since training is refused (exit 1), naming it" \

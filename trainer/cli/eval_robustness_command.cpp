@@ -15,6 +15,7 @@
 #include "models/factory/backbone_factory.h"
 #include "trainer/cli/commands.h"
 #include "trainer/cli/config_args.h"
+#include "trainer/cli/data_ledger.h"
 #include "trainer/cli/shared_audit.h"
 #include "trainer/config/config_issue.h"
 #include "trainer/config/random_features.h"
@@ -28,6 +29,8 @@ struct RobustnessArgs : ConfigArgs {
   std::string backbone;
   std::optional<uint64_t> init_seed;  // the initialisation's seed, apart from run.seed
   std::optional<int> baseline;        // random-feature seeds; default eval.report_seeds
+  std::string ledger;
+  bool allow_overlap = false;
   bool json = false;
 };
 
@@ -89,6 +92,9 @@ nlohmann::json random_baseline(const RobustnessArgs& args, int count, std::strin
 void run(const RobustnessArgs& args) {
   ExperimentConfig config = config::resolve_config(args.file, args.overrides);
   if (!args.backbone.empty()) config.model.pretrained = args.backbone;
+  if (!args.allow_overlap)
+    if (const auto checkpoint = ledger_for_backbone(args.backbone, args.ledger))
+      refuse_ledger_overlap(config, *checkpoint);
   auto backbone =
       models::build_backbone(config.model, config.data.global_crops_size,
                              args.init_seed.value_or(static_cast<uint64_t>(config.run.seed)));
@@ -125,6 +131,7 @@ void add_eval_robustness_command(CLI::App& eval, int& exit_code) {
                    "0..N-1 (default: eval.report_seeds; 0 = the backbone alone)")
       ->check(CLI::Range(0, 100));
   command->add_flag("--json", args->json, "print one JSON object instead of sentences");
+  add_ledger_options(*command, args->ledger, args->allow_overlap);
   command->callback(
       [args, &exit_code] { run_guarded(exit_code, "eval robustness", [&] { run(*args); }); });
 }

@@ -17,14 +17,8 @@
 #include <nlohmann/json.hpp>
 
 #include "data/index/build_index.h"
-#include "data/index/draw_ledger.h"
-#include "data/source/source_factory.h"
-#include "data/source/wsi_tile_source.h"
-#include "trainer/checkpoint/checkpoint_manifest.h"
 #include "trainer/cli/commands.h"
-#include "trainer/config/resolve.h"
-#include "trainer/distributed/rank_consistency.h"
-#include "trainer/system/sha256.h"
+#include "trainer/cli/data_ledger.h"
 
 namespace pathodino::cli {
 namespace {
@@ -33,47 +27,6 @@ struct LedgerArgs {
   std::string checkpoint, by, slides;
   bool json = false;
 };
-
-struct Ledger {
-  checkpoint::Manifest manifest;
-  std::shared_ptr<const data::ImageSource> source;  // keeps the index open
-  const data::TileIndex* index = nullptr;
-  data::SlideDraws draws;
-};
-
-// The config the checkpoint was written with, checked against the manifest's hash of it.
-ExperimentConfig checkpoint_config(const std::filesystem::path& dir,
-                                   const checkpoint::Manifest& manifest) {
-  const std::filesystem::path file = dir / "config.yaml";
-  if (distributed::checksum(manifest.config_yaml) != manifest.config_hash)
-    throw std::runtime_error((dir / checkpoint::kManifestFile).string() +
-                             ": the config does not match its hash");
-  return config::resolve_config(file);
-}
-
-Ledger read_ledger(const std::filesystem::path& dir) {
-  Ledger l;
-  l.manifest = checkpoint::read_manifest(dir);
-  const auto index_file = l.manifest.data.find("tile_index");
-  const auto index_sha = l.manifest.data.find("tile_index_sha256");
-  if (index_file == l.manifest.data.end() || index_sha == l.manifest.data.end())
-    throw std::runtime_error((dir / checkpoint::kManifestFile).string() +
-                             ": no data ledger (a run without a tile index, or written before "
-                             "checkpoints carried one)");
-  if (system::file_sha256(index_file->second) != index_sha->second)
-    throw std::runtime_error(index_file->second +
-                             ": not the tile index this checkpoint was trained on (its SHA-256 "
-                             "differs from the one recorded in " +
-                             (dir / checkpoint::kManifestFile).string() + ")");
-  ExperimentConfig config = checkpoint_config(dir, l.manifest);
-  config.data.wsi.index = index_file->second;
-  const uint64_t seed = l.manifest.sampler.seed;
-  l.source = data::make_image_source(config.data, seed, data::Split::train);
-  l.index = &dynamic_cast<const data::WsiTileSource&>(*l.source).index();
-  const data::SampleOrderChoice order = data::make_sample_order(config.data, *l.source, seed);
-  l.draws = data::count_draws(*order.order, *l.index, l.manifest.sampler.position);
-  return l;
-}
 
 nlohmann::ordered_json slide_json(const Ledger& l, size_t s) {
   const data::IndexedSlide& slide = l.index->slides()[s];
