@@ -39,8 +39,8 @@ for step in 6 12; do
     { cat "$tmp/ledger.err"; echo "FAIL audit ledger $step"; exit 1; }
 done
 "$bin" audit ledger "$ckpt/step-00000012" --by site > "$tmp/by_site.csv"
-check "audit ledger gives exactly the tiles the loader logged, per slide and per site, across the resume" \
-  "$python" - "$tmp" <<'PY'
+check "audit ledger gives exactly the tiles the loader logged, per slide and per site, across the resume, and the build's git commit" \
+  "$python" - "$tmp" "$root" <<'PY'
 import csv, json, pathlib, sys
 from collections import Counter
 tmp = pathlib.Path(sys.argv[1])
@@ -61,6 +61,10 @@ for step in (6, 12):
         assert s["draws"] == per_slide[s["slide"]], (step, s, per_slide)
         assert s["distinct_tiles"] == distinct[s["slide"]], (step, s, distinct)
     assert max(Counter(logged).values()) > 1 or step == 6, "several epochs: tiles drawn twice"
+import subprocess
+head = subprocess.run(["git", "-C", sys.argv[2], "rev-parse", "HEAD"], capture_output=True, text=True)
+commit = json.load(open(tmp / "ledger12.json"))["commit"]
+assert (commit.removesuffix("-dirty") == head.stdout.strip()) if head.returncode == 0 else commit == "unknown", commit
 sites = {r["site"]: r for r in csv.DictReader(open(tmp / "by_site.csv"))}
 ledger = json.load(open(tmp / "ledger12.json"))
 for site, row in sites.items():

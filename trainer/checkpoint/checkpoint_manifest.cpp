@@ -40,7 +40,9 @@ std::string to_json(const Manifest& m) {
                   {"epoch", m.sampler.epoch()}};
   j["counters"] = m.counters;
   j["rng"] = m.rng;
-  j["versions"] = {{"pathodino", m.pathodino_version}, {"libtorch", m.libtorch_version}};
+  j["versions"] = {{"pathodino", m.pathodino_version},
+                   {"libtorch", m.libtorch_version},
+                   {"commit", m.pathodino_commit}};
   j["data"] = m.data;
   j["shards"] = m.shards;
   nlohmann::ordered_json tensors = nlohmann::ordered_json::object();
@@ -77,6 +79,7 @@ Manifest manifest_from_json(const std::string& text, const std::string& origin) 
     m.rng = j.at("rng").get<std::string>();
     m.pathodino_version = j.at("versions").at("pathodino").get<std::string>();
     m.libtorch_version = j.at("versions").at("libtorch").get<std::string>();
+    m.pathodino_commit = j.at("versions").value("commit", std::string());
     if (j.contains("data")) m.data = j.at("data").get<std::map<std::string, std::string>>();
     m.shards = j.at("shards").get<std::vector<std::string>>();
     for (const auto& [name, t] : j.at("tensors").items()) {

@@ -45,6 +45,7 @@ struct Manifest {
   std::map<std::string, int64_t> counters;  // skipped steps, source health, …
   std::string rng;  // how the run's random streams are derived (no generator state to restore)
   std::string pathodino_version, libtorch_version;
+  std::string pathodino_commit;  // git commit of the build ("-dirty": uncommitted changes)
   // The data behind the weights (Note [Data ledger] in data/index/draw_ledger.h): the tile index
   // the run drew from ("tile_index") and its SHA-256 ("tile_index_sha256"); empty for sources
   // without an index. With the config and the sampler position it names every tile drawn.

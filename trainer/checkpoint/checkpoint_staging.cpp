@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "pathodino_commit.h"
 #include "trainer/checkpoint/checkpoint_writer.h"
 #include "trainer/checkpoint/shard_plan.h"
 #include "trainer/system/elapsed.h"
@@ -70,6 +71,7 @@ void CheckpointWriter::stage(const std::vector<NamedTensor>& state, Manifest man
   manifest.world_size = world;
   manifest.pathodino_version = PATHODINO_VERSION;
   manifest.libtorch_version = TORCH_VERSION;
+  manifest.pathodino_commit = PATHODINO_COMMIT;
   manifest.shards.clear();
   for (int r = 0; r < world; ++r) manifest.shards.push_back(shard_file_name(r, world));
   for (size_t i = 0; i < state.size(); ++i)

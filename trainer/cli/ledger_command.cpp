@@ -53,6 +53,10 @@ void print_ledger(const Ledger& l, const LedgerArgs& args) {
     nlohmann::ordered_json j{{"checkpoint", args.checkpoint},
                              {"step", l.manifest.step},
                              {"images_drawn", l.manifest.sampler.position},
+                             {"world_size", l.manifest.world_size},
+                             {"config_hash", fmt::format("{:016x}", l.manifest.config_hash)},
+                             {"pathodino", l.manifest.pathodino_version},
+                             {"commit", l.manifest.pathodino_commit},
                              {"tile_index", l.manifest.data.at("tile_index")},
                              {"tile_index_sha256", l.manifest.data.at("tile_index_sha256")}};
     j["slides"] = nlohmann::ordered_json::array();
