@@ -86,6 +86,10 @@ check "audit used: a drawn slide under another name is found by content, with it
   bash -c "test $rc -eq 0 && grep -Eq '^$tmp/renamed.svs: yes, [0-9]+ draws of [0-9]+ distinct tiles$' '$tmp/used.out'"
 check "... and a slide the run never indexed is not" \
   grep -q "^$tmp/other/slide_000.svs: no (not in the run's tile index)$" "$tmp/used.out"
+printf 'patient,path\np0,"%s"\n' "$tmp/renamed.svs" > "$tmp/list.csv"
+"$bin" audit used "$ckpt/step-00000012" --slides "$tmp/list.csv" > "$tmp/used_csv.out"; rc=$?
+check "... and reads the slide files of a CSV's path column" \
+  bash -c "test $rc -eq 0 && grep -q '^$tmp/renamed.svs: yes' '$tmp/used_csv.out'"
 
 # Labelled sets to evaluate on: 4 other slides (labels and splits from the manifest) under other
 # patients; the same with one patient shared with training; and with a training slide renamed.

@@ -28,8 +28,12 @@ ExperimentConfig checkpoint_config(const std::filesystem::path& dir,
 }  // namespace
 
 Ledger read_ledger(const std::filesystem::path& dir) {
+  return read_ledger(dir, checkpoint::read_manifest(dir));
+}
+
+Ledger read_ledger(const std::filesystem::path& dir, checkpoint::Manifest manifest) {
   Ledger l;
-  l.manifest = checkpoint::read_manifest(dir);
+  l.manifest = std::move(manifest);
   const auto index_file = l.manifest.data.find("tile_index");
   const auto index_sha = l.manifest.data.find("tile_index_sha256");
   if (index_file == l.manifest.data.end() || index_sha == l.manifest.data.end())
@@ -69,8 +73,9 @@ void refuse_ledger_overlap(const ExperimentConfig& config,
                            const std::filesystem::path& checkpoint) {
   const std::filesystem::path& set = config.eval.knn_dataset;
   if (!std::filesystem::is_regular_file(set) || set.extension() == ".csv") return;
-  if (checkpoint::read_manifest(checkpoint).data.empty()) return;  // trained on no tile index
-  const Ledger ledger = read_ledger(checkpoint);
+  checkpoint::Manifest manifest = checkpoint::read_manifest(checkpoint);
+  if (manifest.data.empty()) return;  // trained on no tile index
+  const Ledger ledger = read_ledger(checkpoint, std::move(manifest));
   const std::string& column = config.data.wsi.patient_column;
   std::set<std::string> drawn_slides, drawn_patients;
   for (size_t s = 0; s < ledger.index->slides().size(); ++s) {
@@ -96,11 +101,17 @@ void refuse_ledger_overlap(const ExperimentConfig& config,
   }
 }
 
-void add_ledger_options(CLI::App& command, std::string& ledger, bool& allow_overlap) {
-  command.add_option("--ledger", ledger,
+void LedgerGuard::check(const ExperimentConfig& config, const std::string& backbone) const {
+  if (allow_overlap) return;
+  if (const auto checkpoint = ledger_for_backbone(backbone, ledger))
+    refuse_ledger_overlap(config, *checkpoint);
+}
+
+void add_ledger_options(CLI::App& command, LedgerGuard& guard) {
+  command.add_option("--ledger", guard.ledger,
                      "checkpoint whose data ledger the labelled set must not overlap (default: "
                      "the latest checkpoint of the backbone's run folder)");
-  command.add_flag("--allow-overlap", allow_overlap,
+  command.add_flag("--allow-overlap", guard.allow_overlap,
                    "score a labelled set even when its slides or patients trained the backbone");
 }
 

@@ -30,6 +30,8 @@ struct Ledger {
 // Throws std::runtime_error naming the file at fault: no ledger in the manifest, a tile index that
 // is no longer the one trained on, a config that does not match its hash.
 Ledger read_ledger(const std::filesystem::path& checkpoint_dir);
+// The same with its manifest already read.
+Ledger read_ledger(const std::filesystem::path& checkpoint_dir, checkpoint::Manifest manifest);
 
 // The checkpoint whose ledger covers `backbone`: `explicit_checkpoint` when given, else the latest
 // of the run folder the backbone was exported into (RUN/teacher_backbone.safetensors next to
@@ -43,7 +45,13 @@ std::optional<std::filesystem::path> ledger_for_backbone(const std::string& back
 // to compare, nothing refused.
 void refuse_ledger_overlap(const ExperimentConfig& config, const std::filesystem::path& checkpoint);
 
-// --ledger CKPT and --allow-overlap, for every command that scores a labelled set.
-void add_ledger_options(CLI::App& command, std::string& ledger, bool& allow_overlap);
+// What --ledger CKPT and --allow-overlap ask of a command that scores a labelled set.
+struct LedgerGuard {
+  std::string ledger;  // the checkpoint; empty: found from the backbone (ledger_for_backbone)
+  bool allow_overlap = false;
+  // refuse_ledger_overlap against the backbone's ledger, unless allowed or there is none.
+  void check(const ExperimentConfig& config, const std::string& backbone) const;
+};
+void add_ledger_options(CLI::App& command, LedgerGuard& guard);
 
 }  // namespace pathodino::cli

@@ -39,8 +39,7 @@ struct BackboneArgs : ConfigArgs {
   std::optional<uint64_t> init_seed;
   int random_baseline = 0;
   std::optional<int> baseline;  // the yardstick's seeds after the backbone's scores
-  std::string ledger;           // the checkpoint whose data ledger the labelled set is checked on
-  bool allow_overlap = false;
+  LedgerGuard guard;            // --ledger, --allow-overlap
 };
 
 using Score =
@@ -53,9 +52,7 @@ void with_backbone(const BackboneArgs& args, int& exit_code, const char* command
   run_guarded(exit_code, std::string("eval ") + command, [&] {
     ExperimentConfig config = config::resolve_config(args.file, args.overrides);
     if (!args.backbone.empty()) config.model.pretrained = args.backbone;
-    if (!args.allow_overlap)
-      if (const auto checkpoint = ledger_for_backbone(args.backbone, args.ledger))
-        refuse_ledger_overlap(config, *checkpoint);
+    args.guard.check(config, args.backbone);
     const auto seed = args.init_seed.value_or(static_cast<uint64_t>(config.run.seed));
     auto backbone = models::build_backbone(config.model, config.data.global_crops_size, seed);
     body(backbone, config, args.backbone.empty() ? "init" : args.backbone);
@@ -121,7 +118,7 @@ void print_with_baseline(const BackboneArgs& args, const ExperimentConfig& confi
 }
 
 void add_seed_options(CLI::App& command, BackboneArgs& args) {
-  add_ledger_options(command, args.ledger, args.allow_overlap);
+  add_ledger_options(command, args.guard);
   auto* seed = command.add_option("--init-seed", args.init_seed,
                                   "seed of the random initialisation (default: run.seed, which "
                                   "also seeds synthetic data)");

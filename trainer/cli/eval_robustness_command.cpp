@@ -29,8 +29,7 @@ struct RobustnessArgs : ConfigArgs {
   std::string backbone;
   std::optional<uint64_t> init_seed;  // the initialisation's seed, apart from run.seed
   std::optional<int> baseline;        // random-feature seeds; default eval.report_seeds
-  std::string ledger;
-  bool allow_overlap = false;
+  LedgerGuard guard;                  // --ledger, --allow-overlap
   bool json = false;
 };
 
@@ -92,9 +91,7 @@ nlohmann::json random_baseline(const RobustnessArgs& args, int count, std::strin
 void run(const RobustnessArgs& args) {
   ExperimentConfig config = config::resolve_config(args.file, args.overrides);
   if (!args.backbone.empty()) config.model.pretrained = args.backbone;
-  if (!args.allow_overlap)
-    if (const auto checkpoint = ledger_for_backbone(args.backbone, args.ledger))
-      refuse_ledger_overlap(config, *checkpoint);
+  args.guard.check(config, args.backbone);
   auto backbone =
       models::build_backbone(config.model, config.data.global_crops_size,
                              args.init_seed.value_or(static_cast<uint64_t>(config.run.seed)));
@@ -131,7 +128,7 @@ void add_eval_robustness_command(CLI::App& eval, int& exit_code) {
                    "0..N-1 (default: eval.report_seeds; 0 = the backbone alone)")
       ->check(CLI::Range(0, 100));
   command->add_flag("--json", args->json, "print one JSON object instead of sentences");
-  add_ledger_options(*command, args->ledger, args->allow_overlap);
+  add_ledger_options(*command, args->guard);
   command->callback(
       [args, &exit_code] { run_guarded(exit_code, "eval robustness", [&] { run(*args); }); });
 }

@@ -10,12 +10,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "data/csv_line.h"
 #include "data/index/build_index.h"
 #include "trainer/cli/commands.h"
 #include "trainer/cli/data_ledger.h"
@@ -89,11 +91,17 @@ std::vector<std::string> listed_slides(const std::string& file) {
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) lines.push_back(line);
   if (lines.empty() || lines.front().find(',') == std::string::npos) return lines;
-  const std::string header = lines.front();
-  if (header.rfind("path,", 0) != 0)
-    throw std::runtime_error(file + ": a CSV list needs `path` as its first column");
+  const std::vector<std::string> header = data::split_csv_line(lines.front());
+  const auto column = std::find(header.begin(), header.end(), "path");
+  if (column == header.end()) throw std::runtime_error(file + ": a CSV list needs a `path` column");
   std::vector<std::string> paths;
-  for (size_t i = 1; i < lines.size(); ++i) paths.push_back(lines[i].substr(0, lines[i].find(',')));
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::vector<std::string> cells = data::split_csv_line(lines[i]);
+    const auto at = static_cast<size_t>(column - header.begin());
+    if (at >= cells.size())
+      throw std::runtime_error(file + ":" + std::to_string(i + 1) + ": no `path` cell");
+    paths.push_back(cells[at]);
+  }
   return paths;
 }
 
