@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The README's main job, from nothing: set up, build, synthesise whole-slide images, index their
-# tiles, measure the kNN score of the initialisation, pretrain configs/debug/tiny_wsi.yaml over
-# 2 MPI ranks (the run ends with its report: runs/tiny_wsi/report/report.md), print the trained
-# teacher's gain over the initialisation and over the best of three random-feature backbones of
-# the same architecture (scored by the report), and the teacher's entropy.
-#   launch/demo.sh [--set key=value ...]     extra settings go to train and eval alike
+# tiles, pretrain configs/debug/tiny_wsi.yaml over 2 MPI ranks (its live kNN scores the
+# initialisation before the first step; the run ends with its report:
+# runs/tiny_wsi/report/report.md), print the trained teacher's gain over the initialisation and
+# over the best of three random-feature backbones of the same architecture (scored by the
+# report), and the teacher's entropy.
+#   launch/demo.sh [--set key=value ...]     extra settings go to the run
 # Work files: runs/demo/ (slides, index, labelled tiles; reused when their recipe is unchanged),
 # the run: runs/tiny_wsi/. PATHODINO_DEMO_DIR moves both (the run to $PATHODINO_DEMO_DIR/runs/);
 # PATHODINO_BUILD_DIR overrides the build folder (build/). PATHODINO_DEMO_MIN_GAIN: exit 1 when
@@ -31,12 +32,8 @@ settings=(--set "data.wsi.index=$work/tiles.pdidx" --set "eval.knn_dataset=$work
 [ -z "${PATHODINO_DEMO_DIR:-}" ] || settings+=(--set "run.output_dir=$work/runs")
 set -- "${settings[@]}" "$@"
 
-top1() { python3 -c 'import json,sys; print(json.load(sys.stdin)["top1"])'; }
-t=$(date +%s)
-init=$("$pathodino" eval knn -c "$config" "$@" --json | top1)
-log "kNN top-1 of the initialisation: $init ($(elapsed "$t"))"
-
-# The run's folder and length from its resolved config; the live kNN runs halfway and at the end.
+# The run's folder and length from its resolved config; the live kNN scores the initialisation
+# before the first step (logged as knn_top1_at_start), then runs halfway and at the end.
 py="$repo/.venv/bin/python"
 resolved=$("$pathodino" config show -c "$config" "$@")
 shape=$("$py" -c 'import sys, yaml
@@ -49,6 +46,14 @@ t=$(date +%s)
 PATHODINO_BIN="$pathodino" "$repo/launch/mpirun.sh" -n "$ranks" train -c "$config" --overwrite \
   --set eval.knn_every_steps="$half" "$@"
 log "pretraining over $ranks ranks and its report took $(elapsed "$t")"
+init=$("$py" -c 'import json, sys
+for line in open(sys.argv[1]):
+    record = json.loads(line)
+    if "knn_top1_at_start" in record:
+        print(record["knn_top1_at_start"]); break
+else:
+    sys.exit("[demo] the run logged no kNN score of its initialisation")' "$run_dir/metrics.jsonl")
+log "kNN top-1 of the initialisation (scored by the run before its first step): $init"
 
 # The run report scored the teacher and the yardstick a learning claim is measured against (Note
 # [Random-feature yardstick] in trainer/config/random_features.h): random features of the same
@@ -70,7 +75,7 @@ best_random, entropy, rows = float(sys.argv[5]), sys.argv[6], sys.argv[7]
 seeds = len(sys.argv[8].split(","))
 gain, over_random = 100 * (trained - init), 100 * (trained - best_random)
 print(f"[demo] kNN top-1 on held-out labelled tiles: init {100*init:.2f}% -> trained {100*trained:.2f}% "
-      f"(gain {gain:+.2f} points); synth + index + eval + training took {took}")
+      f"(gain {gain:+.2f} points); synth, index, training and report took {took}")
 print(f"[demo] against random features of the same ViT (best of {seeds} seeds, {100*best_random:.2f}%): "
       f"{over_random:+.2f} points")
 print(f"[demo] teacher entropy over the last {rows} logged steps: {entropy} log K "

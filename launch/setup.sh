@@ -20,6 +20,7 @@ apt_packages=(
   libyaml-cpp-dev libcpp-httplib-dev libgoogle-perftools-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libxxhash-dev libssl-dev
+  openssl xxd  # the signature tests cross-check Ed25519 with the openssl command
   prometheus prometheus-pushgateway libcairo2-dev libhdf5-dev libfaiss-dev chromium
   libopenblas0-openmp  # the BLAS Faiss finds: OpenBLAS, not the reference one (~40x on k-means)
   slurmctld slurmd slurm-client munge bc

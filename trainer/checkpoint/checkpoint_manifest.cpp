@@ -45,6 +45,7 @@ std::string to_json(const Manifest& m) {
                    {"commit", m.pathodino_commit}};
   j["data"] = m.data;
   j["shards"] = m.shards;
+  if (!m.shard_sha256.empty()) j["shard_sha256"] = m.shard_sha256;
   nlohmann::ordered_json tensors = nlohmann::ordered_json::object();
   for (const auto& [name, t] : m.tensors)
     tensors[name] = {
@@ -82,6 +83,13 @@ Manifest manifest_from_json(const std::string& text, const std::string& origin) 
     m.pathodino_commit = j.at("versions").value("commit", std::string());
     if (j.contains("data")) m.data = j.at("data").get<std::map<std::string, std::string>>();
     m.shards = j.at("shards").get<std::vector<std::string>>();
+    if (j.contains("shard_sha256")) {
+      m.shard_sha256 = j.at("shard_sha256").get<std::vector<std::string>>();
+      if (m.shard_sha256.size() != m.shards.size())
+        throw CheckpointError(field_hint + "shard_sha256 has " +
+                              std::to_string(m.shard_sha256.size()) + " entries for " +
+                              std::to_string(m.shards.size()) + " shards");
+    }
     for (const auto& [name, t] : j.at("tensors").items()) {
       TensorEntry e;
       e.shard = t.at("shard").get<int>();

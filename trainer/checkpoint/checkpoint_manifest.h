@@ -51,6 +51,9 @@ struct Manifest {
   // without an index. With the config and the sampler position it names every tile drawn.
   std::map<std::string, std::string> data;
   std::vector<std::string> shards;  // file names, one per writing rank
+  // SHA-256 of each shard file, in the order of `shards`, when the checkpoint is signed: the
+  // signature covers the manifest, and these tie the shards to it (Note [Signed checkpoints]).
+  std::vector<std::string> shard_sha256;
   std::map<std::string, TensorEntry> tensors;
 };
 

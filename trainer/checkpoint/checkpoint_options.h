@@ -16,6 +16,10 @@ struct CheckpointOptions {
   bool async_save = false;       // stage to host memory, write in the background
   OnSaveFailure on_save_failure = OnSaveFailure::keep_training;
   bool fallback_to_previous = true;  // on a corrupt checkpoint, resume from the one before
+  // Ed25519 key files (PEM), never keys: Note [Signed checkpoints] in checkpoint_reader.h.
+  std::string signing_key;         // private: rank 0 signs every manifest it commits
+  std::string public_key;          // loads check a signature against it when there is one
+  bool require_signature = false;  // loads refuse a checkpoint without a valid signature
 };
 
 }  // namespace pathodino::checkpoint

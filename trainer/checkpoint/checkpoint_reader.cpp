@@ -8,6 +8,8 @@
 #include "models/interchange/safetensors.h"
 #include "models/interchange/tensor_bytes.h"
 #include "trainer/checkpoint/checkpoint_directory.h"
+#include "trainer/system/ed25519.h"
+#include "trainer/system/sha256.h"
 
 namespace pathodino::checkpoint {
 namespace {
@@ -27,12 +29,44 @@ std::optional<int64_t> step_of(const std::filesystem::path& dir) {
   return std::stoll(name.substr(5));
 }
 
+// A shard of a signed checkpoint against the SHA-256 its manifest holds: Note [Signed checkpoints].
+void check_shard_sha256(const std::filesystem::path& file, const Manifest& m, size_t shard) {
+  if (m.shard_sha256.empty())
+    throw CheckpointError(file.parent_path().string() + "/" + kManifestFile +
+                          ": signed, but lists no shard SHA-256 to check the shards against");
+  if (system::file_sha256(file) != m.shard_sha256[shard])
+    throw CheckpointError(file.string() +
+                          ": its SHA-256 differs from the signed manifest's (the shard was "
+                          "altered, replaced or swapped)");
+}
+
 }  // namespace
 
+bool check_manifest_signature(const std::filesystem::path& step_dir,
+                              const SignatureCheck& signature) {
+  const std::filesystem::path manifest = step_dir / kManifestFile;
+  if (signature.public_key.empty()) {
+    if (signature.required)
+      throw CheckpointError(manifest.string() +
+                            ": a signature is required, but no public key was given to check it");
+    return false;
+  }
+  if (!signature.required && !std::filesystem::exists(system::signature_path(manifest)))
+    return false;
+  try {
+    system::verify_file_signature(manifest, system::Ed25519Key::load_public(signature.public_key));
+  } catch (const system::SignatureError& e) {
+    throw CheckpointError(e.what());
+  }
+  return true;
+}
+
 LoadedCheckpoint load_checkpoint(const std::filesystem::path& step_dir,
-                                 const std::vector<std::string>& prefixes) {
+                                 const std::vector<std::string>& prefixes,
+                                 const SignatureCheck& signature) {
   LoadedCheckpoint out;
   out.path = step_dir;
+  const bool signed_manifest = check_manifest_signature(step_dir, signature);
   out.manifest = read_manifest(step_dir);
   const Manifest& m = out.manifest;
   for (size_t shard = 0; shard < m.shards.size(); ++shard) {
@@ -43,6 +77,7 @@ LoadedCheckpoint load_checkpoint(const std::filesystem::path& step_dir,
     const std::filesystem::path file = step_dir / m.shards[shard];
     if (!std::filesystem::exists(file))
       throw CheckpointError(file.string() + ": shard file is missing");
+    if (signed_manifest) check_shard_sha256(file, m, shard);
     models::SafetensorsContent content;
     try {
       content = models::read_safetensors(file);
@@ -92,11 +127,11 @@ std::vector<std::filesystem::path> older_checkpoints(const std::filesystem::path
 
 // The first candidate that loads; `reasons` gathers why the others did not.
 ResumeChoice first_loadable(const std::vector<std::filesystem::path>& candidates, bool fallback,
-                            std::vector<std::string> reasons) {
+                            const SignatureCheck& signature, std::vector<std::string> reasons) {
   ResumeChoice choice;
   for (const auto& candidate : candidates) {
     try {
-      choice.checkpoint = load_checkpoint(candidate);
+      choice.checkpoint = load_checkpoint(candidate, {}, signature);
       choice.warnings = reasons;
       if (!reasons.empty())
         choice.warnings.push_back("resuming from the previous complete checkpoint " +
@@ -116,7 +151,8 @@ ResumeChoice first_loadable(const std::vector<std::filesystem::path>& candidates
 
 std::optional<ResumeChoice> choose_resume_checkpoint(const std::string& spec,
                                                      const std::filesystem::path& checkpoints_root,
-                                                     bool fallback) {
+                                                     bool fallback,
+                                                     const SignatureCheck& signature) {
   std::filesystem::path first;
   std::filesystem::path root = checkpoints_root;
   std::vector<std::string> reasons;
@@ -142,7 +178,7 @@ std::optional<ResumeChoice> choose_resume_checkpoint(const std::string& spec,
   if (!first.empty()) candidates.push_back(first);
   if (fallback)
     for (auto& older : older_checkpoints(root, first)) candidates.push_back(std::move(older));
-  return first_loadable(candidates, fallback, std::move(reasons));
+  return first_loadable(candidates, fallback, signature, std::move(reasons));
 }
 
 }  // namespace pathodino::checkpoint

@@ -22,10 +22,28 @@ struct LoadedCheckpoint {
   std::map<std::string, torch::Tensor> tensors;  // CPU
 };
 
+// Note [Signed checkpoints]: with checkpoint.signing_key, rank 0 signs manifest.json when it
+// commits a save (manifest.json.sig: Note [Signed files] in trainer/system/ed25519.h), and the
+// manifest then holds each shard file's SHA-256. The XXH3 checksums find accidental damage, not
+// deliberate edits (anyone can recompute them), so only the signature and the SHA-256 sums let a
+// holder of the public key detect an altered, replaced or swapped shard. A load given a public
+// key checks the signature when there is one (when required: refuses a checkpoint without one),
+// then every shard it reads against its SHA-256, before anything is used.
+struct SignatureCheck {
+  std::filesystem::path public_key;  // empty: signatures are not checked
+  bool required = false;             // refuse an unsigned checkpoint (needs public_key)
+};
+
 // Reads the checkpoint in `step_dir`, only the tensors whose names start with one of `prefixes`
 // (empty: all). Throws CheckpointError.
 LoadedCheckpoint load_checkpoint(const std::filesystem::path& step_dir,
-                                 const std::vector<std::string>& prefixes = {});
+                                 const std::vector<std::string>& prefixes = {},
+                                 const SignatureCheck& signature = {});
+
+// Checks `step_dir`'s manifest signature as load_checkpoint does: true when it verified, false
+// when not checked (no key, or unsigned and not required). Throws CheckpointError naming the file.
+bool check_manifest_signature(const std::filesystem::path& step_dir,
+                              const SignatureCheck& signature);
 
 // A checkpoint directory given on the command line: a step directory, or a run's checkpoints
 // directory or run directory (→ the checkpoint its `latest` names).
@@ -42,6 +60,7 @@ struct ResumeChoice {
 // parent); without, or when none loads, throws CheckpointError with every reason.
 std::optional<ResumeChoice> choose_resume_checkpoint(const std::string& spec,
                                                      const std::filesystem::path& checkpoints_root,
-                                                     bool fallback);
+                                                     bool fallback,
+                                                     const SignatureCheck& signature = {});
 
 }  // namespace pathodino::checkpoint

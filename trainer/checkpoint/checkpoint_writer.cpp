@@ -11,6 +11,7 @@
 #include "trainer/distributed/rank_consistency.h"
 #include "trainer/system/durable_file.h"
 #include "trainer/system/elapsed.h"
+#include "trainer/system/sha256.h"
 
 namespace pathodino::checkpoint {
 namespace {
@@ -32,6 +33,27 @@ uint64_t as_uint64(int64_t bits) {
 }
 
 std::string at_step(int64_t step) { return "checkpoint at step " + std::to_string(step); }
+
+// A shard's SHA-256 travels in the outcome sum as four int64 words of raw bytes.
+constexpr int64_t kDigestWords = 4;
+
+std::string raw_sha256(const std::string& hex) {
+  std::string raw;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    raw += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  return raw;
+}
+
+std::string hex_digest(const void* bytes, size_t size) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (size_t i = 0; i < size; ++i) {
+    const auto b = static_cast<const unsigned char*>(bytes)[i];
+    hex += kHex[b >> 4];
+    hex += kHex[b & 15];
+  }
+  return hex;
+}
 
 // The manifest's tensor table (shard, dtype, shape; checksums come with the outcomes) and the
 // tensors' names in state order. Only rank 0 writes a manifest.
@@ -59,7 +81,10 @@ std::string CheckpointWriter::cannot_prepare(int64_t step, const std::string& wh
 
 CheckpointWriter::CheckpointWriter(CheckpointDirectory directory, CheckpointOptions options,
                                    distributed::Communicator& comm)
-    : directory_(std::move(directory)), options_(options), comm_(comm) {}
+    : directory_(std::move(directory)), options_(options), comm_(comm) {
+  if (!options_.signing_key.empty() && comm_.rank() == 0)
+    signer_ = system::Ed25519Key::load_private(options_.signing_key);
+}
 
 CheckpointWriter::~CheckpointWriter() { worker_.wait(); }
 
@@ -86,7 +111,9 @@ void CheckpointWriter::write_staged() noexcept {
                                                       {"rank", std::to_string(rank)}};
     // The file is fsynced; its directory entry is made durable by rank 0's one fsync of the
     // directory before the commit.
-    models::write_safetensors(partial / shard_file_name(rank, world), views, metadata);
+    const std::filesystem::path shard = partial / shard_file_name(rank, world);
+    models::write_safetensors(shard, views, metadata);
+    if (!options_.signing_key.empty()) p.shard_sha256 = raw_sha256(system::file_sha256(shard));
   } catch (const std::exception& e) {
     p.error = e.what();
   }
@@ -96,16 +123,22 @@ torch::Tensor CheckpointWriter::shard_outcome_message() const {
   const Pending& p = *pending_;
   const int rank = comm_.rank(), world = comm_.world_size();
   const int64_t n = static_cast<int64_t>(p.plan.size());
-  torch::Tensor message = torch::zeros({2 + world + n}, torch::kInt64);
+  const int64_t digests = options_.signing_key.empty() ? 0 : kDigestWords * world;
+  torch::Tensor message = torch::zeros({2 + world + n + digests}, torch::kInt64);
   auto m = message.accessor<int64_t, 1>();
   m[0] = 1;
-  if (p.error.empty())
+  if (p.error.empty()) {
     for (size_t k = 0; k < p.mine.size(); ++k) {
       m[2 + world + static_cast<int64_t>(p.mine[k])] = as_int64(p.checksums[k]);
       m[1 + world] += static_cast<int64_t>(write_from_[k].nbytes());
     }
-  else
+    // This rank's shard SHA-256 in its own slots: zero elsewhere, so the sum gathers them all.
+    if (digests > 0)
+      std::memcpy(&m[2 + world + n + kDigestWords * rank], p.shard_sha256.data(),
+                  p.shard_sha256.size());
+  } else {
     m[1 + rank] = 1;
+  }
   return message;
 }
 
@@ -136,9 +169,15 @@ void CheckpointWriter::commit_on_rank0(const torch::Tensor& outcomes) {
     for (size_t i = 0; i < p.all_names.size(); ++i)
       p.manifest.tensors.at(p.all_names[i]).xxh3 =
           as_uint64(m[first_checksum + static_cast<int64_t>(i)]);
+    const int64_t first_digest = first_checksum + static_cast<int64_t>(p.all_names.size());
+    if (signer_)
+      for (int r = 0; r < comm_.world_size(); ++r)
+        p.manifest.shard_sha256.push_back(
+            hex_digest(&m[first_digest + kDigestWords * r], kDigestWords * sizeof(int64_t)));
     system::write_file_durably(partial / "config.yaml", p.manifest.config_yaml,
                                /*sync_parent=*/false);
     write_manifest(partial, p.manifest, /*sync_directory=*/false);
+    if (signer_) system::sign_file(partial / kManifestFile, *signer_, /*sync_parent=*/false);
     system::sync_directory(partial);  // every shard, config.yaml and the manifest: one fsync
     directory_.commit(p.manifest.step);
   } catch (const std::exception& e) {

@@ -45,6 +45,7 @@
 #include "trainer/checkpoint/train_state.h"
 #include "trainer/distributed/communicator.h"
 #include "trainer/system/background_worker.h"
+#include "trainer/system/ed25519.h"
 
 namespace pathodino::checkpoint {
 
@@ -60,6 +61,8 @@ struct SaveOutcome {
 
 class CheckpointWriter {
  public:
+  // With options.signing_key, rank 0 loads the key here (throws system::SignatureError naming
+  // the file) and signs every manifest it commits; every rank hashes its shard.
   CheckpointWriter(CheckpointDirectory directory, CheckpointOptions options,
                    distributed::Communicator& comm);
   ~CheckpointWriter();  // waits for the save in flight, which runs to its end on every rank
@@ -103,6 +106,7 @@ class CheckpointWriter {
     std::vector<std::string> all_names;  // rank 0: every tensor, in state order
     std::vector<NamedTensor> layout;     // rank 0: the state, until its table is built
     std::vector<uint64_t> checksums;     // of `mine`, computed by the write
+    std::string shard_sha256;            // of this rank's shard file, when signing (raw bytes)
     std::string error;                   // this rank's failure; empty when fine
     std::chrono::steady_clock::time_point started;
     double blocking_seconds = 0;  // the caller's thread only
@@ -154,6 +158,8 @@ class CheckpointWriter {
   std::atomic<size_t> next_copy_{0}, copies_done_{0};
   std::atomic<bool> copy_failed_{false};
   std::string commit_error_;  // rank 0's
+  // Rank 0's signing key when checkpoint.signing_key is set (Note [Signed checkpoints]).
+  std::optional<system::Ed25519Key> signer_;
   // The async save's background work; rank 0's retention after a synchronous save. Last, so that
   // it stops before the state its jobs use is destroyed.
   system::BackgroundWorker worker_;

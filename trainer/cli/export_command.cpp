@@ -1,9 +1,12 @@
 // `pathodino export --checkpoint DIR --out F.safetensors`: a checkpoint's teacher backbone in the
 // interchange format (DINOv2/timm names), built from the config saved with the checkpoint.
 // `pathodino export --init NAME --seed S --out F.safetensors`: a freshly initialised backbone.
+// `--signing-key K` signs the file (F.safetensors.sig); `--public-key P` checks the checkpoint's
+// signature first (Note [Signed checkpoints]).
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <optional>
 
 #include "models/factory/backbone_factory.h"
 #include "models/interchange/backbone_file.h"
@@ -11,6 +14,7 @@
 #include "trainer/checkpoint/checkpoint_reader.h"
 #include "trainer/cli/commands.h"
 #include "trainer/config/resolve.h"
+#include "trainer/system/ed25519.h"
 
 namespace pathodino::cli {
 namespace {
@@ -24,14 +28,18 @@ struct ExportArgs {
   double layerscale_init = 1e-5;
   double interpolate_offset = 0.1;
   std::string ffn;
+  std::string signing_key;
+  std::string public_key;
 };
 
 // The teacher backbone of the checkpoint at `given` (a step, checkpoints or run directory).
-void export_checkpoint(const std::string& given, const std::string& out) {
+void export_checkpoint(const std::string& given, const std::string& out,
+                       const std::string& public_key) {
   const std::filesystem::path dir = checkpoint::resolve_checkpoint_path(given);
   const ExperimentConfig config = config::resolve_config(dir / "config.yaml");
   const std::string prefix = "teacher.backbone.";
-  const checkpoint::LoadedCheckpoint loaded = checkpoint::load_checkpoint(dir, {prefix});
+  const checkpoint::LoadedCheckpoint loaded =
+      checkpoint::load_checkpoint(dir, {prefix}, {public_key, !public_key.empty()});
   models::VisionTransformer backbone =
       models::build_backbone(config.model, config.data.global_crops_size, 0);
   torch::NoGradGuard no_grad;
@@ -57,6 +65,26 @@ void export_checkpoint(const std::string& given, const std::string& out) {
             << " tensors, checksums verified)\n";
 }
 
+// The file `args` asks for: a checkpoint's teacher, or a freshly initialised backbone.
+void export_backbone_file(const ExportArgs& args) {
+  if (!args.checkpoint.empty())
+    return export_checkpoint(args.checkpoint, args.out, args.public_key);
+  if (args.init.empty()) throw std::runtime_error("give --checkpoint DIR or --init NAME");
+  models::VitSpec spec = models::vit_spec_from_name(args.init);
+  spec.img_size = args.img_size;
+  spec.layerscale_init = args.layerscale_init;
+  spec.interpolate_offset = args.interpolate_offset;
+  if (!args.ffn.empty())
+    spec.ffn = args.ffn == "swiglu" ? models::FfnKind::swiglu : models::FfnKind::mlp;
+  models::VisionTransformer backbone(spec);
+  backbone->reset_parameters(args.seed);
+  models::BackboneInfo info;
+  info.origin = "init " + spec.name() + " seed " + std::to_string(args.seed);
+  models::export_backbone(backbone, info, args.out);
+  std::cout << args.out << ": " << spec.name() << ", " << models::count_parameters(*backbone)
+            << " parameters\n";
+}
+
 }  // namespace
 
 void add_export_command(CLI::App& app, int& exit_code) {
@@ -79,27 +107,26 @@ void add_export_command(CLI::App& app, int& exit_code) {
                       "position-grid resampling offset at other sizes: 0.1 (DINOv2) or 0 (timm)");
   command->add_option("--ffn", args->ffn, "mlp or swiglu (default: the size's own)")
       ->check(CLI::IsMember({"mlp", "swiglu"}));
+  command
+      ->add_option("--signing-key", args->signing_key,
+                   "Ed25519 private key file (PEM): sign the exported file")
+      ->check(CLI::ExistingFile);
+  command
+      ->add_option("--public-key", args->public_key,
+                   "Ed25519 public key file (PEM): the checkpoint must carry its valid signature")
+      ->check(CLI::ExistingFile)
+      ->needs(from_checkpoint);
   command->callback([args, &exit_code] {
     try {
-      if (!args->checkpoint.empty()) {
-        export_checkpoint(args->checkpoint, args->out);
-        exit_code = 0;
-        return;
+      // A key that cannot sign is refused before anything is read or written.
+      std::optional<system::Ed25519Key> signer;
+      if (!args->signing_key.empty()) signer = system::Ed25519Key::load_private(args->signing_key);
+      export_backbone_file(*args);
+      if (signer) {
+        system::sign_file(args->out, *signer);
+        std::cout << system::signature_path(args->out).string() << ": signed by key "
+                  << signer->fingerprint() << "\n";
       }
-      if (args->init.empty()) throw std::runtime_error("give --checkpoint DIR or --init NAME");
-      models::VitSpec spec = models::vit_spec_from_name(args->init);
-      spec.img_size = args->img_size;
-      spec.layerscale_init = args->layerscale_init;
-      spec.interpolate_offset = args->interpolate_offset;
-      if (!args->ffn.empty())
-        spec.ffn = args->ffn == "swiglu" ? models::FfnKind::swiglu : models::FfnKind::mlp;
-      models::VisionTransformer backbone(spec);
-      backbone->reset_parameters(args->seed);
-      models::BackboneInfo info;
-      info.origin = "init " + spec.name() + " seed " + std::to_string(args->seed);
-      models::export_backbone(backbone, info, args->out);
-      std::cout << args->out << ": " << spec.name() << ", " << models::count_parameters(*backbone)
-                << " parameters\n";
       exit_code = 0;
     } catch (const std::exception& e) {
       std::cerr << "export: " << e.what() << "\n";

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   pathodino::cli::add_embed_command(app, exit_code);
   pathodino::cli::add_curate_command(app, exit_code);
   pathodino::cli::add_checkpoint_command(app, exit_code);
+  pathodino::cli::add_keys_command(app, exit_code);
   pathodino::cli::add_sweep_command(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;

@@ -102,6 +102,14 @@ void check_requirements(const ExperimentConfig& c, Reporter& r) {
              "train/<class>/ and val/<class>/)");
 }
 
+// Key files are checked when the run starts (rank 0 reads them); here only what is missing.
+void check_signatures(const ExperimentConfig& c, Reporter& r) {
+  if (c.checkpoint.require_signature && c.checkpoint.public_key.empty())
+    r.report("checkpoint.public_key", "checkpoint.require_signature",
+             "required key is missing: checkpoint.require_signature is on, so "
+             "checkpoint.public_key (an Ed25519 public key file) is needed to check signatures");
+}
+
 void check_run_name(const ExperimentConfig& c, Reporter& r) {
   const std::string& name = c.run.name;
   const bool bad_name = std::any_of(name.begin(), name.end(), [](unsigned char ch) {
@@ -135,6 +143,7 @@ void check_consistency(const ExperimentConfig& c, const ConfigNode& tree, Config
   check_crops(c, r);
   check_schedules(c, r);
   check_requirements(c, r);
+  check_signatures(c, r);
   check_run_name(c, r);
   check_curate_levels(c, r);
 }

@@ -170,6 +170,9 @@ void declare_services(ExperimentSchema& schema) {
   KEY(checkpoint.async_save, "write checkpoints in the background");
   KEY(checkpoint.on_save_failure, "what a failed save does to the run");
   KEY(checkpoint.fallback_to_previous, "on a corrupt checkpoint, resume from the previous one");
+  KEY(checkpoint.signing_key, "Ed25519 private key file (PEM) that signs manifests and exports");
+  KEY(checkpoint.public_key, "Ed25519 public key file (PEM) that loads check signatures with");
+  KEY(checkpoint.require_signature, "refuse to load a checkpoint without a valid signature");
 
   KEY(metrics.prometheus, "serve Prometheus metrics on /metrics");
   KEY(metrics.bind_address, "address to listen on; anything but 127.0.0.1 is an opt-in");

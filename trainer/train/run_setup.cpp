@@ -17,6 +17,7 @@
 #include "trainer/distributed/make_communicator.h"
 #include "trainer/distributed/rank_consistency.h"
 #include "trainer/system/cpu_share.h"
+#include "trainer/system/ed25519.h"
 #include "trainer/system/sha256.h"
 #include "trainer/train/batch_tensors.h"
 #include "trainer/train/loader_options.h"
@@ -191,6 +192,27 @@ std::unique_ptr<audit::AuditTrail> start_audit(
   return trail;
 }
 
+// The checkpoint the run resumes from. Key files that cannot be used stop the run here, before
+// its first save.
+std::optional<checkpoint::LoadedCheckpoint> resume_checkpoint(const TrainRequest& request,
+                                                              const RunParts& parts,
+                                                              distributed::Communicator& control,
+                                                              std::ostream& progress) {
+  const checkpoint::CheckpointOptions& saves = request.config.checkpoint;
+  distributed::on_rank0_for_all(control, [&] {
+    if (!saves.signing_key.empty()) system::Ed25519Key::load_private(saves.signing_key);
+    if (!saves.public_key.empty()) system::Ed25519Key::load_public(saves.public_key);
+  });
+  ResumeRequest resume;
+  resume.spec = request.resume;
+  resume.checkpoints = parts.paths.checkpoints;
+  resume.fallback_to_previous = saves.fallback_to_previous;
+  resume.seed = parts.loop.seed;
+  resume.config_yaml = parts.loop.config_yaml;
+  resume.signature = {saves.public_key, saves.require_signature};
+  return load_resume_checkpoint(resume, control, progress);
+}
+
 }  // namespace
 
 RunParts build_run(const TrainRequest& request, const distributed::MpiRuntime& mpi,
@@ -202,10 +224,8 @@ RunParts build_run(const TrainRequest& request, const distributed::MpiRuntime& m
   RunParts parts;
   parts.paths = run_paths(config.run, config.checkpoint);
   parts.loop = loop_options(config, control.world_size());
-  std::optional<checkpoint::LoadedCheckpoint> resumed = load_resume_checkpoint(
-      {request.resume, parts.paths.checkpoints, config.checkpoint.fallback_to_previous,
-       parts.loop.seed, parts.loop.config_yaml},
-      control, progress);
+  std::optional<checkpoint::LoadedCheckpoint> resumed =
+      resume_checkpoint(request, parts, control, progress);
   parts.loop.first_step = resumed ? resumed->manifest.step : 0;
   build_compute(parts, config, mpi, control);
   parts.source = data::make_image_source(config.data, parts.loop.seed, data::Split::train, rank);

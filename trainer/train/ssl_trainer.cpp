@@ -12,6 +12,7 @@
 #include "trainer/distributed/rank_consistency.h"
 #include "trainer/eval/linear_probe.h"
 #include "trainer/system/durable_file.h"
+#include "trainer/system/ed25519.h"
 #include "trainer/system/elapsed.h"
 #include "trainer/system/sha256.h"
 #include "trainer/train/run_setup.h"
@@ -42,6 +43,10 @@ void export_teacher(RunParts& parts, const ExperimentConfig& config, const Train
     auto& teacher = parts.model->teacher().backbone;
     teacher->to(torch::kCPU);
     models::export_backbone(teacher, info, summary.teacher_file);
+    // Signed with the checkpoints' key: Note [Signed files] in trainer/system/ed25519.h.
+    if (!config.checkpoint.signing_key.empty())
+      system::sign_file(summary.teacher_file,
+                        system::Ed25519Key::load_private(config.checkpoint.signing_key));
     teacher->to(parts.device.device);  // for the probe
   });
 }
