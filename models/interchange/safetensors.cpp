@@ -38,6 +38,33 @@ void write_all(int fd, const void* data, std::size_t size, const std::filesystem
   }
 }
 
+// Writes through `filter` (when given) in pieces of a few MiB, so the transformed bytes never
+// need a second copy of a whole tensor.
+class FileOut {
+ public:
+  FileOut(int fd, const std::filesystem::path& path, ByteFilter* filter)
+      : fd_(fd), path_(path), filter_(filter) {
+    if (filter_) buffer_.resize(kPiece);
+  }
+  void raw(const std::string& bytes) { write_all(fd_, bytes.data(), bytes.size(), path_); }
+  void bytes(const void* data, std::size_t size) {
+    if (!filter_) return write_all(fd_, data, size, path_);
+    const auto* in = static_cast<const std::byte*>(data);
+    for (std::size_t done = 0; done < size; done += kPiece) {
+      const std::size_t piece = std::min(kPiece, size - done);
+      filter_->update(in + done, piece, buffer_.data());
+      write_all(fd_, buffer_.data(), piece, path_);
+    }
+  }
+
+ private:
+  static constexpr std::size_t kPiece = std::size_t{4} << 20;
+  int fd_;
+  const std::filesystem::path& path_;
+  ByteFilter* filter_;
+  std::vector<std::byte> buffer_;
+};
+
 }  // namespace
 
 std::size_t dtype_size(StDtype dtype) {
@@ -72,7 +99,7 @@ const StTensor* SafetensorsContent::find(const std::string& name) const {
 namespace {
 
 // The header's JSON text, after checking its length against the file's size.
-std::string read_header_text(std::ifstream& in, const std::filesystem::path& path,
+std::string read_header_text(std::istream& in, const std::filesystem::path& path,
                              uint64_t file_size) {
   if (file_size < 8) fail(path, "file of " + std::to_string(file_size) + " bytes has no header");
   uint64_t header_size = 0;
@@ -190,6 +217,11 @@ SafetensorsContent read_safetensors(const std::filesystem::path& path) {
   in.seekg(0, std::ios::end);
   const uint64_t file_size = static_cast<uint64_t>(in.tellg());
   in.seekg(0);
+  return read_safetensors(in, file_size, path);
+}
+
+SafetensorsContent read_safetensors(std::istream& in, uint64_t file_size,
+                                    const std::filesystem::path& path) {
   const std::string header = read_header_text(in, path, file_size);
   const uint64_t data_start = 8 + header.size(), data_size = file_size - data_start;
   const nlohmann::json json = parse_header(path, header);
@@ -226,7 +258,7 @@ void write_safetensors(const std::filesystem::path& path, const SafetensorsConte
 }
 
 void write_safetensors(const std::filesystem::path& path, const std::vector<StTensorView>& tensors,
-                       const std::map<std::string, std::string>& metadata) {
+                       const std::map<std::string, std::string>& metadata, ByteFilter* filter) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
@@ -245,9 +277,12 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<StTe
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) fail(path, std::string("cannot create: ") + std::strerror(errno));
   try {
-    write_all(fd, &header_size, 8, path);
-    write_all(fd, text.data(), text.size(), path);
-    for (const auto& tensor : tensors) write_all(fd, tensor.data, tensor.size, path);
+    FileOut out(fd, path, filter);
+    if (filter) out.raw(filter->prefix());
+    out.bytes(&header_size, 8);
+    out.bytes(text.data(), text.size());
+    for (const auto& tensor : tensors) out.bytes(tensor.data, tensor.size);
+    if (filter) out.raw(filter->suffix());
     if (::fsync(fd) != 0) fail(path, std::string("fsync failed: ") + std::strerror(errno));
   } catch (...) {
     ::close(fd);

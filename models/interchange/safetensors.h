@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <iosfwd>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -40,6 +41,9 @@ struct SafetensorsContent {
 };
 
 SafetensorsContent read_safetensors(const std::filesystem::path& path);
+// The same from bytes already in memory (a decrypted file); `origin` names them in errors.
+SafetensorsContent read_safetensors(std::istream& in, uint64_t size,
+                                    const std::filesystem::path& origin);
 
 // Writes to a temporary file next to `path`, fsyncs, then renames: `path` is either the old file
 // or the complete new one, never a torn write. Tensors are laid out in the given order.
@@ -53,7 +57,18 @@ struct StTensorView {
   const std::byte* data = nullptr;
   std::size_t size = 0;  // bytes
 };
+// Transforms a file's bytes on their way to disk (encryption, implemented above this layer):
+// prefix() is written first, update() replaces every byte (same length), suffix() comes last.
+class ByteFilter {
+ public:
+  virtual ~ByteFilter() = default;
+  virtual std::string prefix() = 0;
+  virtual void update(const std::byte* in, std::size_t size, std::byte* out) = 0;
+  virtual std::string suffix() = 0;
+};
+
 void write_safetensors(const std::filesystem::path& path, const std::vector<StTensorView>& tensors,
-                       const std::map<std::string, std::string>& metadata);
+                       const std::map<std::string, std::string>& metadata,
+                       ByteFilter* filter = nullptr);
 
 }  // namespace pathodino::models

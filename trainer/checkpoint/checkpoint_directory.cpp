@@ -32,6 +32,10 @@ std::string step_directory_name(int64_t step) {
   return name;
 }
 
+std::string shard_authenticated_data(int64_t step, const std::string& shard_file) {
+  return "pathodino checkpoint step " + std::to_string(step) + " shard " + shard_file;
+}
+
 std::string shard_file_name(int rank, int world_size) {
   char name[64];
   std::snprintf(name, sizeof name, "shard-%05d-of-%05d.safetensors", rank, world_size);

@@ -19,6 +19,9 @@ namespace pathodino::checkpoint {
 
 std::string step_directory_name(int64_t step);          // "step-00001250"
 std::string shard_file_name(int rank, int world_size);  // "shard-00001-of-00004.safetensors"
+// What an encrypted shard authenticates besides its bytes: its step and file name (Note
+// [Encrypted checkpoints] in checkpoint_reader.h).
+std::string shard_authenticated_data(int64_t step, const std::string& shard_file);
 
 // Of the complete checkpoints (any order), those retention deletes: all but the newest
 // `keep_last`, the multiples of `keep_every_steps`, and `latest` (never deleted).

@@ -46,6 +46,8 @@ std::string to_json(const Manifest& m) {
   j["data"] = m.data;
   j["shards"] = m.shards;
   if (!m.shard_sha256.empty()) j["shard_sha256"] = m.shard_sha256;
+  if (!m.encryption_key.empty())
+    j["encryption"] = {{"algorithm", "AES-256-GCM"}, {"key", m.encryption_key}};
   nlohmann::ordered_json tensors = nlohmann::ordered_json::object();
   for (const auto& [name, t] : m.tensors)
     tensors[name] = {
@@ -83,6 +85,8 @@ Manifest manifest_from_json(const std::string& text, const std::string& origin) 
     m.pathodino_commit = j.at("versions").value("commit", std::string());
     if (j.contains("data")) m.data = j.at("data").get<std::map<std::string, std::string>>();
     m.shards = j.at("shards").get<std::vector<std::string>>();
+    if (j.contains("encryption"))
+      m.encryption_key = j.at("encryption").at("key").get<std::string>();
     if (j.contains("shard_sha256")) {
       m.shard_sha256 = j.at("shard_sha256").get<std::vector<std::string>>();
       if (m.shard_sha256.size() != m.shards.size())

@@ -54,6 +54,9 @@ struct Manifest {
   // SHA-256 of each shard file, in the order of `shards`, when the checkpoint is signed: the
   // signature covers the manifest, and these tie the shards to it (Note [Signed checkpoints]).
   std::vector<std::string> shard_sha256;
+  // Fingerprint of the AES-256 key the shards are encrypted with; empty when they are not
+  // (Note [Encrypted checkpoints]).
+  std::string encryption_key;
   std::map<std::string, TensorEntry> tensors;
 };
 

@@ -20,6 +20,9 @@ struct CheckpointOptions {
   std::string signing_key;         // private: rank 0 signs every manifest it commits
   std::string public_key;          // loads check a signature against it when there is one
   bool require_signature = false;  // loads refuse a checkpoint without a valid signature
+  // AES-256 key file: every rank encrypts its shard; loads decrypt with it (Note [Encrypted
+  // checkpoints] in checkpoint_reader.h).
+  std::string encryption_key;
 };
 
 }  // namespace pathodino::checkpoint

@@ -4,10 +4,12 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <sstream>
 
 #include "models/interchange/safetensors.h"
 #include "models/interchange/tensor_bytes.h"
 #include "trainer/checkpoint/checkpoint_directory.h"
+#include "trainer/system/aes_gcm.h"
 #include "trainer/system/ed25519.h"
 #include "trainer/system/sha256.h"
 
@@ -40,21 +42,54 @@ void check_shard_sha256(const std::filesystem::path& file, const Manifest& m, si
                           "altered, replaced or swapped)");
 }
 
+// The key of an encrypted checkpoint's shards, nullopt for a plain one: Note [Encrypted
+// checkpoints].
+std::optional<system::AesKey> shard_key(const std::filesystem::path& step_dir, const Manifest& m,
+                                        const CheckpointKeys& keys) {
+  if (m.encryption_key.empty()) return std::nullopt;
+  const std::string manifest = (step_dir / kManifestFile).string();
+  if (keys.encryption_key.empty())
+    throw CheckpointError(manifest + ": the shards are encrypted (key " + m.encryption_key +
+                          "), and no encryption key was given (checkpoint.encryption_key)");
+  try {
+    system::AesKey key = system::AesKey::load(keys.encryption_key);
+    if (key.fingerprint() != m.encryption_key)
+      throw CheckpointError(manifest + ": the shards are encrypted with key " + m.encryption_key +
+                            ", not with key " + key.fingerprint() + " (" +
+                            keys.encryption_key.string() + ")");
+    return key;
+  } catch (const system::EncryptionError& e) {
+    throw CheckpointError(e.what());
+  }
+}
+
+models::SafetensorsContent read_shard(const std::filesystem::path& file, int64_t step,
+                                      const std::optional<system::AesKey>& key) {
+  try {
+    if (!key) return models::read_safetensors(file);
+    std::istringstream plain(
+        system::decrypt_file(file, *key, shard_authenticated_data(step, file.filename())));
+    return models::read_safetensors(plain, plain.str().size(), file);
+  } catch (const models::SafetensorsError& e) {
+    throw CheckpointError(std::string("corrupt shard: ") + e.what());
+  } catch (const system::EncryptionError& e) {
+    throw CheckpointError(e.what());
+  }
+}
+
 }  // namespace
 
-bool check_manifest_signature(const std::filesystem::path& step_dir,
-                              const SignatureCheck& signature) {
+bool check_manifest_signature(const std::filesystem::path& step_dir, const CheckpointKeys& keys) {
   const std::filesystem::path manifest = step_dir / kManifestFile;
-  if (signature.public_key.empty()) {
-    if (signature.required)
+  if (keys.public_key.empty()) {
+    if (keys.required)
       throw CheckpointError(manifest.string() +
                             ": a signature is required, but no public key was given to check it");
     return false;
   }
-  if (!signature.required && !std::filesystem::exists(system::signature_path(manifest)))
-    return false;
+  if (!keys.required && !std::filesystem::exists(system::signature_path(manifest))) return false;
   try {
-    system::verify_file_signature(manifest, system::Ed25519Key::load_public(signature.public_key));
+    system::verify_file_signature(manifest, system::Ed25519Key::load_public(keys.public_key));
   } catch (const system::SignatureError& e) {
     throw CheckpointError(e.what());
   }
@@ -63,12 +98,13 @@ bool check_manifest_signature(const std::filesystem::path& step_dir,
 
 LoadedCheckpoint load_checkpoint(const std::filesystem::path& step_dir,
                                  const std::vector<std::string>& prefixes,
-                                 const SignatureCheck& signature) {
+                                 const CheckpointKeys& keys) {
   LoadedCheckpoint out;
   out.path = step_dir;
-  const bool signed_manifest = check_manifest_signature(step_dir, signature);
+  const bool signed_manifest = check_manifest_signature(step_dir, keys);
   out.manifest = read_manifest(step_dir);
   const Manifest& m = out.manifest;
+  const std::optional<system::AesKey> key = shard_key(step_dir, m, keys);
   for (size_t shard = 0; shard < m.shards.size(); ++shard) {
     bool needed = false;
     for (const auto& [name, entry] : m.tensors)
@@ -78,12 +114,7 @@ LoadedCheckpoint load_checkpoint(const std::filesystem::path& step_dir,
     if (!std::filesystem::exists(file))
       throw CheckpointError(file.string() + ": shard file is missing");
     if (signed_manifest) check_shard_sha256(file, m, shard);
-    models::SafetensorsContent content;
-    try {
-      content = models::read_safetensors(file);
-    } catch (const models::SafetensorsError& e) {
-      throw CheckpointError(std::string("corrupt shard: ") + e.what());
-    }
+    const models::SafetensorsContent content = read_shard(file, m.step, key);
     for (const auto& [name, entry] : m.tensors) {
       if (entry.shard != static_cast<int>(shard) || !wanted(name, prefixes)) continue;
       const models::StTensor* t = content.find(name);
@@ -127,11 +158,11 @@ std::vector<std::filesystem::path> older_checkpoints(const std::filesystem::path
 
 // The first candidate that loads; `reasons` gathers why the others did not.
 ResumeChoice first_loadable(const std::vector<std::filesystem::path>& candidates, bool fallback,
-                            const SignatureCheck& signature, std::vector<std::string> reasons) {
+                            const CheckpointKeys& keys, std::vector<std::string> reasons) {
   ResumeChoice choice;
   for (const auto& candidate : candidates) {
     try {
-      choice.checkpoint = load_checkpoint(candidate, {}, signature);
+      choice.checkpoint = load_checkpoint(candidate, {}, keys);
       choice.warnings = reasons;
       if (!reasons.empty())
         choice.warnings.push_back("resuming from the previous complete checkpoint " +
@@ -151,8 +182,7 @@ ResumeChoice first_loadable(const std::vector<std::filesystem::path>& candidates
 
 std::optional<ResumeChoice> choose_resume_checkpoint(const std::string& spec,
                                                      const std::filesystem::path& checkpoints_root,
-                                                     bool fallback,
-                                                     const SignatureCheck& signature) {
+                                                     bool fallback, const CheckpointKeys& keys) {
   std::filesystem::path first;
   std::filesystem::path root = checkpoints_root;
   std::vector<std::string> reasons;
@@ -178,7 +208,7 @@ std::optional<ResumeChoice> choose_resume_checkpoint(const std::string& spec,
   if (!first.empty()) candidates.push_back(first);
   if (fallback)
     for (auto& older : older_checkpoints(root, first)) candidates.push_back(std::move(older));
-  return first_loadable(candidates, fallback, signature, std::move(reasons));
+  return first_loadable(candidates, fallback, keys, std::move(reasons));
 }
 
 }  // namespace pathodino::checkpoint

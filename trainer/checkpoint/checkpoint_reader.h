@@ -29,21 +29,27 @@ struct LoadedCheckpoint {
 // holder of the public key detect an altered, replaced or swapped shard. A load given a public
 // key checks the signature when there is one (when required: refuses a checkpoint without one),
 // then every shard it reads against its SHA-256, before anything is used.
-struct SignatureCheck {
-  std::filesystem::path public_key;  // empty: signatures are not checked
-  bool required = false;             // refuse an unsigned checkpoint (needs public_key)
+// Note [Encrypted checkpoints]: with checkpoint.encryption_key every rank writes its shard
+// through AES-256-GCM (Note [Encrypted files] in trainer/system/aes_gcm.h) with the step and the
+// shard's file name as authenticated data, and the manifest names the key by fingerprint. Loading
+// needs the same key; an altered shard, a shard moved or swapped, and the wrong key are refused
+// naming the file. Manifests stay readable (the ledger and `checkpoint list` need no key); they
+// hold no patient data.
+struct CheckpointKeys {
+  std::filesystem::path public_key;      // empty: signatures are not checked
+  bool required = false;                 // refuse an unsigned checkpoint (needs public_key)
+  std::filesystem::path encryption_key;  // AES-256 key file of encrypted shards
 };
 
 // Reads the checkpoint in `step_dir`, only the tensors whose names start with one of `prefixes`
 // (empty: all). Throws CheckpointError.
 LoadedCheckpoint load_checkpoint(const std::filesystem::path& step_dir,
                                  const std::vector<std::string>& prefixes = {},
-                                 const SignatureCheck& signature = {});
+                                 const CheckpointKeys& keys = {});
 
 // Checks `step_dir`'s manifest signature as load_checkpoint does: true when it verified, false
 // when not checked (no key, or unsigned and not required). Throws CheckpointError naming the file.
-bool check_manifest_signature(const std::filesystem::path& step_dir,
-                              const SignatureCheck& signature);
+bool check_manifest_signature(const std::filesystem::path& step_dir, const CheckpointKeys& keys);
 
 // A checkpoint directory given on the command line: a step directory, or a run's checkpoints
 // directory or run directory (→ the checkpoint its `latest` names).
@@ -61,6 +67,6 @@ struct ResumeChoice {
 std::optional<ResumeChoice> choose_resume_checkpoint(const std::string& spec,
                                                      const std::filesystem::path& checkpoints_root,
                                                      bool fallback,
-                                                     const SignatureCheck& signature = {});
+                                                     const CheckpointKeys& keys = {});
 
 }  // namespace pathodino::checkpoint

@@ -55,6 +55,21 @@ std::string hex_digest(const void* bytes, size_t size) {
   return hex;
 }
 
+// A shard's bytes through AES-256-GCM on their way to disk: Note [Encrypted checkpoints].
+class ShardCipher final : public models::ByteFilter {
+ public:
+  ShardCipher(const system::AesKey& key, const std::string& authenticated_data)
+      : gcm_(key, authenticated_data) {}
+  std::string prefix() override { return gcm_.header(); }
+  void update(const std::byte* in, std::size_t size, std::byte* out) override {
+    gcm_.update(in, size, out);
+  }
+  std::string suffix() override { return gcm_.tag(); }
+
+ private:
+  system::GcmEncryptor gcm_;
+};
+
 // The manifest's tensor table (shard, dtype, shape; checksums come with the outcomes) and the
 // tensors' names in state order. Only rank 0 writes a manifest.
 void fill_tensor_table(const std::vector<NamedTensor>& state, const std::vector<int>& plan,
@@ -84,6 +99,7 @@ CheckpointWriter::CheckpointWriter(CheckpointDirectory directory, CheckpointOpti
     : directory_(std::move(directory)), options_(options), comm_(comm) {
   if (!options_.signing_key.empty() && comm_.rank() == 0)
     signer_ = system::Ed25519Key::load_private(options_.signing_key);
+  if (!options_.encryption_key.empty()) shard_key_ = system::AesKey::load(options_.encryption_key);
 }
 
 CheckpointWriter::~CheckpointWriter() { worker_.wait(); }
@@ -112,7 +128,11 @@ void CheckpointWriter::write_staged() noexcept {
     // The file is fsynced; its directory entry is made durable by rank 0's one fsync of the
     // directory before the commit.
     const std::filesystem::path shard = partial / shard_file_name(rank, world);
-    models::write_safetensors(shard, views, metadata);
+    std::optional<ShardCipher> cipher;
+    if (shard_key_)
+      cipher.emplace(*shard_key_,
+                     shard_authenticated_data(p.manifest.step, shard.filename().string()));
+    models::write_safetensors(shard, views, metadata, cipher ? &*cipher : nullptr);
     if (!options_.signing_key.empty()) p.shard_sha256 = raw_sha256(system::file_sha256(shard));
   } catch (const std::exception& e) {
     p.error = e.what();
@@ -170,6 +190,7 @@ void CheckpointWriter::commit_on_rank0(const torch::Tensor& outcomes) {
       p.manifest.tensors.at(p.all_names[i]).xxh3 =
           as_uint64(m[first_checksum + static_cast<int64_t>(i)]);
     const int64_t first_digest = first_checksum + static_cast<int64_t>(p.all_names.size());
+    if (shard_key_) p.manifest.encryption_key = shard_key_->fingerprint();
     if (signer_)
       for (int r = 0; r < comm_.world_size(); ++r)
         p.manifest.shard_sha256.push_back(
@@ -277,6 +298,8 @@ SaveOutcome CheckpointWriter::write_and_commit(bool in_background) {
     } else {
       outcome.ok = true;
       outcome.path = directory_.step_path(step);
+      if (signer_) outcome.signed_by = signer_->fingerprint();
+      if (shard_key_) outcome.encrypted_with = shard_key_->fingerprint();
     }
   } else if (!prepared) {
     outcome.error = p.error;  // no rank wrote: the directory is what failed

@@ -44,6 +44,7 @@
 #include "trainer/checkpoint/checkpoint_options.h"
 #include "trainer/checkpoint/train_state.h"
 #include "trainer/distributed/communicator.h"
+#include "trainer/system/aes_gcm.h"
 #include "trainer/system/background_worker.h"
 #include "trainer/system/ed25519.h"
 
@@ -57,12 +58,15 @@ struct SaveOutcome {
   int64_t bytes = 0;            // tensor bytes over all ranks
   double seconds = 0;           // from staging to commit
   double blocking_seconds = 0;  // of those, spent in the caller's thread (all of it when sync)
+  // Fingerprints of the keys that signed (rank 0) and encrypted it; empty when none.
+  std::string signed_by, encrypted_with;
 };
 
 class CheckpointWriter {
  public:
   // With options.signing_key, rank 0 loads the key here (throws system::SignatureError naming
-  // the file) and signs every manifest it commits; every rank hashes its shard.
+  // the file) and signs every manifest it commits; every rank hashes its shard. With
+  // options.encryption_key, every rank loads it here (system::EncryptionError) and encrypts.
   CheckpointWriter(CheckpointDirectory directory, CheckpointOptions options,
                    distributed::Communicator& comm);
   ~CheckpointWriter();  // waits for the save in flight, which runs to its end on every rank
@@ -160,6 +164,8 @@ class CheckpointWriter {
   std::string commit_error_;  // rank 0's
   // Rank 0's signing key when checkpoint.signing_key is set (Note [Signed checkpoints]).
   std::optional<system::Ed25519Key> signer_;
+  // Every rank's shard key when checkpoint.encryption_key is set (Note [Encrypted checkpoints]).
+  std::optional<system::AesKey> shard_key_;
   // The async save's background work; rank 0's retention after a synchronous save. Last, so that
   // it stops before the state its jobs use is destroyed.
   system::BackgroundWorker worker_;

@@ -1,8 +1,9 @@
 // `pathodino checkpoint verify PATH [--public-key P]`: reads every tensor of a checkpoint and
 // checks it against the manifest (presence, dtype, shape, XXH3 checksum); with a public key, the
-// manifest's signature and every shard's SHA-256 first (Note [Signed checkpoints]); exit 0 when
-// sound, 1 naming the file and tensor at fault. `pathodino checkpoint list RUN_DIR`: the run's
-// complete checkpoints and which one `latest` names. For operators and the crash-safety test.
+// manifest's signature and every shard's SHA-256 first (Note [Signed checkpoints]); encrypted
+// shards need --encryption-key; exit 0 when sound, 1 naming the file and tensor at fault.
+// `pathodino checkpoint list RUN_DIR`: the run's complete checkpoints and which one `latest` names.
+// For operators and the crash-safety test.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -27,20 +28,27 @@ void add_checkpoint_command(CLI::App& app, int& exit_code) {
       ->add_option("--public-key", *public_key,
                    "Ed25519 public key file (PEM): the manifest must carry its valid signature")
       ->check(CLI::ExistingFile);
-  verify->callback([verify_path, public_key, &exit_code] {
+  auto encryption_key = std::make_shared<std::string>();
+  verify
+      ->add_option("--encryption-key", *encryption_key,
+                   "AES-256 key file the shards are encrypted with (checkpoint.encryption_key)")
+      ->check(CLI::ExistingFile);
+  verify->callback([verify_path, public_key, encryption_key, &exit_code] {
     try {
       const auto dir = checkpoint::resolve_checkpoint_path(*verify_path);
-      const checkpoint::SignatureCheck signature{*public_key, !public_key->empty()};
-      const checkpoint::LoadedCheckpoint loaded = checkpoint::load_checkpoint(dir, {}, signature);
+      const checkpoint::CheckpointKeys keys{*public_key, !public_key->empty(), *encryption_key};
+      const checkpoint::LoadedCheckpoint loaded = checkpoint::load_checkpoint(dir, {}, keys);
       int64_t bytes = 0;
       for (const auto& [name, tensor] : loaded.tensors) bytes += tensor.nbytes();
-      std::cout << dir.string() << ": ok, step " << loaded.manifest.step << ", "
-                << loaded.tensors.size() << " tensors, " << bytes << " bytes in "
-                << loaded.manifest.shards.size() << " shard(s), sample position "
-                << loaded.manifest.sampler.position
-                << (public_key->empty() ? std::string()
-                                        : "; signature and shard SHA-256 sums verified")
-                << "\n";
+      std::cout
+          << dir.string() << ": ok, step " << loaded.manifest.step << ", " << loaded.tensors.size()
+          << " tensors, " << bytes << " bytes in " << loaded.manifest.shards.size()
+          << " shard(s), sample position " << loaded.manifest.sampler.position
+          << (public_key->empty() ? std::string() : "; signature and shard SHA-256 sums verified")
+          << (loaded.manifest.encryption_key.empty()
+                  ? std::string()
+                  : "; shards decrypted (AES-256-GCM, key " + loaded.manifest.encryption_key + ")")
+          << "\n";
       exit_code = 0;
     } catch (const std::exception& e) {
       std::cerr << "checkpoint verify: " << e.what() << "\n";

@@ -30,16 +30,17 @@ struct ExportArgs {
   std::string ffn;
   std::string signing_key;
   std::string public_key;
+  std::string encryption_key;
 };
 
 // The teacher backbone of the checkpoint at `given` (a step, checkpoints or run directory).
-void export_checkpoint(const std::string& given, const std::string& out,
-                       const std::string& public_key) {
-  const std::filesystem::path dir = checkpoint::resolve_checkpoint_path(given);
+void export_checkpoint(const ExportArgs& args) {
+  const std::filesystem::path dir = checkpoint::resolve_checkpoint_path(args.checkpoint);
   const ExperimentConfig config = config::resolve_config(dir / "config.yaml");
   const std::string prefix = "teacher.backbone.";
-  const checkpoint::LoadedCheckpoint loaded =
-      checkpoint::load_checkpoint(dir, {prefix}, {public_key, !public_key.empty()});
+  const checkpoint::LoadedCheckpoint loaded = checkpoint::load_checkpoint(
+      dir, {prefix}, {args.public_key, !args.public_key.empty(), args.encryption_key});
+  const std::string& out = args.out;
   models::VisionTransformer backbone =
       models::build_backbone(config.model, config.data.global_crops_size, 0);
   torch::NoGradGuard no_grad;
@@ -67,8 +68,7 @@ void export_checkpoint(const std::string& given, const std::string& out,
 
 // The file `args` asks for: a checkpoint's teacher, or a freshly initialised backbone.
 void export_backbone_file(const ExportArgs& args) {
-  if (!args.checkpoint.empty())
-    return export_checkpoint(args.checkpoint, args.out, args.public_key);
+  if (!args.checkpoint.empty()) return export_checkpoint(args);
   if (args.init.empty()) throw std::runtime_error("give --checkpoint DIR or --init NAME");
   models::VitSpec spec = models::vit_spec_from_name(args.init);
   spec.img_size = args.img_size;
@@ -114,6 +114,11 @@ void add_export_command(CLI::App& app, int& exit_code) {
   command
       ->add_option("--public-key", args->public_key,
                    "Ed25519 public key file (PEM): the checkpoint must carry its valid signature")
+      ->check(CLI::ExistingFile)
+      ->needs(from_checkpoint);
+  command
+      ->add_option("--encryption-key", args->encryption_key,
+                   "AES-256 key file of the checkpoint's encrypted shards")
       ->check(CLI::ExistingFile)
       ->needs(from_checkpoint);
   command->callback([args, &exit_code] {

@@ -3,11 +3,13 @@
 // `pathodino keys sign FILE --signing-key K`: writes FILE.sig (embedding files, audit heads, any
 // file a data steward hands on). `pathodino keys verify FILE --public-key P`: exit 0 when FILE.sig
 // is a valid signature of FILE by that key, 1 naming what is wrong. Note [Signed files].
+// `pathodino keys generate-aes --out FILE`: a new AES-256 key file (Note [Encrypted files]).
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
 #include "trainer/cli/commands.h"
+#include "trainer/system/aes_gcm.h"
 #include "trainer/system/ed25519.h"
 
 namespace pathodino::cli {
@@ -53,6 +55,18 @@ void add_keys_command(CLI::App& app, int& exit_code) {
       std::cout << (dir / (args->name + ".pem")).string() << ": private key (mode 0600)\n"
                 << (dir / (args->name + ".pub.pem")).string() << ": public key, fingerprint "
                 << key.fingerprint() << "\n";
+    });
+  });
+
+  auto* aes = command->add_subcommand(
+      "generate-aes", "Write a new AES-256 key file (checkpoint.encryption_key), mode 0600");
+  aes->add_option("--out", args->file, "the key file to create")->required();
+  aes->callback([args, &exit_code] {
+    run("generate-aes", exit_code, 2, [&] {
+      const auto key = system::AesKey::generate();
+      key.save(args->file);
+      std::cout << args->file << ": AES-256 key (mode 0600), fingerprint " << key.fingerprint()
+                << "\n";
     });
   });
 

@@ -173,6 +173,7 @@ void declare_services(ExperimentSchema& schema) {
   KEY(checkpoint.signing_key, "Ed25519 private key file (PEM) that signs manifests and exports");
   KEY(checkpoint.public_key, "Ed25519 public key file (PEM) that loads check signatures with");
   KEY(checkpoint.require_signature, "refuse to load a checkpoint without a valid signature");
+  KEY(checkpoint.encryption_key, "AES-256 key file: shards encrypted at rest (AES-256-GCM)");
 
   KEY(metrics.prometheus, "serve Prometheus metrics on /metrics");
   KEY(metrics.bind_address, "address to listen on; anything but 127.0.0.1 is an opt-in");

@@ -1,18 +1,14 @@
 #include "trainer/system/ed25519.h"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
-#include <vector>
+#include <tuple>
 
 #include "trainer/system/durable_file.h"
+#include "trainer/system/key_file.h"
 #include "trainer/system/sha256.h"
 
 namespace pathodino::system {
@@ -58,46 +54,6 @@ std::string pem_text(EVP_PKEY* key, bool private_key) {
   return std::string(data, static_cast<size_t>(size));
 }
 
-// Creates `path` with `mode`, never over an existing file.
-void write_new_file(const std::filesystem::path& path, const std::string& bytes, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0)
-    throw SignatureError(path.string() + ": cannot create (" + std::strerror(errno) +
-                         (errno == EEXIST ? "; keys are never overwritten)" : ")"));
-  const bool written =
-      ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || !synced) throw SignatureError(path.string() + ": cannot write the key");
-}
-
-std::string to_hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (const char c : bytes) {
-    hex += kHex[static_cast<unsigned char>(c) >> 4];
-    hex += kHex[static_cast<unsigned char>(c) & 15];
-  }
-  return hex;
-}
-
-// Empty when `hex` is not an even run of hex digits.
-std::string from_hex(std::string_view hex) {
-  auto value = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  std::string bytes;
-  if (hex.size() % 2 != 0) return bytes;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    const int high = value(hex[i]), low = value(hex[i + 1]);
-    if (high < 0 || low < 0) return {};
-    bytes += static_cast<char>(high * 16 + low);
-  }
-  return bytes;
-}
-
 }  // namespace
 
 Ed25519Key Ed25519Key::generate() {
@@ -110,16 +66,7 @@ Ed25519Key Ed25519Key::generate() {
 }
 
 Ed25519Key Ed25519Key::load_private(const std::filesystem::path& pem) {
-  struct stat info {};
-  if (::stat(pem.c_str(), &info) != 0)
-    throw SignatureError(pem.string() + ": cannot read the private key (" + std::strerror(errno) +
-                         ")");
-  if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
-    throw SignatureError(pem.string() + ": permissions " + mode +
-                         " are too open for a private key (chmod 600 it)");
-  }
+  if (auto problem = private_file_problem(pem)) throw SignatureError(*problem);
   return Ed25519Key(read_pem(pem, true), true);
 }
 
@@ -130,8 +77,10 @@ Ed25519Key Ed25519Key::load_public(const std::filesystem::path& pem) {
 void Ed25519Key::save(const std::filesystem::path& private_pem,
                       const std::filesystem::path& public_pem) const {
   if (!private_) throw SignatureError(private_pem.string() + ": no private key to save");
-  write_new_file(private_pem, pem_text(key_.get(), true), 0600);
-  write_new_file(public_pem, pem_text(key_.get(), false), 0644);
+  for (const auto& [file, text, mode] :
+       {std::tuple{private_pem, pem_text(key_.get(), true), 0600u},
+        std::tuple{public_pem, pem_text(key_.get(), false), 0644u}})
+    if (auto problem = write_new_file(file, text, mode)) throw SignatureError(*problem);
 }
 
 std::string Ed25519Key::sign(std::string_view message) const {

@@ -14,8 +14,8 @@ std::optional<checkpoint::LoadedCheckpoint> load_resume_checkpoint(
   const bool rank0 = control.rank() == 0;
   std::string chosen;
   distributed::on_rank0_for_all(control, [&] {
-    auto choice = checkpoint::choose_resume_checkpoint(
-        request.spec, request.checkpoints, request.fallback_to_previous, request.signature);
+    auto choice = checkpoint::choose_resume_checkpoint(request.spec, request.checkpoints,
+                                                       request.fallback_to_previous, request.keys);
     if (!choice) return;
     for (const std::string& warning : choice->warnings) progress << "warning: " << warning << "\n";
     chosen = choice->checkpoint.path.string();
@@ -23,7 +23,7 @@ std::optional<checkpoint::LoadedCheckpoint> load_resume_checkpoint(
   });
   chosen = distributed::broadcast_text(chosen, control);
   if (chosen.empty()) return resumed;
-  if (!rank0) resumed = checkpoint::load_checkpoint(chosen, {}, request.signature);
+  if (!rank0) resumed = checkpoint::load_checkpoint(chosen, {}, request.keys);
   const checkpoint::Manifest& m = resumed->manifest;
   if (rank0) {
     const int world = control.world_size();

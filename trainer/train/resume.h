@@ -16,9 +16,9 @@ struct ResumeRequest {
   std::string spec;  // "", "auto" or a checkpoint path
   std::filesystem::path checkpoints;
   bool fallback_to_previous = true;
-  uint64_t seed = 0;                     // the run's: a checkpoint of another seed is refused
-  std::string config_yaml;               // a different config than the checkpoint's is warned about
-  checkpoint::SignatureCheck signature;  // Note [Signed checkpoints]
+  uint64_t seed = 0;                // the run's: a checkpoint of another seed is refused
+  std::string config_yaml;          // a different config than the checkpoint's is warned about
+  checkpoint::CheckpointKeys keys;  // Notes [Signed checkpoints], [Encrypted checkpoints]
 };
 
 // nullopt for a fresh run (or `auto` before the first checkpoint). Collective; rank 0 reports

@@ -16,6 +16,7 @@
 #include "trainer/config/resolve.h"
 #include "trainer/distributed/make_communicator.h"
 #include "trainer/distributed/rank_consistency.h"
+#include "trainer/system/aes_gcm.h"
 #include "trainer/system/cpu_share.h"
 #include "trainer/system/ed25519.h"
 #include "trainer/system/sha256.h"
@@ -203,13 +204,14 @@ std::optional<checkpoint::LoadedCheckpoint> resume_checkpoint(const TrainRequest
     if (!saves.signing_key.empty()) system::Ed25519Key::load_private(saves.signing_key);
     if (!saves.public_key.empty()) system::Ed25519Key::load_public(saves.public_key);
   });
+  if (!saves.encryption_key.empty()) system::AesKey::load(saves.encryption_key);  // every rank
   ResumeRequest resume;
   resume.spec = request.resume;
   resume.checkpoints = parts.paths.checkpoints;
   resume.fallback_to_previous = saves.fallback_to_previous;
   resume.seed = parts.loop.seed;
   resume.config_yaml = parts.loop.config_yaml;
-  resume.signature = {saves.public_key, saves.require_signature};
+  resume.keys = {saves.public_key, saves.require_signature, saves.encryption_key};
   return load_resume_checkpoint(resume, control, progress);
 }
 

@@ -60,13 +60,16 @@ StepLoop::~StepLoop() {
 }
 
 void StepLoop::record_save(const checkpoint::SaveOutcome& saved) {
-  if (saved.ok)
-    parts_.audit->record(
-        "checkpoint_save",
-        {{{"checkpoint", saved.path.string()},
-          {"manifest_sha256", system::file_sha256(saved.path / checkpoint::kManifestFile)}},
-         {{"step", saved.step}, {"bytes", saved.bytes}}});
-  else
+  if (saved.ok) {
+    audit::AuditFields fields{
+        {{"checkpoint", saved.path.string()},
+         {"manifest_sha256", system::file_sha256(saved.path / checkpoint::kManifestFile)}},
+        {{"step", saved.step}, {"bytes", saved.bytes}}};
+    if (!saved.signed_by.empty()) fields.texts.emplace_back("signed_by_key", saved.signed_by);
+    if (!saved.encrypted_with.empty())
+      fields.texts.emplace_back("encrypted_with_key", saved.encrypted_with);
+    parts_.audit->record("checkpoint_save", fields);
+  } else
     parts_.audit->record("checkpoint_save_failed",
                          {{{"error", saved.error}}, {{"step", saved.step}}});
 }

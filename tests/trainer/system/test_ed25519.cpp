@@ -2,7 +2,7 @@
 // altered file, an altered signature, the wrong key and a missing signature are refused, each
 // naming the file at fault; private keys are written owner-only, never overwritten, and refused
 // when others can read them. The cross-check against the openssl command is in
-// tests/cli/test_signing.sh.
+// tests/cli/test_keys.sh.
 #include <gtest/gtest.h>
 
 #include <filesystem>

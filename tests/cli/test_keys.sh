@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Signed checkpoints and exports (Note [Signed checkpoints]), as a data steward checks them:
+# Signed and encrypted checkpoints (Notes [Signed checkpoints], [Encrypted checkpoints]), as a
+# data steward checks them:
 #   keys     — `keys generate` writes an owner-only private key and never overwrites one; our
 #              signatures verify with the openssl command and openssl's verify with ours;
 #   signing  — a 2-rank run with checkpoint.signing_key signs every manifest (with each shard's
@@ -9,7 +10,11 @@
 #              that requires signatures passes over the tampered checkpoint for the previous good
 #              one, and refuses an unsigned run;
 #   refusals — a private key others can read, and require_signature without a public key, stop
-#              the run before it starts.
+#              the run before it starts;
+#   encryption — a run with checkpoint.encryption_key writes AES-256-GCM shards (no tensor name
+#              or byte readable), verifies, resumes and exports with the key; no key, the wrong
+#              key, a flipped byte and two shards swapped are refused naming the file
+#              (Note [Encrypted checkpoints]).
 set -uo pipefail
 bin=$1
 root=$2
@@ -126,4 +131,44 @@ cp -r "$ckpt/step-00000012" "$tmp/step12" && flip "$tmp/step12/$shard1" 100
   > "$tmp/export.out" 2>&1; rc=$?
 check "export refuses a tampered checkpoint, naming the shard, and writes nothing" \
   bash -c "test $rc -ne 0 && grep -q 'step12/$shard1: its SHA-256 differs' '$tmp/export.out' && test ! -e '$tmp/no.safetensors'"
+# Encrypted shards: AES-256-GCM, the step and file name authenticated with the bytes.
+"$bin" keys generate-aes --out "$tmp/keys/data.key" > /dev/null
+aes=$tmp/keys/data.key
+check "the AES key file is owner-only (0600)" test "$(stat -c %a "$aes")" = 600
+mpirun -np 2 "$bin" train -c "$config" "${base[@]}" --set run.name=sealed \
+  --set "checkpoint.encryption_key=$aes" --set "checkpoint.signing_key=$key" --no-report \
+  > "$tmp/sealed.out" 2>&1; rc=$?
+sealed=$tmp/runs/sealed/checkpoints/step-00000008
+check "a 2-rank run with an encryption key finishes" test $rc -eq 0
+check "its shards are encrypted: the header, and no tensor name in the bytes" \
+  bash -c "test \"\$(head -c 8 '$sealed/$shard0')\" = PDGCM001 && ! grep -q 'teacher.backbone' '$sealed/$shard0' '$sealed/$shard1'"
+check "the audit log records which keys signed and encrypted each save" \
+  bash -c "grep '\"checkpoint_save\"' '$tmp/runs/sealed/audit.jsonl' | grep -q '\"encrypted_with_key\":\"[0-9a-f]\{16\}\".*\"signed_by_key\":\"$fingerprint\"\|\"signed_by_key\":\"$fingerprint\".*\"encrypted_with_key\"'"
+check "the manifest names the key by its fingerprint only" \
+  bash -c "grep -q '\"AES-256-GCM\"' '$sealed/manifest.json' && ! grep -qF \"\$(cat '$aes')\" '$sealed/manifest.json'"
+check "checkpoint verify decrypts and checks every tensor (and the signature)" \
+  "$bin" checkpoint verify "$sealed" --encryption-key "$aes" --public-key "$pub"
+unsealed() {  # unsealed NAME EXPECTED_TEXT TAMPER_COMMAND [KEY_ARGS...]
+  local name=$1 expected=$2 tamper=$3; shift 3
+  rm -rf "$tmp/copy" && cp -r "$sealed" "$tmp/copy"
+  (cd "$tmp/copy" && eval "$tamper")
+  "$bin" checkpoint verify "$tmp/copy" "$@" > "$tmp/verify.out" 2>&1; rc=$?
+  sed 's/^/    /' "$tmp/verify.out"
+  check "encrypted, $name: refused, naming $expected" bash -c "test $rc -eq 1 && grep -qF '$expected' '$tmp/verify.out'"
+}
+"$bin" keys generate-aes --out "$tmp/keys/other.key" > /dev/null
+unsealed "no key" "copy/manifest.json: the shards are encrypted" true
+unsealed "the wrong key" "copy/manifest.json: the shards are encrypted with key" true \
+  --encryption-key "$tmp/keys/other.key"
+unsealed "a flipped byte" "copy/$shard1: fails its authentication tag" \
+  "flip $shard1 $(( $(stat -c %s "$sealed/$shard1") / 2 ))" --encryption-key "$aes"
+unsealed "two shards swapped" "copy/$shard0: fails its authentication tag" \
+  "mv $shard0 x && mv $shard1 $shard0 && mv x $shard1" --encryption-key "$aes"
+mpirun -np 2 "$bin" train -c "$config" "${base[@]}" --set run.name=sealed --set optim.epochs=3 \
+  --set "checkpoint.encryption_key=$aes" --resume auto --no-report > "$tmp/sealed2.out" 2>&1; rc=$?
+check "the encrypted run resumes with its key and finishes" \
+  bash -c "test $rc -eq 0 && grep -q 'resuming from .*step-00000008' '$tmp/sealed2.out' && grep -q '^done: 12 steps' '$tmp/sealed2.out'"
+"$bin" export --checkpoint "$tmp/runs/sealed" --encryption-key "$aes" --out "$tmp/sealed.safetensors" \
+  > /dev/null 2>&1
+check "export decrypts the teacher of the latest encrypted checkpoint" test -s "$tmp/sealed.safetensors"
 finish
