@@ -102,12 +102,21 @@ void check_requirements(const ExperimentConfig& c, Reporter& r) {
              "train/<class>/ and val/<class>/)");
 }
 
-// Key files are checked when the run starts (rank 0 reads them); here only what is missing.
-void check_signatures(const ExperimentConfig& c, Reporter& r) {
+// Key files are read when the run starts; here only what is missing.
+void check_security(const ExperimentConfig& c, Reporter& r) {
   if (c.checkpoint.require_signature && c.checkpoint.public_key.empty())
     r.report("checkpoint.public_key", "checkpoint.require_signature",
              "required key is missing: checkpoint.require_signature is on, so "
              "checkpoint.public_key (an Ed25519 public key file) is needed to check signatures");
+  const metrics::MetricsOptions& m = c.metrics;
+  if (m.prometheus && !metrics::is_loopback(m.bind_address) && m.bearer_token_file.empty())
+    r.report("metrics.bearer_token_file", "metrics.bind_address",
+             "required key is missing: metrics.bind_address " + m.bind_address +
+                 " lets other machines scrape, so metrics.bearer_token_file (a file holding "
+                 "the token scrapes must send) is needed");
+  if (m.tls_certificate.empty() != m.tls_private_key.empty())
+    r.report(m.tls_certificate.empty() ? "metrics.tls_certificate" : "metrics.tls_private_key", "",
+             "HTTPS needs both metrics.tls_certificate and metrics.tls_private_key");
 }
 
 void check_run_name(const ExperimentConfig& c, Reporter& r) {
@@ -143,7 +152,7 @@ void check_consistency(const ExperimentConfig& c, const ConfigNode& tree, Config
   check_crops(c, r);
   check_schedules(c, r);
   check_requirements(c, r);
-  check_signatures(c, r);
+  check_security(c, r);
   check_run_name(c, r);
   check_curate_levels(c, r);
 }

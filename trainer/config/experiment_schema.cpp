@@ -178,6 +178,9 @@ void declare_services(ExperimentSchema& schema) {
   KEY(metrics.prometheus, "serve Prometheus metrics on /metrics");
   KEY(metrics.bind_address, "address to listen on; anything but 127.0.0.1 is an opt-in");
   KEY(metrics.port_base, "rank r serves on port_base + local rank").at_least(1024).at_most(65000);
+  KEY(metrics.bearer_token_file, "file with the token scrapes must send; required beyond loopback");
+  KEY(metrics.tls_certificate, "PEM certificate: serve /metrics over HTTPS; empty = HTTP");
+  KEY(metrics.tls_private_key, "PEM private key of metrics.tls_certificate");
   KEY(metrics.pushgateway_url, "Pushgateway to push to at the end; empty = none");
   KEY(metrics.timeline_start_step, "first step of the Chrome-trace timeline").at_least(0);
   KEY(metrics.timeline_steps, "steps in the timeline; 0 = none").at_least(0);

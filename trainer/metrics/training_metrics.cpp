@@ -92,9 +92,14 @@ TrainingMetrics::TrainingMetrics(const MetricsOptions& options, const std::strin
       rank_(rank) {
   declare_all(registry_);
   record_memory();
-  if (options.prometheus)
-    server_ = std::make_unique<MetricsServer>(registry_, options.bind_address,
-                                              static_cast<int>(options.port_base + local_rank));
+  if (options.prometheus) {
+    EndpointSecurity security{{}, options.tls_certificate, options.tls_private_key};
+    if (!options.bearer_token_file.empty())
+      security.bearer_token = read_bearer_token(options.bearer_token_file);
+    server_ =
+        std::make_unique<MetricsServer>(registry_, options.bind_address,
+                                        static_cast<int>(options.port_base + local_rank), security);
+  }
 }
 
 TrainingMetrics::~TrainingMetrics() = default;
