@@ -87,10 +87,19 @@ RgbImage chunked_thumbnail(const OpenSlideHandle& slide, int32_t level, int64_t 
 }
 
 // `0007_name.png`: the list position keeps slides of the same name in different folders apart.
-fs::path qa_picture_path(const fs::path& dir, size_t position, const std::string& slide) {
+fs::path qa_picture_path(const fs::path& dir, size_t position, const std::string& name) {
   char prefix[32];
   std::snprintf(prefix, sizeof(prefix), "%04zu_", position);
-  return dir / (prefix + fs::path(slide).stem().string() + ".png");
+  return dir / (prefix + name + ".png");
+}
+
+// The outcome's name, and its reason rid of the path, when slides go by pseudonym.
+void name_outcome(SlideIndexResult& r, const std::string& path, const IndexBuildOptions& options) {
+  r.outcome.name = path;
+  if (!options.pseudonyms) return;
+  r.outcome.name =
+      options.pseudonyms->slide(r.slide.content_hash.empty() ? path : r.slide.content_hash);
+  r.outcome.reason = scrub(r.outcome.reason, {{path, r.outcome.name}});
 }
 
 SlideIndexResult index_slide(const SlideEntry& entry, size_t position,
@@ -136,7 +145,9 @@ SlideIndexResult index_slide(const SlideEntry& entry, size_t position,
       r.outcome.tiles += static_cast<int64_t>(grid.kept.size());
     }
     if (!options.qa_dir.empty()) {
-      const fs::path picture = qa_picture_path(options.qa_dir, position, entry.path);
+      const std::string name = options.pseudonyms ? options.pseudonyms->slide(r.slide.content_hash)
+                                                  : fs::path(entry.path).stem().string();
+      const fs::path picture = qa_picture_path(options.qa_dir, position, name);
       try {  // a picture that cannot be written costs the picture, not the slide
         write_png(qa_thumbnail(thumbnail, mask, drawn, width, height), picture);
         r.outcome.qa_picture = picture.string();
@@ -153,6 +164,7 @@ SlideIndexResult index_slide(const SlideEntry& entry, size_t position,
     r.outcome.ok = false;
     r.outcome.reason = e.what();
   }
+  name_outcome(r, entry.path, options);
   return r;
 }
 
@@ -282,14 +294,14 @@ std::string to_bytes(const SlideIndexResults& results) {
                        {"extent", g.extent},
                        {"tiles", flat}});
     }
-    list.push_back(
-        {{"position", r.position},
-         {"outcome",
-          {o.path, o.ok, o.reason, o.tiles, o.mpp, o.mpp_source, o.tissue_share, o.qa_picture}},
-         {"slide",
-          {s.path, s.width, s.height, s.mpp_x, s.mpp_y, s.mpp_source, s.vendor, s.content_hash,
-           s.levels, s.groups, s.tiles}},
-         {"grids", grids}});
+    list.push_back({{"position", r.position},
+                    {"outcome",
+                     {o.path, o.ok, o.reason, o.tiles, o.mpp, o.mpp_source, o.tissue_share,
+                      o.qa_picture, o.name}},
+                    {"slide",
+                     {s.path, s.width, s.height, s.mpp_x, s.mpp_y, s.mpp_source, s.vendor,
+                      s.content_hash, s.levels, s.groups, s.tiles}},
+                    {"grids", grids}});
   }
   const std::vector<uint8_t> cbor = nlohmann::json::to_cbor(list);
   return {cbor.begin(), cbor.end()};
@@ -310,6 +322,7 @@ SlideIndexResults from_bytes(const std::string& bytes) {
       r.outcome.mpp_source = o.at(5).get<std::string>();
       r.outcome.tissue_share = o.at(6).get<double>();
       r.outcome.qa_picture = o.at(7).get<std::string>();
+      r.outcome.name = o.at(8).get<std::string>();
       const nlohmann::json& s = j.at("slide");
       r.slide.path = s.at(0).get<std::string>();
       r.slide.width = s.at(1).get<int64_t>();

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "data/index/pseudonyms.h"
+
 namespace pathodino::data {
 
 struct SlideEntry {
@@ -37,6 +39,8 @@ struct IndexBuildOptions {
   double fallback_mpp = 0;  // 0: slides without µm/px are skipped
   int64_t threads = 1;
   std::filesystem::path qa_dir;  // empty: no QA pictures
+  // Set: outcomes, reasons and QA pictures name slides by pseudonym (Note [Pseudonyms]).
+  const Pseudonyms* pseudonyms = nullptr;
   // The tissue mask is computed on the smallest pyramid level; when that level is longer than
   // this (slides without a pyramid), on a thumbnail averaged from chunks of it instead.
   int64_t max_mask_side = 4096;
@@ -44,6 +48,7 @@ struct IndexBuildOptions {
 
 struct SlideOutcome {
   std::string path;
+  std::string name;  // what reports show: the path, or its pseudonym
   bool ok = false;
   std::string reason;  // why it was skipped
   int64_t tiles = 0;

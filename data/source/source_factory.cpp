@@ -1,6 +1,7 @@
 #include "data/source/source_factory.h"
 
 #include <algorithm>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -13,8 +14,27 @@
 
 namespace pathodino::data {
 
+namespace {
+
+// The warning lines of a source over `index`: prefixed with the rank, slides by pseudonym.
+std::function<void(const std::string&)> warnings(int rank, const TileIndex& index,
+                                                 const Pseudonyms* pseudonyms) {
+  std::vector<std::pair<std::string, std::string>> names;
+  if (pseudonyms)
+    for (const IndexedSlide& slide : index.slides())
+      names.emplace_back(
+          slide.path,
+          pseudonyms->slide(slide.content_hash.empty() ? slide.path : slide.content_hash));
+  return [rank, names = std::move(names)](const std::string& line) {
+    std::cerr << "warning: rank " + std::to_string(rank) + ": " + scrub(line, names) + "\n";
+  };
+}
+
+}  // namespace
+
 std::shared_ptr<const ImageSource> make_image_source(const DataOptions& options, uint64_t seed,
-                                                     Split split, int rank) {
+                                                     Split split, int rank,
+                                                     const Pseudonyms* pseudonyms) {
   switch (options.source) {
     case SourceKind::synthetic:
       return std::make_shared<SyntheticTissueSource>(options.synthetic, seed, split);
@@ -23,12 +43,9 @@ std::shared_ptr<const ImageSource> make_image_source(const DataOptions& options,
         throw std::runtime_error("data.source wsi: slide tiles are unlabelled (no val split)");
       WsiReadOptions read;
       read.pool.tiff_fast_path = options.wsi.tiff_fast_path;
-      if (rank >= 0)
-        read.pool.warn = [rank](const std::string& line) {
-          std::cerr << "warning: rank " + std::to_string(rank) + ": " + line + "\n";
-        };
-      return std::make_shared<WsiTileSource>(std::make_shared<const TileIndex>(options.wsi.index),
-                                             read);
+      auto index = std::make_shared<const TileIndex>(options.wsi.index);
+      if (rank >= 0) read.pool.warn = warnings(rank, *index, pseudonyms);
+      return std::make_shared<WsiTileSource>(std::move(index), read);
     }
     case SourceKind::images:
       return std::make_shared<ImageFolderSource>(options.images.root, split);

@@ -10,14 +10,17 @@
 
 #include "data/data_options.h"
 #include "data/image_source.h"
+#include "data/index/pseudonyms.h"
 #include "data/loader/sample_order.h"
 
 namespace pathodino::data {
 
 // Throws std::runtime_error (or data::IndexError) naming the key or file at fault. `rank` ≥ 0
-// prefixes the source's warnings (a quarantined slide) with the rank that saw them.
+// prefixes the source's warnings (a quarantined slide) with the rank that saw them; with
+// `pseudonyms` they name slides by pseudonym (Note [Pseudonyms]).
 std::shared_ptr<const ImageSource> make_image_source(const DataOptions& options, uint64_t seed,
-                                                     Split split, int rank = -1);
+                                                     Split split, int rank = -1,
+                                                     const Pseudonyms* pseudonyms = nullptr);
 
 struct SampleOrderChoice {
   std::shared_ptr<const SampleOrder> order;

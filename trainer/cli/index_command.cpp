@@ -3,7 +3,8 @@
 // the tile index of a slide collection, with a per-slide summary (F.pdidx.summary.csv with the
 // manifest's group columns, and on stdout with tiles per group) and a QA picture per slide
 // (F.pdidx.qa/). Slides that cannot be used are skipped with their reason; exit 1 only when no
-// slide gave a tile.
+// slide gave a tile. `--pseudonymise-key K`: every line, QA picture name and summary names slides
+// and patients by pseudonym (Note [Pseudonyms]); the index itself keeps the paths.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -20,6 +22,7 @@
 #include "data/index/leakage_guard.h"
 #include "trainer/cli/commands.h"
 #include "trainer/distributed/mpi_runtime.h"
+#include "trainer/system/aes_gcm.h"
 
 namespace pathodino::cli {
 namespace {
@@ -29,8 +32,18 @@ struct IndexArgs {
   std::vector<std::string> exclude;
   std::string patient_column = "patient";
   bool no_qa = false;
+  std::string pseudonymise_key;
+  std::optional<data::Pseudonyms> pseudonyms;
   data::IndexBuildOptions options;
 };
+
+// A group value as the summary shows it: the patient column by pseudonym when slides go by one.
+std::string shown_value(const IndexArgs& args, const std::string& column,
+                        const std::string& value) {
+  return args.pseudonyms && column == args.patient_column && !value.empty()
+             ? args.pseudonyms->patient(value)
+             : value;
+}
 
 // Every rank's bytes, on rank 0 (empty elsewhere): sizes first, then one MPI_Gatherv. Not
 // distributed::all_gather_text: an archive's index parts can be gigabytes, and only rank 0 writes
@@ -58,7 +71,8 @@ using TilesPerGroup = std::map<std::string, std::map<std::string, int64_t>>;
 // The per-slide summary: F.summary.csv (a row per slide with its group columns) and a line per
 // slide on stdout; returns the tiles per value of each group column.
 TilesPerGroup write_summary(const std::vector<data::SlideEntry>& slides,
-                            const data::IndexBuildReport& report, const std::string& out) {
+                            const data::IndexBuildReport& report, const IndexArgs& args) {
+  const std::string& out = args.out;
   std::set<std::string> columns;
   for (const auto& entry : slides)
     for (const auto& [column, value] : entry.groups) columns.insert(column);
@@ -69,19 +83,20 @@ TilesPerGroup write_summary(const std::vector<data::SlideEntry>& slides,
   summary << "\n";
   for (size_t i = 0; i < report.slides.size(); ++i) {
     const auto& s = report.slides[i];
-    summary << data::quote_csv_cell(s.path) << "," << (s.ok ? "ok" : "skipped") << "," << s.tiles
+    summary << data::quote_csv_cell(s.name) << "," << (s.ok ? "ok" : "skipped") << "," << s.tiles
             << "," << s.mpp << "," << s.mpp_source << "," << s.tissue_share << ","
             << data::quote_csv_cell(s.qa_picture) << "," << data::quote_csv_cell(s.reason);
     for (const auto& column : columns) {
       const auto it = slides[i].groups.find(column);
-      const std::string value = it == slides[i].groups.end() ? "" : it->second;
+      const std::string value =
+          shown_value(args, column, it == slides[i].groups.end() ? "" : it->second);
       summary << "," << data::quote_csv_cell(value);
       tiles_per_group[column][value] += s.tiles;
     }
     summary << "\n";
-    // A skipped slide's reason starts with its path.
+    // A skipped slide's reason starts with its path (or pseudonym).
     std::printf("%-8s %8lld tiles  %s%s%s\n", s.ok ? "ok" : "skipped",
-                static_cast<long long>(s.tiles), s.ok ? s.path.c_str() : "",
+                static_cast<long long>(s.tiles), s.ok ? s.name.c_str() : "",
                 s.ok && !s.reason.empty() ? ": " : "", s.reason.c_str());
   }
   return tiles_per_group;
@@ -91,6 +106,11 @@ TilesPerGroup write_summary(const std::vector<data::SlideEntry>& slides,
 int run_index(IndexArgs& args, bool threads_given, const distributed::MpiRuntime& mpi) {
   const int rank = mpi.rank(), world = mpi.world_size();
   const auto slides = data::list_slides(args.slides);
+  if (!args.pseudonymise_key.empty()) {
+    const system::AesKey key = system::AesKey::load(args.pseudonymise_key);
+    args.pseudonyms.emplace(std::string(key.bytes().begin(), key.bytes().end()));
+    args.options.pseudonyms = &*args.pseudonyms;
+  }
   if (!args.exclude.empty()) {  // every rank refuses alike, before any slide is indexed
     const auto leaks = data::find_leaks(data::identify(slides),
                                         data::read_excluded(args.exclude, args.patient_column),
@@ -113,7 +133,7 @@ int run_index(IndexArgs& args, bool threads_given, const distributed::MpiRuntime
   const data::IndexBuildReport report = data::write_index(std::move(parts), args.out);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const TilesPerGroup tiles_per_group = write_summary(slides, report, args.out);
+  const TilesPerGroup tiles_per_group = write_summary(slides, report, args);
   std::printf(
       "%lld slide(s): %lld indexed, %lld skipped; %lld tiles -> %s (%.1f s, %d rank(s) x %lld "
       "thread(s))\n",
@@ -164,6 +184,9 @@ void add_index_command(CLI::App& app, int& exit_code) {
                       "indexed for training (repeatable)");
   command->add_option("--patient-column", args->patient_column,
                       "the manifests' column naming the patient (default: patient)");
+  command->add_option("--pseudonymise-key", args->pseudonymise_key,
+                      "secret key file (keys generate-aes): name slides and patients by keyed "
+                      "pseudonym in every line, QA picture and summary");
   command->callback([args, threads, &exit_code] {
     const distributed::MpiRuntime mpi(nullptr, nullptr);
     try {

@@ -114,6 +114,10 @@ void check_security(const ExperimentConfig& c, Reporter& r) {
              "required key is missing: metrics.bind_address " + m.bind_address +
                  " lets other machines scrape, so metrics.bearer_token_file (a file holding "
                  "the token scrapes must send) is needed");
+  if (c.privacy.pseudonymise && c.privacy.key_file.empty())
+    r.report("privacy.key_file", "privacy.pseudonymise",
+             "required key is missing: privacy.pseudonymise is on, so the secret key file of "
+             "the pseudonyms is needed");
   if (m.tls_certificate.empty() != m.tls_private_key.empty())
     r.report(m.tls_certificate.empty() ? "metrics.tls_certificate" : "metrics.tls_private_key", "",
              "HTTPS needs both metrics.tls_certificate and metrics.tls_private_key");

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "data/data_options.h"
+#include "data/index/pseudonyms.h"
 #include "models/model_options.h"
 #include "trainer/audit/audit_options.h"
 #include "trainer/checkpoint/checkpoint_options.h"
@@ -46,6 +47,7 @@ struct ExperimentConfig {
   eval::EvalOptions eval;
   curate::CurateOptions curate;  // read by `pathodino curate`, not by training
   audit::AuditOptions audit;
+  data::PrivacyOptions privacy;  // Note [Pseudonyms] in data/index/pseudonyms.h
 };
 
 // The sections an evaluation of this run reads.

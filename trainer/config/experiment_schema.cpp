@@ -199,6 +199,8 @@ void declare_services(ExperimentSchema& schema) {
       "an audit log shared by runs and commands, besides each run's audit.jsonl; empty = none");
   KEY(audit.draw_log,
       "every rank logs the index of every image it trains on to RUN/draws/rank_<r>.csv");
+  KEY(privacy.pseudonymise, "name slides and patients by keyed pseudonym in lines and files");
+  KEY(privacy.key_file, "secret key file of the pseudonyms (keys generate-aes)");
   KEY(eval.report_seeds,
       "random-feature seeds scored next to a backbone by the run report, the live kNN line's "
       "first seed, and eval knn|linear|robustness (unless --baseline N); 0 = none")

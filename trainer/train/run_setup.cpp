@@ -230,7 +230,12 @@ RunParts build_run(const TrainRequest& request, const distributed::MpiRuntime& m
       resume_checkpoint(request, parts, control, progress);
   parts.loop.first_step = resumed ? resumed->manifest.step : 0;
   build_compute(parts, config, mpi, control);
-  parts.source = data::make_image_source(config.data, parts.loop.seed, data::Split::train, rank);
+  if (config.privacy.pseudonymise) {  // every rank names the slides its warnings mention
+    const system::AesKey key = system::AesKey::load(config.privacy.key_file);
+    parts.pseudonyms.emplace(std::string(key.bytes().begin(), key.bytes().end()));
+  }
+  parts.source = data::make_image_source(config.data, parts.loop.seed, data::Split::train, rank,
+                                         parts.pseudonyms ? &*parts.pseudonyms : nullptr);
   if (config.eval.knn_every_steps > 0) {
     parts.knn = std::make_unique<eval::LiveKnn>(eval_sections(config), control);
     if (config.eval.report_seeds > 0) {

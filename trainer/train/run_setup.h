@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "data/image_source.h"
+#include "data/index/pseudonyms.h"
 #include "data/loader/batch_queue.h"
 #include "data/loader/sharded_sampler.h"
 #include "data/source/source_factory.h"
@@ -65,7 +66,8 @@ struct RunParts {
   // Random features of the same architecture (Note [Random-feature yardstick], init seed 0),
   // scored by the kNN monitor once at the start and freed: the level its line is read against.
   std::optional<models::VisionTransformer> knn_random;  // with knn, when eval.report_seeds > 0
-  std::optional<optim::TrainingSchedules> schedules;    // set by build_run
+  std::optional<data::Pseudonyms> pseudonyms;  // with privacy.pseudonymise: how lines name slides
+  std::optional<optim::TrainingSchedules> schedules;  // set by build_run
   std::unique_ptr<ssl::StudentTeacher> model;
   std::vector<torch::Tensor> state;  // parameters and buffers, compared across ranks
   std::unique_ptr<TrainStep> train_step;
