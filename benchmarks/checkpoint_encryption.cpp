@@ -16,28 +16,22 @@
 #include <thread>
 #include <vector>
 
+#include "benchmarks/checkpoint_state.h"
 #include "benchmarks/median.h"
 #include "trainer/checkpoint/checkpoint_writer.h"
-#include "trainer/checkpoint/train_state.h"
 #include "trainer/config/resolve.h"
 #include "trainer/distributed/mpi_communicator.h"
 #include "trainer/distributed/mpi_runtime.h"
-#include "trainer/ssl/student_teacher.h"
 #include "trainer/system/aes_gcm.h"
 #include "trainer/system/ed25519.h"
 #include "trainer/system/heap_policy.h"
-#include "trainer/train/train_step.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace pathodino;
 
-double slowest(double mine, MPI_Comm comm) {
-  double out = 0;
-  MPI_Allreduce(&mine, &out, 1, MPI_DOUBLE, MPI_MAX, comm);
-  return out;
-}
+using bench::slowest;
 
 // Keys for the variants, written once by rank 0 into DIR/keys.
 checkpoint::CheckpointOptions variant_options(int variant, const std::filesystem::path& keys) {
@@ -72,10 +66,8 @@ int main(int argc, char** argv) {
   {
     distributed::MpiCommunicator comm(mpi.world(), 600.0);
     torch::manual_seed(0);
-    ssl::StudentTeacher model(config.model, config.ssl, config.data.global_crops_size, 0);
-    train::TrainStep step(model, config.optim, 3, false);
-    checkpoint::TrainState state(model, step.optimizer(), step.optimizer_layout());
-    const std::vector<checkpoint::NamedTensor> tensors = state.tensors();
+    const bench::CheckpointedState saved_state(config);
+    const std::vector<checkpoint::NamedTensor>& tensors = saved_state.tensors;
     const char* names[] = {"plain", "encrypted", "encrypted_signed"};
     std::vector<std::unique_ptr<checkpoint::CheckpointWriter>> writers;
     for (int v = 0; v < 3; ++v)

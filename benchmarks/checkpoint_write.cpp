@@ -25,16 +25,14 @@
 #include <thread>
 #include <vector>
 
+#include "benchmarks/checkpoint_state.h"
 #include "benchmarks/median.h"
 #include "trainer/checkpoint/checkpoint_writer.h"
 #include "trainer/checkpoint/shard_plan.h"
-#include "trainer/checkpoint/train_state.h"
 #include "trainer/config/resolve.h"
 #include "trainer/distributed/mpi_communicator.h"
 #include "trainer/distributed/mpi_runtime.h"
-#include "trainer/ssl/student_teacher.h"
 #include "trainer/system/heap_policy.h"
-#include "trainer/train/train_step.h"
 
 namespace {
 
@@ -55,11 +53,7 @@ double since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-double slowest(double mine, MPI_Comm comm) {
-  double out = 0;
-  MPI_Allreduce(&mine, &out, 1, MPI_DOUBLE, MPI_MAX, comm);
-  return out;
-}
+using bench::slowest;
 
 // This rank's share of the state (the same plan as the checkpoint), written plainly.
 void plain_write(const std::vector<checkpoint::NamedTensor>& state, int rank, int world,
@@ -115,10 +109,8 @@ int main(int argc, char** argv) {
   {
     distributed::MpiCommunicator comm(mpi.world(), 600.0);
     torch::manual_seed(0);
-    ssl::StudentTeacher model(config.model, config.ssl, config.data.global_crops_size, 0);
-    train::TrainStep step(model, config.optim, 3, false);
-    checkpoint::TrainState state(model, step.optimizer(), step.optimizer_layout());
-    const std::vector<checkpoint::NamedTensor> tensors = state.tensors();
+    const bench::CheckpointedState saved_state(config);
+    const std::vector<checkpoint::NamedTensor>& tensors = saved_state.tensors;
     checkpoint::CheckpointOptions options;
     options.keep_last = 1;
     checkpoint::CheckpointWriter writer(checkpoint::CheckpointDirectory(dir / "checkpoints"),

@@ -20,7 +20,7 @@ struct MetricsOptions {
   std::string tls_private_key;
 };
 
-// 127.0.0.1, ::1 and localhost: addresses only this machine can reach.
+// 127.0.0.1, ::1 and localhost: addresses only the host itself can reach.
 inline bool is_loopback(const std::string& address) {
   return address == "127.0.0.1" || address == "::1" || address == "localhost";
 }
