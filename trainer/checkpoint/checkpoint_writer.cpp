@@ -11,6 +11,7 @@
 #include "trainer/distributed/rank_consistency.h"
 #include "trainer/system/durable_file.h"
 #include "trainer/system/elapsed.h"
+#include "trainer/system/key_file.h"
 #include "trainer/system/sha256.h"
 
 namespace pathodino::checkpoint {
@@ -36,24 +37,6 @@ std::string at_step(int64_t step) { return "checkpoint at step " + std::to_strin
 
 // A shard's SHA-256 travels in the outcome sum as four int64 words of raw bytes.
 constexpr int64_t kDigestWords = 4;
-
-std::string raw_sha256(const std::string& hex) {
-  std::string raw;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2)
-    raw += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-  return raw;
-}
-
-std::string hex_digest(const void* bytes, size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (size_t i = 0; i < size; ++i) {
-    const auto b = static_cast<const unsigned char*>(bytes)[i];
-    hex += kHex[b >> 4];
-    hex += kHex[b & 15];
-  }
-  return hex;
-}
 
 // A shard's bytes through AES-256-GCM on their way to disk: Note [Encrypted checkpoints].
 class ShardCipher final : public models::ByteFilter {
@@ -133,7 +116,8 @@ void CheckpointWriter::write_staged() noexcept {
       cipher.emplace(*shard_key_,
                      shard_authenticated_data(p.manifest.step, shard.filename().string()));
     models::write_safetensors(shard, views, metadata, cipher ? &*cipher : nullptr);
-    if (!options_.signing_key.empty()) p.shard_sha256 = raw_sha256(system::file_sha256(shard));
+    if (!options_.signing_key.empty())
+      p.shard_sha256 = system::from_hex(system::file_sha256(shard));
   } catch (const std::exception& e) {
     p.error = e.what();
   }
@@ -193,8 +177,9 @@ void CheckpointWriter::commit_on_rank0(const torch::Tensor& outcomes) {
     if (shard_key_) p.manifest.encryption_key = shard_key_->fingerprint();
     if (signer_)
       for (int r = 0; r < comm_.world_size(); ++r)
-        p.manifest.shard_sha256.push_back(
-            hex_digest(&m[first_digest + kDigestWords * r], kDigestWords * sizeof(int64_t)));
+        p.manifest.shard_sha256.push_back(system::to_hex(
+            std::string_view(reinterpret_cast<const char*>(&m[first_digest + kDigestWords * r]),
+                             kDigestWords * sizeof(int64_t))));
     system::write_file_durably(partial / "config.yaml", p.manifest.config_yaml,
                                /*sync_parent=*/false);
     write_manifest(partial, p.manifest, /*sync_directory=*/false);
