@@ -58,8 +58,8 @@ LAYERS = {
     "trainer/report": ["trainer/system", "data/*", "models/*", "trainer/checkpoint",
                        "trainer/metrics", "trainer/audit", "trainer/eval", "trainer/config"],
     "trainer/cli": ["trainer/system", "data/*", "models/*", "trainer/distributed",
-                    "trainer/checkpoint", "trainer/eval", "trainer/embed", "trainer/curate",
-                    "trainer/mil", "trainer/report", "trainer/audit",
+                    "trainer/checkpoint", "trainer/eval", "trainer/features", "trainer/embed",
+                    "trainer/curate", "trainer/mil", "trainer/report", "trainer/audit",
                     "trainer/config", "trainer/sweep", "trainer/train"],
 }
 

@@ -74,6 +74,20 @@ else
   check "a headless browser to check index.html in (launch/setup.sh installs chromium)" false
 fi
 
+# Encrypted embeddings (Note [Encrypted feature files]) curate as the plain ones with their key.
+"$bin" keys generate-aes --out "$tmp/data.key" > /dev/null
+"$bin" embed -c "$root/configs/debug/tiny_cpu.yaml" --index "$tmp/tiles.pdidx" \
+  --backbone "$tmp/backbone3.safetensors" --out "$tmp/sealed" --encryption-key "$tmp/data.key" \
+  > /dev/null || { echo "FAIL embed"; exit 1; }
+"$bin" curate -c "$config" "${levels[@]}" --index "$tmp/tiles.pdidx" --embeddings "$tmp/sealed" \
+  --out "$tmp/curated_sealed" --encryption-key "$tmp/data.key" > "$tmp/sealed.out" 2>&1; rc=$?
+check "encrypted embeddings curate with their key to the plain run's counts" bash -c "test $rc -eq 0 &&
+  diff <(grep -E 'indexed tiles embedded|near-duplicate\\(s\\) dropped\$' '$tmp/sealed.out') <(grep -E 'indexed tiles embedded|near-duplicate\\(s\\) dropped\$' '$tmp/curate.out')"
+"$bin" curate -c "$config" "${levels[@]}" --index "$tmp/tiles.pdidx" --embeddings "$tmp/sealed" \
+  --out "$tmp/curated_nokey" > "$tmp/nokey.out" 2>&1; rc=$?
+check "... and without it are refused, naming the file, before writing anything" bash -c "test $rc -eq 1 &&
+  grep -q 'sealed/slide_000.h5: an encrypted feature file' '$tmp/nokey.out' && test ! -e '$tmp/curated_nokey/curated.pdidx'"
+
 # A folder where one slide's file came from another backbone: refused, naming the file.
 "$bin" embed -c "$root/configs/debug/tiny_cpu.yaml" --index "$tmp/tiles.pdidx" \
   --backbone "$tmp/backbone4.safetensors" --out "$tmp/other" > /dev/null 2>&1

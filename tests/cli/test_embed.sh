@@ -4,7 +4,9 @@
 # SIGKILL after its first slide file and run again keeps that file and embeds the rest; a folder
 # made with another backbone is refused by name; a bad config is refused before any work. A folder
 # of PNG tiles (one subfolder per slide, as tile-extraction tools write them) gives one file per
-# subfolder with each row's path.
+# subfolder with each row's path. With --encryption-key the files are AES-256-GCM encrypted (Note
+# [Encrypted feature files]): they decrypt to the plain job's features, and a flipped byte, two
+# files swapped, the wrong key, no key and a plain file in an encrypted folder are refused by name.
 set -uo pipefail
 bin=$1
 root=$2
@@ -66,6 +68,52 @@ assert total == index_tiles, (total, index_tiles)
 print(f"h5py: {slides} files ({sum(r['status'] == 'empty' for r in rows)} empty), {total} tiles, "
       "features [N, 192] float32, unit rows")
 PY
+
+# Encrypted at rest: the same job with a key.
+"$bin" keys generate-aes --out "$tmp/data.key" > /dev/null
+"$bin" keys generate-aes --out "$tmp/other.key" > /dev/null
+"$root/launch/mpirun.sh" -n 2 "${embed[@]}" --backbone "$tmp/backbone3.safetensors" \
+  --out "$tmp/sealed" --encryption-key "$tmp/data.key" > "$tmp/sealed.out" 2>&1; rc=$?
+check "an encrypted job over 2 ranks exits 0" test $rc -eq 0
+check "... its files are encrypted: no HDF5 signature, no backbone name" bash -c "
+  for f in '$tmp'/sealed/slide_*.h5; do
+    test \"\$(head -c 8 \"\$f\")\" = PDGCM001 && ! grep -q -e HDF -e backbone3 \"\$f\" || exit 1
+  done"
+"$bin" keys decrypt-features "$tmp"/sealed/slide_*.h5 --encryption-key "$tmp/data.key" \
+  --out "$tmp/opened" > /dev/null; rc=$?
+check "... and decrypt to the plain job's features and coordinates" bash -c "test $rc -eq 0 && '$python' -c \"
+import h5py, numpy as np, pathlib
+files = sorted(pathlib.Path('$tmp/features').glob('*.h5'))
+assert len(files) == $slides
+for f in files:
+    a, b = h5py.File(f), h5py.File(pathlib.Path('$tmp/opened') / f.name)
+    assert np.array_equal(a['features'][:], b['features'][:]), f.name
+    assert np.array_equal(a['coords'][:], b['coords'][:]), f.name\""
+refused() {  # refused FILE_REGEX ARGS...: decrypting fails (exit 1) with a message naming the file
+  local pattern=$1; shift
+  "$bin" keys decrypt-features "$@" --out "$tmp/refused" > "$tmp/refused.out" 2>&1 &&
+    { echo "  not refused"; return 1; }
+  grep -q "$pattern" "$tmp/refused.out" || { cat "$tmp/refused.out"; return 1; }
+}
+cp -r "$tmp/sealed" "$tmp/tampered"
+printf '\x01' | dd of="$tmp/tampered/slide_000.h5" bs=1 seek=200 conv=notrunc status=none
+check "a flipped byte in an encrypted file is refused, naming it" \
+  refused "tampered/slide_000.h5: fails its authentication tag" "$tmp/tampered/slide_000.h5" \
+  --encryption-key "$tmp/data.key"
+mv "$tmp/tampered/slide_001.h5" "$tmp/swap" && mv "$tmp/tampered/slide_002.h5" "$tmp/tampered/slide_001.h5"
+check "two files swapped: each is refused under the other's name" \
+  refused "tampered/slide_001.h5: fails its authentication tag" "$tmp/tampered/slide_001.h5" \
+  --encryption-key "$tmp/data.key"
+check "the wrong key is refused, naming the file" \
+  refused "sealed/slide_003.h5: fails" "$tmp/sealed/slide_003.h5" --encryption-key "$tmp/other.key"
+cp "$tmp/features/slide_003.h5" "$tmp/tampered/slide_003.h5"
+check "a plain file in place of an encrypted one is refused when read with the key" \
+  refused "tampered/slide_003.h5: not encrypted, but read with a key" \
+  "$tmp/tampered/slide_003.h5" --encryption-key "$tmp/data.key"
+"$bin" "${embed[@]}" --backbone "$tmp/backbone3.safetensors" --out "$tmp/sealed" \
+  > "$tmp/nokey.out" 2>&1; rc=$?
+check "re-running the job without the key is refused, naming a file, before any work" \
+  bash -c "test $rc -eq 1 && grep -q 'sealed/slide_00[0-9].h5: an encrypted feature file; give its key' '$tmp/nokey.out'"
 
 # Killed after its first slide file (SIGKILL: no chance to clean up), then run again.
 "$bin" "${embed[@]}" --backbone "$tmp/backbone3.safetensors" --out "$tmp/killed" --batch-size 1 \

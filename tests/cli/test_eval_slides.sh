@@ -5,7 +5,7 @@
 # slide with tiles predicted once, out of fold, its patient's slides in one fold; the attention
 # CSVs sum to one and each slide has a heat map of its thumbnail's size; a label column with one
 # class, a missing label column and embeddings of another backbone than the one named are refused
-# by name.
+# by name; encrypted embeddings score as the plain ones with their key and are refused without.
 set -uo pipefail
 bin=$1
 root=$2
@@ -60,6 +60,18 @@ PY
 "$bin" "${slides[@]}" --embeddings "$tmp/f3" > "$tmp/alone.out" 2>&1; rc=$?
 check "without --baseline-embeddings the scores come with how to get random features' next to them" \
   bash -c "test $rc -eq 0 && grep -q '^no random-feature baseline: embed the same slides with random weights' '$tmp/alone.out'"
+
+# The same slides embedded encrypted (Note [Encrypted feature files]) score the same.
+"$bin" keys generate-aes --out "$tmp/data.key" > /dev/null
+"$bin" embed -c "$config" --index "$tmp/t.pdidx" --backbone "$tmp/b3.safetensors" \
+  --out "$tmp/sealed" --encryption-key "$tmp/data.key" > /dev/null || { echo "FAIL embed"; exit 1; }
+"$bin" "${slides[@]}" --embeddings "$tmp/sealed" --encryption-key "$tmp/data.key" \
+  > "$tmp/sealed.out" 2>&1; rc=$?
+check "encrypted embeddings read with their key give the plain files' scores" \
+  bash -c "test $rc -eq 0 && diff <(sed 's|$tmp/sealed|DIR|' '$tmp/sealed.out') <(sed 's|$tmp/f3|DIR|' '$tmp/alone.out')"
+"$bin" "${slides[@]}" --embeddings "$tmp/sealed" > "$tmp/nokey.out" 2>&1; rc=$?
+check "... and without the key are refused, naming a file" \
+  bash -c "test $rc -ne 0 && grep -q 'sealed/slide_[0-9]*.h5: an encrypted feature file' '$tmp/nokey.out'"
 
 sed 's/,tumour,/,normal,/' "$tmp/s/manifest.csv" > "$tmp/s/one_class.csv"
 "$bin" eval slides --slides "$tmp/s/one_class.csv" --embeddings "$tmp/f3" > "$tmp/one.out" 2>&1

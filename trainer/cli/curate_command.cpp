@@ -11,6 +11,7 @@
 
 #include "trainer/cli/commands.h"
 #include "trainer/cli/config_args.h"
+#include "trainer/cli/encryption_key_option.h"
 #include "trainer/config/config_issue.h"
 #include "trainer/config/resolve.h"
 #include "trainer/curate/curate_archive.h"
@@ -19,7 +20,7 @@ namespace pathodino::cli {
 namespace {
 
 struct CurateArgs : ConfigArgs {
-  std::string index, embeddings, out;
+  std::string index, embeddings, out, encryption_key;
 };
 
 void print_summary(const curate::CurateResult& r) {
@@ -40,7 +41,8 @@ void print_summary(const curate::CurateResult& r) {
 int run_curate(const CurateArgs& args) {
   const ExperimentConfig config = config::resolve_config(args.file, args.overrides);
   curate::CurateRequest request{args.index, args.embeddings, args.out,
-                                static_cast<uint64_t>(config.run.seed)};
+                                static_cast<uint64_t>(config.run.seed),
+                                optional_aes_key(args.encryption_key)};
   const curate::CurateResult result =
       curate::curate_archive(config.curate, request, [](const std::string& line) {
         std::cout << "[curate] " << line << "\n" << std::flush;
@@ -60,6 +62,7 @@ void add_curate_command(CLI::App& app, int& exit_code) {
   command->add_option("--index", args->index, "the tile index that was embedded")->required();
   command->add_option("--embeddings", args->embeddings, "folder of `pathodino embed`")->required();
   command->add_option("--out", args->out, "folder for curated.pdidx, CSVs and mosaics")->required();
+  add_encryption_key_option(*command, args->encryption_key);
   command->callback([args, &exit_code] {
     try {
       exit_code = run_curate(*args);

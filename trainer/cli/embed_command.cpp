@@ -1,14 +1,14 @@
-// `pathodino embed -c CONFIG (--index F.pdidx | --images DIR|F.csv) --backbone F.safetensors
-// --out DIR [--set …] [--image-size N] [--batch-size N] [--images-per-file N]`: every tile of a
-// tile index (or every image of a folder) through a backbone (a run's
+// `pathodino embed -c CONFIG (--index F.pdidx | --images DIR|F.csv) --backbone F.safetensors --out
+// DIR [--set …] [--image-size N] [--batch-size N] [--images-per-file N] [--encryption-key KEY]`:
+// every tile of a tile index (or every image of a folder) through a backbone (a run's
 // teacher_backbone.safetensors, or any safetensors backbone with DINOv2/timm names), one HDF5 file
 // per slide (or per folder of images) in DIR and DIR/manifest.csv. The config gives the
 // architecture, the normalisation and (by default) the input size, data.global_crops_size, as
 // evaluation uses; run.device and run.precision pick the device as for training (a GPU per local
 // rank, bf16 autocast there), and data.loader_threads the threads that read the next batch while
 // the backbone runs. Under mpirun the slides are shared across ranks. A job killed and run again
-// embeds only the slides without a file; exit 1 when a slide failed (the others are written), 2 for
-// a refused config.
+// embeds only the slides without a file. With a key the files are encrypted (Note [Encrypted
+// feature files]). Exit 1 when a slide failed (the others are written), 2 for a refused config.
 #include <fmt/format.h>
 #include <torch/torch.h>
 #include <CLI/CLI.hpp>
@@ -18,6 +18,7 @@
 #include "models/factory/backbone_factory.h"
 #include "trainer/cli/commands.h"
 #include "trainer/cli/config_args.h"
+#include "trainer/cli/encryption_key_option.h"
 #include "trainer/cli/shared_audit.h"
 #include "trainer/config/config_issue.h"
 #include "trainer/config/resolve.h"
@@ -32,7 +33,7 @@ namespace pathodino::cli {
 namespace {
 
 struct EmbedArgs : ConfigArgs {
-  std::string index, images, backbone, out;
+  std::string index, images, backbone, out, encryption_key;
   int64_t image_size = 0, batch_size = 64, images_per_file = 10000;
 };
 
@@ -71,6 +72,7 @@ embed::EmbedRequest make_request(const EmbedArgs& args, const ExperimentConfig& 
   request.mean = config.data.mean;
   request.std = config.data.std;
   request.batch_size = args.batch_size;
+  request.encryption_key = optional_aes_key(args.encryption_key);
   // Reading threads: data.loader_threads, or the cores left to this rank after the backbone's
   // threads but at least two: cutting and resizing a tile costs about as much as a small
   // backbone's forward pass, and one thread does not keep up (benchmarks/RESULTS.md).
@@ -155,6 +157,7 @@ void add_embed_command(CLI::App& app, int& exit_code) {
       ->check(CLI::PositiveNumber);
   command->add_option("--batch-size", args->batch_size, "tiles per forward pass")
       ->check(CLI::PositiveNumber);
+  add_encryption_key_option(*command, args->encryption_key, true);
   command->callback([args, &exit_code] {
     if (args->index.empty() == args->images.empty())
       throw CLI::ValidationError("embed", "give --index or --images");

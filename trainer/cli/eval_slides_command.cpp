@@ -19,6 +19,7 @@
 
 #include "data/csv_line.h"
 #include "trainer/cli/commands.h"
+#include "trainer/cli/encryption_key_option.h"
 #include "trainer/embed/embed_archive.h"
 #include "trainer/mil/attention_maps.h"
 #include "trainer/mil/mil_cross_validation.h"
@@ -29,7 +30,7 @@ namespace {
 
 struct SlidesArgs {
   mil::BagSetOptions bags;
-  std::string baseline, backbone, out;
+  std::string baseline, backbone, out, encryption_key;
   mil::MilOptions mil;
   bool json = false;
 };
@@ -90,6 +91,7 @@ void run(SlidesArgs args) {
   // One slide per step through a model this small: more threads only add their overhead.
   torch::set_num_threads(1);
   if (!args.backbone.empty()) args.bags.backbone_sha256 = system::file_sha256(args.backbone);
+  args.bags.encryption_key = optional_aes_key(args.encryption_key);
   const mil::BagSet set = mil::load_bags(args.bags);
   const mil::MilReport report = mil::cross_validate(set, args.mil);
   nlohmann::json j = summary(set, report, args.bags.embeddings.string());
@@ -156,6 +158,7 @@ void add_eval_slides_command(CLI::App& eval, int& exit_code) {
   c->add_option("--backbone", args->backbone,
                 "the backbone file the embeddings must come from (checked by SHA-256)");
   c->add_option("--out", args->out, "folder for slides.csv and the attention maps");
+  add_encryption_key_option(*c, args->encryption_key);
   c->add_flag("--json", args->json, "print one JSON object");
   c->callback([args, &exit_code] {
     try {

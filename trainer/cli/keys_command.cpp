@@ -4,11 +4,15 @@
 // file a data steward hands on). `pathodino keys verify FILE --public-key P`: exit 0 when FILE.sig
 // is a valid signature of FILE by that key, 1 naming what is wrong. Note [Signed files].
 // `pathodino keys generate-aes --out FILE`: a new AES-256 key file (Note [Encrypted files]).
+// `pathodino keys decrypt-features FILE… --encryption-key K --out DIR`: plain copies of encrypted
+// feature files (Note [Encrypted feature files]) in DIR, for h5py and the Python tools; exit 1
+// naming the first file that fails.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
 #include "trainer/cli/commands.h"
+#include "trainer/features/feature_file.h"
 #include "trainer/system/aes_gcm.h"
 #include "trainer/system/ed25519.h"
 
@@ -21,6 +25,7 @@ struct KeysArgs {
   std::string file;
   std::string signing_key;
   std::string public_key;
+  std::vector<std::string> files;
 };
 
 // Runs `body`; a failure is printed after `what` and sets `exit_code` to `failure`.
@@ -33,6 +38,32 @@ void run(const char* what, int& exit_code, int failure, Body body) {
     std::cerr << "keys " << what << ": " << e.what() << "\n";
     exit_code = failure;
   }
+}
+
+// Each file read with the key and written plain under the same name in --out, never over the
+// encrypted file itself.
+void add_decrypt_features(CLI::App& command, const std::shared_ptr<KeysArgs>& args,
+                          int& exit_code) {
+  auto* decrypt = command.add_subcommand(
+      "decrypt-features", "Write plain copies of encrypted feature files (pathodino embed)");
+  decrypt->add_option("files", args->files, "encrypted .h5 files")
+      ->required()
+      ->check(CLI::ExistingFile);
+  decrypt->add_option("--encryption-key", args->file, "their AES-256 key file")->required();
+  decrypt->add_option("--out", args->out_dir, "folder for the plain files")->required();
+  decrypt->callback([args, &exit_code] {
+    run("decrypt-features", exit_code, 1, [&] {
+      const auto key = system::AesKey::load(args->file);
+      std::filesystem::create_directories(args->out_dir);
+      for (const std::filesystem::path file : args->files) {
+        const std::filesystem::path out = args->out_dir / file.filename();
+        if (std::filesystem::exists(out) && std::filesystem::equivalent(out, file))
+          throw std::invalid_argument(file.string() + ": --out must be another folder");
+        features::write_feature_file(out, features::read_feature_file(file, &key));
+        std::cout << out.string() << "\n";
+      }
+    });
+  });
 }
 
 }  // namespace
@@ -69,6 +100,8 @@ void add_keys_command(CLI::App& app, int& exit_code) {
                 << "\n";
     });
   });
+
+  add_decrypt_features(*command, args, exit_code);
 
   auto* sign = command->add_subcommand("sign", "Sign a file (writes FILE.sig)");
   sign->add_option("file", args->file, "the file to sign")->required()->check(CLI::ExistingFile);

@@ -71,7 +71,8 @@ CurateResult curate_archive(const CurateOptions& options, const CurateRequest& r
   Stopwatch clock;
   const auto shared_index = std::make_shared<const data::TileIndex>(request.index);
   const data::TileIndex& index = *shared_index;
-  const EmbeddingTable table = read_embeddings(index, request.embeddings);
+  const EmbeddingTable table = read_embeddings(
+      index, request.embeddings, request.encryption_key ? &*request.encryption_key : nullptr);
   CurateResult result;
   result.indexed = index.size();
   result.embedded = table.rows();

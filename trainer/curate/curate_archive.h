@@ -9,17 +9,20 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "trainer/curate/cluster_report.h"
 #include "trainer/curate/curate_options.h"
+#include "trainer/system/aes_gcm.h"
 
 namespace pathodino::curate {
 
 struct CurateRequest {
   std::filesystem::path index, embeddings, out_dir;
   uint64_t seed = 0;
+  std::optional<system::AesKey> encryption_key;  // of encrypted feature files
 };
 
 struct CurateResult {

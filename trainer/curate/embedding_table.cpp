@@ -67,7 +67,8 @@ void append_normalised(EmbeddingTable& table, const features::SlideFeatures& sli
 
 }  // namespace
 
-EmbeddingTable read_embeddings(const data::TileIndex& index, const std::filesystem::path& dir) {
+EmbeddingTable read_embeddings(const data::TileIndex& index, const std::filesystem::path& dir,
+                               const system::AesKey* key) {
   EmbeddingTable table;
   std::filesystem::path first;
   FeatureFileInfo first_info;
@@ -78,7 +79,7 @@ EmbeddingTable read_embeddings(const data::TileIndex& index, const std::filesyst
       table.missing.push_back(part.file());
       continue;
     }
-    const features::SlideFeatures slide = features::read_feature_file(file);
+    const features::SlideFeatures slide = features::read_feature_file(file, key);
     check_part(file, slide, index, part, first, first.empty() ? nullptr : &first_info);
     if (first.empty()) {
       first = file;

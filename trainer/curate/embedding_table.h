@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "data/index/tile_index.h"
+#include "trainer/system/aes_gcm.h"
 
 namespace pathodino::curate {
 
@@ -29,6 +30,8 @@ class EmbeddingMismatch : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-EmbeddingTable read_embeddings(const data::TileIndex& index, const std::filesystem::path& dir);
+// `key` reads encrypted feature files (Note [Encrypted feature files]).
+EmbeddingTable read_embeddings(const data::TileIndex& index, const std::filesystem::path& dir,
+                               const system::AesKey* key = nullptr);
 
 }  // namespace pathodino::curate

@@ -26,11 +26,17 @@ using features::FeatureFileError;
 using features::FeatureFileInfo;
 using features::SlideFeatures;
 
+const system::AesKey* encryption_key(const EmbedRequest& request) {
+  return request.encryption_key ? &*request.encryption_key : nullptr;
+}
+
 // true: the file is there from an earlier run of this job. Throws for a file another backbone or
-// tile size made: mixing them in one folder would give slide-level code incomparable features.
-bool already_embedded(const std::filesystem::path& file, const FeatureFileInfo& wanted) {
+// tile size made: mixing them in one folder would give slide-level code incomparable features;
+// and for a plain file in a job that encrypts, or the reverse (Note [Encrypted feature files]).
+bool already_embedded(const std::filesystem::path& file, const FeatureFileInfo& wanted,
+                      const system::AesKey* key) {
   if (!std::filesystem::exists(file)) return false;
-  const FeatureFileInfo found = features::read_feature_file_info(file);
+  const FeatureFileInfo found = features::read_feature_file_info(file, key);
   const auto refuse = [&](const std::string& what, const std::string& theirs,
                           const std::string& ours) {
     throw FeatureFileError(file.string() + ": made with " + what + " " + theirs +
@@ -128,7 +134,7 @@ std::vector<SlideOutcome> run_jobs(models::VisionTransformer& backbone,
         SlideFeatures file = job.content;
         if (!job.images.indices.empty())
           file.features = collect_features(backbone, reader, list, request);
-        features::write_feature_file(request.out_dir / outcome.file, file);
+        features::write_feature_file(request.out_dir / outcome.file, file, encryption_key(request));
         outcome.status = job.images.indices.empty() ? "empty" : "embedded";
       } catch (const std::exception& e) {
         outcome.status = std::string("failed: ") + e.what();
@@ -199,7 +205,8 @@ std::vector<SlideOutcome> embed_archive(models::VisionTransformer& backbone,
   // Every rank checks every existing file, so a refusal stops them all before any work.
   std::vector<bool> kept;
   for (const EmbedJob& job : plan.jobs)
-    kept.push_back(already_embedded(request.out_dir / job.file(), job.content.info));
+    kept.push_back(
+        already_embedded(request.out_dir / job.file(), job.content.info, encryption_key(request)));
   std::vector<size_t> mine;
   for (size_t j = static_cast<size_t>(comm.rank()); j < plan.jobs.size(); j += comm.world_size())
     mine.push_back(j);

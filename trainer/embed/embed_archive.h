@@ -11,11 +11,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "models/vit/vision_transformer.h"
 #include "trainer/distributed/communicator.h"
+#include "trainer/system/aes_gcm.h"
 
 namespace pathodino::embed {
 
@@ -30,6 +32,8 @@ struct EmbedRequest {
   int64_t batch_size = 64;
   int64_t read_threads = 1;     // threads reading the next batch while the backbone runs
   int64_t forward_threads = 1;  // parts of each batch run side by side (eval/embed.h)
+  // Files are written encrypted with it (Note [Encrypted feature files]).
+  std::optional<system::AesKey> encryption_key;
 };
 
 // One slide's line of the manifest: status is "embedded", "kept" (its file was already there),

@@ -3,6 +3,8 @@
 #include <H5Cpp.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 
@@ -92,9 +94,8 @@ void write_rows(H5::H5File& file, const SlideFeatures& slide) {
   put(coords, "patch_size_level0", info.tile_size_level0);
 }
 
-void write_file(const std::filesystem::path& path, const SlideFeatures& slide) {
+void write_content(H5::H5File& file, const SlideFeatures& slide) {
   const FeatureFileInfo& info = slide.info;
-  H5::H5File file(path.string(), H5F_ACC_TRUNC);
   const hsize_t feature_dims[2] = {static_cast<hsize_t>(info.tiles),
                                    static_cast<hsize_t>(info.dim)};
   file.createDataSet("features", H5::PredType::IEEE_F32LE, H5::DataSpace(2, feature_dims))
@@ -111,6 +112,71 @@ void write_file(const std::filesystem::path& path, const SlideFeatures& slide) {
   put(file, "backbone_sha256", info.backbone_sha256);
   put(file, "pathodino_version", info.pathodino_version);
   file.flush(H5F_SCOPE_GLOBAL);
+}
+
+// Note [Encrypted feature files]: the file's name is authenticated, not its folder.
+std::string authenticated_data(const std::filesystem::path& file) {
+  return "pathodino feature file " + file.filename().string();
+}
+
+// HDF5's in-memory driver: no file on disk, the image grows in steps of `kGrowth`.
+constexpr size_t kGrowth = size_t{1} << 20;
+
+// The whole HDF5 file as bytes, built in memory.
+std::string file_image(const std::filesystem::path& file, const SlideFeatures& slide) {
+  H5::FileAccPropList access;
+  access.setCore(kGrowth, false);
+  H5::H5File h5(file.string(), H5F_ACC_TRUNC, H5::FileCreatPropList::DEFAULT, access);
+  write_content(h5, slide);
+  const ssize_t size = H5Fget_file_image(h5.getId(), nullptr, 0);
+  std::string image(size > 0 ? static_cast<size_t>(size) : 0, '\0');
+  if (size <= 0 || H5Fget_file_image(h5.getId(), image.data(), image.size()) != size)
+    throw H5::FileIException("H5Fget_file_image", "cannot take the in-memory file's image");
+  return image;
+}
+
+void write_file(const std::filesystem::path& temp, const std::filesystem::path& file,
+                const SlideFeatures& slide, const system::AesKey* key) {
+  if (key == nullptr) {
+    H5::H5File h5(temp.string(), H5F_ACC_TRUNC);
+    write_content(h5, slide);
+    return;
+  }
+  const std::string sealed =
+      system::encrypt(*key, authenticated_data(file), file_image(file, slide));
+  std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+  if (!out.write(sealed.data(), static_cast<std::streamsize>(sealed.size())) || !out.flush())
+    throw FeatureFileError(file.string() + ": cannot write " + temp.string());
+}
+
+// An open HDF5 file: from disk, or decrypted into memory (the plaintext lives in `image`).
+struct OpenedFile {
+  std::string image;
+  std::optional<H5::H5File> h5;
+};
+
+void open_file(const std::filesystem::path& file, const system::AesKey* key, OpenedFile& opened) {
+  if (!system::is_encrypted_file(file)) {
+    if (key != nullptr)  // a plain file put in place of an encrypted one
+      throw FeatureFileError(file.string() + ": not encrypted, but read with a key");
+    opened.h5.emplace(file.string(), H5F_ACC_RDONLY);
+    return;
+  }
+  if (key == nullptr)
+    throw FeatureFileError(file.string() +
+                           ": an encrypted feature file; give its key (--encryption-key)");
+  try {
+    opened.image = system::decrypt_file(file, *key, authenticated_data(file));
+  } catch (const system::EncryptionError& e) {
+    throw FeatureFileError(e.what());
+  }
+  H5::FileAccPropList access;
+  access.setCore(kGrowth, false);
+  if (H5Pset_file_image(access.getId(), opened.image.data(), opened.image.size()) < 0)
+    throw FeatureFileError(file.string() + ": HDF5 cannot take the decrypted image");
+  // HDF5 refuses to open an image under the name of a file that exists on disk.
+  opened.h5.emplace(file.string() + "#decrypted", H5F_ACC_RDONLY, H5::FileCreatPropList::DEFAULT,
+                    access);
 }
 
 FeatureFileInfo read_info(const H5::H5File& file) {
@@ -130,7 +196,8 @@ FeatureFileInfo read_info(const H5::H5File& file) {
 
 }  // namespace
 
-void write_feature_file(const std::filesystem::path& file, const SlideFeatures& slide) {
+void write_feature_file(const std::filesystem::path& file, const SlideFeatures& slide,
+                        const system::AesKey* key) {
   const FeatureFileInfo& info = slide.info;
   const auto rows = static_cast<size_t>(info.tiles);
   const bool images = !slide.paths.empty();
@@ -144,28 +211,36 @@ void write_feature_file(const std::filesystem::path& file, const SlideFeatures& 
       file.string() + std::string(kTemporaryMarker) + std::to_string(::getpid());
   try {
     H5::Exception::dontPrint();
-    write_file(temp, slide);  // closed when it returns
+    write_file(temp, file, slide, key);  // closed when it returns
   } catch (const H5::Exception& e) {
     std::filesystem::remove(temp);
     throw FeatureFileError(file.string() + ": HDF5 write failed: " + e.getDetailMsg());
+  } catch (...) {
+    std::filesystem::remove(temp);
+    throw;
   }
   system::sync_file(temp);
   system::rename_durably(temp, file);
 }
 
-FeatureFileInfo read_feature_file_info(const std::filesystem::path& file) {
+FeatureFileInfo read_feature_file_info(const std::filesystem::path& file,
+                                       const system::AesKey* key) {
   try {
     H5::Exception::dontPrint();
-    return read_info(H5::H5File(file.string(), H5F_ACC_RDONLY));
+    OpenedFile opened;
+    open_file(file, key, opened);
+    return read_info(*opened.h5);
   } catch (const H5::Exception& e) {
     throw FeatureFileError(file.string() + ": not a pathodino feature file: " + e.getDetailMsg());
   }
 }
 
-SlideFeatures read_feature_file(const std::filesystem::path& file) {
+SlideFeatures read_feature_file(const std::filesystem::path& file, const system::AesKey* key) {
   try {
     H5::Exception::dontPrint();
-    const H5::H5File h5(file.string(), H5F_ACC_RDONLY);
+    OpenedFile opened;
+    open_file(file, key, opened);
+    const H5::H5File& h5 = *opened.h5;
     SlideFeatures slide;
     slide.info = read_info(h5);
     slide.features.resize(static_cast<size_t>(slide.info.tiles * slide.info.dim));
@@ -183,6 +258,10 @@ SlideFeatures read_feature_file(const std::filesystem::path& file) {
   } catch (const H5::Exception& e) {
     throw FeatureFileError(file.string() + ": not a pathodino feature file: " + e.getDetailMsg());
   }
+}
+
+bool is_encrypted_feature_file(const std::filesystem::path& file) {
+  return system::is_encrypted_file(file);
 }
 
 void remove_unfinished_writes(const std::filesystem::path& dir) {

@@ -10,6 +10,13 @@
 //   labels    [N] int64        its class, -1 when unlabelled; class_names [C] string
 // Written to a temporary name in the same folder, fsync'ed and renamed: a reader (or a resumed
 // job) sees the whole file or none. No LibTorch.
+//
+// Note [Encrypted feature files]: given an AES-256 key, the same HDF5 file is built in memory
+// and written as an encrypted file (Note [Encrypted files]) whose authenticated data is
+// "pathodino feature file " + the file's name: an altered file, another key, or two slides'
+// files swapped (renamed into each other's place) are refused naming the file. A reader given a
+// key refuses a plain file (one put in place of an encrypted file); without a key it refuses an
+// encrypted one.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +24,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "trainer/system/aes_gcm.h"
 
 namespace pathodino::features {
 
@@ -45,9 +54,16 @@ class FeatureFileError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-void write_feature_file(const std::filesystem::path& file, const SlideFeatures& slide);
-FeatureFileInfo read_feature_file_info(const std::filesystem::path& file);
-SlideFeatures read_feature_file(const std::filesystem::path& file);
+// With `key`, the file is written encrypted (Note [Encrypted feature files]).
+void write_feature_file(const std::filesystem::path& file, const SlideFeatures& slide,
+                        const system::AesKey* key = nullptr);
+// Reads an encrypted file with `key`, a plain one without; throws FeatureFileError naming the
+// file otherwise, and for a wrong key or an altered file.
+FeatureFileInfo read_feature_file_info(const std::filesystem::path& file,
+                                       const system::AesKey* key = nullptr);
+SlideFeatures read_feature_file(const std::filesystem::path& file,
+                                const system::AesKey* key = nullptr);
+bool is_encrypted_feature_file(const std::filesystem::path& file);
 
 // Removes the temporary `*.h5.tmp.<pid>` files a writer killed mid-write left in `dir` (never a
 // slide file). Call it before writing, when no other writer uses the folder.

@@ -80,7 +80,8 @@ BagSet load_bags(const BagSetOptions& o) {
       ++set.without_file;
       continue;
     }
-    const features::SlideFeatures f = features::read_feature_file(file->second);
+    const features::SlideFeatures f =
+        features::read_feature_file(file->second, o.encryption_key ? &*o.encryption_key : nullptr);
     const std::string& sha = f.info.backbone_sha256;
     if (!o.backbone_sha256.empty() && sha != o.backbone_sha256)
       throw std::runtime_error(file->second.string() + ": embedded with backbone " +

@@ -9,10 +9,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <torch/types.h>
+
+#include "trainer/system/aes_gcm.h"
 
 namespace pathodino::mil {
 
@@ -27,7 +30,8 @@ struct SlideBag {
 struct BagSetOptions {
   std::filesystem::path embeddings, manifest;
   std::string label_column = "label", patient_column = "patient";
-  std::string backbone_sha256;  // when set, every file must be of this backbone
+  std::string backbone_sha256;                   // when set, every file must be of this backbone
+  std::optional<system::AesKey> encryption_key;  // of encrypted feature files
 };
 
 struct BagSet {

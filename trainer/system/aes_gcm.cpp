@@ -119,6 +119,18 @@ bool is_encrypted_file(const std::filesystem::path& file) {
   return in.read(magic, kMagicBytes) && std::memcmp(magic, kMagic, kMagicBytes) == 0;
 }
 
+std::string encrypt(const AesKey& key, std::string_view authenticated_data,
+                    std::string_view plaintext) {
+  GcmEncryptor encryptor(key, authenticated_data);
+  std::string out = encryptor.header();
+  const size_t start = out.size();
+  out.resize(start + plaintext.size());
+  encryptor.update(reinterpret_cast<const std::byte*>(plaintext.data()), plaintext.size(),
+                   reinterpret_cast<std::byte*>(out.data() + start));
+  out += encryptor.tag();
+  return out;
+}
+
 std::string decrypt_file(const std::filesystem::path& file, const AesKey& key,
                          std::string_view authenticated_data) {
   std::ifstream in(file, std::ios::binary);

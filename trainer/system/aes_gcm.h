@@ -1,5 +1,5 @@
 // AES-256-GCM encryption at rest (OpenSSL EVP): checkpoint shards are written through an
-// encryptor and read back through decrypt_file.
+// encryptor, embedding files through encrypt(), and both read back through decrypt_file.
 //
 // Note [Encrypted files]: an encrypted file is
 //   "PDGCM001" (8 bytes) | nonce (12 random bytes) | ciphertext | GCM tag (16 bytes)
@@ -58,6 +58,11 @@ class GcmEncryptor {
   std::unique_ptr<Context> context_;
   std::array<unsigned char, 12> nonce_{};
 };
+
+// The whole encrypted file (header, ciphertext, tag) of `plaintext`, for files small enough to
+// hold in memory twice.
+std::string encrypt(const AesKey& key, std::string_view authenticated_data,
+                    std::string_view plaintext);
 
 // The plaintext of an encrypted file. Throws EncryptionError naming the file when it is not one,
 // or when its tag fails: altered, moved from elsewhere, or another key.

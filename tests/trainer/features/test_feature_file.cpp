@@ -1,6 +1,8 @@
 // The per-slide HDF5 feature file: what is written reads back bit for bit (features, coords,
 // every attribute), a slide without tiles is a valid empty file, a file that is not one is
 // refused by name, and a rewrite replaces the file whole (no temporary file left beside it).
+// Encrypted files (Note [Encrypted feature files]) read back with their key; without it, with
+// another key, with a flipped byte or swapped with another slide's file they are refused by name.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -84,6 +86,60 @@ TEST(FeatureFile, RefusalsNameTheFile) {
   wrong.coords.pop_back();
   EXPECT_THROW(write_feature_file(dir.path() / "wrong.h5", wrong), FeatureFileError);
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "wrong.h5"));
+}
+
+// The message of what `read` throws; empty when it does not throw.
+template <typename Read>
+std::string refusal(Read read) {
+  try {
+    read();
+  } catch (const FeatureFileError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(FeatureFile, AnEncryptedFileReadsBackWithItsKeyOnly) {
+  ScratchDir dir("feature_file");
+  const auto file = dir.path() / "slide_007.h5";
+  const system::AesKey key = system::AesKey::generate();
+  const SlideFeatures written = example(5, 3);
+  write_feature_file(file, written, &key);
+  EXPECT_TRUE(is_encrypted_feature_file(file));
+  const SlideFeatures read = read_feature_file(file, &key);
+  EXPECT_EQ(read.features, written.features);
+  EXPECT_EQ(read.coords, written.coords);
+  EXPECT_EQ(read_feature_file_info(file, &key).backbone_sha256, "ab12");
+  // The plaintext is nowhere in the file: not HDF5's signature, not a name.
+  std::ifstream in(file, std::ios::binary);
+  const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+  EXPECT_EQ(bytes.find("HDF"), std::string::npos);
+  EXPECT_EQ(bytes.find("teacher.safetensors"), std::string::npos);
+  EXPECT_NE(refusal([&] { read_feature_file(file); }).find(file.string() + ": an encrypted"),
+            std::string::npos);
+  const system::AesKey other = system::AesKey::generate();
+  EXPECT_NE(refusal([&] { read_feature_file_info(file, &other); }).find(file.string()),
+            std::string::npos);
+}
+
+TEST(FeatureFile, AnAlteredOrSwappedEncryptedFileIsRefusedByName) {
+  ScratchDir dir("feature_file");
+  const system::AesKey key = system::AesKey::generate();
+  const auto a = dir.path() / "slide_a.h5", b = dir.path() / "slide_b.h5";
+  write_feature_file(a, example(5, 3), &key);
+  write_feature_file(b, example(4, 3), &key);
+  {
+    std::fstream f(a, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(100);
+    const char c = static_cast<char>(f.get());
+    f.seekp(100);
+    f.put(static_cast<char>(c ^ 1));
+  }
+  EXPECT_NE(refusal([&] { read_feature_file(a, &key); }).find(a.string() + ": fails"),
+            std::string::npos);
+  std::filesystem::rename(b, a);  // b's content under a's name
+  EXPECT_NE(refusal([&] { read_feature_file(a, &key); }).find(a.string() + ": fails"),
+            std::string::npos);
 }
 
 }  // namespace
