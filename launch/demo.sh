@@ -10,6 +10,8 @@
 # the run: runs/tiny_wsi/. PATHODINO_DEMO_DIR moves both (the run to $PATHODINO_DEMO_DIR/runs/);
 # PATHODINO_BUILD_DIR overrides the build folder (build/). PATHODINO_DEMO_MIN_GAIN: exit 1 when
 # the trained teacher beats the best random-feature seed by fewer kNN points than this (tests).
+# PATHODINO_DEMO_PSEUDONYMISE=1: the index and the run name slides and patients by pseudonym
+# (privacy.pseudonymise, Note [Pseudonyms]) under the key $work/pseudonym.key, made when missing.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${PATHODINO_BUILD_DIR:-$repo/build}
@@ -26,9 +28,16 @@ pathodino="$build/bin/pathodino"
 cd "$repo"
 start=$(date +%s)
 
-"$repo/launch/demo_data.sh" "$pathodino" "$work"
-
 settings=(--set "data.wsi.index=$work/tiles.pdidx" --set "eval.knn_dataset=$work/slides/labelled")
+key=
+if [ "${PATHODINO_DEMO_PSEUDONYMISE:-0}" = 1 ]; then
+  key=$work/pseudonym.key
+  mkdir -p "$work"
+  [ -f "$key" ] || "$pathodino" keys generate-aes --out "$key" > /dev/null
+  settings+=(--set privacy.pseudonymise=true --set "privacy.key_file=$key")
+fi
+"$repo/launch/demo_data.sh" "$pathodino" "$work" ${key:+"$key"}
+
 [ -z "${PATHODINO_DEMO_DIR:-}" ] || settings+=(--set "run.output_dir=$work/runs")
 set -- "${settings[@]}" "$@"
 

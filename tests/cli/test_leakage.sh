@@ -3,7 +3,9 @@
 # the training slides under another slide file, or holds a training slide copied under another
 # name and patient id, makes `index --exclude` refuse before indexing and `train` with
 # data.wsi.exclude refuse before the run folder exists — each naming the slide, its patient and
-# the evaluation manifest and slide it collides with. A disjoint evaluation manifest passes.
+# the evaluation manifest and slide it collides with. A disjoint evaluation manifest passes. With
+# pseudonyms (index --pseudonymise-key, privacy.pseudonymise) the refusals name slides and patients
+# by pseudonym only.
 set -uo pipefail
 bin=$1
 root=$2
@@ -33,6 +35,13 @@ rc=$?
 cat "$tmp/b.out"
 check "... and a training slide copied under another name and patient (exit 1), by content" \
   bash -c "test $rc -eq 1 && grep -q 'slide_002.svs (patient patient_001) is the same slide as $tmp/eval/same_slide.csv: $tmp/eval/renamed.svs' '$tmp/b.out'"
+"$bin" keys generate-aes --out "$tmp/pseudonym.key" > /dev/null
+"$bin" "${index[@]}" --out "$tmp/p.pdidx" --exclude "$tmp/eval/same_patient.csv" \
+  --pseudonymise-key "$tmp/pseudonym.key" > "$tmp/p.out" 2>&1; rc=$?
+cat "$tmp/p.out"
+check "with pseudonyms the refusal names slides and the patient by pseudonym" \
+  bash -c "test $rc -eq 1 && grep -Eq '^  slide-[0-9a-f]{12} \(patient patient-[0-9a-f]{12}\) shares its patient with $tmp/eval/same_patient.csv: slide-[0-9a-f]{12}$' '$tmp/p.out'"
+check "... and by nothing else" bash -c "! grep -q -e 'slide_00' -e 'patient_00' '$tmp/p.out'"
 "$bin" "${index[@]}" --out "$tmp/c.pdidx" --exclude "$tmp/eval/clean.csv" > /dev/null 2>&1
 check "a disjoint evaluation manifest passes" test -s "$tmp/c.pdidx"
 
@@ -44,6 +53,12 @@ check "train refuses an index holding evaluation patients (exit 1) before the ru
   bash -c "test $rc -eq 1 && test ! -e '$tmp/runs/tiny_wsi'"
 check "... naming data.wsi.exclude, the index and the leaking slides" \
   grep -q "data.wsi.exclude: $tmp/c.pdidx holds 2 slide(s) of the evaluation manifests" "$tmp/train.out"
+"$bin" train -c "$config" --set "data.wsi.index=$tmp/c.pdidx" --set "run.output_dir=$tmp/runs" \
+  --set "data.wsi.exclude=[$tmp/eval/same_slide.csv]" --set privacy.pseudonymise=true \
+  --set "privacy.key_file=$tmp/pseudonym.key" > "$tmp/ptrain.out" 2>&1; rc=$?
+check "... by pseudonym with privacy.pseudonymise" bash -c "test $rc -eq 1 &&
+  grep -Eq '^  slide-[0-9a-f]{12} \(patient patient-[0-9a-f]{12}\) is the same slide as $tmp/eval/same_slide.csv: slide-[0-9a-f]{12}$' '$tmp/ptrain.out' &&
+  ! grep -q -e slide_00 -e renamed.svs -e patient_ '$tmp/ptrain.out'"
 "$bin" train -c "$config" --set "data.wsi.index=$tmp/c.pdidx" --set "run.output_dir=$tmp/runs" \
   --set "data.wsi.exclude=[$tmp/eval/clean.csv]" --set optim.epochs=1 \
   --set optim.iterations_per_epoch=2 --no-report > "$tmp/ok.out" 2>&1; rc=$?

@@ -114,7 +114,7 @@ int run_index(IndexArgs& args, bool threads_given, const distributed::MpiRuntime
   if (!args.exclude.empty()) {  // every rank refuses alike, before any slide is indexed
     const auto leaks = data::find_leaks(data::identify(slides),
                                         data::read_excluded(args.exclude, args.patient_column),
-                                        args.patient_column);
+                                        args.patient_column, args.options.pseudonyms);
     if (!leaks.empty()) throw std::runtime_error(data::leak_report(leaks, args.slides));
   }
   if (!args.no_qa) args.options.qa_dir = args.qa_dir.empty() ? args.out + ".qa" : args.qa_dir;

@@ -1,10 +1,11 @@
 // `pathodino synth --out DIR [--slides N] [--seed S] [--width W --height H] [--mpp M]
-// [--classes N | --class-proportions 70,20,5,5] [--tumour-slides F] [--labelled-tiles N]
-// [--threads N]`: synthetic
+// [--classes N | --class-proportions 70,20,5,5] [--tumour-slides F] [--patients]
+// [--labelled-tiles N] [--threads N]`: synthetic
 // whole-slide images for tests and the demo — pyramidal tiled JPEG TIFFs, alternating Aperio
 // flavour (slide_000.svs, …) and generic TIFF (slide_001.tiff, …), with a manifest.csv (group
 // columns `site` — every third slide at site_b — and `scanner`; with --tumour-slides also the
-// slide label `label`, tumour or normal, and `patient`, two slides each), regions.csv (every tissue
+// slide label `label`, tumour or normal; with it or --patients, `patient`, two slides each),
+// regions.csv (every tissue
 // region's level-0 square and class: the ground truth a tile's class is read from), and a
 // labelled tile set from further slides for kNN evaluation (DIR/labelled/{train,val}/<class>/).
 #include <CLI/CLI.hpp>
@@ -37,6 +38,7 @@ struct SynthArgs {
   data::LabelledTileOptions labelled{.tiles_per_class = 0};
   int64_t threads = 0;
   double tumour_slides = -1;  // share of slides that may hold tumour; < 0: every slide may
+  bool patients = false;      // a patient column without the slide label
 };
 
 // The tumour class's index; throws when the slides have no tumour class.
@@ -131,17 +133,19 @@ void run_synth(const SynthArgs& args) {
     if (e) std::rethrow_exception(e);
 
   std::ofstream manifest(dir / "manifest.csv");
-  const bool labels = args.tumour_slides >= 0;
-  manifest << "path,site,scanner" << (labels ? ",label,patient" : "") << "\n";
+  const bool labels = args.tumour_slides >= 0, patients = labels || args.patients;
+  manifest << "path,site,scanner" << (labels ? ",label" : "") << (patients ? ",patient" : "")
+           << "\n";
   for (int64_t i = 0; i < args.slides; ++i) {
     const auto o = slide_options(args, i);
     const bool aperio = o.flavour == data::SlideFlavour::aperio;
     manifest << slide_name(i, o) << ",site_"
              << "ab"[i % 3 == 2] << "," << (aperio ? "aperio" : "generic");
-    if (labels) {
+    if (labels) manifest << "," << slide_label(o);
+    if (patients) {
       char patient[32];
       std::snprintf(patient, sizeof(patient), "patient_%03lld", static_cast<long long>(i / 2));
-      manifest << "," << slide_label(o) << "," << patient;
+      manifest << "," << patient;
     }
     manifest << "\n";
     std::cout << (dir / slide_name(i, o)).string() << ": " << o.width << " x " << o.height
@@ -194,6 +198,8 @@ void add_synth_command(CLI::App& app, int& exit_code) {
                    "share of slides that may hold tumour regions (the others have none); adds "
                    "the slide label (tumour: a tumour region was drawn) and a patient column")
       ->check(CLI::Range(0.0, 1.0));
+  command->add_flag("--patients", args->patients,
+                    "add a patient column (two slides per patient) without the slide label");
   command->add_option("--threads", args->threads, "slides written at once; 0 = all cores")
       ->check(CLI::NonNegativeNumber);
   command->callback([args, &exit_code] {

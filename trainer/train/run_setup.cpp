@@ -152,10 +152,11 @@ std::unique_ptr<metrics::TrainingMetrics> start_metrics(const ExperimentConfig& 
 }
 
 // The leakage guard: no slide or patient of data.wsi.exclude's manifests in the training index.
-void refuse_leaks(const data::WsiOptions& wsi) {
+void refuse_leaks(const data::WsiOptions& wsi, const data::Pseudonyms* pseudonyms) {
   const data::TileIndex index(wsi.index);
-  const std::vector<std::string> leaks = data::find_leaks(
-      index.slides(), data::read_excluded(wsi.exclude, wsi.patient_column), wsi.patient_column);
+  const std::vector<std::string> leaks =
+      data::find_leaks(index.slides(), data::read_excluded(wsi.exclude, wsi.patient_column),
+                       wsi.patient_column, pseudonyms);
   if (!leaks.empty())
     throw std::runtime_error("data.wsi.exclude: " + data::leak_report(leaks, wsi.index));
 }
@@ -221,21 +222,22 @@ RunParts build_run(const TrainRequest& request, const distributed::MpiRuntime& m
                    distributed::Communicator& control, std::ostream& progress) {
   const ExperimentConfig& config = request.config;
   const int rank = control.rank();
-  if (config.data.source == data::SourceKind::wsi && !config.data.wsi.exclude.empty())
-    distributed::on_rank0_for_all(control, [&] { refuse_leaks(config.data.wsi); });
   RunParts parts;
+  if (config.privacy.pseudonymise) {  // every rank names the slides its lines mention
+    const system::AesKey key = system::AesKey::load(config.privacy.key_file);
+    parts.pseudonyms.emplace(std::string(key.bytes().begin(), key.bytes().end()));
+  }
+  const data::Pseudonyms* pseudonyms = parts.pseudonyms ? &*parts.pseudonyms : nullptr;
+  if (config.data.source == data::SourceKind::wsi && !config.data.wsi.exclude.empty())
+    distributed::on_rank0_for_all(control, [&] { refuse_leaks(config.data.wsi, pseudonyms); });
   parts.paths = run_paths(config.run, config.checkpoint);
   parts.loop = loop_options(config, control.world_size());
   std::optional<checkpoint::LoadedCheckpoint> resumed =
       resume_checkpoint(request, parts, control, progress);
   parts.loop.first_step = resumed ? resumed->manifest.step : 0;
   build_compute(parts, config, mpi, control);
-  if (config.privacy.pseudonymise) {  // every rank names the slides its warnings mention
-    const system::AesKey key = system::AesKey::load(config.privacy.key_file);
-    parts.pseudonyms.emplace(std::string(key.bytes().begin(), key.bytes().end()));
-  }
-  parts.source = data::make_image_source(config.data, parts.loop.seed, data::Split::train, rank,
-                                         parts.pseudonyms ? &*parts.pseudonyms : nullptr);
+  parts.source =
+      data::make_image_source(config.data, parts.loop.seed, data::Split::train, rank, pseudonyms);
   if (config.eval.knn_every_steps > 0) {
     parts.knn = std::make_unique<eval::LiveKnn>(eval_sections(config), control);
     if (config.eval.report_seeds > 0) {
