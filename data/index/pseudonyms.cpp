@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "data/index/tile_index.h"
+
 namespace pathodino::data {
 namespace {
 
@@ -48,6 +50,18 @@ std::string scrub(std::string text, const std::vector<std::pair<std::string, std
     replace_all(text, std::filesystem::path(path).filename().string(), name);
   }
   return text;
+}
+
+std::string slide_pseudonym(const Pseudonyms& pseudonyms, const IndexedSlide& slide) {
+  return pseudonyms.slide(slide.content_hash.empty() ? slide.path : slide.content_hash);
+}
+
+std::vector<std::pair<std::string, std::string>> pseudonym_names(const TileIndex& index,
+                                                                 const Pseudonyms& pseudonyms) {
+  std::vector<std::pair<std::string, std::string>> names;
+  for (const IndexedSlide& slide : index.slides())
+    names.emplace_back(slide.path, slide_pseudonym(pseudonyms, slide));
+  return names;
 }
 
 }  // namespace pathodino::data

@@ -35,4 +35,14 @@ class Pseudonyms {
 // the name: messages from libraries (OpenSlide, libtiff) quote paths their own way.
 std::string scrub(std::string text, const std::vector<std::pair<std::string, std::string>>& names);
 
+struct IndexedSlide;
+class TileIndex;
+
+// An indexed slide's pseudonym: of its content hash, or of its path when it has none.
+std::string slide_pseudonym(const Pseudonyms& pseudonyms, const IndexedSlide& slide);
+
+// (path, pseudonym) of every slide of `index`, for scrub().
+std::vector<std::pair<std::string, std::string>> pseudonym_names(const TileIndex& index,
+                                                                 const Pseudonyms& pseudonyms);
+
 }  // namespace pathodino::data

@@ -20,11 +20,7 @@ namespace {
 std::function<void(const std::string&)> warnings(int rank, const TileIndex& index,
                                                  const Pseudonyms* pseudonyms) {
   std::vector<std::pair<std::string, std::string>> names;
-  if (pseudonyms)
-    for (const IndexedSlide& slide : index.slides())
-      names.emplace_back(
-          slide.path,
-          pseudonyms->slide(slide.content_hash.empty() ? slide.path : slide.content_hash));
+  if (pseudonyms) names = pseudonym_names(index, *pseudonyms);
   return [rank, names = std::move(names)](const std::string& line) {
     std::cerr << "warning: rank " + std::to_string(rank) + ": " + scrub(line, names) + "\n";
   };

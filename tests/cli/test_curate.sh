@@ -5,8 +5,9 @@
 # random backbone's CLS features are too alike for a lower one to mean much); the curated index
 # carries cluster columns that a training run balances over (data.wsi.balance_by: cluster_l1);
 # the CSVs add up; one mosaic per cluster; index.html shows them all in a real headless browser
-# (and says so when one is missing); a folder mixing two backbones is refused by file name, and a
-# bad curate section before any work.
+# (and says so when one is missing); encrypted embeddings curate with their key, pseudonymised ones
+# name no slide; a folder mixing two backbones is refused by file name, and a bad curate section
+# before any work.
 set -uo pipefail
 bin=$1
 root=$2
@@ -87,6 +88,21 @@ check "encrypted embeddings curate with their key to the plain run's counts" bas
   --out "$tmp/curated_nokey" > "$tmp/nokey.out" 2>&1; rc=$?
 check "... and without it are refused, naming the file, before writing anything" bash -c "test $rc -eq 1 &&
   grep -q 'sealed/slide_000.h5: an encrypted feature file' '$tmp/nokey.out' && test ! -e '$tmp/curated_nokey/curated.pdidx'"
+
+# Pseudonyms (Note [Pseudonyms]): embedded and curated under privacy.pseudonymise, files and
+# reports name slides by pseudonym, the rescan (the same content, the same pseudonym) with "-2".
+private=(--set privacy.pseudonymise=true --set "privacy.key_file=$tmp/data.key")
+"$bin" embed -c "$root/configs/debug/tiny_cpu.yaml" "${private[@]}" --index "$tmp/tiles.pdidx" \
+  --backbone "$tmp/backbone3.safetensors" --out "$tmp/fp" > "$tmp/fp.out" 2>&1 ||
+  { echo "FAIL embed"; cat "$tmp/fp.out"; exit 1; }
+"$bin" curate -c "$config" "${levels[@]}" "${private[@]}" --index "$tmp/tiles.pdidx" \
+  --embeddings "$tmp/fp" --out "$tmp/cp" > "$tmp/cp.out" 2>&1; rc=$?
+check "pseudonymised embeddings curate: the rescan's tiles dropped, counted under its pseudonym" \
+  bash -c "test $rc -eq 0 && grep -Eqx 'slide-[0-9a-f]{12}-2,site_b,$rescan,$rescan' '$tmp/cp/near_duplicates_by_slide.csv'"
+# The curated index keeps the paths, as every tile index does: it is the data a run reads.
+check "... and no slide file name in their files, lines or reports (but the curated index)" bash -c "
+  ! grep -rq --exclude=curated.pdidx -e slide_0 -e rescan_of '$tmp/fp' '$tmp/fp.out' '$tmp/cp' '$tmp/cp.out' &&
+  ! find '$tmp/fp' '$tmp/cp' | grep -q -e slide_0 -e rescan_of"
 
 # A folder where one slide's file came from another backbone: refused, naming the file.
 "$bin" embed -c "$root/configs/debug/tiny_cpu.yaml" --index "$tmp/tiles.pdidx" \

@@ -5,7 +5,8 @@
 # slide with tiles predicted once, out of fold, its patient's slides in one fold; the attention
 # CSVs sum to one and each slide has a heat map of its thumbnail's size; a label column with one
 # class, a missing label column and embeddings of another backbone than the one named are refused
-# by name; encrypted embeddings score as the plain ones with their key and are refused without.
+# by name; encrypted embeddings score as the plain ones with their key and are refused without;
+# pseudonymised ones score the same and name no slide or patient.
 set -uo pipefail
 bin=$1
 root=$2
@@ -72,6 +73,23 @@ check "encrypted embeddings read with their key give the plain files' scores" \
 "$bin" "${slides[@]}" --embeddings "$tmp/sealed" > "$tmp/nokey.out" 2>&1; rc=$?
 check "... and without the key are refused, naming a file" \
   bash -c "test $rc -ne 0 && grep -q 'sealed/slide_[0-9]*.h5: an encrypted feature file' '$tmp/nokey.out'"
+
+# Pseudonyms (Note [Pseudonyms]): embedded under privacy.pseudonymise, the files, the embed lines
+# and the slide table name slides and patients by pseudonym only.
+private=(--set privacy.pseudonymise=true --set "privacy.key_file=$tmp/data.key")
+"$bin" embed -c "$config" "${private[@]}" --index "$tmp/t.pdidx" --backbone "$tmp/b3.safetensors" \
+  --out "$tmp/fp" > "$tmp/fp.out" 2>&1 || { echo "FAIL embed"; cat "$tmp/fp.out"; exit 1; }
+"$bin" "${slides[@]}" --embeddings "$tmp/fp" --pseudonymise-key "$tmp/data.key" \
+  --out "$tmp/pout" > "$tmp/private.out" 2>&1; rc=$?
+# Folds are drawn over the patients' names, so the scores move with them: the slides must not.
+check "pseudonymised embeddings are scored over the same slides and patients" \
+  bash -c "test $rc -eq 0 && diff <(grep '^ABMIL' '$tmp/private.out') <(grep '^ABMIL' '$tmp/alone.out') &&
+    grep -Eq '^  features \(b3.safetensors\): AUROC [0-9.]+ ± [0-9.]+' '$tmp/private.out'"
+check "... their files, lines and slide table name slides and patients by pseudonym" bash -c "
+  test \$(ls '$tmp/fp' | grep -c '^slide-[0-9a-f]\{12\}\.h5$') -eq 16 &&
+  grep -Eq '^\[embed\] rank 0 slide 1/16 slide-[0-9a-f]{12}: ' '$tmp/fp.out' &&
+  grep -Eq '^slide-[0-9a-f]{12},patient-[0-9a-f]{12},(normal|tumour),' '$tmp/pout/slides.csv'"
+check "... and by nothing else" bash -c "! grep -rq -e slide_0 -e patient_0 '$tmp/fp' '$tmp/fp.out' '$tmp/pout' '$tmp/private.out' && ! find '$tmp/fp' '$tmp/pout' | grep -q -e slide_0 -e patient_0"
 
 sed 's/,tumour,/,normal,/' "$tmp/s/manifest.csv" > "$tmp/s/one_class.csv"
 "$bin" eval slides --slides "$tmp/s/one_class.csv" --embeddings "$tmp/f3" > "$tmp/one.out" 2>&1

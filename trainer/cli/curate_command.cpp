@@ -43,6 +43,8 @@ int run_curate(const CurateArgs& args) {
   curate::CurateRequest request{args.index, args.embeddings, args.out,
                                 static_cast<uint64_t>(config.run.seed),
                                 optional_aes_key(args.encryption_key)};
+  if (config.privacy.pseudonymise)  // Note [Pseudonyms]: the files' names and the reports'
+    request.pseudonyms.emplace(system::AesKey::load(config.privacy.key_file).secret());
   const curate::CurateResult result =
       curate::curate_archive(config.curate, request, [](const std::string& line) {
         std::cout << "[curate] " << line << "\n" << std::flush;

@@ -30,7 +30,7 @@ namespace {
 
 struct SlidesArgs {
   mil::BagSetOptions bags;
-  std::string baseline, backbone, out, encryption_key;
+  std::string baseline, backbone, out, encryption_key, pseudonymise_key;
   mil::MilOptions mil;
   bool json = false;
 };
@@ -92,6 +92,8 @@ void run(SlidesArgs args) {
   torch::set_num_threads(1);
   if (!args.backbone.empty()) args.bags.backbone_sha256 = system::file_sha256(args.backbone);
   args.bags.encryption_key = optional_aes_key(args.encryption_key);
+  if (!args.pseudonymise_key.empty())
+    args.bags.pseudonyms.emplace(system::AesKey::load(args.pseudonymise_key).secret());
   const mil::BagSet set = mil::load_bags(args.bags);
   const mil::MilReport report = mil::cross_validate(set, args.mil);
   nlohmann::json j = summary(set, report, args.bags.embeddings.string());
@@ -159,6 +161,9 @@ void add_eval_slides_command(CLI::App& eval, int& exit_code) {
                 "the backbone file the embeddings must come from (checked by SHA-256)");
   c->add_option("--out", args->out, "folder for slides.csv and the attention maps");
   add_encryption_key_option(*c, args->encryption_key);
+  c->add_option("--pseudonymise-key", args->pseudonymise_key,
+                "the key the slides were embedded under (privacy.key_file): files are found, and "
+                "slides and patients named, by pseudonym");
   c->add_flag("--json", args->json, "print one JSON object");
   c->callback([args, &exit_code] {
     try {

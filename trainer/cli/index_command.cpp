@@ -107,8 +107,7 @@ int run_index(IndexArgs& args, bool threads_given, const distributed::MpiRuntime
   const int rank = mpi.rank(), world = mpi.world_size();
   const auto slides = data::list_slides(args.slides);
   if (!args.pseudonymise_key.empty()) {
-    const system::AesKey key = system::AesKey::load(args.pseudonymise_key);
-    args.pseudonyms.emplace(std::string(key.bytes().begin(), key.bytes().end()));
+    args.pseudonyms.emplace(system::AesKey::load(args.pseudonymise_key).secret());
     args.options.pseudonyms = &*args.pseudonyms;
   }
   if (!args.exclude.empty()) {  // every rank refuses alike, before any slide is indexed

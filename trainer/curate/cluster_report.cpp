@@ -3,6 +3,7 @@
 #include <tuple>
 
 #include "data/csv_line.h"
+#include "trainer/features/feature_parts.h"
 #include "trainer/system/durable_file.h"
 
 namespace pathodino::curate {
@@ -16,8 +17,7 @@ uint32_t slide_of_row(const data::TileIndex& index, const EmbeddingTable& table,
 
 void write_cluster_sizes(const std::filesystem::path& out_dir, const data::TileIndex& index,
                          const EmbeddingTable& table, const KMeansHierarchy& clusters,
-                         const std::vector<uint8_t>& dropped, const std::string& site_column) {
-  const auto names = slide_names_and_sites(index, site_column);
+                         const std::vector<uint8_t>& dropped, const SlideNames& names) {
   // (level, cluster, slide or site) -> kept tiles; std::map keeps the rows sorted.
   std::map<std::tuple<size_t, uint32_t, std::string>, int64_t> by_slide, by_site;
   for (size_t r = 0; r < dropped.size(); ++r) {
@@ -43,21 +43,20 @@ void write_cluster_sizes(const std::filesystem::path& out_dir, const data::TileI
 
 }  // namespace
 
-std::vector<std::pair<std::string, std::string>> slide_names_and_sites(
-    const data::TileIndex& index, const std::string& site_column) {
-  std::vector<std::pair<std::string, std::string>> out;
+SlideNames slide_names_and_sites(const data::TileIndex& index, const std::string& site_column,
+                                 const data::Pseudonyms* pseudonyms) {
+  SlideNames out;
+  const std::vector<std::string> names = features::feature_slide_names(index, pseudonyms);
   for (const data::IndexedSlide& slide : index.slides()) {
     const auto site = slide.groups.find(site_column);
-    out.emplace_back(std::filesystem::path(slide.path).stem().string(),
+    out.emplace_back(names[out.size()],
                      site == slide.groups.end() || site->second.empty() ? "(none)" : site->second);
   }
   return out;
 }
 
 DuplicateCounts count_duplicates(const data::TileIndex& index, const EmbeddingTable& table,
-                                 const std::vector<uint8_t>& dropped,
-                                 const std::string& site_column) {
-  const auto names = slide_names_and_sites(index, site_column);
+                                 const std::vector<uint8_t>& dropped, const SlideNames& names) {
   DuplicateCounts counts;
   for (size_t r = 0; r < dropped.size(); ++r) {
     const auto& [slide, site] = names[slide_of_row(index, table, r)];
@@ -74,9 +73,9 @@ DuplicateCounts write_curation_report(const std::filesystem::path& out_dir,
                                       const data::TileIndex& index, const EmbeddingTable& table,
                                       const KMeansHierarchy& clusters,
                                       const std::vector<uint8_t>& dropped,
-                                      const std::string& site_column) {
-  write_cluster_sizes(out_dir, index, table, clusters, dropped, site_column);
-  const DuplicateCounts counts = count_duplicates(index, table, dropped, site_column);
+                                      const SlideNames& names) {
+  write_cluster_sizes(out_dir, index, table, clusters, dropped, names);
+  const DuplicateCounts counts = count_duplicates(index, table, dropped, names);
   std::string slides = "slide,site,tiles,dropped\n", sites = "site,tiles,dropped\n";
   for (const auto& [slide, c] : counts.by_slide)
     slides += quote_csv_cell(slide) + "," + quote_csv_cell(counts.site_of_slide.at(slide)) + "," +

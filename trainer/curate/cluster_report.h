@@ -3,8 +3,9 @@
 //   clusters_by_site.csv        level, cluster, site, tiles
 //   near_duplicates_by_slide.csv  slide, site, tiles, dropped  (tiles embedded, dropped as copies)
 //   near_duplicates_by_site.csv   site, tiles, dropped
-// Slides are named by their file stem, sites by the slide column the options name ("(none)" for
-// a slide without it). Files are written atomically.
+// Slides are named as their feature files name them (the file stem, or the pseudonym: Note
+// [Pseudonyms]), sites by the slide column the options name ("(none)" for a slide without it).
+// Files are written atomically.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "data/index/pseudonyms.h"
 #include "data/index/tile_index.h"
 #include "trainer/curate/embedding_table.h"
 #include "trainer/curate/hierarchical_kmeans.h"
@@ -28,19 +30,18 @@ struct DuplicateCounts {
   std::map<std::string, std::string> site_of_slide;
 };
 
-// The slide name and site of every slide of the index, in index order.
-std::vector<std::pair<std::string, std::string>> slide_names_and_sites(
-    const data::TileIndex& index, const std::string& site_column);
+// The name and site of every slide of an index, in index order.
+using SlideNames = std::vector<std::pair<std::string, std::string>>;
+SlideNames slide_names_and_sites(const data::TileIndex& index, const std::string& site_column,
+                                 const data::Pseudonyms* pseudonyms = nullptr);
 
 DuplicateCounts count_duplicates(const data::TileIndex& index, const EmbeddingTable& table,
-                                 const std::vector<uint8_t>& dropped,
-                                 const std::string& site_column);
+                                 const std::vector<uint8_t>& dropped, const SlideNames& names);
 
 // Writes the four CSV files; returns the near-duplicate counts they hold.
 DuplicateCounts write_curation_report(const std::filesystem::path& out_dir,
                                       const data::TileIndex& index, const EmbeddingTable& table,
                                       const KMeansHierarchy& clusters,
-                                      const std::vector<uint8_t>& dropped,
-                                      const std::string& site_column);
+                                      const std::vector<uint8_t>& dropped, const SlideNames& names);
 
 }  // namespace pathodino::curate

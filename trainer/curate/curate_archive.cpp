@@ -1,6 +1,7 @@
 #include "trainer/curate/curate_archive.h"
 
 #include <chrono>
+#include <iostream>
 #include <sstream>
 
 #include "data/index/tile_index.h"
@@ -44,12 +45,17 @@ void write_review(std::shared_ptr<const data::TileIndex> index, const EmbeddingT
                   const KMeansHierarchy& clusters, const std::vector<uint8_t>& dropped,
                   const CurateOptions& options, const CurateRequest& request,
                   const CurateResult& result) {
-  const auto names = slide_names_and_sites(*index, options.site_column);
+  const data::Pseudonyms* pseudonyms = request.pseudonyms ? &*request.pseudonyms : nullptr;
+  const SlideNames names = slide_names_and_sites(*index, options.site_column, pseudonyms);
   std::vector<std::string> site_of_row;
   for (const int64_t tile : table.tiles)
     site_of_row.push_back(names[index->grids()[index->tile(tile).grid].slide].second);
   data::WsiReadOptions read;
   read.max_stand_ins = 0;  // a mosaic shows the cluster's own tiles or a grey cell, never another
+  if (pseudonyms)
+    read.pool.warn = [paths = data::pseudonym_names(*index, *pseudonyms)](const std::string& line) {
+      std::cerr << "warning: " + data::scrub(line, paths) + "\n";
+    };
   const data::WsiTileSource tiles(index, read);
   MosaicSettings settings;
   settings.nearest = options.mosaic_nearest;
@@ -71,8 +77,10 @@ CurateResult curate_archive(const CurateOptions& options, const CurateRequest& r
   Stopwatch clock;
   const auto shared_index = std::make_shared<const data::TileIndex>(request.index);
   const data::TileIndex& index = *shared_index;
-  const EmbeddingTable table = read_embeddings(
-      index, request.embeddings, request.encryption_key ? &*request.encryption_key : nullptr);
+  const data::Pseudonyms* pseudonyms = request.pseudonyms ? &*request.pseudonyms : nullptr;
+  const EmbeddingTable table =
+      read_embeddings(index, request.embeddings,
+                      request.encryption_key ? &*request.encryption_key : nullptr, pseudonyms);
   CurateResult result;
   result.indexed = index.size();
   result.embedded = table.rows();
@@ -103,7 +111,8 @@ CurateResult curate_archive(const CurateOptions& options, const CurateRequest& r
   result.curated_index = request.out_dir / "curated.pdidx";
   result.kept = write_curated_index(index, table, clusters, dropped, result.curated_index);
   result.duplicates =
-      write_curation_report(request.out_dir, index, table, clusters, dropped, options.site_column);
+      write_curation_report(request.out_dir, index, table, clusters, dropped,
+                            slide_names_and_sites(index, options.site_column, pseudonyms));
   if (options.mosaic_nearest + options.mosaic_random > 0) {
     write_review(shared_index, table, clusters, dropped, options, request, result);
     say("mosaics and index.html written in " + std::to_string(clock.lap()) + " s");

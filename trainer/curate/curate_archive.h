@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "data/index/pseudonyms.h"
 #include "trainer/curate/cluster_report.h"
 #include "trainer/curate/curate_options.h"
 #include "trainer/system/aes_gcm.h"
@@ -23,6 +24,7 @@ struct CurateRequest {
   std::filesystem::path index, embeddings, out_dir;
   uint64_t seed = 0;
   std::optional<system::AesKey> encryption_key;  // of encrypted feature files
+  std::optional<data::Pseudonyms> pseudonyms;    // files and reports name slides so
 };
 
 struct CurateResult {

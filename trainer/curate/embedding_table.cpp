@@ -68,11 +68,11 @@ void append_normalised(EmbeddingTable& table, const features::SlideFeatures& sli
 }  // namespace
 
 EmbeddingTable read_embeddings(const data::TileIndex& index, const std::filesystem::path& dir,
-                               const system::AesKey* key) {
+                               const system::AesKey* key, const data::Pseudonyms* pseudonyms) {
   EmbeddingTable table;
   std::filesystem::path first;
   FeatureFileInfo first_info;
-  for (const features::FeaturePart& part : features::plan_feature_parts(index)) {
+  for (const features::FeaturePart& part : features::plan_feature_parts(index, pseudonyms)) {
     if (part.tiles.empty()) continue;
     const std::filesystem::path file = dir / part.file();
     if (!std::filesystem::exists(file)) {

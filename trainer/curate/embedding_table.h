@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "data/index/pseudonyms.h"
 #include "data/index/tile_index.h"
 #include "trainer/system/aes_gcm.h"
 
@@ -30,8 +31,10 @@ class EmbeddingMismatch : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// `key` reads encrypted feature files (Note [Encrypted feature files]).
+// `key` reads encrypted feature files (Note [Encrypted feature files]); with `pseudonyms` the
+// files are named by pseudonym (feature_parts.h).
 EmbeddingTable read_embeddings(const data::TileIndex& index, const std::filesystem::path& dir,
-                               const system::AesKey* key = nullptr);
+                               const system::AesKey* key = nullptr,
+                               const data::Pseudonyms* pseudonyms = nullptr);
 
 }  // namespace pathodino::curate

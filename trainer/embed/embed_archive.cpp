@@ -5,6 +5,7 @@
 #include <chrono>
 #include <exception>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -57,16 +58,23 @@ struct JobPlan {
   std::unique_ptr<data::WsiTileSource> tiles;
   std::vector<std::unique_ptr<data::ImageFolderSource>> folders;
   std::vector<EmbedJob> jobs;
+  std::vector<std::pair<std::string, std::string>> names;  // slide paths to scrub from failures
 };
 
 JobPlan plan_jobs(const EmbedRequest& request, const FeatureFileInfo& common) {
   JobPlan plan;
   if (!request.index.empty()) {
     plan.index = std::make_shared<const data::TileIndex>(request.index);
+    const data::Pseudonyms* pseudonyms = request.pseudonyms ? &*request.pseudonyms : nullptr;
+    if (pseudonyms) plan.names = data::pseudonym_names(*plan.index, *pseudonyms);
     data::WsiReadOptions read_options;
     read_options.max_stand_ins = 0;  // a tile that cannot be read fails its slide
+    if (pseudonyms)
+      read_options.pool.warn = [names = plan.names](const std::string& line) {
+        std::cerr << "warning: " + data::scrub(line, names) + "\n";
+      };
     plan.tiles = std::make_unique<data::WsiTileSource>(plan.index, read_options);
-    plan.jobs = jobs_for_index(*plan.tiles, common);
+    plan.jobs = jobs_for_index(*plan.tiles, common, pseudonyms);
     return plan;
   }
   namespace fs = std::filesystem;
@@ -112,10 +120,10 @@ std::vector<float> collect_features(models::VisionTransformer& backbone,
 }
 
 // Runs this rank's jobs (`mine`, positions in `jobs`) in order; the kept ones only report.
-std::vector<SlideOutcome> run_jobs(models::VisionTransformer& backbone,
-                                   const std::vector<EmbedJob>& jobs,
+std::vector<SlideOutcome> run_jobs(models::VisionTransformer& backbone, const JobPlan& plan,
                                    const std::vector<size_t>& mine, const std::vector<bool>& kept,
                                    const EmbedRequest& request, const EmbedProgress& progress) {
+  const std::vector<EmbedJob>& jobs = plan.jobs;
   std::vector<eval::ImageList> lists;
   for (const size_t j : mine)
     if (!kept[j]) lists.push_back(jobs[j].images);
@@ -137,7 +145,7 @@ std::vector<SlideOutcome> run_jobs(models::VisionTransformer& backbone,
         features::write_feature_file(request.out_dir / outcome.file, file, encryption_key(request));
         outcome.status = job.images.indices.empty() ? "empty" : "embedded";
       } catch (const std::exception& e) {
-        outcome.status = std::string("failed: ") + e.what();
+        outcome.status = "failed: " + data::scrub(e.what(), plan.names);
       }
       ++list;
     }
@@ -210,8 +218,7 @@ std::vector<SlideOutcome> embed_archive(models::VisionTransformer& backbone,
   std::vector<size_t> mine;
   for (size_t j = static_cast<size_t>(comm.rank()); j < plan.jobs.size(); j += comm.world_size())
     mine.push_back(j);
-  return gather_outcomes(run_jobs(backbone, plan.jobs, mine, kept, request, progress), plan.jobs,
-                         comm);
+  return gather_outcomes(run_jobs(backbone, plan, mine, kept, request, progress), plan.jobs, comm);
 }
 
 void write_manifest(const std::filesystem::path& file, const std::vector<SlideOutcome>& outcomes) {

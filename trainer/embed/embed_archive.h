@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "data/index/pseudonyms.h"
 #include "models/vit/vision_transformer.h"
 #include "trainer/distributed/communicator.h"
 #include "trainer/system/aes_gcm.h"
@@ -34,6 +35,8 @@ struct EmbedRequest {
   int64_t forward_threads = 1;  // parts of each batch run side by side (eval/embed.h)
   // Files are written encrypted with it (Note [Encrypted feature files]).
   std::optional<system::AesKey> encryption_key;
+  // Slide files, progress and failures name slides by pseudonym (Note [Pseudonyms]).
+  std::optional<data::Pseudonyms> pseudonyms;
 };
 
 // One slide's line of the manifest: status is "embedded", "kept" (its file was already there),

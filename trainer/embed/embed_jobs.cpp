@@ -22,14 +22,16 @@ std::string stem_of(const std::filesystem::path& folder) {
 }  // namespace
 
 std::vector<EmbedJob> jobs_for_index(const data::WsiTileSource& source,
-                                     const features::FeatureFileInfo& common) {
+                                     const features::FeatureFileInfo& common,
+                                     const data::Pseudonyms* pseudonyms) {
   const data::TileIndex& index = source.index();
   std::vector<EmbedJob> jobs;
-  for (features::FeaturePart& part : features::plan_feature_parts(index)) {
+  const std::vector<std::string> names = features::feature_slide_names(index, pseudonyms);
+  for (features::FeaturePart& part : features::plan_feature_parts(index, pseudonyms)) {
     EmbedJob job{part.name, {&source, {}}, {}};
     features::FeatureFileInfo& info = job.content.info;
     info = common;
-    info.slide = std::filesystem::path(index.slides()[part.slide].path).stem().string();
+    info.slide = names[part.slide];
     info.tiles = static_cast<int64_t>(part.tiles.size());
     info.level0_mpp = index.slides()[part.slide].mpp_x;
     if (part.grid >= 0) {

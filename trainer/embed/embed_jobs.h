@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "data/index/pseudonyms.h"
 #include "data/index/tile_index.h"
 #include "data/source/image_folder_source.h"
 #include "data/source/wsi_tile_source.h"
@@ -24,9 +25,11 @@ struct EmbedJob {
   std::string file() const { return name + ".h5"; }
 };
 
-// `common` carries what every file shares (backbone, its hash and width, the version).
+// `common` carries what every file shares (backbone, its hash and width, the version). With
+// `pseudonyms` files and their `slide` attribute name slides by pseudonym (Note [Pseudonyms]).
 std::vector<EmbedJob> jobs_for_index(const data::WsiTileSource& source,
-                                     const features::FeatureFileInfo& common);
+                                     const features::FeatureFileInfo& common,
+                                     const data::Pseudonyms* pseudonyms = nullptr);
 
 // `sources` are one image folder's splits (train, then val when it has them). `image_size` is
 // recorded as the file's tile size. Throws naming both folders when two would share a name.

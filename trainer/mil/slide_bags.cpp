@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "data/csv_line.h"
+#include "data/index/build_index.h"
 #include "trainer/features/feature_file.h"
 
 namespace pathodino::mil {
@@ -52,6 +53,19 @@ std::map<std::string, fs::path> embedded_files(const fs::path& dir) {
   return files;
 }
 
+// The name of a manifest row's slide as its feature file has it: the file stem, or the pseudonym
+// of its content (of its path when it cannot be read: then it has no file).
+std::string slide_name(const Row& row, const BagSetOptions& o) {
+  const fs::path path = row.at("path");
+  if (!o.pseudonyms) return path.stem().string();
+  const fs::path file = path.is_absolute() ? path : o.manifest.parent_path() / path;
+  try {
+    return o.pseudonyms->slide(data::slide_content_hash(file));
+  } catch (const std::exception&) {
+    return o.pseudonyms->slide(file.string());
+  }
+}
+
 }  // namespace
 
 BagSet load_bags(const BagSetOptions& o) {
@@ -70,7 +84,7 @@ BagSet load_bags(const BagSetOptions& o) {
   const std::map<std::string, fs::path> files = embedded_files(o.embeddings);
   for (const Row& row : rows) {
     const std::string& label = row.at(o.label_column);
-    const std::string slide = fs::path(row.at("path")).stem().string();
+    const std::string slide = slide_name(row, o);
     if (label.empty()) {
       ++set.unlabelled;
       continue;
@@ -101,8 +115,10 @@ BagSet load_bags(const BagSetOptions& o) {
     SlideBag bag;
     bag.slide = slide;
     bag.path = row.at("path");
-    bag.patient =
-        set.by_patient && !row.at(o.patient_column).empty() ? row.at(o.patient_column) : slide;
+    const std::string& patient = set.by_patient ? row.at(o.patient_column) : slide;
+    bag.patient = patient.empty()                  ? slide
+                  : o.pseudonyms && set.by_patient ? o.pseudonyms->patient(patient)
+                                                   : patient;
     bag.label =
         std::lower_bound(set.classes.begin(), set.classes.end(), label) - set.classes.begin();
     bag.features = torch::from_blob(const_cast<float*>(f.features.data()),

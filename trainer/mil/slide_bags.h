@@ -1,10 +1,10 @@
 // The slides of a slide-level task: each slide's tile embeddings (the folder `pathodino embed`
 // wrote: one HDF5 file per slide and manifest.csv) with its label and patient from a slide
 // manifest (the CSV the index was built from: `path` plus the label and patient columns). Slides
-// are matched by name (the file stem of `path`). Refused, naming the file and what is wrong: a
-// label column the manifest lacks, labels of one class, files of another backbone than the one
-// named or of mixed backbones. Skipped and counted: slides without a label, without tiles, or
-// without a file.
+// are matched by name (the file stem of `path`, or its pseudonym: Note [Pseudonyms]). Refused,
+// naming the file and what is wrong: a label column the manifest lacks, labels of one class, files
+// of another backbone than the one named or of mixed backbones. Skipped and counted: slides without
+// a label, without tiles, or without a file.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +15,7 @@
 
 #include <torch/types.h>
 
+#include "data/index/pseudonyms.h"
 #include "trainer/system/aes_gcm.h"
 
 namespace pathodino::mil {
@@ -32,6 +33,8 @@ struct BagSetOptions {
   std::string label_column = "label", patient_column = "patient";
   std::string backbone_sha256;                   // when set, every file must be of this backbone
   std::optional<system::AesKey> encryption_key;  // of encrypted feature files
+  // Files named by pseudonym (embed under privacy.pseudonymise); slides and patients named so.
+  std::optional<data::Pseudonyms> pseudonyms;
 };
 
 struct BagSet {

@@ -35,6 +35,8 @@ class AesKey {
   void save(const std::filesystem::path& file) const;
   std::string fingerprint() const;  // 16 hex digits; reveals nothing of the key
   const std::array<unsigned char, 32>& bytes() const { return bytes_; }
+  // The 32 bytes as a string: the secret of keyed hashes (data::Pseudonyms).
+  std::string secret() const { return std::string(bytes_.begin(), bytes_.end()); }
 
  private:
   std::array<unsigned char, 32> bytes_{};

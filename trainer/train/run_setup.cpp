@@ -224,8 +224,7 @@ RunParts build_run(const TrainRequest& request, const distributed::MpiRuntime& m
   const int rank = control.rank();
   RunParts parts;
   if (config.privacy.pseudonymise) {  // every rank names the slides its lines mention
-    const system::AesKey key = system::AesKey::load(config.privacy.key_file);
-    parts.pseudonyms.emplace(std::string(key.bytes().begin(), key.bytes().end()));
+    parts.pseudonyms.emplace(system::AesKey::load(config.privacy.key_file).secret());
   }
   const data::Pseudonyms* pseudonyms = parts.pseudonyms ? &*parts.pseudonyms : nullptr;
   if (config.data.source == data::SourceKind::wsi && !config.data.wsi.exclude.empty())
