@@ -119,6 +119,11 @@ check "a labelled slide that trained the backbone, under another name, is refuse
 eval_on shared > "$tmp/shared.out" 2>&1; rc=$?
 check "a labelled slide of a patient whose other slide trained the backbone is refused (exit 1)" \
   bash -c "test $rc -eq 1 && grep -q 'shared.pdidx: slide .*slide_000.svs (patient p0): a slide of the same patient was drawn' '$tmp/shared.out'"
+"$bin" keys generate-aes --out "$tmp/pseudonym.key" > /dev/null
+eval_on shared --set privacy.pseudonymise=true --set "privacy.key_file=$tmp/pseudonym.key" \
+  > "$tmp/private.out" 2>&1; rc=$?
+check "... by pseudonym under privacy.pseudonymise (Note [Pseudonyms])" \
+  bash -c "test $rc -eq 1 && grep -Eq 'shared.pdidx: slide slide-[0-9a-f]{12} \(patient patient-[0-9a-f]{12}\): a slide of the same patient was drawn' '$tmp/private.out' && ! grep -q -e slide_000 -e 'patient p0' '$tmp/private.out'"
 eval_on copied --allow-overlap > "$tmp/allowed.out" 2>&1; rc=$?
 check "... and scored when told to (--allow-overlap)" \
   bash -c "test $rc -eq 0 && grep -q '^kNN top-1' '$tmp/allowed.out'"

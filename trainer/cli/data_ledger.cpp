@@ -6,11 +6,13 @@
 #include <set>
 #include <stdexcept>
 
+#include "data/index/pseudonyms.h"
 #include "data/source/source_factory.h"
 #include "data/source/wsi_tile_source.h"
 #include "trainer/checkpoint/checkpoint_reader.h"
 #include "trainer/config/resolve.h"
 #include "trainer/distributed/rank_consistency.h"
+#include "trainer/system/aes_gcm.h"
 #include "trainer/system/sha256.h"
 
 namespace pathodino::cli {
@@ -86,14 +88,20 @@ void refuse_ledger_overlap(const ExperimentConfig& config,
       drawn_patients.insert(p->second);
   }
   const data::TileIndex labelled(set);
+  std::optional<data::Pseudonyms> pseudonyms;  // Note [Pseudonyms]: the refusal names them so
+  if (config.privacy.pseudonymise)
+    pseudonyms.emplace(system::AesKey::load(config.privacy.key_file).secret());
   for (const data::IndexedSlide& slide : labelled.slides()) {
     const auto p = slide.groups.find(column);
     const std::string patient = p == slide.groups.end() ? "" : p->second;
     const bool same_slide = drawn_slides.count(slide.content_hash) > 0;
     if (!same_slide && (patient.empty() || drawn_patients.count(patient) == 0)) continue;
     throw std::runtime_error(
-        set.string() + ": slide " + slide.path +
-        (patient.empty() ? "" : " (" + column + " " + patient + ")") +
+        set.string() + ": slide " +
+        (pseudonyms ? data::slide_pseudonym(*pseudonyms, slide) : slide.path) +
+        (patient.empty()
+             ? ""
+             : " (" + column + " " + (pseudonyms ? pseudonyms->patient(patient) : patient) + ")") +
         (same_slide ? " was drawn in training"
                     : ": a slide of the same patient was drawn in training") +
         " (data ledger of " + checkpoint.string() +
