@@ -25,8 +25,9 @@ LAYERS = {
     "data/synthetic": ["data", "data/image_file"],
     "data/loader": ["data", "data/augment"],
     "data/index": ["data", "data/slide", "data/image_file", "data/loader"],
+    "data/dicom": ["data", "data/index"],
     "data/source": ["data", "data/slide", "data/image_file", "data/augment", "data/synthetic",
-                    "data/loader", "data/index"],
+                    "data/loader", "data/index", "data/dicom"],
     # models/: sizes, specs and options at its root; the networks; files; the factory.
     "models": [],
     "models/vit": ["models"],

@@ -9,8 +9,8 @@
 
 namespace pathodino::data {
 
-enum class SourceKind { synthetic, wsi, images };
-enum class AugmentationPreset { dinov2, pathology };
+enum class SourceKind { synthetic, wsi, images, dicom };
+enum class AugmentationPreset { dinov2, pathology, xray };
 
 // Tiles cut on the fly from whole-slide images through a prebuilt tile index.
 struct WsiOptions {
@@ -31,6 +31,22 @@ struct WsiOptions {
 // Ordinary images in folders (one folder per class, or a CSV).
 struct ImageFolderOptions {
   std::string root;
+};
+
+// How a DICOM image's values become display gray levels (Note [X-ray intensities] in
+// data/dicom/dicom_image.h).
+enum class DicomWindow { file, fixed, percentile };
+
+struct DicomReadOptions {
+  DicomWindow window = DicomWindow::file;
+  double center = 0, width = 0;  // fixed: in modality units (e.g. HU)
+  double clip_percent = 0.5;     // percentile: % of pixels clipped at each end
+};
+
+// DICOM images (chest X-rays…) through a DICOM index (`pathodino index-dicom`).
+struct DicomOptions {
+  std::string index;
+  DicomReadOptions read;
 };
 
 // Procedurally rendered H&E-like textures with class labels; needs no files.
@@ -62,6 +78,7 @@ struct DataOptions {
   std::vector<double> std{0.229, 0.224, 0.225};
   WsiOptions wsi;
   ImageFolderOptions images;
+  DicomOptions dicom;
   SyntheticOptions synthetic;
 };
 

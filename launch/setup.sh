@@ -23,6 +23,7 @@ apt_packages=(
   openssl xxd  # the signature tests cross-check Ed25519 with the openssl command
   prometheus prometheus-pushgateway libcairo2-dev libhdf5-dev libfaiss-dev chromium
   libopenblas0-openmp  # the BLAS Faiss finds: OpenBLAS, not the reference one (~40x on k-means)
+  libdcmtk-dev dcmtk  # DICOM reading; the tests write their files with DCMTK's own tools
   slurmctld slurmd slurm-client munge bc
   python3-venv
 )

@@ -27,6 +27,12 @@ MultiCropAugment::MultiCropAugment(const DataOptions& options)
     grayscale_probability_ = 0.0;
     globals_[1].solarize_probability = 0.0;
   }
+  if (options.augmentation == AugmentationPreset::xray) {
+    jitter_ = {0.4, 0.4, 0.0, 0.0};
+    grayscale_probability_ = 0.0;
+    flip_probability_ = 0.0;
+    globals_[1].solarize_probability = 0.0;
+  }
 }
 
 FloatImage MultiCropAugment::crop(const RgbImage& image, const CropRecipe& recipe,
@@ -39,7 +45,7 @@ FloatImage MultiCropAugment::crop(const RgbImage& image, const CropRecipe& recip
     if (yes && observer_) observer_(recipe.name, operation);
     return yes;
   };
-  if (fired(0.5, "flip")) flip_horizontal(out);
+  if (fired(flip_probability_, "flip")) flip_horizontal(out);
   if (pathology_) {
     if (chance(0.5, rng)) flip_vertical(out);
     rotate_quarter_turns(out, std::uniform_int_distribution<int>(0, 3)(rng));

@@ -11,6 +11,12 @@
 // demands: vertical flips and quarter turns (tissue has no up), milder hue/saturation jitter
 // (stain variation, not arbitrary colour), no greyscale and no solarize. data.hed_jitter > 0 adds
 // HED stain jitter to every crop (before colour jitter), in either preset.
+// The `xray` preset keeps the crops and blur for grayscale radiographs: no flip (anatomy is
+// lateralised: the heart is on the left), brightness and contrast jitter only (exposure and
+// window differ between images; hue and saturation mean nothing in gray), no greyscale, no
+// solarize. It follows the DINOv2-on-chest-X-ray fork raunak-agarwal/dinov2 (commit e62565b,
+// "remove photometric augmentations"), which drops the flip and the colour operations, but
+// keeps brightness/contrast; RAD-DINO's own augmentations module was not read.
 #pragma once
 
 #include <cstdint>
@@ -56,7 +62,7 @@ class MultiCropAugment {
   bool pathology_;
   double hed_sigma_ = 0;
   ColorJitter jitter_;
-  double jitter_probability_ = 0.8, grayscale_probability_ = 0.2;
+  double jitter_probability_ = 0.8, grayscale_probability_ = 0.2, flip_probability_ = 0.5;
   AugmentObserver observer_;
 };
 

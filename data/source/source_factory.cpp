@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "data/index/tile_groups.h"
+#include "data/source/dicom_source.h"
 #include "data/source/image_folder_source.h"
 #include "data/source/labelled_index_source.h"
 #include "data/source/wsi_tile_source.h"
@@ -45,6 +46,8 @@ std::shared_ptr<const ImageSource> make_image_source(const DataOptions& options,
     }
     case SourceKind::images:
       return std::make_shared<ImageFolderSource>(options.images.root, split);
+    case SourceKind::dicom:
+      return std::make_shared<DicomSource>(options.dicom.index, split, options.dicom.read);
   }
   throw std::logic_error("unknown data.source");
 }
@@ -79,6 +82,8 @@ std::shared_ptr<const ImageSource> make_labelled_source(const DataOptions& optio
   if (!set.dataset.empty()) {
     if (!std::filesystem::is_regular_file(set.dataset) || set.dataset.extension() == ".csv")
       return std::make_shared<ImageFolderSource>(set.dataset, split);
+    if (set.dataset.extension() == kDicomIndexExtension)
+      return std::make_shared<DicomSource>(set.dataset, split, options.dicom.read);
     WsiReadOptions read;
     read.pool.tiff_fast_path = options.wsi.tiff_fast_path;
     return std::make_shared<LabelledIndexSource>(std::make_shared<const TileIndex>(set.dataset),

@@ -19,6 +19,7 @@ void add_eval_robustness_command(CLI::App& eval, int& exit_code);
 void add_eval_slides_command(CLI::App& eval, int& exit_code);
 void add_synth_command(CLI::App& app, int& exit_code);
 void add_index_command(CLI::App& app, int& exit_code);
+void add_index_dicom_command(CLI::App& app, int& exit_code);
 void add_checkpoint_command(CLI::App& app, int& exit_code);
 void add_keys_command(CLI::App& app, int& exit_code);
 void add_sweep_command(CLI::App& app, int& exit_code);

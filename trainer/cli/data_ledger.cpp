@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "data/dicom/dicom_index.h"
 #include "data/index/pseudonyms.h"
 #include "data/source/source_factory.h"
 #include "data/source/wsi_tile_source.h"
@@ -71,22 +72,38 @@ std::optional<std::filesystem::path> ledger_for_backbone(const std::string& back
   }
 }
 
-void refuse_ledger_overlap(const ExperimentConfig& config,
-                           const std::filesystem::path& checkpoint) {
-  const std::filesystem::path& set = config.eval.knn_dataset;
-  if (!std::filesystem::is_regular_file(set) || set.extension() == ".csv") return;
-  checkpoint::Manifest manifest = checkpoint::read_manifest(checkpoint);
-  if (manifest.data.empty()) return;  // trained on no tile index
-  const Ledger ledger = read_ledger(checkpoint, std::move(manifest));
-  const std::string& column = config.data.wsi.patient_column;
-  std::set<std::string> drawn_slides, drawn_patients;
+namespace {
+
+// The slides (by content hash) and patients a ledger drew from.
+struct Drawn {
+  std::set<std::string> slides, patients;
+};
+
+Drawn drawn_from(const Ledger& ledger, const std::string& column) {
+  Drawn drawn;
   for (size_t s = 0; s < ledger.index->slides().size(); ++s) {
     if (ledger.draws.draws[s] == 0) continue;
     const data::IndexedSlide& slide = ledger.index->slides()[s];
-    drawn_slides.insert(slide.content_hash);
+    drawn.slides.insert(slide.content_hash);
     if (const auto p = slide.groups.find(column); p != slide.groups.end() && !p->second.empty())
-      drawn_patients.insert(p->second);
+      drawn.patients.insert(p->second);
   }
+  return drawn;
+}
+
+}  // namespace
+
+void refuse_ledger_overlap(const ExperimentConfig& config,
+                           const std::filesystem::path& checkpoint) {
+  const std::filesystem::path& set = config.eval.knn_dataset;
+  // Image folders, CSVs and DICOM indexes name no slide: only a tile index is checked.
+  if (!std::filesystem::is_regular_file(set) || set.extension() == ".csv" ||
+      set.extension() == data::kDicomIndexExtension)
+    return;
+  checkpoint::Manifest manifest = checkpoint::read_manifest(checkpoint);
+  if (manifest.data.empty()) return;  // trained on no tile index
+  const std::string& column = config.data.wsi.patient_column;
+  const Drawn drawn = drawn_from(read_ledger(checkpoint, std::move(manifest)), column);
   const data::TileIndex labelled(set);
   std::optional<data::Pseudonyms> pseudonyms;  // Note [Pseudonyms]: the refusal names them so
   if (config.privacy.pseudonymise)
@@ -94,8 +111,8 @@ void refuse_ledger_overlap(const ExperimentConfig& config,
   for (const data::IndexedSlide& slide : labelled.slides()) {
     const auto p = slide.groups.find(column);
     const std::string patient = p == slide.groups.end() ? "" : p->second;
-    const bool same_slide = drawn_slides.count(slide.content_hash) > 0;
-    if (!same_slide && (patient.empty() || drawn_patients.count(patient) == 0)) continue;
+    const bool same_slide = drawn.slides.count(slide.content_hash) > 0;
+    if (!same_slide && (patient.empty() || drawn.patients.count(patient) == 0)) continue;
     throw std::runtime_error(
         set.string() + ": slide " +
         (pseudonyms ? data::slide_pseudonym(*pseudonyms, slide) : slide.path) +

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   pathodino::cli::add_export_command(app, exit_code);
   pathodino::cli::add_synth_command(app, exit_code);
   pathodino::cli::add_index_command(app, exit_code);
+  pathodino::cli::add_index_dicom_command(app, exit_code);
   pathodino::cli::add_embed_command(app, exit_code);
   pathodino::cli::add_curate_command(app, exit_code);
   pathodino::cli::add_checkpoint_command(app, exit_code);

@@ -102,6 +102,29 @@ void write_regions(const SynthArgs& args, const std::filesystem::path& dir) {
 // Every slide and each split of the labelled set are independent renders: workers take them in
 // turn, the labelled splits (the longest jobs) first. The first failure is rethrown once all
 // have stopped.
+// manifest.csv: each slide's file, site and scanner (and label and patient when asked for).
+void write_manifest(const SynthArgs& args, const std::filesystem::path& dir) {
+  std::ofstream manifest(dir / "manifest.csv");
+  const bool labels = args.tumour_slides >= 0, patients = labels || args.patients;
+  manifest << "path,site,scanner" << (labels ? ",label" : "") << (patients ? ",patient" : "")
+           << "\n";
+  for (int64_t i = 0; i < args.slides; ++i) {
+    const auto o = slide_options(args, i);
+    const bool aperio = o.flavour == data::SlideFlavour::aperio;
+    manifest << slide_name(i, o) << ",site_"
+             << "ab"[i % 3 == 2] << "," << (aperio ? "aperio" : "generic");
+    if (labels) manifest << "," << slide_label(o);
+    if (patients) {
+      char patient[32];
+      std::snprintf(patient, sizeof(patient), "patient_%03lld", static_cast<long long>(i / 2));
+      manifest << "," << patient;
+    }
+    manifest << "\n";
+    std::cout << (dir / slide_name(i, o)).string() << ": " << o.width << " x " << o.height
+              << " px, " << o.mpp << " µm/px\n";
+  }
+}
+
 void run_synth(const SynthArgs& args) {
   const std::filesystem::path dir(args.out);
   std::filesystem::create_directories(dir);
@@ -132,25 +155,7 @@ void run_synth(const SynthArgs& args) {
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);
 
-  std::ofstream manifest(dir / "manifest.csv");
-  const bool labels = args.tumour_slides >= 0, patients = labels || args.patients;
-  manifest << "path,site,scanner" << (labels ? ",label" : "") << (patients ? ",patient" : "")
-           << "\n";
-  for (int64_t i = 0; i < args.slides; ++i) {
-    const auto o = slide_options(args, i);
-    const bool aperio = o.flavour == data::SlideFlavour::aperio;
-    manifest << slide_name(i, o) << ",site_"
-             << "ab"[i % 3 == 2] << "," << (aperio ? "aperio" : "generic");
-    if (labels) manifest << "," << slide_label(o);
-    if (patients) {
-      char patient[32];
-      std::snprintf(patient, sizeof(patient), "patient_%03lld", static_cast<long long>(i / 2));
-      manifest << "," << patient;
-    }
-    manifest << "\n";
-    std::cout << (dir / slide_name(i, o)).string() << ": " << o.width << " x " << o.height
-              << " px, " << o.mpp << " µm/px\n";
-  }
+  write_manifest(args, dir);
   write_regions(args, dir);
   if (splits > 0)
     std::cout << (dir / "labelled").string() << ": " << labelled_written.load()

@@ -74,17 +74,27 @@ void check_schedules(const ExperimentConfig& c, Reporter& r) {
              "the EMA momentum must not decrease: final_momentum < momentum");
 }
 
-// What the chosen data source, device and evaluation need.
-void check_requirements(const ExperimentConfig& c, Reporter& r) {
+// What the chosen data source needs.
+void check_source(const ExperimentConfig& c, Reporter& r) {
   if (c.data.source == data::SourceKind::wsi && c.data.wsi.index.empty())
     r.report("data.wsi.index", "data.source",
              "required key is missing: data.source is wsi, so a tile index is needed");
   if (c.data.source == data::SourceKind::images && c.data.images.root.empty())
     r.report("data.images.root", "data.source",
              "required key is missing: data.source is images, so an image folder is needed");
+  if (c.data.source == data::SourceKind::dicom && c.data.dicom.index.empty())
+    r.report("data.dicom.index", "data.source",
+             "required key is missing: data.source is dicom, so a DICOM index is needed");
+  if (c.data.dicom.read.window == data::DicomWindow::fixed && c.data.dicom.read.width < 1)
+    r.report("data.dicom.read.width", "data.dicom.read.window",
+             "a fixed window needs a width of at least 1");
   if (c.data.wsi.target_mpp.empty())
     r.report("data.wsi.target_mpp", "", "expected at least one µm/px value");
+}
 
+// What the chosen data source, device and evaluation need.
+void check_requirements(const ExperimentConfig& c, Reporter& r) {
+  check_source(c, r);
   if (c.run.device == DeviceKind::cpu && c.run.precision == Precision::bf16)
     r.report("run.precision", "run.device", "bf16 autocast is a CUDA feature: use fp32 on CPU");
   if (c.run.device == DeviceKind::cpu && c.distributed.backend == distributed::Backend::nccl)

@@ -36,10 +36,14 @@ PATHODINO_ENUM_NAMES(ssl::Centering, {{E::softmax_center, "softmax_center"},
 PATHODINO_ENUM_NAMES(optim::LrScaling,
                      {{E::sqrt, "sqrt"}, {E::linear, "linear"}, {E::none, "none"}});
 PATHODINO_ENUM_NAMES(optim::ScheduleKind, {{E::cosine, "cosine"}, {E::constant, "constant"}});
-PATHODINO_ENUM_NAMES(data::SourceKind,
-                     {{E::synthetic, "synthetic"}, {E::wsi, "wsi"}, {E::images, "images"}});
+PATHODINO_ENUM_NAMES(data::SourceKind, {{E::synthetic, "synthetic"},
+                                        {E::wsi, "wsi"},
+                                        {E::images, "images"},
+                                        {E::dicom, "dicom"}});
+PATHODINO_ENUM_NAMES(data::DicomWindow,
+                     {{E::file, "file"}, {E::fixed, "fixed"}, {E::percentile, "percentile"}});
 PATHODINO_ENUM_NAMES(data::AugmentationPreset,
-                     {{E::dinov2, "dinov2"}, {E::pathology, "pathology"}});
+                     {{E::dinov2, "dinov2"}, {E::pathology, "pathology"}, {E::xray, "xray"}});
 PATHODINO_ENUM_NAMES(distributed::Backend,
                      {{E::auto_select, "auto"}, {E::mpi, "mpi"}, {E::nccl, "nccl"}});
 PATHODINO_ENUM_NAMES(checkpoint::OnSaveFailure,

@@ -142,6 +142,14 @@ void declare_data(ExperimentSchema& schema) {
   KEY(data.wsi.tiff_fast_path,
       "decode JPEG TIFF tiles with libjpeg-turbo (pixel-identical to OpenSlide)");
   KEY(data.images.root, "folder of images (one subfolder per class) or a CSV");
+  KEY(data.dicom.index, "DICOM index (pathodino index-dicom)");
+  KEY(data.dicom.read.window,
+      "VOI window: file (the file's own, else min-max), fixed (center/width), percentile");
+  KEY(data.dicom.read.center, "fixed window: centre, in modality units (e.g. HU)");
+  KEY(data.dicom.read.width, "fixed window: width, in modality units").at_least(0);
+  KEY(data.dicom.read.clip_percent, "percentile window: % of pixels clipped at each end")
+      .at_least(0)
+      .at_most(49);
   KEY(data.synthetic.num_classes, "texture classes").at_least(2);
   KEY(data.synthetic.images_per_class, "images rendered per class").at_least(1);
   KEY(data.synthetic.image_size, "side of a rendered image, pixels").at_least(16);

@@ -66,6 +66,14 @@ std::string slide_name(const Row& row, const BagSetOptions& o) {
   }
 }
 
+// The patient a row names (its pseudonym with pseudonyms), or the slide itself when it names none.
+std::string patient_name(const Row& row, const BagSetOptions& o, bool by_patient,
+                         const std::string& slide) {
+  const std::string patient = by_patient ? row.at(o.patient_column) : "";
+  if (patient.empty()) return slide;
+  return o.pseudonyms ? o.pseudonyms->patient(patient) : patient;
+}
+
 }  // namespace
 
 BagSet load_bags(const BagSetOptions& o) {
@@ -115,10 +123,7 @@ BagSet load_bags(const BagSetOptions& o) {
     SlideBag bag;
     bag.slide = slide;
     bag.path = row.at("path");
-    const std::string& patient = set.by_patient ? row.at(o.patient_column) : slide;
-    bag.patient = patient.empty()                  ? slide
-                  : o.pseudonyms && set.by_patient ? o.pseudonyms->patient(patient)
-                                                   : patient;
+    bag.patient = patient_name(row, o, set.by_patient, slide);
     bag.label =
         std::lower_bound(set.classes.begin(), set.classes.end(), label) - set.classes.begin();
     bag.features = torch::from_blob(const_cast<float*>(f.features.data()),

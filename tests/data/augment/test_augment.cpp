@@ -1,6 +1,8 @@
 // Augmentation: resampling, crop boxes, flips and turns, colour operations, the multi-crop recipe.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -189,6 +191,46 @@ TEST(MultiCrop, RecipeShapesAndDeterminism) {
   EXPECT_NE(crops[0].pixels, other[0].pixels);
   for (const auto& crop : crops)
     for (float v : crop.pixels) ASSERT_TRUE(v >= 0.0f && v <= 1.0f);
+}
+
+// The xray preset fires no flip, greyscale or solarize; its colour jitter keeps a gray image gray
+// (brightness and contrast only); colour jitter and blur still fire. The dinov2 preset, as a
+// control, fires flips, greyscale and solarize over the same draws.
+TEST(MultiCrop, XrayPresetKeepsOrientationAndGray) {
+  const auto count = [](AugmentationPreset preset) {
+    DataOptions options;
+    options.global_crops_size = 32;
+    options.local_crops_size = 16;
+    options.local_crops_number = 2;
+    options.augmentation = preset;
+    MultiCropAugment augment(options);
+    std::map<std::string, int> fired;
+    augment.set_observer([&](const char*, const char* op) { ++fired[op]; });
+    RgbImage image{48, 48, {}};
+    for (int64_t i = 0; i < 48 * 48; ++i)
+      for (int c = 0; c < 3; ++c) image.pixels.push_back(static_cast<uint8_t>((i * 5) % 251));
+    std::mt19937_64 rng(3);
+    bool gray = true;
+    for (int n = 0; n < 200; ++n)
+      for (const FloatImage& crop : augment(image, rng)) {  // planes R, G, B
+        const size_t plane = crop.pixels.size() / 3;
+        for (size_t p = 0; p < plane; ++p)
+          gray = gray && crop.pixels[p] == crop.pixels[plane + p] &&
+                 crop.pixels[p] == crop.pixels[2 * plane + p];
+      }
+    return std::make_pair(fired, gray);
+  };
+  const auto [xray, xray_gray] = count(AugmentationPreset::xray);
+  EXPECT_EQ(xray.count("flip"), 0u);
+  EXPECT_EQ(xray.count("grayscale"), 0u);
+  EXPECT_EQ(xray.count("solarize"), 0u);
+  EXPECT_GT(xray.at("color_jitter"), 300);
+  EXPECT_GT(xray.at("blur"), 100);
+  EXPECT_TRUE(xray_gray);
+  const auto dinov2 = count(AugmentationPreset::dinov2).first;
+  EXPECT_GT(dinov2.at("flip"), 300);
+  EXPECT_GT(dinov2.at("solarize"), 10);
+  EXPECT_GT(dinov2.at("grayscale"), 50);
 }
 
 }  // namespace

@@ -113,7 +113,7 @@ TEST(FeatureFile, AnEncryptedFileReadsBackWithItsKeyOnly) {
   // The plaintext is nowhere in the file: not HDF5's signature, not a name.
   std::ifstream in(file, std::ios::binary);
   const std::string bytes{std::istreambuf_iterator<char>(in), {}};
-  EXPECT_EQ(bytes.find("HDF"), std::string::npos);
+  EXPECT_EQ(bytes.find("\x89HDF\r\n\x1a\n"), std::string::npos);
   EXPECT_EQ(bytes.find("teacher.safetensors"), std::string::npos);
   EXPECT_NE(refusal([&] { read_feature_file(file); }).find(file.string() + ": an encrypted"),
             std::string::npos);
