@@ -23,6 +23,11 @@ check "config show exits 0" test $? -eq 0
 check "config show applies --set" grep -q '^  epochs: 3$' "$tmp/resolved.yaml"
 check "config show names the run after the file" grep -q '^  name: tiny_cpu$' "$tmp/resolved.yaml"
 check "shown config validates" "$bin" config check -c "$tmp/resolved.yaml"
+for shipped in "$root"/configs/*/*.yaml; do
+  case "$shipped" in */sweeps/*) continue ;; esac  # sweep files are checked by `sweep plan`
+  check "shipped config $(basename "$(dirname "$shipped")")/$(basename "$shipped") validates" \
+    "$bin" config check -c "$shipped"
+done
 
 # config check refuses a bad config with exit 2 and every problem on stderr.
 printf 'optim:\n  bse_lr: 1\n  epochs: -1\n' > "$tmp/bad.yaml"
