@@ -7,8 +7,8 @@
 #include <set>
 #include <stdexcept>
 
-#include "data/csv_line.h"
 #include "data/dicom/dicom_image.h"
+#include "data/index/build_index.h"
 
 namespace pathodino::data {
 namespace {
@@ -47,31 +47,20 @@ void list_split(const fs::path& root, const std::string& split, std::vector<List
     for (const fs::path& f : files_under(d)) out.push_back({f, d.filename().string(), split, {}});
 }
 
+// A CSV manifest as slide manifests are read (list_slides: `path` relative to the CSV, rows
+// checked), its `label` and `split` columns taken out of the group columns.
 std::vector<Listed> list_csv(const fs::path& csv) {
-  std::ifstream in(csv);
-  std::string line;
-  if (!in || !std::getline(in, line)) throw std::runtime_error(csv.string() + ": cannot be read");
-  const std::vector<std::string> header = split_csv_line(line);
-  const auto column = [&](const std::string& name) {
-    const auto it = std::find(header.begin(), header.end(), name);
-    return it == header.end() ? -1 : static_cast<int>(it - header.begin());
-  };
-  const int path = column("path"), label = column("label"), split = column("split");
-  if (path < 0) throw std::runtime_error(csv.string() + ": no column 'path'");
   std::vector<Listed> out;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::vector<std::string> cells = split_csv_line(line);
-    cells.resize(header.size());
-    const fs::path file(cells[path]);
-    Listed l{file.is_absolute() ? file : csv.parent_path() / file,
-             label < 0 ? "" : cells[label],
-             split < 0 || cells[split].empty() ? "train" : cells[split],
-             {}};
-    for (size_t c = 0; c < header.size(); ++c)
-      if (static_cast<int>(c) != path && static_cast<int>(c) != label &&
-          static_cast<int>(c) != split)
-        l.groups[header[c]] = cells[c];
+  for (SlideEntry& entry : list_slides(csv.string())) {
+    Listed l{entry.path, "", "train", std::move(entry.groups)};
+    if (const auto label = l.groups.find("label"); label != l.groups.end()) {
+      l.label = label->second;
+      l.groups.erase(label);
+    }
+    if (const auto split = l.groups.find("split"); split != l.groups.end()) {
+      if (!split->second.empty()) l.split = split->second;
+      l.groups.erase(split);
+    }
     out.push_back(std::move(l));
   }
   return out;

@@ -15,19 +15,16 @@
 
 namespace pathodino::data {
 
-namespace {
-
-// The warning lines of a source over `index`: prefixed with the rank, slides by pseudonym.
-std::function<void(const std::string&)> warnings(int rank, const TileIndex& index,
-                                                 const Pseudonyms* pseudonyms) {
+std::function<void(const std::string&)> slide_warnings(const TileIndex& index, int rank,
+                                                       const Pseudonyms* pseudonyms) {
   std::vector<std::pair<std::string, std::string>> names;
   if (pseudonyms) names = pseudonym_names(index, *pseudonyms);
-  return [rank, names = std::move(names)](const std::string& line) {
-    std::cerr << "warning: rank " + std::to_string(rank) + ": " + scrub(line, names) + "\n";
+  const std::string prefix =
+      rank >= 0 ? "warning: rank " + std::to_string(rank) + ": " : "warning: ";
+  return [prefix, names = std::move(names)](const std::string& line) {
+    std::cerr << prefix + scrub(line, names) + "\n";
   };
 }
-
-}  // namespace
 
 std::shared_ptr<const ImageSource> make_image_source(const DataOptions& options, uint64_t seed,
                                                      Split split, int rank,
@@ -41,7 +38,7 @@ std::shared_ptr<const ImageSource> make_image_source(const DataOptions& options,
       WsiReadOptions read;
       read.pool.tiff_fast_path = options.wsi.tiff_fast_path;
       auto index = std::make_shared<const TileIndex>(options.wsi.index);
-      if (rank >= 0) read.pool.warn = warnings(rank, *index, pseudonyms);
+      if (rank >= 0) read.pool.warn = slide_warnings(*index, rank, pseudonyms);
       return std::make_shared<WsiTileSource>(std::move(index), read);
     }
     case SourceKind::images:

@@ -5,12 +5,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "data/data_options.h"
 #include "data/image_source.h"
 #include "data/index/pseudonyms.h"
+#include "data/index/tile_index.h"
 #include "data/loader/sample_order.h"
 
 namespace pathodino::data {
@@ -21,6 +23,11 @@ namespace pathodino::data {
 std::shared_ptr<const ImageSource> make_image_source(const DataOptions& options, uint64_t seed,
                                                      Split split, int rank = -1,
                                                      const Pseudonyms* pseudonyms = nullptr);
+
+// The warning lines of a slide reader over `index` (SlideHandlePool::warn), on stderr: prefixed
+// with the rank when `rank` ≥ 0, slides named by pseudonym with `pseudonyms`.
+std::function<void(const std::string&)> slide_warnings(const TileIndex& index, int rank,
+                                                       const Pseudonyms* pseudonyms);
 
 struct SampleOrderChoice {
   std::shared_ptr<const SampleOrder> order;

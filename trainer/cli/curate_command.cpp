@@ -11,7 +11,7 @@
 
 #include "trainer/cli/commands.h"
 #include "trainer/cli/config_args.h"
-#include "trainer/cli/encryption_key_option.h"
+#include "trainer/cli/key_files.h"
 #include "trainer/config/config_issue.h"
 #include "trainer/config/resolve.h"
 #include "trainer/curate/curate_archive.h"
@@ -43,8 +43,7 @@ int run_curate(const CurateArgs& args) {
   curate::CurateRequest request{args.index, args.embeddings, args.out,
                                 static_cast<uint64_t>(config.run.seed),
                                 optional_aes_key(args.encryption_key)};
-  if (config.privacy.pseudonymise)  // Note [Pseudonyms]: the files' names and the reports'
-    request.pseudonyms.emplace(system::AesKey::load(config.privacy.key_file).secret());
+  request.pseudonyms = pseudonyms_of(config.privacy);  // the files' names and the reports'
   const curate::CurateResult result =
       curate::curate_archive(config.curate, request, [](const std::string& line) {
         std::cout << "[curate] " << line << "\n" << std::flush;

@@ -11,9 +11,9 @@
 #include "data/source/source_factory.h"
 #include "data/source/wsi_tile_source.h"
 #include "trainer/checkpoint/checkpoint_reader.h"
+#include "trainer/cli/key_files.h"
 #include "trainer/config/resolve.h"
 #include "trainer/distributed/rank_consistency.h"
-#include "trainer/system/aes_gcm.h"
 #include "trainer/system/sha256.h"
 
 namespace pathodino::cli {
@@ -105,9 +105,7 @@ void refuse_ledger_overlap(const ExperimentConfig& config,
   const std::string& column = config.data.wsi.patient_column;
   const Drawn drawn = drawn_from(read_ledger(checkpoint, std::move(manifest)), column);
   const data::TileIndex labelled(set);
-  std::optional<data::Pseudonyms> pseudonyms;  // Note [Pseudonyms]: the refusal names them so
-  if (config.privacy.pseudonymise)
-    pseudonyms.emplace(system::AesKey::load(config.privacy.key_file).secret());
+  const auto pseudonyms = pseudonyms_of(config.privacy);  // the refusal names them so
   for (const data::IndexedSlide& slide : labelled.slides()) {
     const auto p = slide.groups.find(column);
     const std::string patient = p == slide.groups.end() ? "" : p->second;

@@ -18,7 +18,7 @@
 #include "models/factory/backbone_factory.h"
 #include "trainer/cli/commands.h"
 #include "trainer/cli/config_args.h"
-#include "trainer/cli/encryption_key_option.h"
+#include "trainer/cli/key_files.h"
 #include "trainer/cli/shared_audit.h"
 #include "trainer/config/config_issue.h"
 #include "trainer/config/resolve.h"
@@ -73,8 +73,7 @@ embed::EmbedRequest make_request(const EmbedArgs& args, const ExperimentConfig& 
   request.std = config.data.std;
   request.batch_size = args.batch_size;
   request.encryption_key = optional_aes_key(args.encryption_key);
-  if (config.privacy.pseudonymise)  // Note [Pseudonyms]: files and lines name slides so
-    request.pseudonyms.emplace(system::AesKey::load(config.privacy.key_file).secret());
+  request.pseudonyms = pseudonyms_of(config.privacy);  // files and lines name slides so
   // Reading threads: data.loader_threads, or the cores left to this rank after the backbone's
   // threads but at least two: cutting and resizing a tile costs about as much as a small
   // backbone's forward pass, and one thread does not keep up (benchmarks/RESULTS.md).

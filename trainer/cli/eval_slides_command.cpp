@@ -19,7 +19,7 @@
 
 #include "data/csv_line.h"
 #include "trainer/cli/commands.h"
-#include "trainer/cli/encryption_key_option.h"
+#include "trainer/cli/key_files.h"
 #include "trainer/embed/embed_archive.h"
 #include "trainer/mil/attention_maps.h"
 #include "trainer/mil/mil_cross_validation.h"
@@ -92,8 +92,7 @@ void run(SlidesArgs args) {
   torch::set_num_threads(1);
   if (!args.backbone.empty()) args.bags.backbone_sha256 = system::file_sha256(args.backbone);
   args.bags.encryption_key = optional_aes_key(args.encryption_key);
-  if (!args.pseudonymise_key.empty())
-    args.bags.pseudonyms.emplace(system::AesKey::load(args.pseudonymise_key).secret());
+  args.bags.pseudonyms = optional_pseudonyms(args.pseudonymise_key);
   const mil::BagSet set = mil::load_bags(args.bags);
   const mil::MilReport report = mil::cross_validate(set, args.mil);
   nlohmann::json j = summary(set, report, args.bags.embeddings.string());

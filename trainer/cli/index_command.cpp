@@ -21,6 +21,7 @@
 #include "data/index/build_index.h"
 #include "data/index/leakage_guard.h"
 #include "trainer/cli/commands.h"
+#include "trainer/cli/key_files.h"
 #include "trainer/distributed/mpi_runtime.h"
 #include "trainer/system/aes_gcm.h"
 
@@ -106,10 +107,8 @@ TilesPerGroup write_summary(const std::vector<data::SlideEntry>& slides,
 int run_index(IndexArgs& args, bool threads_given, const distributed::MpiRuntime& mpi) {
   const int rank = mpi.rank(), world = mpi.world_size();
   const auto slides = data::list_slides(args.slides);
-  if (!args.pseudonymise_key.empty()) {
-    args.pseudonyms.emplace(system::AesKey::load(args.pseudonymise_key).secret());
-    args.options.pseudonyms = &*args.pseudonyms;
-  }
+  args.pseudonyms = optional_pseudonyms(args.pseudonymise_key);
+  if (args.pseudonyms) args.options.pseudonyms = &*args.pseudonyms;
   if (!args.exclude.empty()) {  // every rank refuses alike, before any slide is indexed
     const auto leaks = data::find_leaks(data::identify(slides),
                                         data::read_excluded(args.exclude, args.patient_column),

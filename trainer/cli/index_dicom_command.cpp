@@ -12,7 +12,7 @@
 
 #include "data/dicom/dicom_index.h"
 #include "trainer/cli/commands.h"
-#include "trainer/system/aes_gcm.h"
+#include "trainer/cli/key_files.h"
 
 namespace pathodino::cli {
 namespace {
@@ -22,9 +22,7 @@ struct IndexDicomArgs {
 };
 
 int run_index_dicom(const IndexDicomArgs& args) {
-  std::optional<data::Pseudonyms> pseudonyms;
-  if (!args.pseudonymise_key.empty())
-    pseudonyms.emplace(system::AesKey::load(args.pseudonymise_key).secret());
+  const auto pseudonyms = optional_pseudonyms(args.pseudonymise_key);
   const data::DicomIndex index =
       data::build_dicom_index(args.source, pseudonyms ? &*pseudonyms : nullptr);
   std::map<std::string, int64_t> by_reason, by_split;

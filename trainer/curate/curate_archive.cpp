@@ -1,10 +1,10 @@
 #include "trainer/curate/curate_archive.h"
 
 #include <chrono>
-#include <iostream>
 #include <sstream>
 
 #include "data/index/tile_index.h"
+#include "data/source/source_factory.h"
 #include "data/source/wsi_tile_source.h"
 #include "trainer/curate/cluster_mosaics.h"
 #include "trainer/curate/curated_index.h"
@@ -52,10 +52,7 @@ void write_review(std::shared_ptr<const data::TileIndex> index, const EmbeddingT
     site_of_row.push_back(names[index->grids()[index->tile(tile).grid].slide].second);
   data::WsiReadOptions read;
   read.max_stand_ins = 0;  // a mosaic shows the cluster's own tiles or a grey cell, never another
-  if (pseudonyms)
-    read.pool.warn = [paths = data::pseudonym_names(*index, *pseudonyms)](const std::string& line) {
-      std::cerr << "warning: " + data::scrub(line, paths) + "\n";
-    };
+  if (pseudonyms) read.pool.warn = data::slide_warnings(*index, -1, pseudonyms);
   const data::WsiTileSource tiles(index, read);
   MosaicSettings settings;
   settings.nearest = options.mosaic_nearest;

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <exception>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -13,6 +12,7 @@
 #include <sstream>
 
 #include "data/csv_line.h"
+#include "data/source/source_factory.h"
 #include "trainer/distributed/rank_consistency.h"
 #include "trainer/embed/embed_jobs.h"
 #include "trainer/eval/embed.h"
@@ -69,10 +69,7 @@ JobPlan plan_jobs(const EmbedRequest& request, const FeatureFileInfo& common) {
     if (pseudonyms) plan.names = data::pseudonym_names(*plan.index, *pseudonyms);
     data::WsiReadOptions read_options;
     read_options.max_stand_ins = 0;  // a tile that cannot be read fails its slide
-    if (pseudonyms)
-      read_options.pool.warn = [names = plan.names](const std::string& line) {
-        std::cerr << "warning: " + data::scrub(line, names) + "\n";
-      };
+    if (pseudonyms) read_options.pool.warn = data::slide_warnings(*plan.index, -1, pseudonyms);
     plan.tiles = std::make_unique<data::WsiTileSource>(plan.index, read_options);
     plan.jobs = jobs_for_index(*plan.tiles, common, pseudonyms);
     return plan;

@@ -260,10 +260,6 @@ SlideFeatures read_feature_file(const std::filesystem::path& file, const system:
   }
 }
 
-bool is_encrypted_feature_file(const std::filesystem::path& file) {
-  return system::is_encrypted_file(file);
-}
-
 void remove_unfinished_writes(const std::filesystem::path& dir) {
   for (const auto& entry : std::filesystem::directory_iterator(dir))
     if (entry.path().filename().string().find(".h5" + std::string(kTemporaryMarker)) !=

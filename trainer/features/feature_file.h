@@ -63,7 +63,6 @@ FeatureFileInfo read_feature_file_info(const std::filesystem::path& file,
                                        const system::AesKey* key = nullptr);
 SlideFeatures read_feature_file(const std::filesystem::path& file,
                                 const system::AesKey* key = nullptr);
-bool is_encrypted_feature_file(const std::filesystem::path& file);
 
 // Removes the temporary `*.h5.tmp.<pid>` files a writer killed mid-write left in `dir` (never a
 // slide file). Call it before writing, when no other writer uses the folder.

@@ -105,7 +105,7 @@ TEST(FeatureFile, AnEncryptedFileReadsBackWithItsKeyOnly) {
   const system::AesKey key = system::AesKey::generate();
   const SlideFeatures written = example(5, 3);
   write_feature_file(file, written, &key);
-  EXPECT_TRUE(is_encrypted_feature_file(file));
+  EXPECT_TRUE(system::is_encrypted_file(file));
   const SlideFeatures read = read_feature_file(file, &key);
   EXPECT_EQ(read.features, written.features);
   EXPECT_EQ(read.coords, written.coords);

@@ -1,4 +1,4 @@
-#include "trainer/cli/encryption_key_option.h"
+#include "trainer/cli/key_files.h"
 
 #include <CLI/CLI.hpp>
 
@@ -15,6 +15,15 @@ void add_encryption_key_option(CLI::App& command, std::string& file, bool writes
 std::optional<system::AesKey> optional_aes_key(const std::string& file) {
   if (file.empty()) return std::nullopt;
   return system::AesKey::load(file);
+}
+
+std::optional<data::Pseudonyms> optional_pseudonyms(const std::string& file) {
+  if (file.empty()) return std::nullopt;
+  return data::Pseudonyms(system::AesKey::load(file).secret());
+}
+
+std::optional<data::Pseudonyms> pseudonyms_of(const data::PrivacyOptions& privacy) {
+  return privacy.pseudonymise ? optional_pseudonyms(privacy.key_file) : std::nullopt;
 }
 
 }  // namespace pathodino::cli
