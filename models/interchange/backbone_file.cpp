@@ -51,13 +51,9 @@ std::string get(const std::map<std::string, std::string>& meta, const std::strin
 
 }  // namespace
 
-void export_backbone(VisionTransformer& backbone, const BackboneInfo& info,
-                     const std::filesystem::path& path) {
-  const VitSpec& spec = backbone->spec();
-  SafetensorsContent content;
-  for (const auto& item : backbone->named_parameters())
-    content.tensors.push_back(to_st_tensor(item.key(), item.value().to(torch::kFloat32)));
-  content.metadata = {
+std::map<std::string, std::string> backbone_metadata(const VitSpec& spec,
+                                                     const BackboneInfo& info) {
+  return {
       {"format", kFormat},
       {"architecture", spec.name()},
       {"size", spec.size},
@@ -78,6 +74,14 @@ void export_backbone(VisionTransformer& backbone, const BackboneInfo& info,
       {"timm_kwargs", timm_kwargs(spec)},
       {"torch_version", TORCH_VERSION},
   };
+}
+
+void export_backbone(VisionTransformer& backbone, const BackboneInfo& info,
+                     const std::filesystem::path& path) {
+  SafetensorsContent content;
+  for (const auto& item : backbone->named_parameters())
+    content.tensors.push_back(to_st_tensor(item.key(), item.value().to(torch::kFloat32)));
+  content.metadata = backbone_metadata(backbone->spec(), info);
   write_safetensors(path, content);
 }
 
@@ -113,14 +117,18 @@ VitSpec read_backbone_spec(const std::filesystem::path& path) {
 
 void import_backbone(VisionTransformer& backbone, const std::filesystem::path& path) {
   const SafetensorsContent content = read_safetensors(path);
+  // Note [Backbone with heads]: a file with heads names its backbone tensors with a prefix.
+  std::string prefix;
+  for (const StTensor& entry : content.tensors)
+    if (entry.name.starts_with(kSslBackbonePrefix)) prefix = kSslBackbonePrefix;
   const int64_t grid = backbone->spec().img_size / backbone->spec().patch_size;
   std::vector<std::string> problems;
   std::vector<std::pair<torch::Tensor, torch::Tensor>> assignments;  // (parameter, value)
   const auto params = backbone->named_parameters();
   for (const auto& item : params) {
-    const StTensor* entry = content.find(item.key());
+    const StTensor* entry = content.find(prefix + item.key());
     if (!entry) {
-      problems.push_back("missing tensor '" + item.key() + "'");
+      problems.push_back("missing tensor '" + prefix + item.key() + "'");
       continue;
     }
     torch::Tensor value = from_st_tensor(*entry);
@@ -140,7 +148,8 @@ void import_backbone(VisionTransformer& backbone, const std::filesystem::path& p
     assignments.emplace_back(item.value(), value);
   }
   for (const auto& entry : content.tensors)
-    if (!params.contains(entry.name)) problems.push_back("unexpected tensor '" + entry.name + "'");
+    if (entry.name.starts_with(prefix) && !params.contains(entry.name.substr(prefix.size())))
+      problems.push_back("unexpected tensor '" + entry.name + "'");
   if (!problems.empty()) {
     std::string text = path.string() + ": does not fit " + backbone->spec().name() + ":";
     for (const auto& p : problems) text += "\n  " + p;

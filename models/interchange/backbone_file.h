@@ -20,6 +20,15 @@ struct BackboneInfo {
   std::string origin;       // what produced the weights, e.g. "init seed 0", "checkpoint step 1250"
 };
 
+// The metadata every backbone file carries: format, architecture, normalisation, timm kwargs.
+std::map<std::string, std::string> backbone_metadata(const VitSpec& spec, const BackboneInfo& info);
+
+// Note [Backbone with heads]: a file may also carry the SSL heads. Its backbone tensors are then
+// named "backbone.<DINOv2 name>", its heads "dino_head.*" and "ibot_head.*" — the names of a
+// DINOv2 teacher checkpoint — and its metadata is a backbone file's plus "heads". Everything that
+// reads a backbone reads the backbone of such a file and leaves the heads to the trainer.
+inline constexpr const char* kSslBackbonePrefix = "backbone.";
+
 // Writes every parameter of `backbone` (fp32) and the metadata; atomic (write_safetensors).
 void export_backbone(VisionTransformer& backbone, const BackboneInfo& info,
                      const std::filesystem::path& path);
@@ -30,6 +39,7 @@ std::map<std::string, std::string> read_backbone_metadata(const std::filesystem:
 
 // Copies a file's tensors into `backbone`. Every parameter must be present with its shape, except
 // that a position embedding for another patch grid is resampled (bicubic) to this model's grid.
+// A file with heads (Note [Backbone with heads]) gives its "backbone." tensors; the rest is left.
 // Missing, unexpected and mismatched tensors are all listed in one BackboneFileError.
 void import_backbone(VisionTransformer& backbone, const std::filesystem::path& path);
 

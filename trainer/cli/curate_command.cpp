@@ -40,10 +40,12 @@ void print_summary(const curate::CurateResult& r) {
 
 int run_curate(const CurateArgs& args) {
   const ExperimentConfig config = config::resolve_config(args.file, args.overrides);
-  curate::CurateRequest request{args.index, args.embeddings, args.out,
+  curate::CurateRequest request{args.index,
+                                args.embeddings,
+                                args.out,
                                 static_cast<uint64_t>(config.run.seed),
-                                optional_aes_key(args.encryption_key)};
-  request.pseudonyms = pseudonyms_of(config.privacy);  // the files' names and the reports'
+                                optional_aes_key(args.encryption_key),
+                                pseudonyms_of(config.privacy)};  // the files' names and reports'
   const curate::CurateResult result =
       curate::curate_archive(config.curate, request, [](const std::string& line) {
         std::cout << "[curate] " << line << "\n" << std::flush;

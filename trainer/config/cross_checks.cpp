@@ -67,6 +67,11 @@ void check_schedules(const ExperimentConfig& c, Reporter& r) {
   within_run(c.optim.warmup_epochs, "optim.warmup_epochs");
   within_run(c.optim.freeze_last_layer_epochs, "optim.freeze_last_layer_epochs");
 
+  if (c.optim.heads_only_steps >= epochs * c.optim.iterations_per_epoch)
+    r.report("optim.heads_only_steps", "optim.epochs",
+             "the heads-only warm-up (" + str(c.optim.heads_only_steps) +
+                 " steps) leaves no step for the backbone");
+
   if (c.optim.min_lr > c.optim.base_lr)
     r.report("optim.min_lr", "optim.base_lr", "min_lr is above base_lr");
   if (c.ssl.teacher.final_momentum < c.ssl.teacher.momentum)

@@ -98,6 +98,12 @@ void declare_optim(ExperimentSchema& schema) {
   KEY(optim.clip_grad, "max global gradient norm; 0 = no clipping").at_least(0);
   KEY(optim.freeze_last_layer_epochs, "epochs with the heads' last layer frozen").at_least(0);
   KEY(optim.grad_accumulation_steps, "micro-steps per optimizer step").at_least(1);
+  KEY(optim.heads_only_steps,
+      "steps that train only the heads (backbone lr 0) before the backbone joins; 0 = none")
+      .at_least(0);
+  KEY(optim.backbone_rewarm_steps,
+      "steps of linear backbone-lr warm-up after heads_only_steps; 0 = warmup_epochs")
+      .at_least(0);
 }
 
 // data: sources, crops, augmentations, loader

@@ -32,6 +32,11 @@ struct OptimOptions {
   bool decay_embeddings = true;
   double clip_grad = 3.0;  // max global gradient norm; 0 = no clipping
   int64_t freeze_last_layer_epochs = 1;
+  // Continual pretraining from a backbone without heads: the first `heads_only_steps` steps train
+  // only the heads (backbone lr 0, so the backbone and the teacher's copy stay as loaded), then
+  // the backbone's lr rises linearly from 0 over `backbone_rewarm_steps` (0 = warmup_epochs).
+  int64_t heads_only_steps = 0;
+  int64_t backbone_rewarm_steps = 0;
   int64_t grad_accumulation_steps = 1;
 };
 

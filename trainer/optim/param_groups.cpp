@@ -44,6 +44,7 @@ std::vector<ParamGroup> make_param_groups(
     const bool exempt =
         without_weight_decay(name) || (!rules.decay_embeddings && is_token_or_position(name));
     g.wd_multiplier = exempt ? 0.0 : 1.0;
+    g.is_backbone = true;
     groups.push_back(g);
   }
   for (const auto& [name, param] : head_params) {

@@ -24,6 +24,7 @@ struct ParamGroup {
   double lr_multiplier = 1.0;
   double wd_multiplier = 1.0;
   bool is_last_layer = false;
+  bool is_backbone = false;  // follows the backbone's lr schedule (heads-only warm-up)
 };
 
 // `backbone_params` are named as in VisionTransformer ("blocks.3...."); `head_params` keep their

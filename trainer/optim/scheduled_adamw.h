@@ -26,7 +26,10 @@ class ScheduledAdamW {
   ScheduledAdamW(const std::vector<ParamGroup>& params, const OptimOptions& options);
   ~ScheduledAdamW();
 
-  void set_schedule_values(double lr, double last_layer_lr, double weight_decay);
+  struct ScheduleValues {
+    double lr = 0, last_layer_lr = 0, backbone_lr = 0, weight_decay = 0;
+  };
+  void set_schedule_values(const ScheduleValues& values);
   void zero_grad();
   void step();
 
@@ -39,7 +42,7 @@ class ScheduledAdamW {
  private:
   struct Multipliers {
     double lr = 1, wd = 1;
-    bool last_layer = false;
+    bool last_layer = false, backbone = false;
   };
   std::vector<Multipliers> multipliers_;  // one per torch group
   std::unique_ptr<torch::optim::AdamW> optimizer_;

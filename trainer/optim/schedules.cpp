@@ -33,6 +33,13 @@ CosineSchedule CosineSchedule::zeroed_before(int64_t steps) const {
   return copy;
 }
 
+CosineSchedule CosineSchedule::rewarmed_after(int64_t frozen, int64_t ramp) const {
+  CosineSchedule copy = zeroed_before(frozen);
+  for (int64_t i = 0; i < ramp && frozen + i < size(); ++i)
+    copy.values_[frozen + i] *= static_cast<double>(i + 1) / static_cast<double>(ramp + 1);
+  return copy;
+}
+
 double scaled_learning_rate(const OptimOptions& options, int64_t global_batch) {
   const double ratio = static_cast<double>(global_batch) / 1024.0;
   switch (options.lr_scaling) {
@@ -67,6 +74,11 @@ TrainingSchedules make_training_schedules(const OptimOptions& optim, const ssl::
                       std::max(total, ssl.teacher.warmup_temp_epochs * epoch),
                       ssl.teacher.warmup_temp_epochs * epoch, 0, ssl.teacher.warmup_temp}),
       std::max(optim.warmup_epochs, ssl.teacher.warmup_temp_epochs) * epoch,
+      optim.heads_only_steps > 0
+          ? lr_schedule.rewarmed_after(optim.heads_only_steps, optim.backbone_rewarm_steps > 0
+                                                                   ? optim.backbone_rewarm_steps
+                                                                   : optim.warmup_epochs * epoch)
+          : lr_schedule,
   };
 }
 

@@ -22,6 +22,9 @@ class CosineSchedule {
   double operator[](int64_t step) const;
   // The same schedule with its first `steps` values set to 0 (DINOv2's last-layer freeze).
   CosineSchedule zeroed_before(int64_t steps) const;
+  // The same schedule at 0 for its first `frozen` steps, then scaled by a linear ramp that reaches
+  // 1 after `ramp` more steps (the backbone's lr after a heads-only warm-up).
+  CosineSchedule rewarmed_after(int64_t frozen, int64_t ramp) const;
   int64_t size() const { return static_cast<int64_t>(values_.size()); }
 
  private:
@@ -37,12 +40,14 @@ struct TrainingSchedules {
   // The first step at which both warm-ups (lr, teacher temperature) are over; past the run's
   // last step when a warm-up outlasts the run.
   int64_t warmups_end = 0;
+  CosineSchedule backbone_lr;  // lr, or 0 and re-warmed after optim.heads_only_steps
 };
 
 // All schedules of a run, DINOv2's way: lr (warmup from 0, cosine to min_lr), last-layer lr (the
 // same values, but 0 during freeze_last_layer_epochs), weight decay (cosine), EMA momentum
 // (cosine), teacher temperature (linear warmup, then constant). With `optim.schedule: constant`
 // (DINOv3) lr, weight decay and momentum stay at their peak/start values after the warm-up.
+// The backbone's lr is the lr schedule itself unless optim.heads_only_steps is set.
 TrainingSchedules make_training_schedules(const OptimOptions& optim, const ssl::SslOptions& ssl,
                                           int64_t global_batch);
 

@@ -7,6 +7,7 @@
 #include "trainer/ssl/ema_teacher.h"
 #include "trainer/ssl/ibot_loss.h"
 #include "trainer/ssl/koleo_loss.h"
+#include "trainer/ssl/ssl_network_file.h"
 
 namespace pathodino::ssl {
 namespace {
@@ -56,6 +57,9 @@ StudentTeacher::StudentTeacher(const models::ModelOptions& model, const SslOptio
   const int64_t dim = student_.backbone->spec().embed_dim;
   student_.heads = make_ssl_heads(ssl, dim, seed + 1000);
   teacher_.heads = make_ssl_heads(ssl, dim, seed + 1000);
+  // Continual pretraining: a backbone file with heads starts both networks' heads too.
+  if (!model.pretrained.empty())
+    heads_pretrained_ = import_ssl_heads(student_.heads, model.pretrained);
   student_params_ = student_.parameters();
   teacher_params_ = teacher_.parameters();
   torch::NoGradGuard no_grad;

@@ -63,6 +63,8 @@ class StudentTeacher {
   SslNetwork& student() { return student_; }
   SslNetwork& teacher() { return teacher_; }
   const SslOptions& options() const { return options_; }
+  // Whether the heads came from model.pretrained (a backbone file with heads) or were initialised.
+  bool heads_pretrained() const { return heads_pretrained_; }
   // The softmax centers (checkpointed; unused under Sinkhorn-Knopp).
   SoftmaxCenter& dino_center() { return dino_center_; }
   SoftmaxCenter& ibot_center() { return ibot_center_; }
@@ -75,6 +77,7 @@ class StudentTeacher {
   SslNetwork student_, teacher_;
   std::vector<torch::Tensor> student_params_, teacher_params_;
   SoftmaxCenter dino_center_, ibot_center_;
+  bool heads_pretrained_ = false;
 };
 
 }  // namespace pathodino::ssl

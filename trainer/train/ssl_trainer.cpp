@@ -11,6 +11,7 @@
 #include "models/interchange/backbone_file.h"
 #include "trainer/distributed/rank_consistency.h"
 #include "trainer/eval/linear_probe.h"
+#include "trainer/ssl/ssl_network_file.h"
 #include "trainer/system/durable_file.h"
 #include "trainer/system/ed25519.h"
 #include "trainer/system/elapsed.h"
@@ -32,7 +33,8 @@ void write_report_file(const std::filesystem::path& file, const std::string& tex
   }
 }
 
-// The teacher backbone is the model a run produces: rank 0 exports it.
+// The teacher is the model a run produces: rank 0 exports its backbone (timm/DINOv2 names) and,
+// for whoever continues from it, the backbone with its heads in pathodino's and DINOv2's forms.
 void export_teacher(RunParts& parts, const ExperimentConfig& config, const TrainSummary& summary,
                     distributed::Communicator& control) {
   distributed::on_rank0_for_all(control, [&] {
@@ -40,14 +42,20 @@ void export_teacher(RunParts& parts, const ExperimentConfig& config, const Train
     info.image_mean = config.data.mean;
     info.image_std = config.data.std;
     info.origin = "pathodino run " + config.run.name + " step " + std::to_string(summary.steps);
-    auto& teacher = parts.model->teacher().backbone;
-    teacher->to(torch::kCPU);
-    models::export_backbone(teacher, info, summary.teacher_file);
+    ssl::SslNetwork& teacher = parts.model->teacher();
+    teacher.to(torch::kCPU);
+    models::export_backbone(teacher.backbone, info, summary.teacher_file);
+    ssl::export_ssl_network(teacher, config.ssl, info, summary.teacher_with_heads_file);
+    const std::vector<char> dinov2 = ssl::dinov2_checkpoint_bytes(teacher);
+    system::write_file_durably(summary.dinov2_checkpoint_file, {dinov2.data(), dinov2.size()});
     // Signed with the checkpoints' key: Note [Signed files] in trainer/system/ed25519.h.
-    if (!config.checkpoint.signing_key.empty())
-      system::sign_file(summary.teacher_file,
-                        system::Ed25519Key::load_private(config.checkpoint.signing_key));
-    teacher->to(parts.device.device);  // for the probe
+    if (!config.checkpoint.signing_key.empty()) {
+      const auto key = system::Ed25519Key::load_private(config.checkpoint.signing_key);
+      for (const auto* file : {&summary.teacher_file, &summary.teacher_with_heads_file,
+                               &summary.dinov2_checkpoint_file})
+        system::sign_file(*file, key);
+    }
+    teacher.to(parts.device.device);  // for the probe
   });
 }
 
@@ -116,6 +124,8 @@ TrainSummary run_training(const TrainRequest& request, const distributed::MpiRun
       std::max(1e-9, summary.seconds);
 
   summary.teacher_file = summary.run_dir / "teacher_backbone.safetensors";
+  summary.teacher_with_heads_file = summary.run_dir / "teacher_with_heads.safetensors";
+  summary.dinov2_checkpoint_file = summary.run_dir / "teacher_checkpoint.pth";
   export_teacher(parts, config, summary, control);
   if (parts.audit)
     parts.audit->record("run_end", {{{"teacher", summary.teacher_file.string()},

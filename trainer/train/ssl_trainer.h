@@ -20,6 +20,8 @@ namespace pathodino::train {
 
 struct TrainSummary {
   std::filesystem::path run_dir, metrics_file, teacher_file;
+  // The teacher with its heads: pathodino's backbone file with heads and DINOv2's .pth.
+  std::filesystem::path teacher_with_heads_file, dinov2_checkpoint_file;
   int64_t steps = 0, skipped_steps = 0;
   double seconds = 0, images_per_second = 0;  // images of the global batch
   int world_size = 1;

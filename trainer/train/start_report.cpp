@@ -70,6 +70,19 @@ void report_services(const RunParts& parts, const ExperimentConfig& config, int 
              << ", T=" << config.eval.knn_temperature << ", across " << world << " rank(s)\n";
 }
 
+// Where the weights come from, for a run that continues from a file: the heads loaded with the
+// backbone or initialised, and the heads-only warm-up.
+void report_continual(const RunParts& parts, const ExperimentConfig& config,
+                      std::ostream& progress) {
+  if (config.model.pretrained.empty()) return;
+  progress << "  continues from " << config.model.pretrained << ": backbone"
+           << (parts.model->heads_pretrained() ? " and heads" : "; heads initialised (none in it)");
+  if (config.optim.heads_only_steps > 0)
+    progress << "; heads only for " << config.optim.heads_only_steps
+             << " step(s), then the backbone's lr re-warmed";
+  progress << "\n";
+}
+
 }  // namespace
 
 void report_start(const RunParts& parts, const ExperimentConfig& config,
@@ -77,6 +90,7 @@ void report_start(const RunParts& parts, const ExperimentConfig& config,
   const torch::Tensor optimizer_bytes = optimizer_bytes_per_rank(parts, control);
   if (control.rank() != 0) return;
   report_compute(parts, config.run.name, optimizer_bytes, progress);
+  report_continual(parts, config, progress);
   report_services(parts, config, control.world_size(), progress);
   progress << std::flush;
 }

@@ -91,6 +91,7 @@ metrics::LogRecord log_record(const StepRecord& record) {
                  {"koleo_loss", r.koleo},
                  {"lr", v.lr},
                  {"last_layer_lr", v.last_layer_lr},
+                 {"backbone_lr", v.backbone_lr},
                  {"weight_decay", v.weight_decay},
                  {"teacher_momentum", v.teacher_momentum},
                  {"teacher_temp", v.teacher_temp},

@@ -18,8 +18,9 @@ namespace pathodino::train {
 using Clock = std::chrono::steady_clock;
 
 StepValues step_values(const optim::TrainingSchedules& s, int64_t step) {
-  return {s.lr[step], s.last_layer_lr[step], s.weight_decay[step], s.teacher_momentum[step],
-          s.teacher_temp[step]};
+  return {s.lr[step],           s.last_layer_lr[step],
+          s.weight_decay[step], s.teacher_momentum[step],
+          s.teacher_temp[step], s.backbone_lr[step]};
 }
 
 TrainStep::TrainStep(ssl::StudentTeacher& model, const optim::OptimOptions& optim,
@@ -171,7 +172,8 @@ void TrainStep::update(int64_t step, const StepValues& values, StepResult& r) {
 
 StepResult TrainStep::operator()(const std::vector<ssl::SslBatch>& micro_batches, int64_t step,
                                  const StepValues& values) {
-  optimizer_->set_schedule_values(values.lr, values.last_layer_lr, values.weight_decay);
+  optimizer_->set_schedule_values(
+      {values.lr, values.last_layer_lr, values.backbone_lr, values.weight_decay});
   if (reducer_)
     reducer_->zero_grad();
   else

@@ -31,6 +31,7 @@ namespace pathodino::train {
 
 struct StepValues {
   double lr = 0, last_layer_lr = 0, weight_decay = 0, teacher_momentum = 0, teacher_temp = 0;
+  double backbone_lr = 0;
 };
 
 StepValues step_values(const optim::TrainingSchedules& schedules, int64_t step);

@@ -95,6 +95,35 @@ TEST(BackboneFile, RefusalListsEveryProblem) {
   fs::remove(path);
 }
 
+// Note [Backbone with heads]: the "backbone." tensors are the backbone, the heads are left alone,
+// and a stray backbone tensor is still named.
+TEST(BackboneFile, AFileWithHeadsGivesItsPrefixedBackbone) {
+  VisionTransformer original(small_spec());
+  original->reset_parameters(5);
+  const auto path = temp_path("heads.safetensors");
+  export_backbone(original, {}, path);
+  SafetensorsContent content = read_safetensors(path);
+  for (auto& t : content.tensors) t.name = kSslBackbonePrefix + t.name;
+  content.tensors.push_back({"dino_head.mlp.weight", StDtype::F32, {1}, std::vector<std::byte>(4)});
+  write_safetensors(path, content);
+  VisionTransformer copy(small_spec());
+  copy->reset_parameters(6);
+  import_backbone(copy, path);
+  for (const auto& item : original->named_parameters())
+    EXPECT_TRUE(torch::equal(item.value(), copy->named_parameters()[item.key()])) << item.key();
+  content.tensors.push_back({"backbone.head.weight", StDtype::F32, {1}, std::vector<std::byte>(4)});
+  write_safetensors(path, content);
+  try {
+    import_backbone(copy, path);
+    FAIL() << "accepted";
+  } catch (const BackboneFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("unexpected tensor 'backbone.head.weight'"),
+              std::string::npos)
+        << e.what();
+  }
+  fs::remove(path);
+}
+
 TEST(BackboneFile, ImportOfAnIncompatibleFileChangesNothing) {
   VisionTransformer model(small_spec());
   const auto before = model->named_parameters()["cls_token"].clone();

@@ -87,3 +87,27 @@ TEST(Schedules, TeacherTemperatureRampLongerThanTheRunIsCutOffNotRefused) {
   EXPECT_NEAR(t.teacher_temp[19], 0.07, 1e-12);
   EXPECT_EQ(t.warmups_end, 10);
 }
+
+TEST(Schedules, HeadsOnlyWarmUpHoldsTheBackboneAtZeroThenReWarmsIt) {
+  OptimOptions optim = twenty_steps();
+  optim.schedule = ScheduleKind::constant;
+  optim.lr_scaling = LrScaling::none;
+  optim.base_lr = 0.01;
+  optim.warmup_epochs = 0;
+  pathodino::ssl::SslOptions ssl;
+  EXPECT_EQ(make_training_schedules(optim, ssl, 64).backbone_lr[0], 0.01);  // off: the lr itself
+  optim.heads_only_steps = 5;
+  optim.backbone_rewarm_steps = 4;
+  const auto s = make_training_schedules(optim, ssl, 64);
+  for (int64_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(s.backbone_lr[i], 0.0) << i;
+    EXPECT_NEAR(s.lr[i], 0.01, 1e-12) << i;  // the heads train
+  }
+  for (int64_t i = 0; i < 4; ++i) EXPECT_NEAR(s.backbone_lr[5 + i], 0.01 * (i + 1) / 5, 1e-12);
+  for (int64_t i = 9; i < 20; ++i) EXPECT_NEAR(s.backbone_lr[i], 0.01, 1e-12) << i;
+  optim.backbone_rewarm_steps = 0;  // the lr warm-up's length: one epoch here
+  optim.warmup_epochs = 1;
+  const auto w = make_training_schedules(optim, ssl, 64);
+  EXPECT_NEAR(w.backbone_lr[5], w.lr[5] / 11, 1e-12);
+  EXPECT_NEAR(w.backbone_lr[15], w.lr[15], 1e-12);
+}

@@ -46,7 +46,7 @@ optim::OptimOptions optim_options() {
 // of their scale after 3 steps at this rate, 1e-5 at 1e-3).
 train::StepValues values_at(int64_t step) {
   const double lr = 3e-4;
-  return {lr, step == 0 ? 0.0 : lr, 0.04 + 0.01 * static_cast<double>(step), 0.9, 0.05};
+  return {lr, step == 0 ? 0.0 : lr, 0.04 + 0.01 * static_cast<double>(step), 0.9, 0.05, lr};
 }
 
 // LayerScale gammas, prototype gains and biases away from their init (1e-5, 1, 0), so that

@@ -105,7 +105,7 @@ TEST(ScheduledAdamW, GroupValuesAndFrozenLastLayer) {
         .emplace_back(name.rfind("backbone.", 0) == 0 ? name.substr(9) : name, p);
   const auto groups = optim::make_param_groups(backbone, 12, heads, optim::OptimOptions{});
   optim::ScheduledAdamW optimizer(groups, optim::OptimOptions{});
-  optimizer.set_schedule_values(1e-3, 0.0, 0.04);
+  optimizer.set_schedule_values({1e-3, 0.0, 1e-3, 0.04});
   for (auto& group : optimizer.optimizer().param_groups()) {
     const auto& o = static_cast<torch::optim::AdamWOptions&>(group.options());
     EXPECT_LE(o.lr(), 1e-3 + 1e-12);
@@ -139,7 +139,7 @@ TEST(TrainStep, ASkippedStepLeavesCentersStudentAndTeacherAsTheyWere) {
   optim::OptimOptions optim;
   optim.freeze_last_layer_epochs = 0;
   train::TrainStep step(model, optim, /*max_consecutive_nonfinite=*/3, /*bf16_autocast=*/false);
-  const train::StepValues values{1e-3, 1e-3, 0.04, 0.9, 0.04};
+  const train::StepValues values{1e-3, 1e-3, 0.04, 0.9, 0.04, 1e-3};
   ASSERT_TRUE(step(random_batch(2), 0, values).applied);  // moves the centers away from zero
   const auto dino_center = model.dino_center().center().clone();
   const auto ibot_center = model.ibot_center().center().clone();
@@ -160,6 +160,30 @@ TEST(TrainStep, ASkippedStepLeavesCentersStudentAndTeacherAsTheyWere) {
   step.set_before_state_update({});
   ASSERT_TRUE(step(random_batch(2), 2, values).applied);
   EXPECT_FALSE(torch::equal(model.dino_center().center(), dino_center));
+}
+
+// A heads-only step: the backbone's lr is 0, so student and teacher backbones stay bit-equal to
+// where they started (AdamW's decoupled decay is scaled by the lr too) while the heads move.
+TEST(TrainStep, HeadsOnlyStepsLeaveBothBackbonesAsLoaded) {
+  torch::manual_seed(3);
+  ssl::StudentTeacher model(tiny_model(), small_heads(), 32, 6);
+  optim::OptimOptions optim;
+  optim.freeze_last_layer_epochs = 0;
+  train::TrainStep step(model, optim, /*max_consecutive_nonfinite=*/3, /*bf16_autocast=*/false);
+  std::vector<torch::Tensor> student, teacher;
+  for (const auto& p : model.student().backbone->parameters()) student.push_back(p.clone());
+  for (const auto& p : model.teacher().backbone->parameters()) teacher.push_back(p.clone());
+  const auto head = model.student().heads.dino->last_layer_weight().clone();
+  const train::StepValues frozen{1e-3, 1e-3, 0.04, 0.9, 0.04, /*backbone_lr=*/0.0};
+  for (int64_t s = 0; s < 2; ++s) ASSERT_TRUE(step(random_batch(2), s, frozen).applied);
+  for (size_t i = 0; i < student.size(); ++i) {
+    EXPECT_TRUE(torch::equal(model.student().backbone->parameters()[i], student[i])) << i;
+    EXPECT_TRUE(torch::equal(model.teacher().backbone->parameters()[i], teacher[i])) << i;
+  }
+  EXPECT_FALSE(torch::equal(model.student().heads.dino->last_layer_weight(), head));
+  const train::StepValues joined{1e-3, 1e-3, 0.04, 0.9, 0.04, 1e-3};
+  ASSERT_TRUE(step(random_batch(2), 2, joined).applied);
+  EXPECT_FALSE(torch::equal(model.student().backbone->parameters()[3], student[3]));
 }
 
 TEST(GradClip, ClipsEachModuleAndReportsTheGlobalNorm) {
