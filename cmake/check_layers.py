@@ -58,7 +58,7 @@ LAYERS = {
                       "trainer/eval", "trainer/config"],
     "trainer/report": ["trainer/system", "data/*", "models/*", "trainer/checkpoint",
                        "trainer/metrics", "trainer/audit", "trainer/eval", "trainer/config"],
-    "trainer/cli": ["trainer/system", "data/*", "models/*", "trainer/distributed",
+    "trainer/cli": ["trainer/system", "data/*", "models/*", "trainer/ssl", "trainer/distributed",
                     "trainer/checkpoint", "trainer/eval", "trainer/features", "trainer/embed",
                     "trainer/curate", "trainer/mil", "trainer/report", "trainer/audit",
                     "trainer/config", "trainer/sweep", "trainer/train"],

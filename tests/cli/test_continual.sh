@@ -94,6 +94,19 @@ cat "$tmp/frozen.out"
 check "the teacher's backbone is the loaded one after the heads-only steps, and moves after" \
   test $rc -eq 0
 
+"$bin" export --checkpoint "$steps" --with-heads --dinov2-checkpoint "$tmp/exported.pth" \
+  --out "$tmp/exported.safetensors" > "$tmp/export.out" 2>&1; rc=$?
+"$python" - "$tmp/exported.safetensors" "$tmp/exported.pth" \
+  "$tmp/runs/tiny_dicom_continual/teacher_with_heads.safetensors" <<'PY' > "$tmp/forms.out" 2>&1; forms_rc=$?
+import sys, torch
+from safetensors.torch import load_file
+ours, dinov2, end = load_file(sys.argv[1]), torch.load(sys.argv[2], weights_only=True), load_file(sys.argv[3])
+assert set(ours) == set(dinov2["teacher"]) == set(end) and any(k.startswith("dino_head.") for k in ours)
+assert all(torch.equal(ours[k], dinov2["teacher"][k]) and torch.equal(ours[k], end[k]) for k in ours)
+PY
+check "export --with-heads --dinov2-checkpoint gives the last checkpoint's teacher in both forms" \
+  bash -c "test $rc -eq 0 && test $forms_rc -eq 0"
+
 "$bin" train "${continual[@]}" --set run.name=bad --set ssl.dino.head.n_prototypes=2048 \
   --set "model.pretrained=$first/teacher_with_heads.safetensors" > "$tmp/bad.out" 2>&1; rc=$?
 check "heads of another shape are refused, naming the file and the tensor" bash -c "

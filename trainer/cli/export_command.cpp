@@ -1,5 +1,7 @@
 // `pathodino export --checkpoint DIR --out F.safetensors`: a checkpoint's teacher backbone in the
 // interchange format (DINOv2/timm names), built from the config saved with the checkpoint.
+// `--with-heads` adds the teacher's heads (Note [Backbone with heads]); `--dinov2-checkpoint F.pth`
+// also writes the teacher with heads as DINOv2's teacher_checkpoint.pth.
 // `pathodino export --init NAME --seed S --out F.safetensors`: a freshly initialised backbone.
 // `--signing-key K` signs the file (F.safetensors.sig); `--public-key P` checks the checkpoint's
 // signature first (Note [Signed checkpoints]).
@@ -14,6 +16,8 @@
 #include "trainer/checkpoint/checkpoint_reader.h"
 #include "trainer/cli/commands.h"
 #include "trainer/config/resolve.h"
+#include "trainer/ssl/ssl_network_file.h"
+#include "trainer/system/durable_file.h"
 #include "trainer/system/ed25519.h"
 
 namespace pathodino::cli {
@@ -31,38 +35,72 @@ struct ExportArgs {
   std::string signing_key;
   std::string public_key;
   std::string encryption_key;
+  bool with_heads = false;
+  std::string dinov2_checkpoint;
 };
 
-// The teacher backbone of the checkpoint at `given` (a step, checkpoints or run directory).
+// The teacher of a checkpoint, backbone and (with `heads`) heads, every tensor copied from it.
+struct CheckpointTeacher {
+  ssl::SslNetwork network;
+  int64_t step = 0;
+  int64_t copied = 0;
+};
+
+CheckpointTeacher load_teacher(const std::filesystem::path& dir, const ExperimentConfig& config,
+                               const ExportArgs& args, bool heads) {
+  const std::string prefix = heads ? "teacher." : "teacher.backbone.";
+  const checkpoint::LoadedCheckpoint loaded = checkpoint::load_checkpoint(
+      dir, {prefix}, {args.public_key, !args.public_key.empty(), args.encryption_key});
+  models::ModelOptions model = config.model;
+  model.pretrained
+      .clear();  // the checkpoint holds the weights; the file it started from may be gone
+  CheckpointTeacher teacher;
+  teacher.step = loaded.manifest.step;
+  teacher.network.backbone = models::build_backbone(model, config.data.global_crops_size, 0);
+  teacher.network.heads =
+      ssl::make_ssl_heads(config.ssl, teacher.network.backbone->spec().embed_dim, 0);
+  std::vector<std::pair<std::string, torch::Tensor>> wanted;
+  for (auto& item : teacher.network.backbone->named_parameters())
+    wanted.emplace_back("teacher.backbone." + item.key(), item.value());
+  if (heads)
+    for (auto& [name, tensor] : ssl::named_head_tensors(teacher.network.heads))
+      wanted.emplace_back("teacher." + name, tensor);
+  torch::NoGradGuard no_grad;
+  for (auto& [name, tensor] : wanted) {
+    const auto found = loaded.tensors.find(name);
+    if (found == loaded.tensors.end())
+      throw checkpoint::CheckpointError(dir.string() + ": no tensor '" + name + "'");
+    tensor.copy_(found->second);
+    ++teacher.copied;
+  }
+  return teacher;
+}
+
+// The teacher of the checkpoint at `given` (a step, checkpoints or run directory): its backbone,
+// or its backbone with heads (Note [Backbone with heads]), and DINOv2's .pth when asked.
 void export_checkpoint(const ExportArgs& args) {
   const std::filesystem::path dir = checkpoint::resolve_checkpoint_path(args.checkpoint);
   const ExperimentConfig config = config::resolve_config(dir / "config.yaml");
-  const std::string prefix = "teacher.backbone.";
-  const checkpoint::LoadedCheckpoint loaded = checkpoint::load_checkpoint(
-      dir, {prefix}, {args.public_key, !args.public_key.empty(), args.encryption_key});
-  const std::string& out = args.out;
-  models::VisionTransformer backbone =
-      models::build_backbone(config.model, config.data.global_crops_size, 0);
-  torch::NoGradGuard no_grad;
-  int64_t copied = 0;
-  for (auto& item : backbone->named_parameters()) {
-    const auto found = loaded.tensors.find(prefix + item.key());
-    if (found == loaded.tensors.end())
-      throw checkpoint::CheckpointError(dir.string() + ": no tensor '" + prefix + item.key() + "'");
-    item.value().copy_(found->second);
-    ++copied;
-  }
-  for (auto& item : backbone->named_buffers())
-    if (const auto found = loaded.tensors.find(prefix + item.key()); found != loaded.tensors.end())
-      item.value().copy_(found->second);
+  const bool heads = args.with_heads || !args.dinov2_checkpoint.empty();
+  CheckpointTeacher teacher = load_teacher(dir, config, args, heads);
   models::BackboneInfo info;
   info.image_mean = config.data.mean;
   info.image_std = config.data.std;
-  info.origin = "pathodino run " + config.run.name + " step " +
-                std::to_string(loaded.manifest.step) + " (teacher, from " + dir.string() + ")";
-  models::export_backbone(backbone, info, out);
-  std::cout << out << ": teacher backbone of " << dir.string() << ", " << backbone->spec().name()
-            << ", " << models::count_parameters(*backbone) << " parameters (" << copied
+  info.origin = "pathodino run " + config.run.name + " step " + std::to_string(teacher.step) +
+                " (teacher, from " + dir.string() + ")";
+  models::VisionTransformer& backbone = teacher.network.backbone;
+  if (args.with_heads)
+    ssl::export_ssl_network(teacher.network, config.ssl, info, args.out);
+  else
+    models::export_backbone(backbone, info, args.out);
+  if (!args.dinov2_checkpoint.empty()) {
+    const std::vector<char> bytes = ssl::dinov2_checkpoint_bytes(teacher.network);
+    system::write_file_durably(args.dinov2_checkpoint, {bytes.data(), bytes.size()});
+    std::cout << args.dinov2_checkpoint << ": DINOv2's teacher_checkpoint.pth format\n";
+  }
+  std::cout << args.out << ": teacher " << (args.with_heads ? "backbone and heads" : "backbone")
+            << " of " << dir.string() << ", " << backbone->spec().name() << ", "
+            << models::count_parameters(*backbone) << " backbone parameters (" << teacher.copied
             << " tensors, checksums verified)\n";
 }
 
@@ -108,6 +146,14 @@ void add_export_command(CLI::App& app, int& exit_code) {
   command->add_option("--ffn", args->ffn, "mlp or swiglu (default: the size's own)")
       ->check(CLI::IsMember({"mlp", "swiglu"}));
   command
+      ->add_flag("--with-heads", args->with_heads,
+                 "the file also holds the teacher's DINO/iBOT heads (backbone.*, dino_head.*)")
+      ->needs(from_checkpoint);
+  command
+      ->add_option("--dinov2-checkpoint", args->dinov2_checkpoint,
+                   "also write the teacher with heads as DINOv2's teacher_checkpoint.pth")
+      ->needs(from_checkpoint);
+  command
       ->add_option("--signing-key", args->signing_key,
                    "Ed25519 private key file (PEM): sign the exported file")
       ->check(CLI::ExistingFile);
@@ -127,11 +173,13 @@ void add_export_command(CLI::App& app, int& exit_code) {
       std::optional<system::Ed25519Key> signer;
       if (!args->signing_key.empty()) signer = system::Ed25519Key::load_private(args->signing_key);
       export_backbone_file(*args);
-      if (signer) {
-        system::sign_file(args->out, *signer);
-        std::cout << system::signature_path(args->out).string() << ": signed by key "
-                  << signer->fingerprint() << "\n";
-      }
+      if (signer)
+        for (const std::string& file : {args->out, args->dinov2_checkpoint}) {
+          if (file.empty()) continue;
+          system::sign_file(file, *signer);
+          std::cout << system::signature_path(file).string() << ": signed by key "
+                    << signer->fingerprint() << "\n";
+        }
       exit_code = 0;
     } catch (const std::exception& e) {
       std::cerr << "export: " << e.what() << "\n";

@@ -132,7 +132,9 @@ int run_train(const TrainArgs& args, std::optional<ReportJob>& report) {
                 << (summary.last_checkpoint.empty()
                         ? std::string()
                         : "\n  checkpoint: " + summary.last_checkpoint.string())
-                << "\n  teacher backbone: " << summary.teacher_file.string() << "\n";
+                << "\n  teacher backbone: " << summary.teacher_file.string()
+                << "\n  teacher with heads: " << summary.teacher_with_heads_file.string() << " and "
+                << summary.dinov2_checkpoint_file.filename().string() << " (DINOv2's format)\n";
     exit_code = 0;
     if (mpi.rank() == 0 && !args.no_report)
       report =
