@@ -17,10 +17,11 @@ namespace pathodino::data {
 namespace {
 
 // DCMTK's decoders are process-wide registrations: made once, on first use, released at exit.
-// Its logger is quieted to errors: a reader's failures reach the caller as DicomError.
+// Its logger is off: its lines could quote file names or element values that no pseudonym
+// replaces, and a reader's failures reach the caller as DicomError, whose text callers scrub.
 struct DcmtkCodecs {
   DcmtkCodecs() {
-    OFLog::configure(OFLogger::ERROR_LOG_LEVEL);
+    OFLog::configure(OFLogger::OFF_LOG_LEVEL);
     DJDecoderRegistration::registerCodecs();
     DJLSDecoderRegistration::registerCodecs();
     DcmRLEDecoderRegistration::registerCodecs();

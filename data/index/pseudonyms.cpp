@@ -44,6 +44,10 @@ std::string Pseudonyms::patient(const std::string& id) const {
   return "patient-" + keyed_name(key_, "patient " + id);
 }
 
+std::string Pseudonyms::image(const std::string& path) const {
+  return "image-" + keyed_name(key_, "image " + path);
+}
+
 std::string scrub(std::string text, const std::vector<std::pair<std::string, std::string>>& names) {
   for (const auto& [path, name] : names) {
     replace_all(text, path, name);

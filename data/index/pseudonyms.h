@@ -26,6 +26,8 @@ class Pseudonyms {
   explicit Pseudonyms(std::string key) : key_(std::move(key)) {}
   std::string slide(const std::string& content_hash_or_path) const;
   std::string patient(const std::string& id) const;
+  // An image file of a DICOM index: "image-" + 12 hex digits of HMAC-SHA256(key, "image " + path).
+  std::string image(const std::string& path) const;
 
  private:
   std::string key_;

@@ -14,8 +14,11 @@ constexpr int64_t kStandIns = 8;
 }  // namespace
 
 DicomSource::DicomSource(const std::filesystem::path& index_file, Split split,
-                         DicomReadOptions options)
-    : file_(index_file), options_(options) {
+                         DicomReadOptions options, const Pseudonyms* pseudonyms, int rank)
+    : file_(index_file),
+      options_(options),
+      warning_prefix_(rank >= 0 ? "warning: rank " + std::to_string(rank) + ": " : "warning: ") {
+  if (pseudonyms) pseudonyms_ = *pseudonyms;
   DicomIndex index = read_dicom_index(index_file);
   const std::string wanted = split == Split::val ? "val" : "train";
   classes_ = index.classes;
@@ -38,8 +41,12 @@ LabelledImage DicomSource::read(int64_t i) const {
       const auto at = static_cast<size_t>(candidate);
       return {read_dicom_image(entries_.at(at).path, options_), labels_[at]};
     } catch (const DicomError& e) {
-      if (skipped_++ == 0 || probe >= kStandIns)
-        std::cerr << "warning: " << e.what() << "; another image stands in\n";
+      if (skipped_++ == 0 || probe >= kStandIns) {
+        const std::string& path = entries_[static_cast<size_t>(candidate)].path;
+        const std::string what = pseudonyms_ ? scrub(e.what(), {{path, pseudonyms_->image(path)}})
+                                             : std::string(e.what());
+        std::cerr << warning_prefix_ + what + "; another image stands in\n";
+      }
       if (probe >= kStandIns) throw;
     }
     candidate = static_cast<int64_t>(

@@ -6,19 +6,24 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "data/dicom/dicom_image.h"
 #include "data/dicom/dicom_index.h"
 #include "data/image_source.h"
+#include "data/index/pseudonyms.h"
 
 namespace pathodino::data {
 
 class DicomSource final : public ImageSource {
  public:
-  // Throws std::runtime_error naming the index when the split holds no image.
-  DicomSource(const std::filesystem::path& index_file, Split split, DicomReadOptions options);
+  // Throws std::runtime_error naming the index when the split holds no image. A failed read is
+  // named in a warning (of `rank` when >= 0) by its path, or with `pseudonyms` by its image
+  // pseudonym (Note [Pseudonyms]).
+  DicomSource(const std::filesystem::path& index_file, Split split, DicomReadOptions options,
+              const Pseudonyms* pseudonyms = nullptr, int rank = -1);
   int64_t size() const override { return static_cast<int64_t>(entries_.size()); }
   LabelledImage read(int64_t index) const override;  // DicomError names a bad file
   std::vector<std::string> class_names() const override { return classes_; }
@@ -32,6 +37,8 @@ class DicomSource final : public ImageSource {
   std::vector<int64_t> labels_;
   std::vector<std::string> classes_;
   DicomReadOptions options_;
+  std::optional<Pseudonyms> pseudonyms_;
+  std::string warning_prefix_;
   mutable std::atomic<int64_t> skipped_{0};  // reads that failed and were stood in for
 };
 

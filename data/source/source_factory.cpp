@@ -44,7 +44,8 @@ std::shared_ptr<const ImageSource> make_image_source(const DataOptions& options,
     case SourceKind::images:
       return std::make_shared<ImageFolderSource>(options.images.root, split);
     case SourceKind::dicom:
-      return std::make_shared<DicomSource>(options.dicom.index, split, options.dicom.read);
+      return std::make_shared<DicomSource>(options.dicom.index, split, options.dicom.read,
+                                           pseudonyms, rank);
   }
   throw std::logic_error("unknown data.source");
 }

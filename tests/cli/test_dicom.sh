@@ -6,8 +6,8 @@
 # `index-dicom --pseudonymise-key` (each bad object skipped with its reason and counted; patient
 # and study IDs kept only as pseudonyms); configs/debug/tiny_dicom.yaml trains on it over 2 MPI
 # ranks with live kNN on its labels and the report's random-feature baseline, with one file
-# damaged after indexing (another image stands in, training goes on); no patient ID or study UID
-# appears in anything written; a fixed window without a width is refused before any work.
+# damaged after indexing (another image stands in, training goes on; named by pseudonym under
+# privacy.pseudonymise); no patient ID or study UID appears in anything written; a fixed window without a width is refused before any work.
 set -uo pipefail
 bin=$1
 root=$2
@@ -56,6 +56,16 @@ check "... and the report scores the teacher next to random features" \
   bash -c "'$python' -c \"import json; e = json.load(open('$tmp/runs/tiny_dicom/report/report.json'))['evaluation']; assert e['teacher']['knn_top1'] >= 0 and e['random']['best']['knn_top1'] >= 0\""
 check "no patient ID or study UID in anything the run printed or wrote" bash -c "
   ! grep -rq -e 'PAT-' -e '1.2.826.0.1.3680043.9.8' '$tmp/runs' '$tmp/train.out' '$tmp/index.out'"
+
+# Under privacy.pseudonymise the damaged file is named by its image pseudonym, not its path.
+"$bin" train -c "$root/configs/debug/tiny_dicom.yaml" "${sets[@]}" --set run.name=private \
+  --set optim.iterations_per_epoch=4 --set eval.knn_every_steps=0 --set eval.report_seeds=0 \
+  --set privacy.pseudonymise=true --set "privacy.key_file=$tmp/pseudonym.key" \
+  > "$tmp/private.out" 2>&1; rc=$?
+grep -E "another image stands in" "$tmp/private.out"
+check "under privacy.pseudonymise the damaged file is named by pseudonym only" bash -c "
+  test $rc -eq 0 && grep -Eq 'warning: rank 0: image-[0-9a-f]{12}.*another image stands in' '$tmp/private.out' &&
+  ! grep -q 'nodule' '$tmp/private.out'"
 
 "$bin" config check -c "$root/configs/debug/tiny_dicom.yaml" "${sets[@]}" \
   --set data.dicom.read.window=fixed > "$tmp/bad.out" 2>&1; rc=$?
