@@ -115,13 +115,34 @@ VitSpec read_backbone_spec(const std::filesystem::path& path) {
   return spec;
 }
 
+namespace {
+
+// Note [Backbone with heads]: a file with heads names its backbone tensors with a prefix.
+std::string backbone_prefix(const SafetensorsContent& content) {
+  for (const StTensor& entry : content.tensors)
+    if (entry.name.starts_with(kSslBackbonePrefix)) return kSslBackbonePrefix;
+  return "";
+}
+
+// A position embedding stored for another patch grid, resampled to the model's (its CLS row
+// kept); any other tensor as it is.
+torch::Tensor fitted_to(const VisionTransformer& backbone, const std::string& name,
+                        torch::Tensor value, const torch::Tensor& target) {
+  if (name != "pos_embed" || value.dim() != 3 || value.size(0) != 1 ||
+      value.size(2) != target.size(2) || value.sizes().equals(target.sizes()))
+    return value;
+  const int64_t grid = backbone->spec().img_size / backbone->spec().patch_size;
+  return torch::cat(
+      {value.slice(1, 0, 1), resample_patch_positions(value.slice(1, 1), grid, grid,
+                                                      backbone->spec().interpolate_offset)},
+      1);
+}
+
+}  // namespace
+
 void import_backbone(VisionTransformer& backbone, const std::filesystem::path& path) {
   const SafetensorsContent content = read_safetensors(path);
-  // Note [Backbone with heads]: a file with heads names its backbone tensors with a prefix.
-  std::string prefix;
-  for (const StTensor& entry : content.tensors)
-    if (entry.name.starts_with(kSslBackbonePrefix)) prefix = kSslBackbonePrefix;
-  const int64_t grid = backbone->spec().img_size / backbone->spec().patch_size;
+  const std::string prefix = backbone_prefix(content);
   std::vector<std::string> problems;
   std::vector<std::pair<torch::Tensor, torch::Tensor>> assignments;  // (parameter, value)
   const auto params = backbone->named_parameters();
@@ -131,13 +152,8 @@ void import_backbone(VisionTransformer& backbone, const std::filesystem::path& p
       problems.push_back("missing tensor '" + prefix + item.key() + "'");
       continue;
     }
-    torch::Tensor value = from_st_tensor(*entry);
-    if (item.key() == "pos_embed" && value.dim() == 3 && value.size(0) == 1 &&
-        value.size(2) == item.value().size(2) && !value.sizes().equals(item.value().sizes()))
-      value = torch::cat(
-          {value.slice(1, 0, 1), resample_patch_positions(value.slice(1, 1), grid, grid,
-                                                          backbone->spec().interpolate_offset)},
-          1);
+    const torch::Tensor value =
+        fitted_to(backbone, item.key(), from_st_tensor(*entry), item.value());
     if (!value.sizes().equals(item.value().sizes())) {
       std::ostringstream text;
       text << "tensor '" << item.key() << "' has shape " << value.sizes()
