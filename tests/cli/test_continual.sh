@@ -32,7 +32,7 @@ continual=(-c "$root/configs/debug/tiny_dicom_continual.yaml" "${sets[@]}"
   --set "model.pretrained=$first/teacher_with_heads.safetensors" > "$tmp/continual.out" 2>&1; rc=$?
 grep -E "continues from|^done" "$tmp/continual.out"
 check "the continual run trains over 2 ranks at 80 px from the file's backbone and heads" bash -c "
-  test $rc -eq 0 && grep -q '^done: 50 steps' '$tmp/continual.out' &&
+  test $rc -eq 0 && grep -q '^done: 25 steps' '$tmp/continual.out' &&
   grep -q 'continues from .*teacher_with_heads.safetensors: backbone and heads; heads only for 10 step' '$tmp/continual.out'"
 
 "$bin" train "${continual[@]}" --set run.name=control --set optim.epochs=1 \
@@ -75,18 +75,18 @@ check "the JSONL shows the heads-only warm-up: backbone_lr 0 for 10 steps, then 
 
 steps=$tmp/runs/tiny_dicom_continual/checkpoints
 "$bin" export --checkpoint "$steps/step-00000010" --out "$tmp/after10.safetensors" > /dev/null &&
-  "$bin" export --checkpoint "$steps/step-00000050" --out "$tmp/after50.safetensors" > /dev/null
+  "$bin" export --checkpoint "$steps/step-00000025" --out "$tmp/after25.safetensors" > /dev/null
 "$python" - "$first/teacher_backbone.safetensors" "$tmp/after10.safetensors" \
-  "$tmp/after50.safetensors" <<'PY' > "$tmp/frozen.out" 2>&1; rc=$?
+  "$tmp/after25.safetensors" <<'PY' > "$tmp/frozen.out" 2>&1; rc=$?
 import sys
 from safetensors.torch import load_file
-loaded, after10, after50 = (load_file(f) for f in sys.argv[1:4])
+loaded, after10, after25 = (load_file(f) for f in sys.argv[1:4])
 assert set(loaded) == set(after10)
 assert after10["pos_embed"].shape[1] == 1 + 25 and loaded["pos_embed"].shape[1] == 1 + 16
 same = [k for k in loaded if k != "pos_embed" and (loaded[k] == after10[k]).all()]
 print(f"{len(same)} of {len(loaded) - 1} tensors unchanged after the heads-only steps")
 assert len(same) == len(loaded) - 1
-moved = [k for k in loaded if k != "pos_embed" and not (loaded[k] == after50[k]).all()]
+moved = [k for k in loaded if k != "pos_embed" and not (loaded[k] == after25[k]).all()]
 print(f"{len(moved)} moved by the end")
 assert len(moved) > len(loaded) // 2
 PY
