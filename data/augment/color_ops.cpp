@@ -44,32 +44,45 @@ void adjust_saturation(FloatImage& image, double factor) {
   blend_with(image, grey_image(image), factor);
 }
 
+namespace {
+
+// HSV → RGB for one channel without a sector table: with k = (n + 6h) mod 6 (n = 5, 3, 1 for R, G,
+// B), the channel is v − v·s·max(0, min(k, 4 − k, 1)) — the same value as the six-sector form
+// (v, p, q or t), as a select-free expression.
+float hsv_channel(float n, float sector, float v, float s) {
+  float k = sector + n;
+  k -= k >= 6.0f ? 6.0f : 0.0f;
+  return v - v * s * std::max(0.0f, std::min(std::min(k, 4.0f - k), 1.0f));
+}
+
+}  // namespace
+
+// Each pixel's hue rotated by `shift` turns through HSV (torchvision's _rgb2hsv / _hsv2rgb). The
+// loop over a plane vectorises: every candidate is computed before a select picks one, and no
+// store is conditional. A grey pixel (no chroma: hue undefined) has saturation 0, so every
+// channel comes out as v = its value, unchanged, without a branch of its own.
 void adjust_hue(FloatImage& image, double shift) {
-  for (int64_t i = 0; i < image.plane_size(); ++i) {
-    float& r = image.plane(0)[i];
-    float& g = image.plane(1)[i];
-    float& b = image.plane(2)[i];
-    const float max = std::max({r, g, b}), min = std::min({r, g, b}), chroma = max - min;
-    if (chroma <= 0) continue;  // grey: hue is undefined and unchanged
-    float h;                    // in turns
-    if (max == r)
-      h = std::fmod((g - b) / chroma, 6.0f) / 6.0f;
-    else if (max == g)
-      h = ((b - r) / chroma + 2.0f) / 6.0f;
-    else
-      h = ((r - g) / chroma + 4.0f) / 6.0f;
-    h = static_cast<float>(h + shift);
-    h -= std::floor(h);
-    const float s = chroma / max, v = max;
-    const float sector = h * 6.0f;
-    const int k = static_cast<int>(sector) % 6;
-    const float f = sector - std::floor(sector);
-    const float p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
-    const std::array<std::array<float, 3>, 6> rgb{
-        {{v, t, p}, {q, v, p}, {p, v, t}, {p, q, v}, {t, p, v}, {v, p, q}}};
-    r = rgb[k][0];
-    g = rgb[k][1];
-    b = rgb[k][2];
+  const auto turn = static_cast<float>(shift);
+  float* red = image.plane(0);
+  float* green = image.plane(1);
+  float* blue = image.plane(2);
+  const int64_t n = image.plane_size();
+  for (int64_t i = 0; i < n; ++i) {
+    const float r = red[i], g = green[i], b = blue[i];
+    const float max = std::max(r, std::max(g, b)), min = std::min(r, std::min(g, b));
+    const float chroma = max - min;
+    const bool grey = !(chroma > 0);
+    const float divisor = grey ? 1.0f : chroma;
+    const float g_b = g - b, b_r = b - r, r_g = r - g;
+    const float numerator = max == r ? g_b : max == g ? b_r : r_g;
+    const float offset = max == r ? 0.0f : max == g ? 2.0f : 4.0f;
+    float h = (numerator / divisor + offset) / 6.0f + turn;  // turns
+    h -= static_cast<float>(static_cast<int>(h));            // truncation: (-1, 1) ...
+    h += h < 0 ? 1.0f : 0.0f;                                // ... to [0, 1)
+    const float s = chroma / (grey ? 1.0f : max), sector = h * 6.0f;
+    red[i] = hsv_channel(5.0f, sector, max, s);
+    green[i] = hsv_channel(3.0f, sector, max, s);
+    blue[i] = hsv_channel(1.0f, sector, max, s);
   }
 }
 
