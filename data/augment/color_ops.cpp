@@ -11,19 +11,14 @@ float clamp01(float v) { return std::clamp(v, 0.0f, 1.0f); }
 
 float grey(float r, float g, float b) { return 0.299f * r + 0.587f * g + 0.114f * b; }
 
-void blend_with(FloatImage& image, const FloatImage& other, double factor) {
-  for (size_t i = 0; i < image.pixels.size(); ++i)
-    image.pixels[i] =
-        clamp01(static_cast<float>(factor * image.pixels[i] + (1 - factor) * other.pixels[i]));
-}
-
-FloatImage grey_image(const FloatImage& image) {
-  FloatImage out(image.height, image.width);
-  for (int64_t i = 0; i < image.plane_size(); ++i) {
-    const float v = grey(image.plane(0)[i], image.plane(1)[i], image.plane(2)[i]);
-    for (int c = 0; c < 3; ++c) out.plane(c)[i] = v;
-  }
-  return out;
+// Each pixel's grey level (ITU-R 601 luma, torchvision's rgb_to_grayscale) handed to
+// `apply(i, grey)`, in one pass and without a grey copy of the image.
+template <class Apply>
+void for_each_grey(FloatImage& image, Apply&& apply) {
+  const float* r = image.plane(0);
+  const float* g = image.plane(1);
+  const float* b = image.plane(2);
+  for (int64_t i = 0; i < image.plane_size(); ++i) apply(i, grey(r[i], g[i], b[i]));
 }
 
 }  // namespace
@@ -40,8 +35,14 @@ void adjust_contrast(FloatImage& image, double factor) {
   for (auto& v : image.pixels) v = clamp01(static_cast<float>(factor * v + (1 - factor) * mean));
 }
 
+// A blend with the image's own grey version, computed per pixel (the arithmetic of a blend with a
+// grey copy, without the copy).
 void adjust_saturation(FloatImage& image, double factor) {
-  blend_with(image, grey_image(image), factor);
+  float* planes[3] = {image.plane(0), image.plane(1), image.plane(2)};
+  for_each_grey(image, [&](int64_t i, float grey_level) {
+    for (float* plane : planes)
+      plane[i] = clamp01(static_cast<float>(factor * plane[i] + (1 - factor) * grey_level));
+  });
 }
 
 namespace {
@@ -108,7 +109,12 @@ void color_jitter(FloatImage& image, const ColorJitter& jitter, std::mt19937_64&
     }
 }
 
-void to_grayscale(FloatImage& image) { image = grey_image(image); }
+void to_grayscale(FloatImage& image) {
+  float* planes[3] = {image.plane(0), image.plane(1), image.plane(2)};
+  for_each_grey(image, [&](int64_t i, float grey_level) {
+    for (float* plane : planes) plane[i] = grey_level;
+  });
+}
 
 namespace {
 

@@ -287,5 +287,33 @@ TEST(ColorOps, HueRotationEqualsThePerPixelReference) {
   EXPECT_LE(worst, 1e-5);
 }
 
+// Saturation and greyscale work pixel by pixel now; their values are bit for bit those of a blend
+// with a grey copy of the image, and of the grey copy itself.
+TEST(ColorOps, SaturationAndGrayscaleEqualTheirGreyCopyForms) {
+  std::mt19937_64 rng(6);
+  std::uniform_real_distribution<float> unit(0, 1);
+  FloatImage image(32, 48);
+  for (auto& v : image.pixels) v = unit(rng);
+  FloatImage grey_copy(32, 48);
+  for (int64_t i = 0; i < image.plane_size(); ++i) {
+    const float v =
+        0.299f * image.plane(0)[i] + 0.587f * image.plane(1)[i] + 0.114f * image.plane(2)[i];
+    for (int c = 0; c < 3; ++c) grey_copy.plane(c)[i] = v;
+  }
+  for (double factor : {0.0, 0.6, 1.0, 1.4}) {
+    FloatImage ours = image;
+    adjust_saturation(ours, factor);
+    for (size_t i = 0; i < ours.pixels.size(); ++i) {
+      const float blended = std::clamp(
+          static_cast<float>(factor * image.pixels[i] + (1 - factor) * grey_copy.pixels[i]), 0.0f,
+          1.0f);
+      ASSERT_EQ(ours.pixels[i], blended) << "factor " << factor << " at " << i;
+    }
+  }
+  FloatImage grey = image;
+  to_grayscale(grey);
+  EXPECT_EQ(grey.pixels, grey_copy.pixels);
+}
+
 }  // namespace
 }  // namespace pathodino::data
