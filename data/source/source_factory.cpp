@@ -76,12 +76,12 @@ SampleOrderChoice make_sample_order(const DataOptions& options, const ImageSourc
 
 std::shared_ptr<const ImageSource> make_labelled_source(const DataOptions& options,
                                                         const LabelledSet& set, uint64_t seed,
-                                                        Split split) {
+                                                        Split split, const Pseudonyms* pseudonyms) {
   if (!set.dataset.empty()) {
     if (!std::filesystem::is_regular_file(set.dataset) || set.dataset.extension() == ".csv")
       return std::make_shared<ImageFolderSource>(set.dataset, split);
     if (set.dataset.extension() == kDicomIndexExtension)
-      return std::make_shared<DicomSource>(set.dataset, split, options.dicom.read);
+      return std::make_shared<DicomSource>(set.dataset, split, options.dicom.read, pseudonyms);
     WsiReadOptions read;
     read.pool.tiff_fast_path = options.wsi.tiff_fast_path;
     return std::make_shared<LabelledIndexSource>(std::make_shared<const TileIndex>(set.dataset),

@@ -44,8 +44,10 @@ struct LabelledSet {
   std::filesystem::path dataset;  // eval.knn_dataset
   std::string label_column;       // eval.knn_label_column
 };
+// With `pseudonyms`, a DICOM image that fails to read is named by its pseudonym.
 std::shared_ptr<const ImageSource> make_labelled_source(const DataOptions& options,
                                                         const LabelledSet& set, uint64_t seed,
-                                                        Split split);
+                                                        Split split,
+                                                        const Pseudonyms* pseudonyms = nullptr);
 
 }  // namespace pathodino::data

@@ -59,12 +59,13 @@ check "no patient ID or study UID in anything the run printed or wrote" bash -c 
 
 # Under privacy.pseudonymise the damaged file is named by its image pseudonym, not its path.
 "$bin" train -c "$root/configs/debug/tiny_dicom.yaml" "${sets[@]}" --set run.name=private \
-  --set optim.iterations_per_epoch=4 --set eval.knn_every_steps=0 --set eval.report_seeds=0 \
+  --set optim.iterations_per_epoch=4 --set eval.knn_every_steps=2 --set eval.report_seeds=1 \
   --set privacy.pseudonymise=true --set "privacy.key_file=$tmp/pseudonym.key" \
   > "$tmp/private.out" 2>&1; rc=$?
 grep -E "another image stands in" "$tmp/private.out"
-check "under privacy.pseudonymise the damaged file is named by pseudonym only" bash -c "
+check "under privacy.pseudonymise the damaged file is named by pseudonym only (training and kNN)" bash -c "
   test $rc -eq 0 && grep -Eq 'warning: rank 0: image-[0-9a-f]{12}.*another image stands in' '$tmp/private.out' &&
+  grep -Eq '^warning: image-[0-9a-f]{12}.*another image stands in' '$tmp/private.out' &&
   ! grep -q 'nodule' '$tmp/private.out'"
 
 "$bin" config check -c "$root/configs/debug/tiny_dicom.yaml" "${sets[@]}" \

@@ -52,7 +52,7 @@ struct ExperimentConfig {
 
 // The sections an evaluation of this run reads.
 inline eval::EvalSections eval_sections(const ExperimentConfig& config) {
-  return {config.data, config.eval, static_cast<uint64_t>(config.run.seed)};
+  return {config.data, config.eval, static_cast<uint64_t>(config.run.seed), config.privacy};
 }
 
 }  // namespace pathodino

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "data/data_options.h"
+#include "data/index/pseudonyms.h"
 #include "data/source/source_factory.h"
 #include "trainer/eval/eval_options.h"
 
@@ -19,7 +20,8 @@ namespace pathodino::eval {
 struct EvalSections {
   data::DataOptions data;
   EvalOptions eval;
-  uint64_t seed = 0;  // run.seed
+  uint64_t seed = 0;             // run.seed
+  data::PrivacyOptions privacy;  // pseudonymise: images that fail to read named by pseudonym
 };
 
 inline data::LabelledSet labelled_set(const EvalOptions& eval) {
@@ -31,11 +33,9 @@ struct LabelledSplits {
   std::shared_ptr<const data::ImageSource> train, val;
 };
 
-inline LabelledSplits labelled_splits(const EvalSections& sections) {
-  const data::LabelledSet set = labelled_set(sections.eval);
-  return {data::make_labelled_source(sections.data, set, sections.seed, data::Split::train),
-          data::make_labelled_source(sections.data, set, sections.seed, data::Split::val)};
-}
+// Under privacy.pseudonymise a DICOM image that fails to read is named by its pseudonym (Note
+// [Pseudonyms]); the key file is read here.
+LabelledSplits labelled_splits(const EvalSections& sections);
 
 // The column scores are broken down by and each query's value in it: eval.group_column, or
 // `site` when the set has that column; no column, no breakdown. A named column the set lacks is
