@@ -41,13 +41,11 @@ LabelledImage DicomSource::read(int64_t i) const {
       const auto at = static_cast<size_t>(candidate);
       return {read_dicom_image(entries_.at(at).path, options_), labels_[at]};
     } catch (const DicomError& e) {
-      if (skipped_++ == 0 || probe >= kStandIns) {
-        const std::string& path = entries_[static_cast<size_t>(candidate)].path;
-        const std::string what = pseudonyms_ ? scrub(e.what(), {{path, pseudonyms_->image(path)}})
-                                             : std::string(e.what());
-        std::cerr << warning_prefix_ + what + "; another image stands in\n";
-      }
-      if (probe >= kStandIns) throw;
+      const std::string& path = entries_[static_cast<size_t>(candidate)].path;
+      const std::string what =
+          pseudonyms_ ? scrub(e.what(), {{path, pseudonyms_->image(path)}}) : std::string(e.what());
+      if (probe >= kStandIns) throw DicomError(what);  // the run's error names no path either
+      if (skipped_++ == 0) std::cerr << warning_prefix_ + what + "; another image stands in\n";
     }
     candidate = static_cast<int64_t>(
         mix_seed({static_cast<uint64_t>(i), static_cast<uint64_t>(probe)}) % entries_.size());

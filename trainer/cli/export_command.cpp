@@ -59,12 +59,16 @@ CheckpointTeacher load_teacher(const std::filesystem::path& dir, const Experimen
   teacher.network.backbone = models::build_backbone(model, config.data.global_crops_size, 0);
   teacher.network.heads =
       ssl::make_ssl_heads(config.ssl, teacher.network.backbone->spec().embed_dim, 0);
-  std::vector<std::pair<std::string, torch::Tensor>> wanted;
+  // Parameters must all be there; buffers (fixed prototype gains) are taken when the checkpoint
+  // has them and otherwise keep the values they are built with.
+  std::vector<std::pair<std::string, torch::Tensor>> wanted, optional;
   for (auto& item : teacher.network.backbone->named_parameters())
     wanted.emplace_back("teacher.backbone." + item.key(), item.value());
+  for (auto& item : teacher.network.backbone->named_buffers())
+    optional.emplace_back("teacher.backbone." + item.key(), item.value());
   if (heads)
     for (auto& [name, tensor] : ssl::named_head_tensors(teacher.network.heads))
-      wanted.emplace_back("teacher." + name, tensor);
+      (tensor.requires_grad() ? wanted : optional).emplace_back("teacher." + name, tensor);
   torch::NoGradGuard no_grad;
   for (auto& [name, tensor] : wanted) {
     const auto found = loaded.tensors.find(name);
@@ -73,6 +77,11 @@ CheckpointTeacher load_teacher(const std::filesystem::path& dir, const Experimen
     tensor.copy_(found->second);
     ++teacher.copied;
   }
+  for (auto& [name, tensor] : optional)
+    if (const auto found = loaded.tensors.find(name); found != loaded.tensors.end()) {
+      tensor.copy_(found->second);
+      ++teacher.copied;
+    }
   return teacher;
 }
 

@@ -58,8 +58,10 @@ StudentTeacher::StudentTeacher(const models::ModelOptions& model, const SslOptio
   student_.heads = make_ssl_heads(ssl, dim, seed + 1000);
   teacher_.heads = make_ssl_heads(ssl, dim, seed + 1000);
   // Continual pretraining: a backbone file with heads starts both networks' heads too.
+  // Both networks read the file: fixed prototype gains are buffers, which the copy below skips.
   if (!model.pretrained.empty())
-    heads_pretrained_ = import_ssl_heads(student_.heads, model.pretrained);
+    heads_pretrained_ = import_ssl_heads(student_.heads, model.pretrained) &&
+                        import_ssl_heads(teacher_.heads, model.pretrained);
   student_params_ = student_.parameters();
   teacher_params_ = teacher_.parameters();
   torch::NoGradGuard no_grad;
