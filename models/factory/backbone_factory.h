@@ -1,6 +1,6 @@
-// Builds the backbone a config describes. The trainer calls it once for the student and once for
-// the teacher: both start from the same seed, or from the same `model.pretrained` file (continued
-// pretraining from public weights; heads are always fresh and built separately).
+// Builds the backbone a config describes: initialised from its seed, or from the `model.pretrained`
+// file (continued pretraining from public weights). The trainer builds the student from the file
+// and makes the teacher its copy; heads are built separately (trainer/ssl).
 #pragma once
 
 #include <cstdint>

@@ -52,23 +52,31 @@ StudentTeacher::StudentTeacher(const models::ModelOptions& model, const SslOptio
       dino_center_(ssl.dino.head.n_prototypes, ssl.center_momentum),
       ibot_center_(ssl.ibot.separate_head ? ssl.ibot.head.n_prototypes : ssl.dino.head.n_prototypes,
                    ssl.center_momentum) {
+  // The student reads model.pretrained (a backbone file, with heads for continual pretraining);
+  // the teacher is built bare and becomes a copy of the student below, so the file is read once.
+  models::ModelOptions bare = model;
+  bare.pretrained.clear();
   student_.backbone = models::build_backbone(model, img_size, seed);
-  teacher_.backbone = models::build_backbone(model, img_size, seed);
+  teacher_.backbone = models::build_backbone(bare, img_size, seed);
   const int64_t dim = student_.backbone->spec().embed_dim;
   student_.heads = make_ssl_heads(ssl, dim, seed + 1000);
   teacher_.heads = make_ssl_heads(ssl, dim, seed + 1000);
-  // Continual pretraining: a backbone file with heads starts both networks' heads too.
-  // Both networks read the file: fixed prototype gains are buffers, which the copy below skips.
   if (!model.pretrained.empty())
-    heads_pretrained_ = import_ssl_heads(student_.heads, model.pretrained) &&
-                        import_ssl_heads(teacher_.heads, model.pretrained);
+    heads_pretrained_ = import_ssl_heads(student_.heads, model.pretrained);
   student_params_ = student_.parameters();
   teacher_params_ = teacher_.parameters();
   torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < teacher_params_.size(); ++i) {  // equal by construction; made explicit
+  for (size_t i = 0; i < teacher_params_.size(); ++i) {
     teacher_params_[i].copy_(student_params_[i]);
     teacher_params_[i].set_requires_grad(false);
   }
+  // Fixed prototype gains are buffers, not parameters: copied as well.
+  const auto copy_buffers = [](const models::DinoHead& from, const models::DinoHead& to) {
+    const auto source = from->buffers(), target = to->buffers();
+    for (size_t i = 0; i < target.size(); ++i) target[i].copy_(source[i]);
+  };
+  copy_buffers(student_.heads.dino, teacher_.heads.dino);
+  if (!student_.heads.shared()) copy_buffers(student_.heads.ibot, teacher_.heads.ibot);
   teacher_.train(false);  // no drop path in the teacher
   student_.train(true);
 }
