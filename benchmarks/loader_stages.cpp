@@ -21,8 +21,10 @@
 #include <string>
 #include <vector>
 
+#include "data/augment/gaussian_blur.h"
 #include "data/augment/ibot_masks.h"
 #include "data/augment/multi_crop.h"
+#include "data/augment/normalise.h"
 #include "data/augment/resized_crop.h"
 #include "data/augment/stain_jitter.h"
 #include "data/index/tile_index.h"
@@ -110,36 +112,33 @@ struct Recipe {
 
 // One crop through MultiCropAugment::crop's stages (DINOv2's preset), then into the batch buffer.
 void crop_stages(const RgbImage& image, const Recipe& r, std::mt19937_64& rng, double bandwidth,
-                 std::vector<float>& batch_slot, Stages& stages) {
+                 std::vector<float>& batch_slot, FloatImage& out, Scratch& scratch,
+                 Stages& stages) {
   const double pass = 2.0 * static_cast<double>(r.size * r.size * 3 * sizeof(float)) / bandwidth;
   CropBox box;
   stages.time("crop box", 0, [&] {
     box = random_resized_crop_box(image.height, image.width, r.min_scale, r.max_scale, rng);
   });
-  FloatImage out;
-  const std::string resize = r.size >= 200 ? "crop + resize (global)" : "crop + resize (local)";
+  const std::string resize =
+      r.size >= 200 ? "crop + resize + flip (global)" : "crop + resize + flip (local)";
   const double resize_limit =
       (static_cast<double>(box.height * box.width * 3) + r.size * r.size * 3 * sizeof(float)) /
       bandwidth;
-  stages.time(resize, resize_limit, [&] { out = crop_and_resize(image, box, r.size); });
-  if (chance(0.5, rng)) stages.time("flip", pass, [&] { flip_horizontal(out); });
+  const bool flipped = chance(0.5, rng);
+  stages.time(resize, resize_limit,
+              [&] { crop_and_resize(image, box, r.size, flipped, out, scratch); });
   if (chance(0.8, rng))
     stages.time("colour jitter", 4 * pass, [&] { color_jitter(out, ColorJitter{}, rng); });
   if (chance(0.2, rng)) stages.time("grayscale", pass, [&] { to_grayscale(out); });
   if (chance(r.blur, rng)) {
     const double sigma = std::uniform_real_distribution<double>(0.1, 2.0)(rng);
-    stages.time("gaussian blur", 2 * pass, [&] { gaussian_blur(out, sigma); });
+    stages.time("gaussian blur", 2 * pass, [&] { gaussian_blur(out, sigma, scratch); });
   }
   if (chance(r.solarize, rng)) stages.time("solarize", pass, [&] { solarize(out); });
   FloatImage hed = out;  // beside the total: the pathology preset's extra
   stages.time("HED jitter (pathology only)", pass, [&] { hed_jitter(hed, 0.05, rng); });
-  const float mean[3] = {0.485f, 0.456f, 0.406f}, inv_std[3] = {1 / 0.229f, 1 / 0.224f, 1 / 0.225f};
-  stages.time("normalise into batch", pass, [&] {
-    const int64_t n = out.plane_size();
-    for (int c = 0; c < 3; ++c)
-      for (int64_t i = 0; i < n; ++i)
-        batch_slot[c * n + i] = (out.plane(c)[i] - mean[c]) * inv_std[c];
-  });
+  const ChannelStats stats{{0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}};
+  stages.time("normalise into batch", pass, [&] { normalise_into(out, stats, batch_slot.data()); });
 }
 
 std::string fixed(double value, int decimals) {
@@ -152,17 +151,20 @@ std::string fixed(double value, int decimals) {
 Stages time_stages(const WsiTileSource& source, const std::vector<int64_t>& tiles,
                    const IbotMasking& masking, double bandwidth, double decode_limit) {
   Stages stages;
-  const Recipe global1{224, 0.32, 1.0, 1.0, 0.0}, global2{224, 0.32, 1.0, 0.1, 0.2},
+  const Recipe global1{224, 0.32, 1.0, 0.0, 0.0}, global2{224, 0.32, 1.0, 0.9, 0.2},
       local{96, 0.05, 0.32, 0.5, 0.0};
   std::vector<float> slot(224 * 224 * 3);
+  std::vector<FloatImage> crops(10);  // reused from image to image, as the loader does
+  Scratch scratch;
   const auto images = static_cast<int64_t>(tiles.size());
   for (int64_t j = 0; j < images; ++j) {
     LabelledImage image;
     stages.time("tile read + decode", decode_limit, [&] { image = source.read(tiles[j]); });
     std::mt19937_64 rng(j);
-    crop_stages(image.image, global1, rng, bandwidth, slot, stages);
-    crop_stages(image.image, global2, rng, bandwidth, slot, stages);
-    for (int l = 0; l < 8; ++l) crop_stages(image.image, local, rng, bandwidth, slot, stages);
+    crop_stages(image.image, global1, rng, bandwidth, slot, crops[0], scratch, stages);
+    crop_stages(image.image, global2, rng, bandwidth, slot, crops[1], scratch, stages);
+    for (int l = 0; l < 8; ++l)
+      crop_stages(image.image, local, rng, bandwidth, slot, crops[2 + l], scratch, stages);
     for (int c = 0; c < 2; ++c)
       stages.time("iBOT masks", 0, [&] { ibot_mask(masking, 2 * images, 0, 0, c * images + j); });
   }

@@ -4,6 +4,8 @@
 #include <array>
 #include <cmath>
 
+#include "data/augment/kernel_clones.h"
+
 namespace pathodino::data {
 namespace {
 
@@ -21,23 +23,39 @@ void for_each_grey(FloatImage& image, Apply&& apply) {
   for (int64_t i = 0; i < image.plane_size(); ++i) apply(i, grey(r[i], g[i], b[i]));
 }
 
+// The mean grey level, summed in double over 8 interleaved partial sums: a single running sum is
+// bound by the latency of one addition per pixel, these vectorise. The order of additions differs
+// from a single sum's, so the mean may differ in its last bits of double precision.
+double mean_grey(const FloatImage& image) {
+  constexpr int kLanes = 8;
+  double partial[kLanes] = {};
+  const float* r = image.plane(0);
+  const float* g = image.plane(1);
+  const float* b = image.plane(2);
+  const int64_t n = image.plane_size(), whole = n - n % kLanes;
+  for (int64_t i = 0; i < whole; i += kLanes)
+    for (int lane = 0; lane < kLanes; ++lane)
+      partial[lane] += grey(r[i + lane], g[i + lane], b[i + lane]);
+  for (int64_t i = whole; i < n; ++i) partial[i - whole] += grey(r[i], g[i], b[i]);
+  double total = 0;
+  for (double p : partial) total += p;
+  return total / static_cast<double>(n);
+}
+
 }  // namespace
 
-void adjust_brightness(FloatImage& image, double factor) {
+PATHODINO_KERNEL_CLONES void adjust_brightness(FloatImage& image, double factor) {
   for (auto& v : image.pixels) v = clamp01(static_cast<float>(v * factor));
 }
 
-void adjust_contrast(FloatImage& image, double factor) {
-  double mean = 0;
-  for (int64_t i = 0; i < image.plane_size(); ++i)
-    mean += grey(image.plane(0)[i], image.plane(1)[i], image.plane(2)[i]);
-  mean /= static_cast<double>(image.plane_size());
+PATHODINO_KERNEL_CLONES void adjust_contrast(FloatImage& image, double factor) {
+  const double mean = mean_grey(image);
   for (auto& v : image.pixels) v = clamp01(static_cast<float>(factor * v + (1 - factor) * mean));
 }
 
 // A blend with the image's own grey version, computed per pixel (the arithmetic of a blend with a
 // grey copy, without the copy).
-void adjust_saturation(FloatImage& image, double factor) {
+PATHODINO_KERNEL_CLONES void adjust_saturation(FloatImage& image, double factor) {
   float* planes[3] = {image.plane(0), image.plane(1), image.plane(2)};
   for_each_grey(image, [&](int64_t i, float grey_level) {
     for (float* plane : planes)
@@ -62,7 +80,7 @@ float hsv_channel(float n, float sector, float v, float s) {
 // loop over a plane vectorises: every candidate is computed before a select picks one, and no
 // store is conditional. A grey pixel (no chroma: hue undefined) has saturation 0, so every
 // channel comes out as v = its value, unchanged, without a branch of its own.
-void adjust_hue(FloatImage& image, double shift) {
+PATHODINO_KERNEL_CLONES void adjust_hue(FloatImage& image, double shift) {
   const auto turn = static_cast<float>(shift);
   float* red = image.plane(0);
   float* green = image.plane(1);
@@ -109,87 +127,14 @@ void color_jitter(FloatImage& image, const ColorJitter& jitter, std::mt19937_64&
     }
 }
 
-void to_grayscale(FloatImage& image) {
+PATHODINO_KERNEL_CLONES void to_grayscale(FloatImage& image) {
   float* planes[3] = {image.plane(0), image.plane(1), image.plane(2)};
   for_each_grey(image, [&](int64_t i, float grey_level) {
     for (float* plane : planes) plane[i] = grey_level;
   });
 }
 
-namespace {
-
-std::vector<float> gaussian_kernel(double sigma, int kernel_size) {
-  const int half = kernel_size / 2;
-  std::vector<float> kernel(kernel_size);
-  double total = 0;
-  for (int i = 0; i < kernel_size; ++i) {
-    const double x = i - half;
-    kernel[i] = static_cast<float>(std::exp(-x * x / (2 * sigma * sigma)));
-    total += kernel[i];
-  }
-  for (auto& k : kernel) k = static_cast<float>(k / total);
-  return kernel;
-}
-
-// Index i of a row or column of n, reflected at the borders (without repeating the edge).
-int64_t reflect(int64_t i, int64_t n) {
-  if (n == 1) return 0;
-  while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
-  return i;
-}
-
-// The horizontal pass of one plane [h, w] into `out`.
-void blur_rows(const float* plane, int64_t h, int64_t w, const std::vector<float>& kernel,
-               float* out) {
-  const int64_t half = static_cast<int64_t>(kernel.size()) / 2;
-  std::vector<float> padded(w + 2 * half);
-  for (int64_t y = 0; y < h; ++y) {
-    const float* row = plane + y * w;
-    for (int64_t i = 0; i < w + 2 * half; ++i) padded[i] = row[reflect(i - half, w)];
-    float* o = out + y * w;
-    for (int64_t x = 0; x < w; ++x) o[x] = 0;
-    for (size_t k = 0; k < kernel.size(); ++k) {
-      const float weight = kernel[k];
-      const float* in = padded.data() + k;
-      for (int64_t x = 0; x < w; ++x) o[x] += weight * in[x];
-    }
-  }
-}
-
-// The vertical pass of `in` [h, w] into the plane; `source_row[y + k]` is the reflected row of
-// tap k for output row y.
-void blur_columns(const float* in, int64_t h, int64_t w, const std::vector<float>& kernel,
-                  const std::vector<int64_t>& source_row, float* plane) {
-  std::vector<float> acc(w);
-  for (int64_t y = 0; y < h; ++y) {
-    for (int64_t x = 0; x < w; ++x) acc[x] = 0;
-    for (size_t k = 0; k < kernel.size(); ++k) {
-      const float weight = kernel[k];
-      const float* row = in + source_row[y + static_cast<int64_t>(k)] * w;
-      for (int64_t x = 0; x < w; ++x) acc[x] += weight * row[x];
-    }
-    std::copy(acc.begin(), acc.end(), plane + y * w);
-  }
-}
-
-}  // namespace
-
-void gaussian_blur(FloatImage& image, double sigma, int kernel_size) {
-  const std::vector<float> kernel = gaussian_kernel(sigma, kernel_size);
-  const int half = kernel_size / 2;
-  // Separable passes with the reflected borders resolved once per row/column index, so the inner
-  // loops are branch-free and vectorise; taps are summed in the same order as a direct loop.
-  const int64_t h = image.height, w = image.width;
-  std::vector<float> tmp(h * w);
-  std::vector<int64_t> source_row(h + 2 * half);
-  for (int64_t i = 0; i < h + 2 * half; ++i) source_row[i] = reflect(i - half, h);
-  for (int c = 0; c < 3; ++c) {
-    blur_rows(image.plane(c), h, w, kernel, tmp.data());
-    blur_columns(tmp.data(), h, w, kernel, source_row, image.plane(c));
-  }
-}
-
-void solarize(FloatImage& image, float threshold) {
+PATHODINO_KERNEL_CLONES void solarize(FloatImage& image, float threshold) {
   for (auto& v : image.pixels)
     if (v >= threshold) v = 1.0f - v;
 }

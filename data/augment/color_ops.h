@@ -1,7 +1,7 @@
 // Photometric augmentation on FloatImage, with torchvision's semantics (the DINOv2 recipe is
 // written in them): brightness scales, contrast blends with the mean grey level, saturation blends
-// with the grey image, hue rotates in HSV; grey uses ITU-R 601 weights; blur is a separable
-// Gaussian (kernel 9, reflect padding); solarize inverts values ≥ 0.5.
+// with the grey image, hue rotates in HSV; grey uses ITU-R 601 weights; solarize inverts values ≥
+// 0.5.
 #pragma once
 
 #include <random>
@@ -22,7 +22,6 @@ void adjust_contrast(FloatImage& image, double factor);
 void adjust_saturation(FloatImage& image, double factor);
 void adjust_hue(FloatImage& image, double shift);  // shift in turns, [-0.5, 0.5]
 void to_grayscale(FloatImage& image);
-void gaussian_blur(FloatImage& image, double sigma, int kernel_size = 9);
 void solarize(FloatImage& image, float threshold = 0.5f);
 
 }  // namespace pathodino::data

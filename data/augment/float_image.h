@@ -18,4 +18,14 @@ struct FloatImage {
   const float* plane(int c) const { return pixels.data() + c * plane_size(); }
 };
 
+// Floats a kernel grows and reuses for its intermediate passes: one thread passes the same
+// Scratch from crop to crop, so once it has reached the largest crop's size nothing is allocated.
+using Scratch = std::vector<float>;
+
+// `scratch` holding at least n floats (grown, never shrunk), as a pointer to them.
+inline float* scratch_floats(Scratch& scratch, int64_t n) {
+  if (static_cast<int64_t>(scratch.size()) < n) scratch.resize(n);
+  return scratch.data();
+}
+
 }  // namespace pathodino::data

@@ -1,5 +1,6 @@
 #include "data/augment/multi_crop.h"
 
+#include "data/augment/gaussian_blur.h"
 #include "data/augment/resized_crop.h"
 #include "data/augment/stain_jitter.h"
 
@@ -35,17 +36,18 @@ MultiCropAugment::MultiCropAugment(const DataOptions& options)
   }
 }
 
-FloatImage MultiCropAugment::crop(const RgbImage& image, const CropRecipe& recipe,
-                                  std::mt19937_64& rng) const {
+void MultiCropAugment::crop(const RgbImage& image, const CropRecipe& recipe, std::mt19937_64& rng,
+                            FloatImage& out, Scratch& scratch) const {
   const CropBox box =
       random_resized_crop_box(image.height, image.width, recipe.min_scale, recipe.max_scale, rng);
-  FloatImage out = crop_and_resize(image, box, recipe.size);
   const auto fired = [&](double probability, const char* operation) {
     const bool yes = chance(probability, rng);
     if (yes && observer_) observer_(recipe.name, operation);
     return yes;
   };
-  if (fired(flip_probability_, "flip")) flip_horizontal(out);
+  // The flip is drawn right after the box, as before the resize, and applied inside it.
+  const bool flipped = fired(flip_probability_, "flip");
+  crop_and_resize(image, box, recipe.size, flipped, out, scratch);
   if (pathology_) {
     if (chance(0.5, rng)) flip_vertical(out);
     rotate_quarter_turns(out, std::uniform_int_distribution<int>(0, 3)(rng));
@@ -54,19 +56,24 @@ FloatImage MultiCropAugment::crop(const RgbImage& image, const CropRecipe& recip
   if (fired(jitter_probability_, "color_jitter")) color_jitter(out, jitter_, rng);
   if (fired(grayscale_probability_, "grayscale")) to_grayscale(out);
   if (fired(recipe.blur_probability, "blur"))
-    gaussian_blur(out, std::uniform_real_distribution<double>(0.1, 2.0)(rng));
+    gaussian_blur(out, std::uniform_real_distribution<double>(0.1, 2.0)(rng), scratch);
   if (fired(recipe.solarize_probability, "solarize")) solarize(out);
-  return out;
+}
+
+void MultiCropAugment::operator()(const RgbImage& image, std::mt19937_64& rng,
+                                  CropWorkspace& workspace) const {
+  workspace.crops.resize(2 + local_count_);
+  crop(image, globals_[0], rng, workspace.crops[0], workspace.scratch);
+  crop(image, globals_[1], rng, workspace.crops[1], workspace.scratch);
+  for (int64_t i = 0; i < local_count_; ++i)
+    crop(image, local_, rng, workspace.crops[2 + i], workspace.scratch);
 }
 
 std::vector<FloatImage> MultiCropAugment::operator()(const RgbImage& image,
                                                      std::mt19937_64& rng) const {
-  std::vector<FloatImage> crops;
-  crops.reserve(2 + local_count_);
-  crops.push_back(crop(image, globals_[0], rng));
-  crops.push_back(crop(image, globals_[1], rng));
-  for (int64_t i = 0; i < local_count_; ++i) crops.push_back(crop(image, local_, rng));
-  return crops;
+  CropWorkspace workspace;
+  (*this)(image, rng, workspace);
+  return std::move(workspace.crops);
 }
 
 }  // namespace pathodino::data

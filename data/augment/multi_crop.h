@@ -42,6 +42,13 @@ struct CropRecipe {
 // solarize), with the recipe's name: what the comparison with DINOv2's pipeline counts.
 using AugmentObserver = std::function<void(const char* crop, const char* operation)>;
 
+// What one thread reuses from image to image: the crops (global 1, global 2, locals 1..N; each
+// slot keeps its size, so its storage is reused) and the kernels' scratch.
+struct CropWorkspace {
+  std::vector<FloatImage> crops;
+  Scratch scratch;
+};
+
 class MultiCropAugment {
  public:
   explicit MultiCropAugment(const DataOptions& options);
@@ -50,9 +57,11 @@ class MultiCropAugment {
   int64_t local_size() const { return local_.size; }
   int64_t local_count() const { return local_count_; }
 
-  // Crops in order: global 1, global 2, locals 1..N.
+  // Crops in order: global 1, global 2, locals 1..N, into `workspace.crops`.
+  void operator()(const RgbImage& image, std::mt19937_64& rng, CropWorkspace& workspace) const;
   std::vector<FloatImage> operator()(const RgbImage& image, std::mt19937_64& rng) const;
-  FloatImage crop(const RgbImage& image, const CropRecipe& recipe, std::mt19937_64& rng) const;
+  void crop(const RgbImage& image, const CropRecipe& recipe, std::mt19937_64& rng, FloatImage& out,
+            Scratch& scratch) const;
   void set_observer(AugmentObserver observer) { observer_ = std::move(observer); }
 
  private:

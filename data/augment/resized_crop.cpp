@@ -3,39 +3,78 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "data/augment/kernel_clones.h"
 
 namespace pathodino::data {
 namespace {
 
-// Source coordinates and weights of output pixel `o` along one axis: a box filter of the scale
-// when shrinking (area average), a 2-tap linear filter when enlarging.
-struct Taps {
-  std::vector<int64_t> first;  // per output pixel: first source index
-  std::vector<std::vector<float>> weights;
+// Note [Resampling taps]: output pixel o of an axis sums `taps` source pixels from first[o] on,
+// with weights[o * taps + k]: a box filter of the scale when shrinking (area average), a 2-tap
+// linear filter when enlarging. Weights that are zero are trimmed, and every output pads its
+// list to the widest one with zero weights (after its taps, or before them at the far border).
+// A zero tap adds +0 to a sum of non-negative terms, so each output's value is that of its own
+// list summed in order; the fixed width lets the passes unroll their taps.
+struct AxisTaps {
+  int64_t taps = 0;
+  std::vector<int64_t> first;
+  std::vector<float> weights;
 };
 
-Taps axis_taps(int64_t src_offset, int64_t src_len, int64_t out_len, int64_t src_limit) {
-  Taps taps;
-  const double scale = static_cast<double>(src_len) / static_cast<double>(out_len);
+// The triangle weights of output `o`, normalised, into w[0..] (room for `room`), and the source
+// range they cover with zero weights trimmed off both ends: returns {first, count} within w.
+std::pair<int64_t, int64_t> output_taps(int64_t o, int64_t src_offset, double scale,
+                                        int64_t src_limit, float* w, int64_t room,
+                                        int64_t* lo_out) {
   const double support = std::max(1.0, scale);  // filter half-width in source pixels
-  for (int64_t o = 0; o < out_len; ++o) {
-    const double centre = src_offset + (o + 0.5) * scale;
-    const auto lo = std::max<int64_t>(0, static_cast<int64_t>(std::floor(centre - support)));
-    const auto hi =
-        std::min<int64_t>(src_limit - 1, static_cast<int64_t>(std::ceil(centre + support)));
-    std::vector<float> w;
-    double total = 0;
-    for (int64_t s = lo; s <= hi; ++s) {
-      const double d = std::abs((s + 0.5 - centre) / support);
-      const double weight = std::max(0.0, 1.0 - d);  // triangle filter
-      w.push_back(static_cast<float>(weight));
-      total += weight;
-    }
-    for (auto& x : w) x = static_cast<float>(x / total);
-    taps.first.push_back(lo);
-    taps.weights.push_back(std::move(w));
+  const double centre = src_offset + (o + 0.5) * scale;
+  const auto lo = std::max<int64_t>(0, static_cast<int64_t>(std::floor(centre - support)));
+  const auto hi = std::min<int64_t>(
+      {src_limit - 1, lo + room - 1, static_cast<int64_t>(std::ceil(centre + support))});
+  double total = 0;
+  for (int64_t s = lo; s <= hi; ++s) {
+    const double d = std::abs((s + 0.5 - centre) / support);
+    const double weight = std::max(0.0, 1.0 - d);  // triangle filter
+    w[s - lo] = static_cast<float>(weight);
+    total += weight;
   }
-  return taps;
+  int64_t begin = 0, end = hi - lo + 1;
+  for (int64_t k = begin; k < end; ++k) w[k] = static_cast<float>(w[k] / total);
+  while (end - begin > 1 && w[begin] == 0.0f) ++begin;
+  while (end - begin > 1 && w[end - 1] == 0.0f) --end;
+  *lo_out = lo;
+  return {begin, end - begin};
+}
+
+// The taps of one axis (Note [Resampling taps]); `mirrored` lists the outputs in reverse order,
+// which is the resampled axis flipped.
+AxisTaps axis_taps(int64_t src_offset, int64_t src_len, int64_t out_len, int64_t src_limit,
+                   bool mirrored) {
+  const double scale = static_cast<double>(src_len) / static_cast<double>(out_len);
+  // The triangle spans 2·support source pixels, so ceil(2·support) + 2 indices hold its range.
+  const auto room = static_cast<int64_t>(std::ceil(2 * std::max(1.0, scale))) + 2;
+  std::vector<float> raw(out_len * room);
+  std::vector<int64_t> first(out_len), begin(out_len), count(out_len);
+  AxisTaps axis;
+  for (int64_t o = 0; o < out_len; ++o) {
+    int64_t lo = 0;
+    std::tie(begin[o], count[o]) = output_taps(mirrored ? out_len - 1 - o : o, src_offset, scale,
+                                               src_limit, &raw[o * room], room, &lo);
+    first[o] = lo + begin[o];
+    axis.taps = std::max(axis.taps, count[o]);
+  }
+  axis.weights.assign(out_len * axis.taps, 0.0f);
+  axis.first.resize(out_len);
+  for (int64_t o = 0; o < out_len; ++o) {
+    const int64_t start = std::min(first[o], src_limit - axis.taps);  // zeros before, at the border
+    axis.first[o] = start;
+    const float* w = &raw[o * room + begin[o]];
+    std::copy(w, w + count[o], axis.weights.begin() + o * axis.taps + (first[o] - start));
+  }
+  return axis;
 }
 
 }  // namespace
@@ -61,62 +100,97 @@ CropBox random_resized_crop_box(int64_t image_h, int64_t image_w, double min_sca
 
 namespace {
 
-// The horizontal pass: image rows [row_lo, row_hi) resampled to out_size columns, as
-// [rows, out_size, 3] floats in 0..255.
-std::vector<float> resize_rows(const RgbImage& image, const Taps& cols, int64_t row_lo,
-                               int64_t row_hi, int64_t out_size) {
-  std::vector<float> horizontal((row_hi - row_lo) * out_size * 3);
-  for (int64_t y = row_lo; y < row_hi; ++y) {
-    const uint8_t* src = &image.pixels[y * image.width * 3];
-    float* dst = &horizontal[(y - row_lo) * out_size * 3];
-    for (int64_t x = 0; x < out_size; ++x) {
-      float acc[3] = {0, 0, 0};
-      const auto& w = cols.weights[x];
-      for (size_t k = 0; k < w.size(); ++k) {
-        const uint8_t* p = src + (cols.first[x] + static_cast<int64_t>(k)) * 3;
-        for (int c = 0; c < 3; ++c) acc[c] += w[k] * p[c];
-      }
-      for (int c = 0; c < 3; ++c) dst[x * 3 + c] = acc[c];
+// The horizontal pass of one image row: interleaved RGB bytes to one float row per channel, each
+// output summing its taps in order (kTaps > 0: the tap count as a constant, unrolled).
+template <int kTaps>
+void resample_row(const uint8_t* __restrict src, const AxisTaps& cols, int64_t out_size,
+                  float* __restrict red, float* __restrict green, float* __restrict blue) {
+  const int64_t taps = kTaps > 0 ? kTaps : cols.taps;
+  for (int64_t x = 0; x < out_size; ++x) {
+    const float* w = &cols.weights[x * taps];
+    const uint8_t* p = src + cols.first[x] * 3;
+    float r = 0, g = 0, b = 0;
+    for (int64_t k = 0; k < taps; ++k) {
+      r += w[k] * p[3 * k];
+      g += w[k] * p[3 * k + 1];
+      b += w[k] * p[3 * k + 2];
     }
+    red[x] = r;
+    green[x] = g;
+    blue[x] = b;
   }
-  return horizontal;
 }
 
-// The vertical pass a whole row at a time (contiguous, vectorises; per pixel the taps are summed
-// in the same order as a pixel-by-pixel loop), into planes scaled to 0..1.
-FloatImage resize_columns(const std::vector<float>& horizontal, const Taps& rows, int64_t row_lo,
-                          int64_t out_size) {
-  FloatImage out(out_size, out_size);
-  std::vector<float> acc(out_size * 3);
-  for (int64_t y = 0; y < out_size; ++y) {
-    const auto& w = rows.weights[y];
-    std::fill(acc.begin(), acc.end(), 0.0f);
-    for (size_t k = 0; k < w.size(); ++k) {
-      const float weight = w[k];
-      const float* p =
-          &horizontal[(rows.first[y] + static_cast<int64_t>(k) - row_lo) * out_size * 3];
-      for (int64_t i = 0; i < out_size * 3; ++i) acc[i] += weight * p[i];
-    }
-    for (int c = 0; c < 3; ++c) {
-      float* plane = out.plane(c) + y * out_size;
-      for (int64_t x = 0; x < out_size; ++x) plane[x] = acc[x * 3 + c] / 255.0f;
-    }
+// The vertical pass of one output row of one channel: tap by tap over the whole row (contiguous,
+// vectorises at any tap count), each value still summing its taps in order, then scaled to 0..1.
+void resample_column_row(const float* const* rows, const float* w, int64_t taps, int64_t n,
+                         float* __restrict out) {
+  for (int64_t x = 0; x < n; ++x) out[x] = 0;
+  for (int64_t k = 0; k < taps; ++k) {
+    const float* __restrict row = rows[k];
+    const float weight = w[k];
+    for (int64_t x = 0; x < n; ++x) out[x] += weight * row[x];
   }
-  return out;
+  for (int64_t x = 0; x < n; ++x) out[x] /= 255.0f;
+}
+
+// Horizontal pass over the box's source rows [row_lo, row_hi) into `across` ([3, rows, out]),
+// then the vertical pass into the output planes.
+template <int kTaps>
+PATHODINO_KERNEL_CLONES void resample(const RgbImage& image, const AxisTaps& rows,
+                                      const AxisTaps& cols, FloatImage& out, Scratch& scratch) {
+  const int64_t size = out.width;
+  const int64_t row_lo = *std::min_element(rows.first.begin(), rows.first.end());
+  const int64_t row_hi = *std::max_element(rows.first.begin(), rows.first.end()) + rows.taps;
+  const int64_t span = row_hi - row_lo;
+  float* across = scratch_floats(scratch, 3 * span * size);  // each value written before read
+  for (int64_t y = row_lo; y < row_hi; ++y) {
+    float* row = across + (y - row_lo) * size;
+    resample_row<kTaps>(&image.pixels[y * image.width * 3], cols, size, row, row + span * size,
+                        row + 2 * span * size);
+  }
+  std::vector<const float*> sources(rows.taps);
+  for (int c = 0; c < 3; ++c)
+    for (int64_t y = 0; y < size; ++y) {
+      for (int64_t k = 0; k < rows.taps; ++k)
+        sources[k] = across + (c * span + rows.first[y] + k - row_lo) * size;
+      resample_column_row(sources.data(), &rows.weights[y * rows.taps], rows.taps, size,
+                          out.plane(c) + y * size);
+    }
 }
 
 }  // namespace
 
-FloatImage crop_and_resize(const RgbImage& image, const CropBox& box, int64_t out_size) {
+void crop_and_resize(const RgbImage& image, const CropBox& box, int64_t out_size, bool mirrored,
+                     FloatImage& out, Scratch& scratch) {
   if (box.height <= 0 || box.width <= 0 || box.top < 0 || box.left < 0 ||
       box.top + box.height > image.height || box.left + box.width > image.width)
     throw std::invalid_argument("crop_and_resize: crop box outside the image");
-  const Taps rows = axis_taps(box.top, box.height, out_size, image.height);
-  const Taps cols = axis_taps(box.left, box.width, out_size, image.width);
-  // Horizontal pass into [rows of the box span, out_size, 3], then vertical into the output.
-  const int64_t row_lo = rows.first.front();
-  const int64_t row_hi = rows.first.back() + static_cast<int64_t>(rows.weights.back().size());
-  return resize_columns(resize_rows(image, cols, row_lo, row_hi, out_size), rows, row_lo, out_size);
+  const AxisTaps rows = axis_taps(box.top, box.height, out_size, image.height, false);
+  const AxisTaps cols = axis_taps(box.left, box.width, out_size, image.width, mirrored);
+  out.height = out.width = out_size;
+  out.pixels.resize(3 * out_size * out_size);
+  switch (cols.taps) {  // enlarging: 2 taps; shrinking up to 1.5×: 3 or 4
+    case 2:
+      resample<2>(image, rows, cols, out, scratch);
+      break;
+    case 3:
+      resample<3>(image, rows, cols, out, scratch);
+      break;
+    case 4:
+      resample<4>(image, rows, cols, out, scratch);
+      break;
+    default:
+      resample<0>(image, rows, cols, out, scratch);
+  }
+}
+
+FloatImage crop_and_resize(const RgbImage& image, const CropBox& box, int64_t out_size,
+                           bool mirrored) {
+  FloatImage out;
+  Scratch scratch;
+  crop_and_resize(image, box, out_size, mirrored, out, scratch);
+  return out;
 }
 
 void flip_horizontal(FloatImage& image) {

@@ -19,8 +19,14 @@ struct CropBox {
 CropBox random_resized_crop_box(int64_t image_h, int64_t image_w, double min_scale,
                                 double max_scale, std::mt19937_64& rng);
 
-// The `box` of `image`, resampled to out_size × out_size, as floats in [0, 1].
-FloatImage crop_and_resize(const RgbImage& image, const CropBox& box, int64_t out_size);
+// The `box` of `image`, resampled to out_size × out_size, as floats in [0, 1]; `mirrored` flips
+// it left to right in the same pass (the same values as flip_horizontal afterwards).
+FloatImage crop_and_resize(const RgbImage& image, const CropBox& box, int64_t out_size,
+                           bool mirrored = false);
+// The same into `out` (reshaped to out_size², every value written), with the passes' memory from
+// `scratch`.
+void crop_and_resize(const RgbImage& image, const CropBox& box, int64_t out_size, bool mirrored,
+                     FloatImage& out, Scratch& scratch);
 
 void flip_horizontal(FloatImage& image);
 void flip_vertical(FloatImage& image);

@@ -2,23 +2,10 @@
 
 #include <algorithm>
 
+#include "data/augment/normalise.h"
 #include "data/seed_mix.h"
 
 namespace pathodino::data {
-namespace {
-
-void normalise_into(const FloatImage& crop, const BatchQueueOptions& options, float* out) {
-  const int64_t n = crop.plane_size();
-  for (int c = 0; c < 3; ++c) {
-    const float mean = static_cast<float>(options.mean[c]);
-    const float inv_std = static_cast<float>(1.0 / options.std[c]);
-    const float* in = crop.plane(c);
-    for (int64_t i = 0; i < n; ++i) out[c * n + i] = (in[i] - mean) * inv_std;
-  }
-}
-
-}  // namespace
-
 MultiCropBatch make_multi_crop_batch(const ImageSource& source, const MultiCropAugment& augment,
                                      const ShardedSampler& sampler,
                                      const BatchQueueOptions& options, int64_t micro_batch) {
@@ -34,17 +21,21 @@ MultiCropBatch make_multi_crop_batch(const ImageSource& source, const MultiCropA
   batch.global_crops = options.allocate(2 * b * g);
   if (batch.local_count > 0) batch.local_crops = options.allocate(batch.local_count * b * l);
   batch.indices = sampler.batch(micro_batch, b);
+  const ChannelStats stats{{options.mean.at(0), options.mean.at(1), options.mean.at(2)},
+                           {options.std.at(0), options.std.at(1), options.std.at(2)}};
+  CropWorkspace workspace;  // reused by every image of the batch
   for (int64_t j = 0; j < b; ++j) {
     const LabelledImage image = source.read(batch.indices[j]);
     batch.labels.push_back(image.label);
     std::mt19937_64 rng(mix_seed({options.seed, static_cast<uint64_t>(batch.step),
                                   static_cast<uint64_t>(batch.indices[j]),
                                   static_cast<uint64_t>(batch.first_slot + j)}));
-    const std::vector<FloatImage> crops = augment(image.image, rng);
+    augment(image.image, rng, workspace);
+    const std::vector<FloatImage>& crops = workspace.crops;
     for (int64_t c = 0; c < 2; ++c)
-      normalise_into(crops[c], options, &batch.global_crops[(c * b + j) * g]);
+      normalise_into(crops[c], stats, &batch.global_crops[(c * b + j) * g]);
     for (int64_t c = 0; c < batch.local_count; ++c)
-      normalise_into(crops[2 + c], options, &batch.local_crops[(c * b + j) * l]);
+      normalise_into(crops[2 + c], stats, &batch.local_crops[(c * b + j) * l]);
   }
   if (options.masking.grid > 0) {
     batch.mask_grid = options.masking.grid;

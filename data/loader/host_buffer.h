@@ -38,7 +38,7 @@ bool operator==(const HostBuffer& a, const HostBuffer& b);
 // Returns a buffer of `floats` floats (contents unspecified); called from loader threads.
 using HostAllocator = std::function<HostBuffer(size_t floats)>;
 
-// Zero-initialised heap memory.
+// Heap memory, uninitialised.
 HostBuffer heap_buffer(size_t floats);
 
 }  // namespace pathodino::data
