@@ -3,67 +3,78 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <vector>
 
 #include "data/augment/kernel_clones.h"
 
 namespace pathodino::data {
 namespace {
 
+// A run of pixels of an image's three planes: pixel indices [first, first + n).
+struct PixelRun {
+  float* r;
+  float* g;
+  float* b;
+  int64_t first, n;
+};
+
+PixelRun whole(FloatImage& image) {
+  return {image.plane(0), image.plane(1), image.plane(2), 0, image.plane_size()};
+}
+
+PixelRun part(const PixelRun& run, int64_t from, int64_t n) {
+  return {run.r + from, run.g + from, run.b + from, run.first + from, n};
+}
+
 float clamp01(float v) { return std::clamp(v, 0.0f, 1.0f); }
 
+// ITU-R 601 luma, torchvision's rgb_to_grayscale.
 float grey(float r, float g, float b) { return 0.299f * r + 0.587f * g + 0.114f * b; }
 
-// Each pixel's grey level (ITU-R 601 luma, torchvision's rgb_to_grayscale) handed to
-// `apply(i, grey)`, in one pass and without a grey copy of the image.
-template <class Apply>
-void for_each_grey(FloatImage& image, Apply&& apply) {
-  const float* r = image.plane(0);
-  const float* g = image.plane(1);
-  const float* b = image.plane(2);
-  for (int64_t i = 0; i < image.plane_size(); ++i) apply(i, grey(r[i], g[i], b[i]));
+// Note [Grey lanes]: the mean grey level is summed in double over 8 partial sums, pixel i into
+// lane i mod 8 in increasing i: a single running sum is bound by the latency of one addition per
+// pixel, these vectorise. Because a pixel's lane follows from its index alone, summing the image
+// run by run gives the same partial sums as one pass. The mean can differ from a single running
+// sum's in its last bits of double precision.
+constexpr int kGreyLanes = 8;
+using GreyLanes = std::array<double, kGreyLanes>;
+
+void add_grey(const PixelRun& run, GreyLanes& lanes) {
+  int64_t i = 0;
+  for (; i < run.n && (run.first + i) % kGreyLanes != 0; ++i)
+    lanes[(run.first + i) % kGreyLanes] += grey(run.r[i], run.g[i], run.b[i]);
+  for (; i + kGreyLanes <= run.n; i += kGreyLanes)
+    for (int lane = 0; lane < kGreyLanes; ++lane)
+      lanes[lane] += grey(run.r[i + lane], run.g[i + lane], run.b[i + lane]);
+  for (; i < run.n; ++i) lanes[(run.first + i) % kGreyLanes] += grey(run.r[i], run.g[i], run.b[i]);
 }
 
-// The mean grey level, summed in double over 8 interleaved partial sums: a single running sum is
-// bound by the latency of one addition per pixel, these vectorise. The order of additions differs
-// from a single sum's, so the mean may differ in its last bits of double precision.
-double mean_grey(const FloatImage& image) {
-  constexpr int kLanes = 8;
-  double partial[kLanes] = {};
-  const float* r = image.plane(0);
-  const float* g = image.plane(1);
-  const float* b = image.plane(2);
-  const int64_t n = image.plane_size(), whole = n - n % kLanes;
-  for (int64_t i = 0; i < whole; i += kLanes)
-    for (int lane = 0; lane < kLanes; ++lane)
-      partial[lane] += grey(r[i + lane], g[i + lane], b[i + lane]);
-  for (int64_t i = whole; i < n; ++i) partial[i - whole] += grey(r[i], g[i], b[i]);
+double mean_of(const GreyLanes& lanes, int64_t pixels) {
   double total = 0;
-  for (double p : partial) total += p;
-  return total / static_cast<double>(n);
+  for (double lane : lanes) total += lane;
+  return total / static_cast<double>(pixels);
 }
 
-}  // namespace
-
-PATHODINO_KERNEL_CLONES void adjust_brightness(FloatImage& image, double factor) {
-  for (auto& v : image.pixels) v = clamp01(static_cast<float>(v * factor));
+void brightness(const PixelRun& run, double factor) {
+  for (float* plane : {run.r, run.g, run.b})
+    for (int64_t i = 0; i < run.n; ++i) plane[i] = clamp01(static_cast<float>(plane[i] * factor));
 }
 
-PATHODINO_KERNEL_CLONES void adjust_contrast(FloatImage& image, double factor) {
-  const double mean = mean_grey(image);
-  for (auto& v : image.pixels) v = clamp01(static_cast<float>(factor * v + (1 - factor) * mean));
+void contrast(const PixelRun& run, double factor, double mean) {
+  for (float* plane : {run.r, run.g, run.b})
+    for (int64_t i = 0; i < run.n; ++i)
+      plane[i] = clamp01(static_cast<float>(factor * plane[i] + (1 - factor) * mean));
 }
 
 // A blend with the image's own grey version, computed per pixel (the arithmetic of a blend with a
 // grey copy, without the copy).
-PATHODINO_KERNEL_CLONES void adjust_saturation(FloatImage& image, double factor) {
-  float* planes[3] = {image.plane(0), image.plane(1), image.plane(2)};
-  for_each_grey(image, [&](int64_t i, float grey_level) {
-    for (float* plane : planes)
+void saturation(const PixelRun& run, double factor) {
+  for (int64_t i = 0; i < run.n; ++i) {
+    const float grey_level = grey(run.r[i], run.g[i], run.b[i]);
+    for (float* plane : {run.r, run.g, run.b})
       plane[i] = clamp01(static_cast<float>(factor * plane[i] + (1 - factor) * grey_level));
-  });
+  }
 }
-
-namespace {
 
 // HSV → RGB for one channel without a sector table: with k = (n + 6h) mod 6 (n = 5, 3, 1 for R, G,
 // B), the channel is v − v·s·max(0, min(k, 4 − k, 1)) — the same value as the six-sector form
@@ -74,20 +85,13 @@ float hsv_channel(float n, float sector, float v, float s) {
   return v - v * s * std::max(0.0f, std::min(std::min(k, 4.0f - k), 1.0f));
 }
 
-}  // namespace
-
-// Each pixel's hue rotated by `shift` turns through HSV (torchvision's _rgb2hsv / _hsv2rgb). The
-// loop over a plane vectorises: every candidate is computed before a select picks one, and no
-// store is conditional. A grey pixel (no chroma: hue undefined) has saturation 0, so every
-// channel comes out as v = its value, unchanged, without a branch of its own.
-PATHODINO_KERNEL_CLONES void adjust_hue(FloatImage& image, double shift) {
-  const auto turn = static_cast<float>(shift);
-  float* red = image.plane(0);
-  float* green = image.plane(1);
-  float* blue = image.plane(2);
-  const int64_t n = image.plane_size();
-  for (int64_t i = 0; i < n; ++i) {
-    const float r = red[i], g = green[i], b = blue[i];
+// Each pixel's hue rotated by `turn` turns through HSV (torchvision's _rgb2hsv / _hsv2rgb). The
+// loop vectorises: every candidate is computed before a select picks one, and no store is
+// conditional. A grey pixel (no chroma: hue undefined) has saturation 0, so every channel comes
+// out as v = its value, unchanged, without a branch of its own.
+void hue(const PixelRun& run, float turn) {
+  for (int64_t i = 0; i < run.n; ++i) {
+    const float r = run.r[i], g = run.g[i], b = run.b[i];
     const float max = std::max(r, std::max(g, b)), min = std::min(r, std::min(g, b));
     const float chroma = max - min;
     const bool grey = !(chroma > 0);
@@ -99,44 +103,120 @@ PATHODINO_KERNEL_CLONES void adjust_hue(FloatImage& image, double shift) {
     h -= static_cast<float>(static_cast<int>(h));            // truncation: (-1, 1) ...
     h += h < 0 ? 1.0f : 0.0f;                                // ... to [0, 1)
     const float s = chroma / (grey ? 1.0f : max), sector = h * 6.0f;
-    red[i] = hsv_channel(5.0f, sector, max, s);
-    green[i] = hsv_channel(3.0f, sector, max, s);
-    blue[i] = hsv_channel(1.0f, sector, max, s);
+    run.r[i] = hsv_channel(5.0f, sector, max, s);
+    run.g[i] = hsv_channel(3.0f, sector, max, s);
+    run.b[i] = hsv_channel(1.0f, sector, max, s);
   }
 }
 
-void color_jitter(FloatImage& image, const ColorJitter& jitter, std::mt19937_64& rng) {
-  std::array<int, 4> order{0, 1, 2, 3};
-  std::shuffle(order.begin(), order.end(), rng);
-  auto factor = [&rng](double amount) {
-    return std::uniform_real_distribution<double>(std::max(0.0, 1 - amount), 1 + amount)(rng);
-  };
-  for (int op : order) switch (op) {
-      case 0:
-        if (jitter.brightness > 0) adjust_brightness(image, factor(jitter.brightness));
-        break;
-      case 1:
-        if (jitter.contrast > 0) adjust_contrast(image, factor(jitter.contrast));
-        break;
-      case 2:
-        if (jitter.saturation > 0) adjust_saturation(image, factor(jitter.saturation));
-        break;
-      default:
-        if (jitter.hue > 0)
-          adjust_hue(image, std::uniform_real_distribution<double>(-jitter.hue, jitter.hue)(rng));
-    }
+}  // namespace
+
+PATHODINO_KERNEL_CLONES void adjust_brightness(FloatImage& image, double factor) {
+  brightness(whole(image), factor);
+}
+
+PATHODINO_KERNEL_CLONES void adjust_contrast(FloatImage& image, double factor) {
+  GreyLanes lanes{};
+  add_grey(whole(image), lanes);
+  contrast(whole(image), factor, mean_of(lanes, image.plane_size()));
+}
+
+PATHODINO_KERNEL_CLONES void adjust_saturation(FloatImage& image, double factor) {
+  saturation(whole(image), factor);
+}
+
+PATHODINO_KERNEL_CLONES void adjust_hue(FloatImage& image, double shift) {
+  hue(whole(image), static_cast<float>(shift));
 }
 
 PATHODINO_KERNEL_CLONES void to_grayscale(FloatImage& image) {
-  float* planes[3] = {image.plane(0), image.plane(1), image.plane(2)};
-  for_each_grey(image, [&](int64_t i, float grey_level) {
-    for (float* plane : planes) plane[i] = grey_level;
-  });
+  const PixelRun run = whole(image);
+  for (int64_t i = 0; i < run.n; ++i)
+    run.r[i] = run.g[i] = run.b[i] = grey(run.r[i], run.g[i], run.b[i]);
 }
 
 PATHODINO_KERNEL_CLONES void solarize(FloatImage& image, float threshold) {
   for (auto& v : image.pixels)
     if (v >= threshold) v = 1.0f - v;
+}
+
+namespace {
+
+enum class Jitter { brightness, contrast, saturation, hue };
+
+struct JitterStep {
+  Jitter op;
+  double amount;  // a factor, or the hue's shift in turns
+};
+
+// The steps torchvision's ColorJitter takes, in its random order with its random factors (drawn
+// in that order, only for the operations that are on).
+std::vector<JitterStep> draw_steps(const ColorJitter& jitter, std::mt19937_64& rng) {
+  std::array<Jitter, 4> order{Jitter::brightness, Jitter::contrast, Jitter::saturation,
+                              Jitter::hue};
+  std::shuffle(order.begin(), order.end(), rng);
+  auto factor = [&rng](double amount) {
+    return std::uniform_real_distribution<double>(std::max(0.0, 1 - amount), 1 + amount)(rng);
+  };
+  std::vector<JitterStep> steps;
+  for (Jitter op : order) {
+    if (op == Jitter::brightness && jitter.brightness > 0)
+      steps.push_back({op, factor(jitter.brightness)});
+    if (op == Jitter::contrast && jitter.contrast > 0)
+      steps.push_back({op, factor(jitter.contrast)});
+    if (op == Jitter::saturation && jitter.saturation > 0)
+      steps.push_back({op, factor(jitter.saturation)});
+    if (op == Jitter::hue && jitter.hue > 0)
+      steps.push_back({op, std::uniform_real_distribution<double>(-jitter.hue, jitter.hue)(rng)});
+  }
+  return steps;
+}
+
+void apply(const JitterStep& step, const PixelRun& run, double mean) {
+  switch (step.op) {
+    case Jitter::brightness:
+      brightness(run, step.amount);
+      break;
+    case Jitter::contrast:
+      contrast(run, step.amount, mean);
+      break;
+    case Jitter::saturation:
+      saturation(run, step.amount);
+      break;
+    case Jitter::hue:
+      hue(run, static_cast<float>(step.amount));
+  }
+}
+
+// The steps fused: every step runs on a run of pixels small enough to stay in the L1 cache before
+// the next run is touched, so the image is read and written once (twice with contrast, whose mean
+// grey level needs every pixel after the steps before it: Note [Grey lanes]). Each pixel goes
+// through the same arithmetic as with one pass per step.
+PATHODINO_KERNEL_CLONES void apply_fused(FloatImage& image, const std::vector<JitterStep>& steps) {
+  constexpr int64_t kRun = 512;  // pixels: 6 KiB of floats
+  const PixelRun all = whole(image);
+  const auto at_contrast = static_cast<size_t>(
+      std::find_if(steps.begin(), steps.end(),
+                   [](const JitterStep& s) { return s.op == Jitter::contrast; }) -
+      steps.begin());
+  GreyLanes lanes{};
+  for (int64_t from = 0; from < all.n; from += kRun) {
+    const PixelRun run = part(all, from, std::min(kRun, all.n - from));
+    for (size_t s = 0; s < at_contrast; ++s) apply(steps[s], run, 0);
+    if (at_contrast < steps.size()) add_grey(run, lanes);
+  }
+  if (at_contrast == steps.size()) return;
+  const double mean = mean_of(lanes, all.n);
+  for (int64_t from = 0; from < all.n; from += kRun) {
+    const PixelRun run = part(all, from, std::min(kRun, all.n - from));
+    for (size_t s = at_contrast; s < steps.size(); ++s) apply(steps[s], run, mean);
+  }
+}
+
+}  // namespace
+
+void color_jitter(FloatImage& image, const ColorJitter& jitter, std::mt19937_64& rng) {
+  apply_fused(image, draw_steps(jitter, rng));
 }
 
 }  // namespace pathodino::data

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
@@ -100,38 +101,70 @@ CropBox random_resized_crop_box(int64_t image_h, int64_t image_w, double min_sca
 
 namespace {
 
-// The horizontal pass of one image row: interleaved RGB bytes to one float row per channel, each
-// output summing its taps in order (kTaps > 0: the tap count as a constant, unrolled).
+// One pixel's three channels and a fourth lane that is never used: the horizontal pass works on
+// a whole pixel at a time.
+using PixelLanes = float __attribute__((vector_size(16)));
+
+// The horizontal pass of one image row, from its pixels as floats (interleaved RGB from source
+// column `col_lo` on, with one float of room after the last): each output sums its taps in
+// order, the three channels side by side in one vector, and lands in one float row per channel.
+// kTaps > 0: the tap count as a constant, unrolled.
 template <int kTaps>
-void resample_row(const uint8_t* __restrict src, const AxisTaps& cols, int64_t out_size,
+void resample_row(const float* pixels, int64_t col_lo, const AxisTaps& cols, int64_t out_size,
                   float* __restrict red, float* __restrict green, float* __restrict blue) {
   const int64_t taps = kTaps > 0 ? kTaps : cols.taps;
   for (int64_t x = 0; x < out_size; ++x) {
     const float* w = &cols.weights[x * taps];
-    const uint8_t* p = src + cols.first[x] * 3;
-    float r = 0, g = 0, b = 0;
+    const float* p = pixels + (cols.first[x] - col_lo) * 3;
+    PixelLanes acc = {0, 0, 0, 0};
     for (int64_t k = 0; k < taps; ++k) {
-      r += w[k] * p[3 * k];
-      g += w[k] * p[3 * k + 1];
-      b += w[k] * p[3 * k + 2];
+      PixelLanes source;
+      std::memcpy(&source, p + 3 * k, sizeof source);
+      acc += w[k] * source;
     }
-    red[x] = r;
-    green[x] = g;
-    blue[x] = b;
+    red[x] = acc[0];
+    green[x] = acc[1];
+    blue[x] = acc[2];
   }
 }
 
-// The vertical pass of one output row of one channel: tap by tap over the whole row (contiguous,
-// vectorises at any tap count), each value still summing its taps in order, then scaled to 0..1.
+// The vertical pass of one output row of one channel, each value summing its taps in order in a
+// register, then scaled to 0..1; kTaps > 0: the tap count as a constant, unrolled (at a count
+// known only at run time the taps go tap by tap over the whole row, which vectorises too).
+template <int kTaps>
 void resample_column_row(const float* const* rows, const float* w, int64_t taps, int64_t n,
                          float* __restrict out) {
-  for (int64_t x = 0; x < n; ++x) out[x] = 0;
-  for (int64_t k = 0; k < taps; ++k) {
-    const float* __restrict row = rows[k];
-    const float weight = w[k];
-    for (int64_t x = 0; x < n; ++x) out[x] += weight * row[x];
+  if constexpr (kTaps > 0) {
+    for (int64_t x = 0; x < n; ++x) {
+      float acc = 0;
+      for (int k = 0; k < kTaps; ++k) acc += w[k] * rows[k][x];
+      out[x] = acc / 255.0f;
+    }
+  } else {
+    for (int64_t x = 0; x < n; ++x) out[x] = 0;
+    for (int64_t k = 0; k < taps; ++k) {
+      const float* __restrict row = rows[k];
+      const float weight = w[k];
+      for (int64_t x = 0; x < n; ++x) out[x] += weight * row[x];
+    }
+    for (int64_t x = 0; x < n; ++x) out[x] /= 255.0f;
   }
-  for (int64_t x = 0; x < n; ++x) out[x] /= 255.0f;
+}
+
+// The vertical pass of every output row of every channel from `across` ([3, span, size], source
+// row `row_lo` first).
+template <int kTaps>
+void resample_columns(const float* across, int64_t span, int64_t row_lo, const AxisTaps& rows,
+                      FloatImage& out) {
+  const int64_t size = out.width;
+  std::vector<const float*> sources(rows.taps);
+  for (int c = 0; c < 3; ++c)
+    for (int64_t y = 0; y < size; ++y) {
+      for (int64_t k = 0; k < rows.taps; ++k)
+        sources[k] = across + (c * span + rows.first[y] + k - row_lo) * size;
+      resample_column_row<kTaps>(sources.data(), &rows.weights[y * rows.taps], rows.taps, size,
+                                 out.plane(c) + y * size);
+    }
 }
 
 // Horizontal pass over the box's source rows [row_lo, row_hi) into `across` ([3, rows, out]),
@@ -143,20 +176,33 @@ PATHODINO_KERNEL_CLONES void resample(const RgbImage& image, const AxisTaps& row
   const int64_t row_lo = *std::min_element(rows.first.begin(), rows.first.end());
   const int64_t row_hi = *std::max_element(rows.first.begin(), rows.first.end()) + rows.taps;
   const int64_t span = row_hi - row_lo;
-  float* across = scratch_floats(scratch, 3 * span * size);  // each value written before read
+  const int64_t col_lo = *std::min_element(cols.first.begin(), cols.first.end());
+  const int64_t col_hi = *std::max_element(cols.first.begin(), cols.first.end()) + cols.taps;
+  // Scratch: the horizontal pass's output [3, span, size], then one source row as floats (each
+  // value written before it is read, the spare float after the row included).
+  float* across = scratch_floats(scratch, 3 * span * size + (col_hi - col_lo) * 3 + 1);
+  float* row_pixels = across + 3 * span * size;
+  row_pixels[(col_hi - col_lo) * 3] = 0;
   for (int64_t y = row_lo; y < row_hi; ++y) {
+    const uint8_t* source = &image.pixels[(y * image.width + col_lo) * 3];
+    for (int64_t i = 0; i < (col_hi - col_lo) * 3; ++i) row_pixels[i] = source[i];
     float* row = across + (y - row_lo) * size;
-    resample_row<kTaps>(&image.pixels[y * image.width * 3], cols, size, row, row + span * size,
+    resample_row<kTaps>(row_pixels, col_lo, cols, size, row, row + span * size,
                         row + 2 * span * size);
   }
-  std::vector<const float*> sources(rows.taps);
-  for (int c = 0; c < 3; ++c)
-    for (int64_t y = 0; y < size; ++y) {
-      for (int64_t k = 0; k < rows.taps; ++k)
-        sources[k] = across + (c * span + rows.first[y] + k - row_lo) * size;
-      resample_column_row(sources.data(), &rows.weights[y * rows.taps], rows.taps, size,
-                          out.plane(c) + y * size);
-    }
+  switch (rows.taps) {  // as the columns' taps: enlarging 2, shrinking up to 1.5× 3 or 4
+    case 2:
+      resample_columns<2>(across, span, row_lo, rows, out);
+      break;
+    case 3:
+      resample_columns<3>(across, span, row_lo, rows, out);
+      break;
+    case 4:
+      resample_columns<4>(across, span, row_lo, rows, out);
+      break;
+    default:
+      resample_columns<0>(across, span, row_lo, rows, out);
+  }
 }
 
 }  // namespace

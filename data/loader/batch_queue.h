@@ -32,8 +32,8 @@ struct BatchQueueOptions {
   uint64_t seed = 0;
   int64_t first_micro_batch = 0;  // resume point: step · micro-batches per step
   std::vector<double> mean{0.485, 0.456, 0.406}, std{0.229, 0.224, 0.225};
-  IbotMasking masking;                   // grid 0: batches carry no masks
-  HostAllocator allocate = heap_buffer;  // where crops are written
+  IbotMasking masking;                                // grid 0: batches carry no masks
+  HostAllocator allocate = recycling_heap_buffers();  // where crops are written
 };
 
 // One batch, synchronously (what each loader thread runs).

@@ -41,4 +41,10 @@ using HostAllocator = std::function<HostBuffer(size_t floats)>;
 // Heap memory, uninitialised.
 HostBuffer heap_buffer(size_t floats);
 
+// Heap memory handed out again once the batch that held it is gone (up to `keep` buffers are
+// kept): after the first batches the loader writes into pages already mapped, not into fresh
+// ones that the kernel must fault in and zero on every batch. Buffers of a size that is asked for
+// again are reused whole; the pool lives as long as the allocator or any buffer of it.
+HostAllocator recycling_heap_buffers(size_t keep = 16);
+
 }  // namespace pathodino::data

@@ -206,6 +206,32 @@ class ConstantSource final : public ImageSource {
   int64_t fail_at_;
 };
 
+// A released buffer of the size asked for is handed out again (its pages stay mapped); another
+// size gets fresh memory; no more than `keep` wait; a buffer may outlive its allocator.
+TEST(HostBuffer, RecyclingHeapReusesReleasedBuffersOfTheSameSize) {
+  HostBuffer survivor;
+  {
+    HostAllocator allocate = recycling_heap_buffers(1);
+    HostBuffer first = allocate(1000);
+    const float* first_memory = first.data();
+    first[999] = 1.0f;  // writable to the end
+    first = HostBuffer();
+    HostBuffer again = allocate(1000);
+    EXPECT_EQ(again.data(), first_memory);
+    HostBuffer other = allocate(2000);
+    EXPECT_NE(other.data(), first_memory);
+    EXPECT_EQ(other.size(), 2000u);
+    HostBuffer a = allocate(1000), b = allocate(1000);
+    const float* a_memory = a.data();
+    a = HostBuffer();
+    b = HostBuffer();  // keep = 1: only a waits
+    EXPECT_EQ(allocate(1000).data(), a_memory);
+    survivor = allocate(500);
+  }
+  survivor[499] = 2.0f;  // the allocator is gone; the buffer and its pool are not
+  EXPECT_EQ(survivor[499], 2.0f);
+}
+
 TEST(BatchQueue, NormalisesWithMeanAndStd) {
   DataOptions options = small_options();
   options.augmentation = AugmentationPreset::pathology;
