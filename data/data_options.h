@@ -74,6 +74,9 @@ struct DataOptions {
   // code does (Note [Blur probabilities] in data/augment/multi_crop.h).
   std::vector<double> blur_probabilities{0.0, 0.9, 0.5};
   double hed_jitter = 0.0;  // HED stain jitter σ per crop (data/augment/stain_jitter); 0 = off
+  // Loader threads crop and resample only; colour, blur, solarize, HED and normalisation run
+  // batched on the training device (Note [Crop plans]).
+  bool device_augment = false;
   std::vector<double> mean{0.485, 0.456, 0.406};
   std::vector<double> std{0.229, 0.224, 0.225};
   WsiOptions wsi;

@@ -142,48 +142,18 @@ PATHODINO_KERNEL_CLONES void solarize(FloatImage& image, float threshold) {
 
 namespace {
 
-enum class Jitter { brightness, contrast, saturation, hue };
-
-struct JitterStep {
-  Jitter op;
-  double amount;  // a factor, or the hue's shift in turns
-};
-
-// The steps torchvision's ColorJitter takes, in its random order with its random factors (drawn
-// in that order, only for the operations that are on).
-std::vector<JitterStep> draw_steps(const ColorJitter& jitter, std::mt19937_64& rng) {
-  std::array<Jitter, 4> order{Jitter::brightness, Jitter::contrast, Jitter::saturation,
-                              Jitter::hue};
-  std::shuffle(order.begin(), order.end(), rng);
-  auto factor = [&rng](double amount) {
-    return std::uniform_real_distribution<double>(std::max(0.0, 1 - amount), 1 + amount)(rng);
-  };
-  std::vector<JitterStep> steps;
-  for (Jitter op : order) {
-    if (op == Jitter::brightness && jitter.brightness > 0)
-      steps.push_back({op, factor(jitter.brightness)});
-    if (op == Jitter::contrast && jitter.contrast > 0)
-      steps.push_back({op, factor(jitter.contrast)});
-    if (op == Jitter::saturation && jitter.saturation > 0)
-      steps.push_back({op, factor(jitter.saturation)});
-    if (op == Jitter::hue && jitter.hue > 0)
-      steps.push_back({op, std::uniform_real_distribution<double>(-jitter.hue, jitter.hue)(rng)});
-  }
-  return steps;
-}
-
 void apply(const JitterStep& step, const PixelRun& run, double mean) {
   switch (step.op) {
-    case Jitter::brightness:
+    case JitterOp::brightness:
       brightness(run, step.amount);
       break;
-    case Jitter::contrast:
+    case JitterOp::contrast:
       contrast(run, step.amount, mean);
       break;
-    case Jitter::saturation:
+    case JitterOp::saturation:
       saturation(run, step.amount);
       break;
-    case Jitter::hue:
+    case JitterOp::hue:
       hue(run, static_cast<float>(step.amount));
   }
 }
@@ -197,7 +167,7 @@ PATHODINO_KERNEL_CLONES void apply_fused(FloatImage& image, const std::vector<Ji
   const PixelRun all = whole(image);
   const auto at_contrast = static_cast<size_t>(
       std::find_if(steps.begin(), steps.end(),
-                   [](const JitterStep& s) { return s.op == Jitter::contrast; }) -
+                   [](const JitterStep& s) { return s.op == JitterOp::contrast; }) -
       steps.begin());
   GreyLanes lanes{};
   for (int64_t from = 0; from < all.n; from += kRun) {
@@ -215,8 +185,35 @@ PATHODINO_KERNEL_CLONES void apply_fused(FloatImage& image, const std::vector<Ji
 
 }  // namespace
 
+// Torchvision's order: a random permutation of the four; a factor is drawn, in that order, only
+// for the operations that are on.
+std::vector<JitterStep> draw_jitter(const ColorJitter& jitter, std::mt19937_64& rng) {
+  std::array<JitterOp, 4> order{JitterOp::brightness, JitterOp::contrast, JitterOp::saturation,
+                                JitterOp::hue};
+  std::shuffle(order.begin(), order.end(), rng);
+  auto factor = [&rng](double amount) {
+    return std::uniform_real_distribution<double>(std::max(0.0, 1 - amount), 1 + amount)(rng);
+  };
+  std::vector<JitterStep> steps;
+  for (JitterOp op : order) {
+    if (op == JitterOp::brightness && jitter.brightness > 0)
+      steps.push_back({op, factor(jitter.brightness)});
+    if (op == JitterOp::contrast && jitter.contrast > 0)
+      steps.push_back({op, factor(jitter.contrast)});
+    if (op == JitterOp::saturation && jitter.saturation > 0)
+      steps.push_back({op, factor(jitter.saturation)});
+    if (op == JitterOp::hue && jitter.hue > 0)
+      steps.push_back({op, std::uniform_real_distribution<double>(-jitter.hue, jitter.hue)(rng)});
+  }
+  return steps;
+}
+
+void apply_jitter(FloatImage& image, const std::vector<JitterStep>& steps) {
+  apply_fused(image, steps);
+}
+
 void color_jitter(FloatImage& image, const ColorJitter& jitter, std::mt19937_64& rng) {
-  apply_fused(image, draw_steps(jitter, rng));
+  apply_jitter(image, draw_jitter(jitter, rng));
 }
 
 }  // namespace pathodino::data

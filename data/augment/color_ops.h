@@ -5,6 +5,7 @@
 #pragma once
 
 #include <random>
+#include <vector>
 
 #include "data/augment/float_image.h"
 
@@ -14,7 +15,19 @@ struct ColorJitter {
   double brightness = 0.4, contrast = 0.4, saturation = 0.2, hue = 0.1;
 };
 
-// Applies the four jitters in a random order with random factors, as torchvision does.
+enum class JitterOp { brightness, contrast, saturation, hue };
+
+struct JitterStep {
+  JitterOp op = JitterOp::brightness;
+  double amount = 1;  // a factor; for the hue, the shift in turns
+};
+
+// The jitters that are on, in torchvision's random order with their random factors (drawn in
+// that order from `rng`).
+std::vector<JitterStep> draw_jitter(const ColorJitter& jitter, std::mt19937_64& rng);
+// The steps applied in order, fused into one or two passes over the image.
+void apply_jitter(FloatImage& image, const std::vector<JitterStep>& steps);
+// Both: the four jitters in a random order with random factors, as torchvision does.
 void color_jitter(FloatImage& image, const ColorJitter& jitter, std::mt19937_64& rng);
 
 void adjust_brightness(FloatImage& image, double factor);

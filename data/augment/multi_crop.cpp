@@ -36,37 +36,59 @@ MultiCropAugment::MultiCropAugment(const DataOptions& options)
   }
 }
 
-void MultiCropAugment::crop(const RgbImage& image, const CropRecipe& recipe, std::mt19937_64& rng,
-                            FloatImage& out, Scratch& scratch) const {
-  const CropBox box =
-      random_resized_crop_box(image.height, image.width, recipe.min_scale, recipe.max_scale, rng);
+CropPlan MultiCropAugment::plan(const RgbImage& image, const CropRecipe& recipe,
+                                std::mt19937_64& rng) const {
   const auto fired = [&](double probability, const char* operation) {
     const bool yes = chance(probability, rng);
     if (yes && observer_) observer_(recipe.name, operation);
     return yes;
   };
-  // The flip is drawn right after the box, as before the resize, and applied inside it.
-  const bool flipped = fired(flip_probability_, "flip");
-  crop_and_resize(image, box, recipe.size, flipped, out, scratch);
+  CropPlan plan;
+  plan.box =
+      random_resized_crop_box(image.height, image.width, recipe.min_scale, recipe.max_scale, rng);
+  plan.flip = fired(flip_probability_, "flip");
   if (pathology_) {
-    if (chance(0.5, rng)) flip_vertical(out);
-    rotate_quarter_turns(out, std::uniform_int_distribution<int>(0, 3)(rng));
+    plan.flip_vertical = chance(0.5, rng);
+    plan.quarter_turns = std::uniform_int_distribution<int>(0, 3)(rng);
   }
-  hed_jitter(out, hed_sigma_, rng);  // draws nothing when off: DINOv2's streams stay as they are
-  if (fired(jitter_probability_, "color_jitter")) color_jitter(out, jitter_, rng);
-  if (fired(grayscale_probability_, "grayscale")) to_grayscale(out);
+  PhotometricPlan& photometric = plan.photometric;
+  photometric.hed = hed_sigma_ > 0;  // draws nothing when off: DINOv2's streams stay as they are
+  const StainShift stains = draw_stain_shift(hed_sigma_, rng);
+  photometric.hed_alpha = stains.alpha;
+  photometric.hed_beta = stains.beta;
+  if (fired(jitter_probability_, "color_jitter")) photometric.jitter = draw_jitter(jitter_, rng);
+  photometric.grayscale = fired(grayscale_probability_, "grayscale");
   if (fired(recipe.blur_probability, "blur"))
-    gaussian_blur(out, std::uniform_real_distribution<double>(0.1, 2.0)(rng), scratch);
-  if (fired(recipe.solarize_probability, "solarize")) solarize(out);
+    photometric.blur_sigma = std::uniform_real_distribution<double>(0.1, 2.0)(rng);
+  photometric.solarize = fired(recipe.solarize_probability, "solarize");
+  return plan;
+}
+
+void MultiCropAugment::crop_geometry(const RgbImage& image, const CropPlan& plan, int64_t size,
+                                     FloatImage& out, Scratch& scratch) {
+  crop_and_resize(image, plan.box, size, plan.flip, out, scratch);
+  if (plan.flip_vertical) flip_vertical(out);
+  rotate_quarter_turns(out, plan.quarter_turns);
+}
+
+void MultiCropAugment::crop(const RgbImage& image, const CropRecipe& recipe, std::mt19937_64& rng,
+                            FloatImage& out, Scratch& scratch) const {
+  const CropPlan decided = plan(image, recipe, rng);
+  crop_geometry(image, decided, recipe.size, out, scratch);
+  apply_photometric(out, decided.photometric, scratch);
 }
 
 void MultiCropAugment::operator()(const RgbImage& image, std::mt19937_64& rng,
                                   CropWorkspace& workspace) const {
-  workspace.crops.resize(2 + local_count_);
-  crop(image, globals_[0], rng, workspace.crops[0], workspace.scratch);
-  crop(image, globals_[1], rng, workspace.crops[1], workspace.scratch);
-  for (int64_t i = 0; i < local_count_; ++i)
-    crop(image, local_, rng, workspace.crops[2 + i], workspace.scratch);
+  const int64_t crops = 2 + local_count_;
+  workspace.crops.resize(crops);
+  workspace.plans.resize(crops);
+  for (int64_t c = 0; c < crops; ++c) {
+    CropPlan decided = plan(image, recipe(c), rng);
+    crop_geometry(image, decided, recipe(c).size, workspace.crops[c], workspace.scratch);
+    apply_photometric(workspace.crops[c], decided.photometric, workspace.scratch);
+    workspace.plans[c] = std::move(decided.photometric);
+  }
 }
 
 std::vector<FloatImage> MultiCropAugment::operator()(const RgbImage& image,

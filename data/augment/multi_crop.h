@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "data/augment/color_ops.h"
+#include "data/augment/crop_plan.h"
 #include "data/augment/float_image.h"
 #include "data/data_options.h"
 #include "data/rgb_image.h"
@@ -46,6 +47,7 @@ using AugmentObserver = std::function<void(const char* crop, const char* operati
 // slot keeps its size, so its storage is reused) and the kernels' scratch.
 struct CropWorkspace {
   std::vector<FloatImage> crops;
+  std::vector<PhotometricPlan> plans;  // each crop's, as applied
   Scratch scratch;
 };
 
@@ -62,6 +64,14 @@ class MultiCropAugment {
   std::vector<FloatImage> operator()(const RgbImage& image, std::mt19937_64& rng) const;
   void crop(const RgbImage& image, const CropRecipe& recipe, std::mt19937_64& rng, FloatImage& out,
             Scratch& scratch) const;
+
+  // Every decision of one crop of `image` (Note [Crop plans]), told to the observer.
+  CropPlan plan(const RgbImage& image, const CropRecipe& recipe, std::mt19937_64& rng) const;
+  // The plan's geometric half: the box resampled to the recipe's size, flipped and turned.
+  static void crop_geometry(const RgbImage& image, const CropPlan& plan, int64_t size,
+                            FloatImage& out, Scratch& scratch);
+  // The recipes in crop order: global 1, global 2, then the local recipe for every local crop.
+  const CropRecipe& recipe(int64_t crop) const { return crop < 2 ? globals_[crop] : local_; }
   void set_observer(AugmentObserver observer) { observer_ = std::move(observer); }
 
  private:

@@ -14,6 +14,12 @@ namespace pathodino::data {
 // Draws α and β per stain from `rng`; sigma 0 leaves the image as it is.
 void hed_jitter(FloatImage& image, double sigma, std::mt19937_64& rng);
 
+struct StainShift {
+  std::array<double, 3> alpha{1, 1, 1}, beta{0, 0, 0};
+};
+// The draw alone: α then β per stain, as hed_jitter draws them (nothing when sigma is 0).
+StainShift draw_stain_shift(double sigma, std::mt19937_64& rng);
+
 // The deterministic core: stains h, e, d ← α·s + β.
 void hed_jitter(FloatImage& image, const std::array<double, 3>& alpha,
                 const std::array<double, 3>& beta);

@@ -34,6 +34,8 @@ struct BatchQueueOptions {
   std::vector<double> mean{0.485, 0.456, 0.406}, std{0.229, 0.224, 0.225};
   IbotMasking masking;                                // grid 0: batches carry no masks
   HostAllocator allocate = recycling_heap_buffers();  // where crops are written
+  // Geometry only here, photometry batched on the training device (Note [Crop plans]).
+  bool device_augment = false;
 };
 
 // One batch, synchronously (what each loader thread runs).

@@ -107,6 +107,20 @@ check "global batch = ranks x micro-batches x batch" grep -q "steps of 8 images 
 check "a DINO term at log K after warm-up is named in a warning line" \
   grep -Eq '^warning: uniform collapse: after step 6 the DINO loss is [0-9.]+, at log K = 8.318' "$tmp/accum.out"
 
+# The device path: loader threads crop and resample, the photometry (HED included) runs batched on
+# the training device, here the CPU.
+"$bin" train -c "$config" "${short[@]}" --set run.name=device --set data.device_augment=true \
+  --set data.augmentation=pathology --set data.hed_jitter=0.05 > "$tmp/device.out" 2>&1; rc=$?
+check "the device path trains" test $rc -eq 0
+check "the start says where the photometry runs" grep -q "HED and normalisation batched on the cpu device" "$tmp/device.out"
+check "the device path's losses are finite" "$python" -c "
+import json, math, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if '\"loss\"' in l]
+assert len(rows) >= 3 and all(math.isfinite(r['loss']) for r in rows), rows" "$tmp/runs/device/metrics.jsonl"
+"$bin" train -c "$config" "${short[@]}" --set run.name=tiny --set data.device_augment=true \
+  --set data.local_crops_size=4 --set model.patch_size=4 > "$tmp/tiny.out" 2>&1; rc=$?
+check "crops too small for the device path are refused" grep -q "data.device_augment.*5 pixels or more, found 4" "$tmp/tiny.out"
+
 # A loss that cannot be finite: skipped steps, then a stop naming the term and the step.
 "$bin" train -c "$config" "${short[@]}" --set run.name=nan --set ssl.student_temp=1e-300 \
   --set run.max_consecutive_nonfinite=3 > "$tmp/nan.out" 2>&1; rc=$?

@@ -45,6 +45,14 @@ void check_crops(const ExperimentConfig& c, Reporter& r) {
              "local crop size " + str(c.data.local_crops_size) +
                  " is larger than the global crop size " + str(c.data.global_crops_size));
 
+  // The device path blurs by convolution after reflect padding of 4 pixels, which needs 5 or more.
+  const int64_t smallest = c.data.local_crops_number > 0
+                               ? std::min(c.data.local_crops_size, c.data.global_crops_size)
+                               : c.data.global_crops_size;
+  if (c.data.device_augment && smallest < 5)
+    r.report("data.device_augment", "data.local_crops_size",
+             "the device path needs crops of 5 pixels or more, found " + str(smallest));
+
   auto ordered_pair = [&](const std::vector<double>& v, const std::string& key) {
     if (v.size() == 2 && v[0] > v[1])
       r.report(key, "",

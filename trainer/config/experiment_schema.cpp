@@ -133,6 +133,9 @@ void declare_data(ExperimentSchema& schema) {
   KEY(data.hed_jitter, "HED stain jitter sigma per crop (Tellez 2018); 0 = off")
       .at_least(0)
       .at_most(1);
+  KEY(data.device_augment,
+      "loader threads crop and resample only; colour, blur, solarize, HED and normalisation run "
+      "batched on the training device");
   KEY(data.mean, "per-channel normalisation mean (RGB)").of_length(3).at_least(0).at_most(1);
   KEY(data.std, "per-channel normalisation std (RGB)").of_length(3).above(0);
   KEY(data.wsi.index, "tile index from `pathodino index`");

@@ -2,6 +2,10 @@
 
 #include <torch/torch.h>
 
+#include <span>
+
+#include "trainer/train/device_photometric.h"
+
 namespace pathodino::train {
 namespace {
 
@@ -37,26 +41,53 @@ data::HostAllocator pinned_host_allocator() {
   };
 }
 
+namespace {
+
+// The device path's crops: bytes to the device, the photometric plans applied there. The copy of
+// the bytes (a quarter of the per-image path's floats) is synchronous: the tensor made over the
+// buffer does not keep the buffer alive for an asynchronous one.
+void photometric_on_device(data::MultiCropBatch& batch, const torch::Device& device,
+                           ssl::SslBatch& out) {
+  const int64_t b = batch.batch_size, g = batch.global_size, l = batch.local_size;
+  const std::span<const data::PhotometricPlan> plans(batch.plans);
+  const auto bytes = [&](data::HostBuffer& pixels, int64_t crops, int64_t side) {
+    return torch::from_blob(data::pixel_bytes(pixels), {crops, 3, side, side}, torch::kUInt8)
+        .to(device);
+  };
+  out.global_crops = device_photometric(bytes(batch.global_pixels, 2 * b, g),
+                                        plans.subspan(0, 2 * b), batch.normalisation);
+  if (batch.local_count > 0)
+    out.local_crops = device_photometric(bytes(batch.local_pixels, batch.local_count * b, l),
+                                         plans.subspan(2 * b), batch.normalisation);
+}
+
+}  // namespace
+
 ssl::SslBatch to_ssl_batch(data::MultiCropBatch& batch, const torch::Device& device, bool pinned) {
   const int64_t b = batch.batch_size;
   ssl::SslBatch out;
   out.batch_size = b;
+  if (batch.mask_grid > 0) {
+    out.masks = torch::from_blob(batch.masks.data(), {2 * b, batch.mask_grid * batch.mask_grid},
+                                 torch::kUInt8)
+                    .to(torch::kBool);  // a copy: the masks never alias the batch
+    if (!device.is_cpu()) out.masks = out.masks.to(device);
+  }
+  if (batch.device_augment) {
+    photometric_on_device(batch, device, out);
+    return out;
+  }
   out.global_crops =
       as_tensor(batch.global_crops, {2 * b, 3, batch.global_size, batch.global_size}, pinned);
   if (batch.local_count > 0)
     out.local_crops = as_tensor(
         batch.local_crops, {batch.local_count * b, 3, batch.local_size, batch.local_size}, pinned);
-  if (batch.mask_grid > 0)
-    out.masks = torch::from_blob(batch.masks.data(), {2 * b, batch.mask_grid * batch.mask_grid},
-                                 torch::kUInt8)
-                    .to(torch::kBool);  // a copy: the masks never alias the batch
   if (!device.is_cpu()) {
     // Heap memory is copied synchronously (a non-blocking copy from pageable memory would stage
     // it anyway); pinned memory asynchronously, ordered before the step's kernels on the stream.
     const bool non_blocking = pinned;
     out.global_crops = out.global_crops.to(device, non_blocking, /*copy=*/true);
     if (out.local_crops.defined()) out.local_crops = out.local_crops.to(device, non_blocking);
-    if (out.masks.defined()) out.masks = out.masks.to(device);
   }
   return out;
 }

@@ -8,6 +8,7 @@ data::BatchQueueOptions make_loader_options(const ExperimentConfig& config) {
   options.seed = static_cast<uint64_t>(config.run.seed);
   options.mean = config.data.mean;
   options.std = config.data.std;
+  options.device_augment = config.data.device_augment;
   const ssl::IbotOptions& ibot = config.ssl.ibot;
   if (ibot.loss_weight > 0) {
     options.masking.grid = config.data.global_crops_size / config.model.patch_size;

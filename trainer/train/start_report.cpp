@@ -46,20 +46,26 @@ void report_compute(const RunParts& parts, const std::string& run_name,
 void report_services(const RunParts& parts, const ExperimentConfig& config, int world,
                      std::ostream& progress) {
   const metrics::MetricsOptions& m = config.metrics;
-  progress << "  data: " << parts.source->describe() << ", " << parts.loader_threads
-           << " loader thread(s) per rank\n"
-           << "  sampling: " << parts.order.description << "\n"
-           << "  checkpoints: " << parts.paths.checkpoints.string() << ", every "
-           << config.checkpoint.every_steps << " step(s) and at the end, keeping the last "
-           << config.checkpoint.keep_last << "\n"
-           << "  metrics: "
-           << (parts.prometheus->url().empty()
-                   ? std::string("no Prometheus endpoint on rank 0")
-                   : parts.prometheus->url() + " (rank r: port " + std::to_string(m.port_base) +
-                         " + its local rank)")
-           << (m.pushgateway_url.empty() ? std::string()
-                                         : ", pushed to " + m.pushgateway_url + " at the end")
-           << "\n";
+  progress
+      << "  data: " << parts.source->describe() << ", " << parts.loader_threads
+      << " loader thread(s) per rank"
+      << (config.data.device_augment
+              ? " (crop and resample; colour, blur, solarize, HED and normalisation batched on "
+                "the " +
+                    parts.device.device.str() + " device)"
+              : "")
+      << "\n"
+      << "  sampling: " << parts.order.description << "\n"
+      << "  checkpoints: " << parts.paths.checkpoints.string() << ", every "
+      << config.checkpoint.every_steps << " step(s) and at the end, keeping the last "
+      << config.checkpoint.keep_last << "\n"
+      << "  metrics: "
+      << (parts.prometheus->url().empty() ? std::string("no Prometheus endpoint on rank 0")
+                                          : parts.prometheus->url() + " (rank r: port " +
+                                                std::to_string(m.port_base) + " + its local rank)")
+      << (m.pushgateway_url.empty() ? std::string()
+                                    : ", pushed to " + m.pushgateway_url + " at the end")
+      << "\n";
   if (m.timeline_steps > 0 && m.timeline_start_step < parts.loop.total_steps)
     progress << "  timeline: steps " << m.timeline_start_step << " to "
              << m.timeline_start_step + m.timeline_steps - 1 << " -> "

@@ -73,14 +73,17 @@ DataOptions small_options() {
   return options;
 }
 
-std::vector<MultiCropBatch> drain(int64_t threads, int64_t first_step, int64_t count) {
-  const DataOptions options = small_options();
+std::vector<MultiCropBatch> drain(int64_t threads, int64_t first_step, int64_t count,
+                                  bool device_augment = false, double hed_jitter = 0) {
+  DataOptions options = small_options();
+  options.hed_jitter = hed_jitter;
   auto source = std::make_shared<SyntheticTissueSource>(options.synthetic, 1, Split::train);
   BatchQueueOptions queue_options;
   queue_options.batch_size = 5;
   queue_options.threads = threads;
   queue_options.prefetch = 2;
   queue_options.first_micro_batch = first_step;
+  queue_options.device_augment = device_augment;
   BatchQueue queue(source, MultiCropAugment(options), ShardedSampler(source->size(), 0, 1, 3),
                    queue_options);
   std::vector<MultiCropBatch> batches;
@@ -103,6 +106,40 @@ TEST(BatchQueue, SameBatchesForAnyThreadCountAndOnResume) {
   EXPECT_EQ(one[0].global_crops.size(), 2u * 5 * 3 * 32 * 32);
   EXPECT_EQ(one[0].local_crops.size(), 2u * 5 * 3 * 16 * 16);
   for (int64_t j = 0; j < 5; ++j) EXPECT_EQ(one[0].labels[j], one[0].indices[j] % 3);
+}
+
+std::vector<uint8_t> bytes_of(const HostBuffer& buffer) {  // bytes compare; floats may be NaN
+  const uint8_t* bytes = pixel_bytes(buffer);
+  return {bytes, bytes + buffer.size() * sizeof(float)};
+}
+
+// The device path's bytes and plans: the same for any thread count and on resume, the plans the
+// per-image path applied to the same images (Note [Crop plans]), the bytes its crops before
+// their photometry.
+TEST(BatchQueue, DevicePathCarriesThePerImagePlansForAnyThreadCountAndOnResume) {
+  const auto one = drain(1, 0, 4, true, 0.05), three = drain(3, 0, 4, true, 0.05);
+  const auto resumed = drain(2, 3, 1, true, 0.05);
+  const auto per_image = drain(1, 0, 4, false, 0.05);
+  int64_t jittered = 0, stained = 0;
+  for (int64_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(one[i].device_augment);
+    EXPECT_TRUE(one[i].global_crops.empty());
+    EXPECT_EQ(one[i].global_pixels.size(), floats_for_bytes(2u * 5 * 3 * 32 * 32));
+    EXPECT_EQ(one[i].local_pixels.size(), floats_for_bytes(2u * 5 * 3 * 16 * 16));
+    EXPECT_EQ(bytes_of(one[i].global_pixels), bytes_of(three[i].global_pixels));
+    EXPECT_EQ(bytes_of(one[i].local_pixels), bytes_of(three[i].local_pixels));
+    EXPECT_EQ(one[i].plans, three[i].plans);
+    EXPECT_EQ(one[i].plans, per_image[i].plans);
+    ASSERT_EQ(one[i].plans.size(), 4u * 5);
+    for (const PhotometricPlan& plan : one[i].plans) {
+      jittered += !plan.jitter.empty();
+      stained += plan.hed && plan.hed_alpha != std::array<double, 3>{1, 1, 1};
+    }
+  }
+  EXPECT_EQ(bytes_of(resumed[0].global_pixels), bytes_of(one[3].global_pixels));
+  EXPECT_EQ(resumed[0].plans, one[3].plans);
+  EXPECT_GT(jittered, 0);
+  EXPECT_EQ(stained, 4 * 4 * 5);
 }
 
 TEST(BatchQueue, AnImageGetsTheSameCropsOnAnyRankCount) {
