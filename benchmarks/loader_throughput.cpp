@@ -5,7 +5,7 @@
 // --device-augment times the device path's CPU share: read, decode, crop and resample to bytes,
 // with each crop's plan drawn (Note [Crop plans]); the photometry is left to the device.
 //   build/bin/loader_throughput --index F.pdidx [--batches 6] [--batch 16] [--no-fast-path]
-//                               [--device-augment]
+//                               [--device-augment] [--no-scaled-decode]
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -23,18 +23,21 @@ int main(int argc, char** argv) {
   CLI::App app("loader throughput, one thread");
   std::string index_file, tiles_out;
   int64_t batches = 6, batch = 16;
-  bool no_fast_path = false, device_augment = false;
+  bool no_fast_path = false, device_augment = false, no_scaled_decode = false;
   app.add_option("--index", index_file, "tile index")->required();
   app.add_option("--batches", batches, "timed batches");
   app.add_option("--batch", batch, "images per batch");
   app.add_option("--tiles-out", tiles_out, "CSV of the tiles read (path,x,y,level,size)");
   app.add_flag("--no-fast-path", no_fast_path, "OpenSlide only");
   app.add_flag("--device-augment", device_augment, "the device path's CPU share only");
+  app.add_flag("--no-scaled-decode", no_scaled_decode,
+               "decode tiles from finer levels whole, then shrink them");
   CLI11_PARSE(app, argc, argv);
 
   const auto index = std::make_shared<const TileIndex>(index_file);
   WsiReadOptions read;
   read.pool.tiff_fast_path = !no_fast_path;
+  read.scaled_decode = !no_scaled_decode;
   const WsiTileSource source(index, read);
   const DataOptions data;  // DINOv2's crops and augmentation
   const MultiCropAugment augment(data);

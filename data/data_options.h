@@ -22,6 +22,7 @@ struct WsiOptions {
   std::string balance_by;               // group column to balance over; empty = no balancing
   double balance_alpha = 0.0;           // group weight ∝ count^alpha (0 = uniform over groups)
   bool tiff_fast_path = true;           // libtiff + libjpeg-turbo for JPEG TIFFs, else OpenSlide
+  bool scaled_decode = true;  // fast path: decode at 1/2, 1/4, 1/8 when the level is that finer
   // Evaluation manifests (slide manifests: `path`, `patient`, …) whose slides and patients must
   // not train: a run on an index that holds one is refused (data/index/leakage_guard.h).
   std::vector<std::string> exclude;

@@ -44,7 +44,7 @@ constexpr size_t kRowAlignment = 32, kRowOffset = 8;  // every row ≡ 8 (mod 32
 // The decoding proper, in a function without C++ objects so that longjmp skips no destructor.
 bool decode(jpeg_decompress_struct* cinfo, ErrorManager* errors, const uint8_t* data, size_t size,
             JDIMENSION x, JDIMENSION y, JDIMENSION width, JDIMENSION height, uint8_t* out,
-            size_t out_stride, uint8_t* ring, size_t row_bytes) {
+            size_t out_stride, uint8_t* ring, size_t row_bytes, unsigned scale_denom) {
   if (setjmp(errors->jump)) return false;
   jpeg_create_decompress(cinfo);
   jpeg_mem_src(cinfo, data, static_cast<unsigned long>(size));
@@ -52,6 +52,8 @@ bool decode(jpeg_decompress_struct* cinfo, ErrorManager* errors, const uint8_t* 
   cinfo->out_color_space = JCS_RGB;
   cinfo->dct_method = JDCT_ISLOW;
   cinfo->do_fancy_upsampling = TRUE;
+  cinfo->scale_num = 1;
+  cinfo->scale_denom = scale_denom;
   jpeg_start_decompress(cinfo);
   if (x + width > cinfo->output_width || y + height > cinfo->output_height) {
     std::strcpy(errors->message, "window outside the tile");
@@ -86,7 +88,8 @@ bool decode(jpeg_decompress_struct* cinfo, ErrorManager* errors, const uint8_t* 
 }  // namespace
 
 std::string decode_jpeg_window(const std::vector<uint8_t>& stream, int64_t x, int64_t y,
-                               int64_t width, int64_t height, uint8_t* out, size_t out_stride) {
+                               int64_t width, int64_t height, uint8_t* out, size_t out_stride,
+                               int scale_denom) {
   jpeg_decompress_struct cinfo;
   std::memset(&cinfo, 0, sizeof(cinfo));  // destroy is safe even if create never ran
   ErrorManager errors;
@@ -104,7 +107,8 @@ std::string decode_jpeg_window(const std::vector<uint8_t>& stream, int64_t x, in
       (start + kRowAlignment - 1) / kRowAlignment * kRowAlignment + kRowOffset);
   const bool ok = decode(&cinfo, &errors, stream.data(), stream.size(), static_cast<JDIMENSION>(x),
                          static_cast<JDIMENSION>(y), static_cast<JDIMENSION>(width),
-                         static_cast<JDIMENSION>(height), out, out_stride, ring, row_bytes);
+                         static_cast<JDIMENSION>(height), out, out_stride, ring, row_bytes,
+                         static_cast<unsigned>(scale_denom));
   jpeg_destroy_decompress(&cinfo);
   return ok ? std::string() : std::string(errors.message[0] ? errors.message : "JPEG error");
 }

@@ -15,7 +15,11 @@ namespace pathodino::data {
 
 // Writes rows [y, y + height) × columns [x, x + width) of the decoded RGB image to `out` (3 bytes
 // per pixel, `out_stride` bytes per row). Returns an empty string, or libjpeg's message on error.
+// scale_denom 2, 4 or 8 decodes at that fraction of the size with libjpeg's DCT scaling (the
+// inverse transform of the low frequencies only: a smaller image for less work, close to an area
+// average of the full one); the window is then in the scaled image's pixels.
 std::string decode_jpeg_window(const std::vector<uint8_t>& stream, int64_t x, int64_t y,
-                               int64_t width, int64_t height, uint8_t* out, size_t out_stride);
+                               int64_t width, int64_t height, uint8_t* out, size_t out_stride,
+                               int scale_denom = 1);
 
 }  // namespace pathodino::data

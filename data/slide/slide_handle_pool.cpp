@@ -84,14 +84,18 @@ void SlideHandlePool::record_failure(size_t slide, uint64_t generation, const st
 }
 
 RgbImage SlideHandlePool::read_region(size_t slide, int64_t x, int64_t y, int32_t level,
-                                      int64_t width, int64_t height) {
+                                      int64_t width, int64_t height, int reduce) {
   for (int attempt = 0;; ++attempt) {
     const Acquired open = acquire(slide);
     if (open.fast) {
-      try {
-        return open.fast->read_region(x, y, level, width, height);
-      } catch (const std::exception&) {
-        // Declined (FastPathUnsupported) or a damaged tile: OpenSlide reads it or reports why.
+      // Declined (FastPathUnsupported) or a damaged tile: a full-size decode, then OpenSlide,
+      // reads it or reports why.
+      for (const int r : {reduce, 1}) {
+        try {
+          return open.fast->read_region(x, y, level, width, height, r);
+        } catch (const std::exception&) {
+        }
+        if (reduce == 1) break;  // the full size was the first try
       }
     }
     try {

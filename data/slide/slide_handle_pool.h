@@ -33,8 +33,11 @@ class SlideHandlePool {
  public:
   SlideHandlePool(std::vector<std::filesystem::path> slides, SlidePoolOptions options);
 
+  // With `reduce` > 1 the region may come back decoded at 1/reduce of its size (the fast path's
+  // DCT scaling, TiffRegionReader::read_region), or at full size where that is declined: the
+  // caller resizes what it gets.
   RgbImage read_region(size_t slide, int64_t x, int64_t y, int32_t level, int64_t width,
-                       int64_t height);
+                       int64_t height, int reduce = 1);
   bool quarantined(size_t slide) const;
   int64_t quarantined_count() const;
   int64_t open_count() const;

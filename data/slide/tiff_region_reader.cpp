@@ -118,7 +118,7 @@ std::vector<uint8_t> TiffRegionReader::raw_tile(const Level& level, int64_t colu
 }
 
 RgbImage TiffRegionReader::read_region(int64_t x, int64_t y, int32_t level_index, int64_t width,
-                                       int64_t height) const {
+                                       int64_t height, int reduce) const {
   if (level_index < 0 || level_index >= level_count())
     throw FastPathUnsupported(file_.string() + ": no level " + std::to_string(level_index));
   const Level& level = levels_[static_cast<size_t>(level_index)];
@@ -129,10 +129,18 @@ RgbImage TiffRegionReader::read_region(int64_t x, int64_t y, int32_t level_index
       std::abs(fy - static_cast<double>(ly)) > 1e-6)
     throw FastPathUnsupported(file_.string() + ": a fractional position on level " +
                               std::to_string(level_index));
+  const int64_t r = reduce;
+  const bool divides = lx % r == 0 && ly % r == 0 && width % r == 0 && height % r == 0 &&
+                       level.tile_width % r == 0 && level.tile_height % r == 0;
+  const bool inside =
+      lx >= 0 && ly >= 0 && lx + width <= level.width && ly + height <= level.height;
+  if (r != 1 && (!(r == 2 || r == 4 || r == 8) || !divides || !inside))
+    throw FastPathUnsupported(file_.string() + ": no decode at 1/" + std::to_string(r) +
+                              " for this region");
   RgbImage out;
-  out.width = width;
-  out.height = height;
-  out.pixels.assign(static_cast<size_t>(width * height * 3), uint8_t{255});  // outside: white
+  out.width = width / r;
+  out.height = height / r;
+  out.pixels.assign(static_cast<size_t>(out.width * out.height * 3), uint8_t{255});  // outside
   const int64_t x_end = std::min(lx + width, level.width),
                 y_end = std::min(ly + height, level.height);
   for (int64_t row = std::max<int64_t>(ly, 0) / level.tile_height; row * level.tile_height < y_end;
@@ -140,14 +148,15 @@ RgbImage TiffRegionReader::read_region(int64_t x, int64_t y, int32_t level_index
     for (int64_t col = std::max<int64_t>(lx, 0) / level.tile_width; col * level.tile_width < x_end;
          ++col) {
       // The overlap of the tile and the region, clipped to the level (OpenSlide shows the padding
-      // of edge tiles as transparent, i.e. white here), decoded straight into the region.
+      // of edge tiles as transparent, i.e. white here), decoded straight into the region; with
+      // `reduce`, every bound divides by it and the window is in the scaled tile's pixels.
       const int64_t tx0 = col * level.tile_width, ty0 = row * level.tile_height;
       const int64_t x0 = std::max(lx, tx0), x1 = std::min(x_end, tx0 + level.tile_width);
       const int64_t y0 = std::max(ly, ty0), y1 = std::min(y_end, ty0 + level.tile_height);
-      const std::string error =
-          decode_jpeg_window(raw_tile(level, col, row), x0 - tx0, y0 - ty0, x1 - x0, y1 - y0,
-                             &out.pixels[static_cast<size_t>(((y0 - ly) * width + (x0 - lx)) * 3)],
-                             static_cast<size_t>(width * 3));
+      const std::string error = decode_jpeg_window(
+          raw_tile(level, col, row), (x0 - tx0) / r, (y0 - ty0) / r, (x1 - x0) / r, (y1 - y0) / r,
+          &out.pixels[static_cast<size_t>(((y0 - ly) / r * out.width + (x0 - lx) / r) * 3)],
+          static_cast<size_t>(out.width * 3), reduce);
       if (!error.empty())
         throw std::runtime_error(file_.string() + ": JPEG tile (" + std::to_string(col) + ", " +
                                  std::to_string(row) + ") of level " + std::to_string(level_index) +

@@ -39,7 +39,11 @@ class TiffRegionReader {
   int32_t level_count() const { return static_cast<int32_t>(levels_.size()); }
   // As OpenSlideHandle::read_region: top-left (x, y) in level-0 pixels. Throws
   // FastPathUnsupported for a fractional level position, std::runtime_error on a damaged tile.
-  RgbImage read_region(int64_t x, int64_t y, int32_t level, int64_t width, int64_t height) const;
+  // `reduce` 2, 4 or 8 returns the region at that fraction of its size, decoded so by libjpeg's
+  // DCT scaling (data/slide/jpeg_window.h): for regions inside the level whose position, size
+  // and the level's tiles divide by it; others throw FastPathUnsupported.
+  RgbImage read_region(int64_t x, int64_t y, int32_t level, int64_t width, int64_t height,
+                       int reduce = 1) const;
 
  private:
   struct Level {

@@ -37,6 +37,7 @@ std::shared_ptr<const ImageSource> make_image_source(const DataOptions& options,
         throw std::runtime_error("data.source wsi: slide tiles are unlabelled (no val split)");
       WsiReadOptions read;
       read.pool.tiff_fast_path = options.wsi.tiff_fast_path;
+      read.scaled_decode = options.wsi.scaled_decode;
       auto index = std::make_shared<const TileIndex>(options.wsi.index);
       if (rank >= 0) read.pool.warn = slide_warnings(*index, rank, pseudonyms);
       return std::make_shared<WsiTileSource>(std::move(index), read);
@@ -84,6 +85,7 @@ std::shared_ptr<const ImageSource> make_labelled_source(const DataOptions& optio
       return std::make_shared<DicomSource>(set.dataset, split, options.dicom.read, pseudonyms);
     WsiReadOptions read;
     read.pool.tiff_fast_path = options.wsi.tiff_fast_path;
+    read.scaled_decode = options.wsi.scaled_decode;
     return std::make_shared<LabelledIndexSource>(std::make_shared<const TileIndex>(set.dataset),
                                                  set.label_column, split, read);
   }

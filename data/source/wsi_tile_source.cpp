@@ -29,6 +29,13 @@ RgbImage resize_to(const RgbImage& image, int64_t size) {
   return out;
 }
 
+// The largest of 8, 4, 2 that divides the read size and leaves at least the tile size; else 1.
+int decode_reduction(int64_t read_size, int64_t tile_size) {
+  for (const int r : {8, 4, 2})
+    if (read_size % r == 0 && read_size / r >= tile_size) return r;
+  return 1;
+}
+
 }  // namespace
 
 WsiTileSource::WsiTileSource(std::shared_ptr<const TileIndex> index, WsiReadOptions options)
@@ -41,9 +48,11 @@ WsiTileSource::WsiTileSource(std::shared_ptr<const TileIndex> index, WsiReadOpti
 RgbImage WsiTileSource::read_tile(int64_t i) const {
   const IndexedTile& tile = index_->tile(i);
   const IndexedGrid& grid = index_->grids()[tile.grid];
-  RgbImage region =
-      pool_.read_region(grid.slide, tile.x, tile.y, grid.level, grid.read_size, grid.read_size);
-  if (grid.read_size == grid.tile_size) return region;
+  const int reduce = options_.scaled_decode ? decode_reduction(grid.read_size, grid.tile_size) : 1;
+  // The region comes back at 1/reduce of its size or, where that is declined, whole.
+  RgbImage region = pool_.read_region(grid.slide, tile.x, tile.y, grid.level, grid.read_size,
+                                      grid.read_size, reduce);
+  if (region.width == grid.tile_size && region.height == grid.tile_size) return region;
   return resize_to(region, grid.tile_size);
 }
 

@@ -18,6 +18,9 @@ namespace pathodino::data {
 
 struct WsiReadOptions {
   SlidePoolOptions pool;
+  // A tile read from a level 2, 4 or 8 times finer than its µm/px is decoded at that fraction
+  // (the fast path's DCT scaling) where it can be, instead of decoded whole and then shrunk.
+  bool scaled_decode = true;
   int64_t max_stand_ins = 16;  // probes for a readable stand-in before the read is an error
 };
 

@@ -1,6 +1,6 @@
 // `pathodino synth --out DIR [--slides N] [--seed S] [--width W --height H] [--mpp M]
 // [--classes N | --class-proportions 70,20,5,5] [--tumour-slides F] [--patients]
-// [--labelled-tiles N] [--threads N]`: synthetic
+// [--no-pyramid] [--labelled-tiles N] [--threads N]`: synthetic
 // whole-slide images for tests and the demo — pyramidal tiled JPEG TIFFs, alternating Aperio
 // flavour (slide_000.svs, …) and generic TIFF (slide_001.tiff, …), with a manifest.csv (group
 // columns `site` — every third slide at site_b — and `scanner`; with --tumour-slides also the
@@ -205,6 +205,8 @@ void add_synth_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0.0, 1.0));
   command->add_flag("--patients", args->patients,
                     "add a patient column (two slides per patient) without the slide label");
+  command->add_flag("!--no-pyramid", args->slide.pyramid,
+                    "level 0 only, as some scanners' exports (coarser tiles are read from it)");
   command->add_option("--threads", args->threads, "slides written at once; 0 = all cores")
       ->check(CLI::NonNegativeNumber);
   command->callback([args, &exit_code] {

@@ -150,6 +150,9 @@ void declare_data(ExperimentSchema& schema) {
   KEY(data.wsi.patient_column, "the manifests' column naming the patient (leakage guard)");
   KEY(data.wsi.tiff_fast_path,
       "decode JPEG TIFF tiles with libjpeg-turbo (pixel-identical to OpenSlide)");
+  KEY(data.wsi.scaled_decode,
+      "fast path: decode at 1/2, 1/4 or 1/8 (DCT scaling) when the level is that much finer than "
+      "the tiles");
   KEY(data.images.root, "folder of images (one subfolder per class) or a CSV");
   KEY(data.dicom.index, "DICOM index (pathodino index-dicom)");
   KEY(data.dicom.read.window,

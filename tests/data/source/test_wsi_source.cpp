@@ -4,6 +4,8 @@
 // then quarantined with one warning, a slide that recovers read again.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -115,6 +117,45 @@ TEST_F(WsiSource, CoarserTargetsReadAPyramidLevelAndComeOutAtTileSize) {
   const LabelledImage tile = source.read(0);
   EXPECT_EQ(tile.image.width, 128);
   EXPECT_EQ(tile.image.height, 128);
+}
+
+// Slides with level 0 only: a tile at 2× or 4× level 0's µm/px is read 2× or 4× larger. With
+// scaled_decode the fast path decodes it at 1/2 or 1/4 (DCT scaling) instead of decoding it whole
+// and shrinking it: the same tiles within ~3 grey levels on average.
+TEST_F(WsiSource, TilesFromAFinerLevelAreDecodedScaledAndCloseToTheShrunkFullDecode) {
+  slides_.clear();
+  for (int i = 0; i < 2; ++i) {
+    SyntheticSlideOptions o;
+    o.width = 1536;
+    o.height = 1024;
+    o.seed = 40 + static_cast<uint64_t>(i);
+    o.pyramid = false;
+    o.flavour = i == 0 ? SlideFlavour::aperio : SlideFlavour::generic;
+    slides_.push_back(dir_ / (i == 0 ? "flat.svs" : "flat.tiff"));
+    write_synthetic_slide(o, slides_.back());
+  }
+  for (const auto& [mpp, reduce] : {std::pair{1.0, 2}, std::pair{2.0, 4}}) {
+    const auto tiles = index(mpp, 112);
+    const IndexedGrid& g = tiles->grids()[tiles->tile(0).grid];
+    ASSERT_EQ(g.level, 0);
+    ASSERT_EQ(g.read_size, 112 * reduce);
+    WsiReadOptions scaled = quiet_options(), whole = quiet_options();
+    whole.scaled_decode = false;
+    const WsiTileSource fast(tiles, scaled), slow(tiles, whole);
+    double total = 0, count = 0;
+    for (int64_t i = 0; i < std::min<int64_t>(tiles->size(), 12); ++i) {
+      const LabelledImage a = fast.read(i), b = slow.read(i);
+      ASSERT_EQ(a.image.width, 112);
+      ASSERT_EQ(b.image.width, 112);
+      for (size_t k = 0; k < a.image.pixels.size(); ++k)
+        total += std::abs(static_cast<int>(a.image.pixels[k]) - b.image.pixels[k]);
+      count += static_cast<double>(a.image.pixels.size());
+    }
+    std::printf("read 1/%d scaled against whole and shrunk: mean |diff| %.2f grey levels\n", reduce,
+                total / count);
+    EXPECT_LE(total / count, 3.5);  // sharper than the area average at texture edges
+    EXPECT_GT(total, 0);            // the scaled decode did run
+  }
 }
 
 TEST_F(WsiSource, ASlideCorruptedAfterIndexingIsSkippedCountedAndQuarantined) {
