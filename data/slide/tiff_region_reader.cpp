@@ -117,26 +117,38 @@ std::vector<uint8_t> TiffRegionReader::raw_tile(const Level& level, int64_t colu
   return stream;
 }
 
-RgbImage TiffRegionReader::read_region(int64_t x, int64_t y, int32_t level_index, int64_t width,
-                                       int64_t height, int reduce) const {
-  if (level_index < 0 || level_index >= level_count())
-    throw FastPathUnsupported(file_.string() + ": no level " + std::to_string(level_index));
-  const Level& level = levels_[static_cast<size_t>(level_index)];
+std::pair<int64_t, int64_t> TiffRegionReader::level_position(const Level& level, int32_t index,
+                                                             int64_t x, int64_t y) const {
   const double fx = static_cast<double>(x) / level.downsample;
   const double fy = static_cast<double>(y) / level.downsample;
   const int64_t lx = std::llround(fx), ly = std::llround(fy);
   if (std::abs(fx - static_cast<double>(lx)) > 1e-6 ||
       std::abs(fy - static_cast<double>(ly)) > 1e-6)
     throw FastPathUnsupported(file_.string() + ": a fractional position on level " +
-                              std::to_string(level_index));
-  const int64_t r = reduce;
+                              std::to_string(index));
+  return {lx, ly};
+}
+
+void TiffRegionReader::check_reduction(const Level& level, int64_t lx, int64_t ly, int64_t width,
+                                       int64_t height, int64_t r) const {
+  if (r == 1) return;
   const bool divides = lx % r == 0 && ly % r == 0 && width % r == 0 && height % r == 0 &&
                        level.tile_width % r == 0 && level.tile_height % r == 0;
   const bool inside =
       lx >= 0 && ly >= 0 && lx + width <= level.width && ly + height <= level.height;
-  if (r != 1 && (!(r == 2 || r == 4 || r == 8) || !divides || !inside))
+  if (!(r == 2 || r == 4 || r == 8) || !divides || !inside)
     throw FastPathUnsupported(file_.string() + ": no decode at 1/" + std::to_string(r) +
                               " for this region");
+}
+
+RgbImage TiffRegionReader::read_region(int64_t x, int64_t y, int32_t level_index, int64_t width,
+                                       int64_t height, int reduce) const {
+  if (level_index < 0 || level_index >= level_count())
+    throw FastPathUnsupported(file_.string() + ": no level " + std::to_string(level_index));
+  const Level& level = levels_[static_cast<size_t>(level_index)];
+  const auto [lx, ly] = level_position(level, level_index, x, y);
+  const int64_t r = reduce;
+  check_reduction(level, lx, ly, width, height, r);
   RgbImage out;
   out.width = width / r;
   out.height = height / r;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "data/rgb_image.h"
@@ -55,6 +56,12 @@ class TiffRegionReader {
   // The current directory as a level; throws FastPathUnsupported for what the path cannot read.
   static Level read_level(struct tiff* tiff, const std::filesystem::path& file);
   std::vector<uint8_t> raw_tile(const Level& level, int64_t column, int64_t row) const;
+  // Level-0 (x, y) as whole pixels of the level; throws FastPathUnsupported for a fraction.
+  std::pair<int64_t, int64_t> level_position(const Level& level, int32_t index, int64_t x,
+                                             int64_t y) const;
+  // Throws FastPathUnsupported unless the region can be decoded at 1/r (r = 1: always).
+  void check_reduction(const Level& level, int64_t lx, int64_t ly, int64_t width, int64_t height,
+                       int64_t r) const;
 
   std::filesystem::path file_;
   tiff* tiff_ = nullptr;
