@@ -5,8 +5,10 @@
 //    (no file, no window, no colour conversion beyond libjpeg's own);
 //  - every pass over a crop against streaming its bytes once in and once out at this machine's
 //    memcpy bandwidth (what a pass bound only by memory would take).
-// The random decisions are MultiCropAugment's (data/augment/multi_crop.cpp) with its
-// probabilities; HED jitter is not in DINOv2's recipe and is timed on every crop beside the total.
+// The random decisions follow MultiCropAugment's probabilities (data/augment/multi_crop.cpp); the
+// flip happens inside the resample, as in the loader; crops and scratch are reused from image to
+// image, as in the loader. HED jitter is not in DINOv2's recipe and is timed on every crop beside
+// the total.
 // The sum of the stages is printed next to make_multi_crop_batch itself on the same tiles.
 //   build/bin/loader_stages --index F.pdidx [--images 96] [--json F]
 #include <turbojpeg.h>

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -128,6 +129,25 @@ void resample_row(const float* pixels, int64_t col_lo, const AxisTaps& cols, int
   }
 }
 
+// Calls f with the tap count as a constant for the common counts (enlarging: 2; shrinking up to
+// 1.5×: 3 or 4), else with 0 (the count read at run time).
+template <class F>
+void with_taps(int64_t taps, F&& f) {
+  switch (taps) {
+    case 2:
+      f(std::integral_constant<int, 2>{});
+      break;
+    case 3:
+      f(std::integral_constant<int, 3>{});
+      break;
+    case 4:
+      f(std::integral_constant<int, 4>{});
+      break;
+    default:
+      f(std::integral_constant<int, 0>{});
+  }
+}
+
 // The vertical pass of one output row of one channel, each value summing its taps in order in a
 // register, then scaled to 0..1; kTaps > 0: the tap count as a constant, unrolled (at a count
 // known only at run time the taps go tap by tap over the whole row, which vectorises too).
@@ -190,19 +210,9 @@ PATHODINO_KERNEL_CLONES void resample(const RgbImage& image, const AxisTaps& row
     resample_row<kTaps>(row_pixels, col_lo, cols, size, row, row + span * size,
                         row + 2 * span * size);
   }
-  switch (rows.taps) {  // as the columns' taps: enlarging 2, shrinking up to 1.5× 3 or 4
-    case 2:
-      resample_columns<2>(across, span, row_lo, rows, out);
-      break;
-    case 3:
-      resample_columns<3>(across, span, row_lo, rows, out);
-      break;
-    case 4:
-      resample_columns<4>(across, span, row_lo, rows, out);
-      break;
-    default:
-      resample_columns<0>(across, span, row_lo, rows, out);
-  }
+  with_taps(rows.taps, [&](auto taps) {
+    resample_columns<decltype(taps)::value>(across, span, row_lo, rows, out);
+  });
 }
 
 }  // namespace
@@ -216,19 +226,8 @@ void crop_and_resize(const RgbImage& image, const CropBox& box, int64_t out_size
   const AxisTaps cols = axis_taps(box.left, box.width, out_size, image.width, mirrored);
   out.height = out.width = out_size;
   out.pixels.resize(3 * out_size * out_size);
-  switch (cols.taps) {  // enlarging: 2 taps; shrinking up to 1.5×: 3 or 4
-    case 2:
-      resample<2>(image, rows, cols, out, scratch);
-      break;
-    case 3:
-      resample<3>(image, rows, cols, out, scratch);
-      break;
-    case 4:
-      resample<4>(image, rows, cols, out, scratch);
-      break;
-    default:
-      resample<0>(image, rows, cols, out, scratch);
-  }
+  with_taps(cols.taps,
+            [&](auto taps) { resample<decltype(taps)::value>(image, rows, cols, out, scratch); });
 }
 
 FloatImage crop_and_resize(const RgbImage& image, const CropBox& box, int64_t out_size,

@@ -26,21 +26,30 @@ namespace fs = std::filesystem;
 
 class TiffFastPath : public testing::TestWithParam<SlideFlavour> {
  protected:
+  // Sides that are not multiples of the tile size: edge tiles are padded.
+  static constexpr int64_t kWidth = 3000, kHeight = 2100;
+
+  fs::path write_slide(uint64_t seed, const std::string& stem) {
+    SyntheticSlideOptions o;
+    o.width = kWidth;
+    o.height = kHeight;
+    o.region_size = 512;
+    o.flavour = GetParam();
+    o.stain_variation = 1;
+    o.seed = seed;
+    const fs::path file =
+        scratch_ / (stem + (GetParam() == SlideFlavour::aperio ? ".svs" : ".tiff"));
+    write_synthetic_slide(o, file);
+    return file;
+  }
+
   testing_support::ScratchDir scratch_{"fast_path"};
 };
 
 TEST_P(TiffFastPath, RegionsArePixelIdenticalToOpenSlide) {
-  SyntheticSlideOptions o;
-  o.width = 3000;  // not a multiple of the tile size: edge tiles are padded
-  o.height = 2100;
-  o.region_size = 512;
-  o.flavour = GetParam();
-  o.stain_variation = 1;
-  o.seed = 31;
-  const fs::path file = scratch_ / (GetParam() == SlideFlavour::aperio ? "s.svs" : "s.tiff");
-  write_synthetic_slide(o, file);
+  const fs::path file = write_slide(31, "s");
   const OpenSlideHandle slide(file);
-  const TiffRegionReader fast(file, slide.level_count(), o.width, o.height);
+  const TiffRegionReader fast(file, slide.level_count(), kWidth, kHeight);
   ASSERT_EQ(fast.level_count(), slide.level_count());
   std::mt19937_64 rng(5);
   int compared = 0;
@@ -73,17 +82,9 @@ TEST_P(TiffFastPath, RegionsArePixelIdenticalToOpenSlide) {
 // What the scaled decode cannot do (a position, size or tile that r does not divide, a region past
 // the level's edge, another r) is refused.
 TEST_P(TiffFastPath, ScaledDecodeIsCloseToTheAreaAverageOfTheFullDecode) {
-  SyntheticSlideOptions o;
-  o.width = 3000;
-  o.height = 2100;
-  o.region_size = 512;
-  o.flavour = GetParam();
-  o.stain_variation = 1;
-  o.seed = 32;
-  const fs::path file = scratch_ / (GetParam() == SlideFlavour::aperio ? "r.svs" : "r.tiff");
-  write_synthetic_slide(o, file);
+  const fs::path file = write_slide(32, "r");
   const OpenSlideHandle slide(file);
-  const TiffRegionReader fast(file, slide.level_count(), o.width, o.height);
+  const TiffRegionReader fast(file, slide.level_count(), kWidth, kHeight);
   double worst_mean = 0;
   for (const int r : {2, 4, 8})
     for (const auto& [x, y] : {std::pair<int64_t, int64_t>{0, 0}, {264, 400}, {1032, 40}}) {
