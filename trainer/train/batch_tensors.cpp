@@ -43,16 +43,22 @@ data::HostAllocator pinned_host_allocator() {
 
 namespace {
 
-// The device path's crops: bytes to the device, the photometric plans applied there. The copy of
-// the bytes (a quarter of the per-image path's floats) is synchronous: the tensor made over the
-// buffer does not keep the buffer alive for an asynchronous one.
-void photometric_on_device(data::MultiCropBatch& batch, const torch::Device& device,
+// The device path's crops: bytes to the device, the photometric plans applied there. From pinned
+// memory the bytes are a view of the pinned tensor that owns them, so the copy runs
+// asynchronously as the per-image path's floats do; from heap memory it is synchronous.
+void photometric_on_device(data::MultiCropBatch& batch, const torch::Device& device, bool pinned,
                            ssl::SslBatch& out) {
   const int64_t b = batch.batch_size, g = batch.global_size, l = batch.local_size;
   const std::span<const data::PhotometricPlan> plans(batch.plans);
   const auto bytes = [&](data::HostBuffer& pixels, int64_t crops, int64_t side) {
-    return torch::from_blob(data::pixel_bytes(pixels), {crops, 3, side, side}, torch::kUInt8)
-        .to(device);
+    const std::vector<int64_t> sizes{crops, 3, side, side};
+    if (pinned)
+      return std::static_pointer_cast<torch::Tensor>(pixels.owner())
+          ->view(torch::kUInt8)
+          .narrow(0, 0, crops * 3 * side * side)
+          .view(sizes)
+          .to(device, /*non_blocking=*/true);
+    return torch::from_blob(data::pixel_bytes(pixels), sizes, torch::kUInt8).to(device);
   };
   out.global_crops = device_photometric(bytes(batch.global_pixels, 2 * b, g),
                                         plans.subspan(0, 2 * b), batch.normalisation);
@@ -74,7 +80,7 @@ ssl::SslBatch to_ssl_batch(data::MultiCropBatch& batch, const torch::Device& dev
     if (!device.is_cpu()) out.masks = out.masks.to(device);
   }
   if (batch.device_augment) {
-    photometric_on_device(batch, device, out);
+    photometric_on_device(batch, device, pinned, out);
     return out;
   }
   out.global_crops =

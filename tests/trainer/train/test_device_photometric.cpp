@@ -98,23 +98,41 @@ TEST(DevicePhotometric, EqualsThePerImagePathOnTheSameBytes) {
                std::invalid_argument);
 }
 
+// Synthetic tissue through the multi-crop recipe at the given crop sizes, one rank.
+struct Loader {
+  Loader(int64_t global, int64_t local, int64_t locals, data::SyntheticOptions synthetic)
+      : options(with_crops(global, local, locals, synthetic)),
+        source(options.synthetic, 1, data::Split::train),
+        augment(options),
+        sampler(source.size(), 0, 1, 7) {}
+  static data::DataOptions with_crops(int64_t global, int64_t local, int64_t locals,
+                                      data::SyntheticOptions synthetic) {
+    data::DataOptions o;
+    o.global_crops_size = global;
+    o.local_crops_size = local;
+    o.local_crops_number = locals;
+    o.synthetic = synthetic;
+    return o;
+  }
+  data::MultiCropBatch batch(const data::BatchQueueOptions& queue, int64_t micro_batch) const {
+    return data::make_multi_crop_batch(source, augment, sampler, queue, micro_batch);
+  }
+  data::DataOptions options;
+  data::SyntheticTissueSource source;
+  data::MultiCropAugment augment;
+  data::ShardedSampler sampler;
+};
+
 // Whole batches: the two loader paths on the same images draw the same plans; the device path
 // quantises each crop to bytes after its geometry, so its outputs differ from the per-image
 // path's by that rounding, carried through the photometry.
 TEST(DevicePhotometric, TheLoadersTwoPathsGiveTheSameBatchesButForByteRounding) {
-  data::DataOptions options;
-  options.global_crops_size = 48;
-  options.local_crops_size = 24;
-  options.local_crops_number = 4;
-  options.synthetic = {3, 16, 96};
-  const data::SyntheticTissueSource source(options.synthetic, 1, data::Split::train);
-  const data::MultiCropAugment augment(options);
-  const data::ShardedSampler sampler(source.size(), 0, 1, 7);
+  const Loader loader(48, 24, 4, {3, 16, 96});
   data::BatchQueueOptions queue;
   queue.batch_size = 8;
-  const auto cpu = data::make_multi_crop_batch(source, augment, sampler, queue, 1);
+  const auto cpu = loader.batch(queue, 1);
   queue.device_augment = true;
-  auto on_device = data::make_multi_crop_batch(source, augment, sampler, queue, 1);
+  auto on_device = loader.batch(queue, 1);
   ASSERT_EQ(on_device.plans, cpu.plans);
   auto cpu_copy = cpu;
   const auto a = to_ssl_batch(cpu_copy, torch::kCPU), b = to_ssl_batch(on_device, torch::kCPU);
@@ -129,6 +147,28 @@ TEST(DevicePhotometric, TheLoadersTwoPathsGiveTheSameBatchesButForByteRounding) 
     EXPECT_LT(mean, 4e-3);  // half a byte step is 0.5 / 255 / 0.225 = 8.7e-3 after normalising
     EXPECT_LT(std::abs(x.mean().item<double>() - y.mean().item<double>()), 1e-3);
     EXPECT_LT(std::abs(x.std().item<double>() - y.std().item<double>()), 1e-3);
+  }
+}
+
+// With buffers owned by tensors (what pinned_host_allocator hands out, here without pinning, which
+// needs CUDA), the batch's floats and the device path's bytes are read as views of those tensors.
+TEST(DevicePhotometric, BuffersOwnedByTensorsAreReadAsTheirViews) {
+  const Loader loader(32, 15, 2, {3, 8, 48});  // 2 · 3 · 3 · 15² bytes: not whole floats
+  data::BatchQueueOptions queue;
+  queue.batch_size = 3;
+  queue.allocate = [](size_t floats) {
+    auto tensor = std::make_shared<torch::Tensor>(torch::empty({static_cast<int64_t>(floats)}));
+    float* data = tensor->data_ptr<float>();
+    return data::HostBuffer(data, floats, std::move(tensor));
+  };
+  for (bool device_augment : {false, true}) {
+    queue.device_augment = device_augment;
+    auto batch = loader.batch(queue, 0);
+    const auto owned = to_ssl_batch(batch, torch::kCPU, /*pinned=*/true);
+    const auto wrapped = to_ssl_batch(batch, torch::kCPU, /*pinned=*/false);
+    EXPECT_TRUE(torch::equal(owned.global_crops, wrapped.global_crops)) << device_augment;
+    EXPECT_TRUE(torch::equal(owned.local_crops, wrapped.local_crops)) << device_augment;
+    EXPECT_EQ(owned.local_crops.sizes(), (std::vector<int64_t>{6, 3, 15, 15}));
   }
 }
 
