@@ -158,31 +158,6 @@ void apply(const JitterStep& step, const PixelRun& run, double mean) {
   }
 }
 
-// The steps fused: every step runs on a run of pixels small enough to stay in the L1 cache before
-// the next run is touched, so the image is read and written once (twice with contrast, whose mean
-// grey level needs every pixel after the steps before it: Note [Grey lanes]). Each pixel goes
-// through the same arithmetic as with one pass per step.
-PATHODINO_KERNEL_CLONES void apply_fused(FloatImage& image, const std::vector<JitterStep>& steps) {
-  constexpr int64_t kRun = 512;  // pixels: 6 KiB of floats
-  const PixelRun all = whole(image);
-  const auto at_contrast = static_cast<size_t>(
-      std::find_if(steps.begin(), steps.end(),
-                   [](const JitterStep& s) { return s.op == JitterOp::contrast; }) -
-      steps.begin());
-  GreyLanes lanes{};
-  for (int64_t from = 0; from < all.n; from += kRun) {
-    const PixelRun run = part(all, from, std::min(kRun, all.n - from));
-    for (size_t s = 0; s < at_contrast; ++s) apply(steps[s], run, 0);
-    if (at_contrast < steps.size()) add_grey(run, lanes);
-  }
-  if (at_contrast == steps.size()) return;
-  const double mean = mean_of(lanes, all.n);
-  for (int64_t from = 0; from < all.n; from += kRun) {
-    const PixelRun run = part(all, from, std::min(kRun, all.n - from));
-    for (size_t s = at_contrast; s < steps.size(); ++s) apply(steps[s], run, mean);
-  }
-}
-
 }  // namespace
 
 // Torchvision's order: a random permutation of the four; a factor is drawn, in that order, only
@@ -208,8 +183,29 @@ std::vector<JitterStep> draw_jitter(const ColorJitter& jitter, std::mt19937_64& 
   return steps;
 }
 
-void apply_jitter(FloatImage& image, const std::vector<JitterStep>& steps) {
-  apply_fused(image, steps);
+// The steps fused: every step runs on a run of pixels small enough to stay in the L1 cache before
+// the next run is touched, so the image is read and written once (twice with contrast, whose mean
+// grey level needs every pixel after the steps before it: Note [Grey lanes]). Each pixel goes
+// through the same arithmetic as with one pass per step.
+PATHODINO_KERNEL_CLONES void apply_jitter(FloatImage& image, const std::vector<JitterStep>& steps) {
+  constexpr int64_t kRun = 512;  // pixels: 6 KiB of floats
+  const PixelRun all = whole(image);
+  const auto at_contrast = static_cast<size_t>(
+      std::find_if(steps.begin(), steps.end(),
+                   [](const JitterStep& s) { return s.op == JitterOp::contrast; }) -
+      steps.begin());
+  GreyLanes lanes{};
+  for (int64_t from = 0; from < all.n; from += kRun) {
+    const PixelRun run = part(all, from, std::min(kRun, all.n - from));
+    for (size_t s = 0; s < at_contrast; ++s) apply(steps[s], run, 0);
+    if (at_contrast < steps.size()) add_grey(run, lanes);
+  }
+  if (at_contrast == steps.size()) return;
+  const double mean = mean_of(lanes, all.n);
+  for (int64_t from = 0; from < all.n; from += kRun) {
+    const PixelRun run = part(all, from, std::min(kRun, all.n - from));
+    for (size_t s = at_contrast; s < steps.size(); ++s) apply(steps[s], run, mean);
+  }
 }
 
 void color_jitter(FloatImage& image, const ColorJitter& jitter, std::mt19937_64& rng) {

@@ -20,6 +20,7 @@ enum class JitterOp { brightness, contrast, saturation, hue };
 struct JitterStep {
   JitterOp op = JitterOp::brightness;
   double amount = 1;  // a factor; for the hue, the shift in turns
+  bool operator==(const JitterStep&) const = default;
 };
 
 // The jitters that are on, in torchvision's random order with their random factors (drawn in

@@ -24,9 +24,8 @@ struct PhotometricPlan {
   bool grayscale = false;
   double blur_sigma = 0;  // 0: no blur
   bool solarize = false;
+  bool operator==(const PhotometricPlan&) const = default;
 };
-
-bool operator==(const PhotometricPlan& a, const PhotometricPlan& b);
 
 struct CropPlan {
   CropBox box;

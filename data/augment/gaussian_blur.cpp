@@ -7,7 +7,6 @@
 #include "data/augment/kernel_clones.h"
 
 namespace pathodino::data {
-namespace {
 
 std::vector<float> gaussian_kernel(double sigma, int kernel_size) {
   const int half = kernel_size / 2;
@@ -21,6 +20,8 @@ std::vector<float> gaussian_kernel(double sigma, int kernel_size) {
   for (auto& k : kernel) k = static_cast<float>(k / total);
   return kernel;
 }
+
+namespace {
 
 // Index i of a row or column of n, reflected at the borders (without repeating the edge).
 int64_t reflect(int64_t i, int64_t n) {

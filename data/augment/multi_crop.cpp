@@ -71,13 +71,6 @@ void MultiCropAugment::crop_geometry(const RgbImage& image, const CropPlan& plan
   rotate_quarter_turns(out, plan.quarter_turns);
 }
 
-void MultiCropAugment::crop(const RgbImage& image, const CropRecipe& recipe, std::mt19937_64& rng,
-                            FloatImage& out, Scratch& scratch) const {
-  const CropPlan decided = plan(image, recipe, rng);
-  crop_geometry(image, decided, recipe.size, out, scratch);
-  apply_photometric(out, decided.photometric, scratch);
-}
-
 void MultiCropAugment::operator()(const RgbImage& image, std::mt19937_64& rng,
                                   CropWorkspace& workspace) const {
   const int64_t crops = 2 + local_count_;

@@ -62,8 +62,6 @@ class MultiCropAugment {
   // Crops in order: global 1, global 2, locals 1..N, into `workspace.crops`.
   void operator()(const RgbImage& image, std::mt19937_64& rng, CropWorkspace& workspace) const;
   std::vector<FloatImage> operator()(const RgbImage& image, std::mt19937_64& rng) const;
-  void crop(const RgbImage& image, const CropRecipe& recipe, std::mt19937_64& rng, FloatImage& out,
-            Scratch& scratch) const;
 
   // Every decision of one crop of `image` (Note [Crop plans]), told to the observer.
   CropPlan plan(const RgbImage& image, const CropRecipe& recipe, std::mt19937_64& rng) const;

@@ -18,10 +18,7 @@ float expf(float) noexcept;
 namespace pathodino::data {
 namespace {
 
-// Rows: the RGB absorbance of one unit of haematoxylin, eosin, DAB (Ruifrok & Johnston, as in
-// scikit-image's rgb_from_hed), and its inverse (hed_from_rgb), computed once.
-constexpr double kRgbFromHed[3][3] = {{0.65, 0.70, 0.29}, {0.07, 0.99, 0.11}, {0.27, 0.57, 0.78}};
-
+// The inverse of kRgbFromHed (scikit-image's hed_from_rgb).
 std::array<std::array<double, 3>, 3> inverse(const double m[3][3]) {
   const double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
                      m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +

@@ -11,6 +11,11 @@
 
 namespace pathodino::data {
 
+// Rows: the RGB absorbance of one unit of haematoxylin, eosin, DAB (Ruifrok & Johnston, as in
+// scikit-image's rgb_from_hed).
+inline constexpr double kRgbFromHed[3][3] = {
+    {0.65, 0.70, 0.29}, {0.07, 0.99, 0.11}, {0.27, 0.57, 0.78}};
+
 // Draws α and β per stain from `rng`; sigma 0 leaves the image as it is.
 void hed_jitter(FloatImage& image, double sigma, std::mt19937_64& rng);
 

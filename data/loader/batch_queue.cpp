@@ -15,6 +15,11 @@ std::mt19937_64 image_stream(const BatchQueueOptions& options, const MultiCropBa
                                    static_cast<uint64_t>(batch.first_slot + j)}));
 }
 
+ChannelStats channel_stats(const BatchQueueOptions& options) {
+  return {{options.mean.at(0), options.mean.at(1), options.mean.at(2)},
+          {options.std.at(0), options.std.at(1), options.std.at(2)}};
+}
+
 // The per-image path: every crop augmented whole on the CPU and normalised into the batch.
 void augment_on_cpu(const ImageSource& source, const MultiCropAugment& augment,
                     const BatchQueueOptions& options, MultiCropBatch& batch) {
@@ -22,8 +27,7 @@ void augment_on_cpu(const ImageSource& source, const MultiCropAugment& augment,
                 l = batch.local_size * batch.local_size * 3;
   batch.global_crops = options.allocate(2 * b * g);
   if (batch.local_count > 0) batch.local_crops = options.allocate(batch.local_count * b * l);
-  const ChannelStats stats{{options.mean.at(0), options.mean.at(1), options.mean.at(2)},
-                           {options.std.at(0), options.std.at(1), options.std.at(2)}};
+  const ChannelStats stats = channel_stats(options);
   batch.plans.resize((2 + batch.local_count) * b);
   CropWorkspace workspace;  // reused by every image of the batch
   for (int64_t j = 0; j < b; ++j) {
@@ -36,7 +40,8 @@ void augment_on_cpu(const ImageSource& source, const MultiCropAugment& augment,
       normalise_into(crops[c], stats, &batch.global_crops[(c * b + j) * g]);
     for (int64_t c = 0; c < batch.local_count; ++c)
       normalise_into(crops[2 + c], stats, &batch.local_crops[(c * b + j) * l]);
-    for (size_t c = 0; c < crops.size(); ++c) batch.plans[c * b + j] = workspace.plans[c];
+    for (size_t c = 0; c < crops.size(); ++c)
+      batch.plans[c * b + j] = std::move(workspace.plans[c]);
   }
 }
 
@@ -54,8 +59,7 @@ void crop_for_device(const ImageSource& source, const MultiCropAugment& augment,
     batch.local_pixels[batch.local_pixels.size() - 1] = 0;
   }
   batch.plans.resize(crops * b);
-  batch.normalisation = {{options.mean.at(0), options.mean.at(1), options.mean.at(2)},
-                         {options.std.at(0), options.std.at(1), options.std.at(2)}};
+  batch.normalisation = channel_stats(options);
   FloatImage crop;
   Scratch scratch;
   for (int64_t j = 0; j < b; ++j) {

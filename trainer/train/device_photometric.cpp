@@ -1,5 +1,8 @@
 #include "trainer/train/device_photometric.h"
 
+#include "data/augment/gaussian_blur.h"
+#include "data/augment/stain_jitter.h"
+
 #include <cmath>
 #include <functional>
 #include <stdexcept>
@@ -89,7 +92,8 @@ void jitter_position(torch::Tensor& x, std::span<const data::PhotometricPlan> pl
 // HED stain jitter in double precision, as data/augment/stain_jitter.cpp computes it.
 torch::Tensor hed(const torch::Tensor& x, const torch::Tensor& alpha, const torch::Tensor& beta) {
   const auto rgb_from_hed =
-      torch::tensor({0.65, 0.70, 0.29, 0.07, 0.99, 0.11, 0.27, 0.57, 0.78}, torch::kDouble)
+      torch::tensor(std::vector<double>(&data::kRgbFromHed[0][0], &data::kRgbFromHed[0][0] + 9),
+                    torch::kDouble)
           .view({3, 3})
           .to(x.device());
   const auto hed_from_rgb = torch::linalg_inv(rgb_from_hed);
@@ -100,20 +104,14 @@ torch::Tensor hed(const torch::Tensor& x, const torch::Tensor& alpha, const torc
   return rgb.permute({0, 3, 1, 2}).to(torch::kFloat).contiguous();
 }
 
-// Each crop's 9-tap Gaussian, built as gaussian_blur builds it, applied as a grouped convolution
+// Each crop's 9-tap Gaussian (gaussian_blur's own taps), applied as a grouped convolution
 // (one group per crop and channel) after reflect padding.
 torch::Tensor blur(const torch::Tensor& x, const std::vector<double>& sigmas) {
   constexpr int kTaps = 9, kHalf = kTaps / 2;
   std::vector<float> weights;
   for (double sigma : sigmas) {
-    float kernel[kTaps];
-    double total = 0;
-    for (int i = 0; i < kTaps; ++i) {
-      kernel[i] = static_cast<float>(std::exp(-(i - kHalf) * (i - kHalf) / (2 * sigma * sigma)));
-      total += kernel[i];
-    }
-    for (int c = 0; c < 3; ++c)
-      for (float k : kernel) weights.push_back(static_cast<float>(k / total));
+    const std::vector<float> kernel = data::gaussian_kernel(sigma, kTaps);
+    for (int c = 0; c < 3; ++c) weights.insert(weights.end(), kernel.begin(), kernel.end());
   }
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
   const auto kernel = torch::tensor(weights).view({n * 3, 1, 1, kTaps}).to(x.device());
